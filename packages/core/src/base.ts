@@ -1,0 +1,13 @@
+// The tfjs-free part of @mtl/core, for packages (like @mtl/scoring) that must not load tfjs.
+export {
+  assertMtl,
+  isMtlError,
+  listNames,
+  MTL_ERROR_CODES,
+  MtlError,
+  type MtlErrorCode,
+  type MtlErrorOptions,
+  toMtlError,
+} from './errors.js';
+export { writeFileAtomic, writeFileAtomicSync } from './fs.js';
+export { RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';

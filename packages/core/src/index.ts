@@ -1,0 +1,21 @@
+export {
+  BACKENDS,
+  type BackendName,
+  type BackendRequest,
+  currentBackend,
+  type SelectBackendOptions,
+  selectBackend,
+} from './backend.js';
+export {
+  assertMtl,
+  isMtlError,
+  listNames,
+  MTL_ERROR_CODES,
+  MtlError,
+  type MtlErrorCode,
+  type MtlErrorOptions,
+  toMtlError,
+} from './errors.js';
+export { writeFileAtomic, writeFileAtomicSync } from './fs.js';
+export { RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
+export { assertNoLeaks, countNewTensors, disposeAll } from './tensors.js';
