@@ -1,0 +1,41 @@
+export { type Batch, disposeBatch, type StepBatches } from './batch.js';
+export {
+  BatchScheduler,
+  type PlannedBatch,
+  SCHEDULER_NAMES,
+  type ScheduleOptions,
+  type SchedulerName,
+  scheduleBatches,
+} from './batch-scheduler.js';
+export type { BatchSource } from './batch-source.js';
+export type { ColumnMapping, LabelColumnSpec, ReadTableOptions } from './column-mapping.js';
+export { DictDataLoader, type DictDataLoaderOptions } from './dict-data-loader.js';
+export {
+  type DatasetRow,
+  DictDataset,
+  type DictDatasetOptions,
+  type FieldInfo,
+  type FieldInput,
+  LABEL_KINDS,
+  type LabelInfo,
+  type LabelInput,
+  type LabelKind,
+} from './dict-dataset.js';
+export type { ColumnInput, DenseArray, NestedNumbers, RaggedArray, TypedNumberArray } from './field-input.js';
+export { type LogisticTask, type LogisticTasksOptions, makeLogisticTasks } from './logistic-tasks.js';
+export { type ReadCsvOptions, readCsv } from './read-csv.js';
+export { readJsonl } from './read-jsonl.js';
+export { type SplitRatios, splitDataset, splitIndices, splitSizes } from './split.js';
+export { StackedLoader, type StackedLoaderOptions } from './stacked-loader.js';
+export {
+  makeCircleDatasets,
+  makeInvCircleDatasets,
+  makeSquareDatasets,
+  makeToyDatasets,
+  TOY_TASKS,
+  type ToyDataOptions,
+  type ToyPoints,
+  type ToyTask,
+  toyPoints,
+} from './toy-data.js';
+export { formatFloat32, type WriteTableOptions, writeCsv, writeJsonl } from './write-table.js';

@@ -1,0 +1,267 @@
+import { stat } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
+import { isMtlError, MtlError } from '@mtl/core';
+import type { ColumnMapping, LabelColumnSpec, ReadTableOptions } from '../column-mapping.js';
+import {
+  DictDataset,
+  type DictDatasetOptions,
+  type FieldInput,
+  type LabelInput,
+  type LabelKind,
+} from '../dict-dataset.js';
+
+/** A typed array that grows by doubling, so a file's rows are stored once, as they stream in. */
+export class Growable {
+  private data: Float32Array | Int32Array;
+  length = 0;
+
+  constructor(readonly dtype: 'float32' | 'int32') {
+    this.data = dtype === 'int32' ? new Int32Array(1024) : new Float32Array(1024);
+  }
+
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const bigger =
+        this.dtype === 'int32'
+          ? new Int32Array(this.data.length * 2)
+          : new Float32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    this.data[this.length++] = v;
+  }
+
+  /** The filled part; copied only when much of the buffer would be wasted. */
+  finish(): Float32Array | Int32Array {
+    return this.data.length > this.length * 1.25 + 1024
+      ? this.data.slice(0, this.length)
+      : this.data.subarray(0, this.length);
+  }
+}
+
+export interface FieldPlan {
+  name: string;
+  columns: string[];
+  /** Given as a list of columns: always a vector row, even of one column. */
+  vector: boolean;
+  values: Growable;
+  /** Row offsets, for a single JSONL key whose values are arrays. */
+  offsets: Growable;
+  /** JSONL: 'scalar' or 'array' once the first row decided. */
+  mode?: 'scalar' | 'array';
+  rowLength?: number;
+  ragged: boolean;
+}
+
+export interface LabelPlan {
+  name: string;
+  columns: string[];
+  vector: boolean;
+  kind: LabelKind | undefined;
+  classes: readonly string[] | undefined;
+  numClasses: number | undefined;
+  values: Growable;
+  mode?: 'scalar' | 'array';
+  rowLength?: number;
+}
+
+function columnList(c: string | readonly string[], what: string, place: string): string[] {
+  const list = typeof c === 'string' ? [c] : [...c];
+  if (list.length === 0 || list.some((x) => typeof x !== 'string' || x.length === 0)) {
+    throw new MtlError('INVALID_ARGUMENT', `${what} needs one or more non-empty column names`, { place });
+  }
+  return list;
+}
+
+/** Checks a column mapping and prepares one builder per field and label. */
+export function planColumns(
+  mapping: ColumnMapping,
+  place: string,
+): { fields: FieldPlan[]; labels: LabelPlan[] } {
+  const fieldEntries = Object.entries(mapping.fields ?? {});
+  if (fieldEntries.length === 0) {
+    throw new MtlError('INVALID_ARGUMENT', 'the column mapping needs at least one field', { place });
+  }
+  const fields = fieldEntries.map(([name, c]) => ({
+    name,
+    columns: columnList(c, `field "${name}"`, place),
+    vector: typeof c !== 'string',
+    values: new Growable('float32'),
+    offsets: new Growable('int32'),
+    ragged: false,
+  }));
+  const labels = Object.entries(mapping.labels ?? {}).map(([name, spec]): LabelPlan => {
+    const s: LabelColumnSpec = typeof spec === 'string' ? { column: spec } : spec;
+    const columns = columnList(s.column, `label "${name}"`, place);
+    const vector = typeof s.column !== 'string';
+    const kind = s.kind ?? (vector ? undefined : 'class');
+    if (kind === 'class' && columns.length !== 1) {
+      throw new MtlError('INVALID_ARGUMENT', `class label "${name}" is read from exactly one column`, {
+        place,
+      });
+    }
+    if (s.classes !== undefined && kind !== 'class') {
+      throw new MtlError('INVALID_ARGUMENT', `label "${name}" has classes but is not a class label`, {
+        place,
+      });
+    }
+    const numClasses = s.numClasses ?? s.classes?.length;
+    return {
+      name,
+      columns,
+      vector,
+      kind,
+      classes: s.classes,
+      numClasses,
+      values: new Growable(kind === 'class' ? 'int32' : 'float32'),
+    };
+  });
+  return { fields, labels };
+}
+
+const NON_FINITE_TEXT = /^[+-]?(nan|inf|infinity)$/i;
+
+/** Place of a cell in messages: `file:line:column`. */
+export function cellPlace(file: string, line: number, column: string): string {
+  return `${file}:${line}:${column}`;
+}
+
+/** Parses a numeric cell; `what` names the field or label for messages. */
+export function parseNumberCell(
+  text: string,
+  file: string,
+  line: number,
+  column: string,
+  what: string,
+): number {
+  const t = text.trim();
+  const v = t === '' ? Number.NaN : Number(t);
+  if (Number.isFinite(v)) return v;
+  const place = cellPlace(file, line, column);
+  if (NON_FINITE_TEXT.test(t) || (t !== '' && !Number.isNaN(v))) {
+    throw new MtlError('DATA_NON_FINITE', `${what}: cell "${t}" in column "${column}" is not finite`, {
+      place,
+      details: { file, line, column, text: t },
+    });
+  }
+  throw new MtlError(
+    'CSV_PARSE',
+    `${what}: cell ${JSON.stringify(t)} in column "${column}" is not a number`,
+    { place, details: { file, line, column, text: t } },
+  );
+}
+
+/** Parses a class label cell: an integer id, a class name from `classes`, or empty / null for abstain (-1). */
+export function parseClassValue(
+  value: unknown,
+  plan: LabelPlan,
+  file: string,
+  line: number,
+  column: string,
+): number {
+  const place = cellPlace(file, line, column);
+  if (value === null || value === undefined || (typeof value === 'string' && value.trim() === '')) return -1;
+  if (plan.classes !== undefined) {
+    const text = typeof value === 'string' ? value.trim() : String(value);
+    const id = plan.classes.indexOf(text);
+    if (id < 0) {
+      throw new MtlError(
+        'LABEL_OUT_OF_RANGE',
+        `label "${plan.name}": ${JSON.stringify(text)} in column "${column}" is not one of the classes (${plan.classes.join(', ')})`,
+        { place, details: { file, line, column, text, classes: [...plan.classes] } },
+      );
+    }
+    return id;
+  }
+  let v: number;
+  if (typeof value === 'number') {
+    v = value;
+  } else if (typeof value === 'string') {
+    v = parseNumberCell(value, file, line, column, `label "${plan.name}"`);
+  } else {
+    throw new MtlError(
+      'DATA_INVALID',
+      `label "${plan.name}": ${JSON.stringify(value)} in "${column}" is not a class id`,
+      {
+        place,
+      },
+    );
+  }
+  if (!Number.isFinite(v)) {
+    throw new MtlError('DATA_NON_FINITE', `label "${plan.name}": ${v} in column "${column}" is not finite`, {
+      place,
+    });
+  }
+  if (!Number.isInteger(v)) {
+    throw new MtlError(
+      'CSV_PARSE',
+      `label "${plan.name}": ${v} in column "${column}" is not an integer class id`,
+      {
+        place,
+        details: { file, line, column, text: String(value) },
+      },
+    );
+  }
+  if (v < -1 || (plan.numClasses !== undefined && v >= plan.numClasses)) {
+    const range = plan.numClasses === undefined ? 'ids must be >= 0' : `ids lie in [0, ${plan.numClasses})`;
+    throw new MtlError(
+      'LABEL_OUT_OF_RANGE',
+      `label "${plan.name}": ${v} in column "${column}" is outside the class range (${range}; -1 = abstain)`,
+      { place, details: { file, line, column, value: v, numClasses: plan.numClasses } },
+    );
+  }
+  return v;
+}
+
+/** Fails early with FILE_NOT_FOUND / FILE_READ, so streams never start on a missing file. */
+export async function checkReadable(file: string): Promise<void> {
+  try {
+    const s = await stat(file);
+    if (!s.isFile()) throw new MtlError('FILE_READ', 'is not a file', { place: file });
+  } catch (e) {
+    if (isMtlError(e)) throw e;
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT') throw new MtlError('FILE_NOT_FOUND', 'no such file', { place: file, cause: e });
+    throw new MtlError('FILE_READ', (e as Error).message, { place: file, cause: e });
+  }
+}
+
+/** Assembles the dataset once every row is in; its own checks are prefixed with the file. */
+export function buildDataset(
+  file: string,
+  rows: number,
+  plans: { fields: FieldPlan[]; labels: LabelPlan[] },
+  options: ReadTableOptions,
+): DictDataset {
+  const X: Record<string, FieldInput> = {};
+  for (const f of plans.fields) {
+    const values = f.values.finish();
+    if (f.ragged) {
+      X[f.name] = { values, offsets: f.offsets.finish() };
+    } else {
+      const width = f.mode === 'array' ? f.rowLength! : f.columns.length;
+      const scalar = f.mode === 'scalar' || (f.mode === undefined && !f.vector);
+      X[f.name] = { values, shape: scalar ? [rows] : [rows, width] };
+    }
+  }
+  const Y: Record<string, LabelInput> = {};
+  const labelKinds: Record<string, LabelKind> = {};
+  const numClasses: Record<string, number> = {};
+  for (const l of plans.labels) {
+    const values = l.values.finish();
+    const width = l.mode === 'array' ? l.rowLength! : l.columns.length;
+    const scalar = l.mode === 'scalar' || (l.mode === undefined && !l.vector);
+    Y[l.name] = { values, shape: scalar ? [rows] : [rows, width] };
+    if (l.kind !== undefined) labelKinds[l.name] = l.kind;
+    if (l.numClasses !== undefined) numClasses[l.name] = l.numClasses;
+  }
+  const dsOptions: DictDatasetOptions = { labelKinds, numClasses, copy: false };
+  if (options.padValue !== undefined) dsOptions.padValue = options.padValue;
+  const name = options.name ?? basename(file, extname(file));
+  try {
+    return new DictDataset(name, options.split ?? 'train', X, Y, dsOptions);
+  } catch (e) {
+    if (isMtlError(e)) throw e.within(file);
+    throw e;
+  }
+}

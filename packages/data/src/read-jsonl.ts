@@ -1,0 +1,153 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { isMtlError, MtlError } from '@mtl/core';
+import type { ReadTableOptions } from './column-mapping.js';
+import type { DictDataset } from './dict-dataset.js';
+import {
+  buildDataset,
+  cellPlace,
+  checkReadable,
+  type FieldPlan,
+  type LabelPlan,
+  parseClassValue,
+  planColumns,
+} from './internal/table.js';
+
+type Row = Record<string, unknown>;
+
+function numberAt(v: unknown, file: string, line: number, key: string, what: string): number {
+  if (typeof v !== 'number') {
+    throw new MtlError('DATA_INVALID', `${what}: ${JSON.stringify(v)} under "${key}" is not a number`, {
+      place: cellPlace(file, line, key),
+      details: { file, line, column: key },
+    });
+  }
+  if (!Number.isFinite(v)) {
+    // JSON.parse turns overflowing literals such as 1e999 into Infinity.
+    throw new MtlError('DATA_NON_FINITE', `${what}: value under "${key}" is not finite`, {
+      place: cellPlace(file, line, key),
+    });
+  }
+  return v;
+}
+
+function keyValue(row: Row, key: string, file: string, line: number, what: string): unknown {
+  if (!Object.hasOwn(row, key)) {
+    throw new MtlError(
+      'CSV_MISSING_COLUMN',
+      `${what} needs key "${key}", which this line lacks (keys: ${Object.keys(row).join(', ')})`,
+      { place: `${file}:${line}`, details: { file, line, column: key, keys: Object.keys(row) } },
+    );
+  }
+  return row[key];
+}
+
+/** A single key holding a number (scalar rows) or an array of numbers (vector or ragged rows). */
+function pushFlexible(
+  plan: FieldPlan | LabelPlan,
+  v: unknown,
+  file: string,
+  line: number,
+  key: string,
+  what: string,
+  allowRagged: boolean,
+): void {
+  const mode = Array.isArray(v) ? 'array' : 'scalar';
+  plan.mode ??= mode;
+  if (plan.mode !== mode) {
+    throw new MtlError(
+      'DATA_SHAPE_MISMATCH',
+      `${what}: "${key}" holds ${mode === 'array' ? 'an array' : 'a number'} here but ${plan.mode === 'array' ? 'arrays' : 'numbers'} on earlier lines`,
+      { place: cellPlace(file, line, key) },
+    );
+  }
+  if (!Array.isArray(v)) {
+    plan.values.push(numberAt(v, file, line, key, what));
+    return;
+  }
+  plan.rowLength ??= v.length;
+  if (v.length !== plan.rowLength) {
+    if (!allowRagged) {
+      throw new MtlError(
+        'DATA_SHAPE_MISMATCH',
+        `${what}: "${key}" has ${v.length} values here but ${plan.rowLength} on the first line`,
+        { place: cellPlace(file, line, key) },
+      );
+    }
+    (plan as FieldPlan).ragged = true;
+  }
+  for (const x of v) plan.values.push(numberAt(x, file, line, key, what));
+  if ('offsets' in plan) plan.offsets.push(plan.values.length);
+}
+
+/**
+ * Reads a JSON Lines file (one JSON object per line; blank lines skipped) into a
+ * {@link DictDataset}, streaming line by line into growing typed arrays. Keys play the part of
+ * columns in the mapping; a key may hold an array (vector field, ragged when lengths differ).
+ * Class labels may be ids, class names (with `classes`) or `null` (abstain, -1).
+ *
+ * Errors name `file:line` (and the key): a line that is not JSON or not an object, or a value of
+ * the wrong type (`DATA_INVALID`), a missing key (`CSV_MISSING_COLUMN`, the same code as a
+ * missing CSV column), arrays of different lengths in a label (`DATA_SHAPE_MISMATCH`), no lines
+ * (`DATA_EMPTY`).
+ * @example
+ * const ds = await readJsonl('data/tokens.jsonl', { fields: { tokens: 'ids' }, labels: { sentiment: 'label' } });
+ */
+export async function readJsonl(file: string, options: ReadTableOptions): Promise<DictDataset> {
+  await checkReadable(file);
+  const plans = planColumns(options, `readJsonl ${file}`);
+  for (const f of plans.fields) f.offsets.push(0);
+  const input = createReadStream(file, { encoding: 'utf8' });
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let line = 0;
+  let rows = 0;
+  try {
+    for await (const text of lines) {
+      line++;
+      if (text.trim() === '') continue;
+      let row: unknown;
+      try {
+        row = JSON.parse(text);
+      } catch (e) {
+        throw new MtlError('DATA_INVALID', `line is not valid JSON (${(e as Error).message})`, {
+          place: `${file}:${line}`,
+          details: { file, line },
+        });
+      }
+      if (typeof row !== 'object' || row === null || Array.isArray(row)) {
+        throw new MtlError('DATA_INVALID', 'line is not a JSON object', { place: `${file}:${line}` });
+      }
+      const obj = row as Row;
+      for (const f of plans.fields) {
+        const what = `field "${f.name}"`;
+        if (f.vector) {
+          for (const key of f.columns)
+            f.values.push(numberAt(keyValue(obj, key, file, line, what), file, line, key, what));
+        } else {
+          const key = f.columns[0]!;
+          pushFlexible(f, keyValue(obj, key, file, line, what), file, line, key, what, true);
+        }
+      }
+      for (const l of plans.labels) {
+        const what = `label "${l.name}"`;
+        if (l.kind === 'class') {
+          const key = l.columns[0]!;
+          l.values.push(parseClassValue(keyValue(obj, key, file, line, what), l, file, line, key));
+        } else if (l.vector) {
+          for (const key of l.columns)
+            l.values.push(numberAt(keyValue(obj, key, file, line, what), file, line, key, what));
+        } else {
+          const key = l.columns[0]!;
+          pushFlexible(l, keyValue(obj, key, file, line, what), file, line, key, what, false);
+        }
+      }
+      rows++;
+    }
+  } catch (e) {
+    input.destroy();
+    if (isMtlError(e)) throw e;
+    throw new MtlError('FILE_READ', (e as Error).message, { place: file, cause: e });
+  }
+  if (rows === 0) throw new MtlError('DATA_EMPTY', 'the file has no JSON lines', { place: file });
+  return buildDataset(file, rows, plans, options);
+}
