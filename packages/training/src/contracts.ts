@@ -1,0 +1,90 @@
+import type { RandomStream } from '@mtl/core';
+import type * as tf from '@tensorflow/tfjs';
+
+/**
+ * What the Trainer tells a {@link Trainable} about the step it is computing a loss for.
+ * `seed` is derived from (config seed, step) alone, so a resumed run draws the same dropout masks
+ * and samples as an uninterrupted one: pass it (or seeds derived from it) to tfjs random ops.
+ * @example
+ * const ctx: StepContext = { step: 0, epoch: 0, seed: 123, training: true };
+ * const dropped = tf.dropout(x, 0.1, undefined, ctx.seed);
+ */
+export interface StepContext {
+  /** Optimizer steps completed before this one (0 for the first step). */
+  step: number;
+  /** 0-based epoch index, the same number the BatchSource received in `epoch(epoch, rng)`. */
+  epoch: number;
+  /** A non-negative 31-bit integer seed for this step's random ops. */
+  seed: number;
+  /** True while training; evaluation code of the trainable can pass false. */
+  training: boolean;
+}
+
+/**
+ * The loss of one batch, split by where it comes from.
+ * @example
+ * const out: LossOutput = { parts: { 'circle_task/circleDataset': ce }, extra: klTerm };
+ */
+export interface LossOutput {
+  /**
+   * Scalar losses keyed `task/dataset` (or just `task`). The Trainer multiplies each by its task's
+   * weight (`taskWeights[task]`, default 1), sums them, and logs `task/dataset/train/loss`.
+   */
+  parts: Record<string, tf.Scalar>;
+  /** A term of no task (regularisers, mixing KL), added to the total unweighted. */
+  extra?: tf.Scalar;
+}
+
+/**
+ * Anything the Trainer can train: a set of named variables and a loss for a batch. `MultitaskModel`
+ * (@mtl/tasks) and `VmtlModel` (@mtl/variational) implement it structurally.
+ * @example
+ * const w = tf.variable(tf.zeros([1]), true, 'quad/w');
+ * const model: Trainable<number> = {
+ *   trainableVariables: () => [w],
+ *   loss: (target) => ({ parts: { quad: tf.sum(tf.square(tf.sub(w, target))) } }),
+ * };
+ */
+export interface Trainable<B> {
+  /** Unique, stable `name`s (module/param): they are the checkpoint keys. */
+  trainableVariables(): tf.Variable[];
+  /** Runs inside the optimizer's gradient: tf ops only, no dataSync. */
+  loss(batch: B, ctx: StepContext): LossOutput;
+}
+
+/**
+ * Where training batches come from. The batch order (scheduler: shuffled, sequential, round robin,
+ * mixed) is chosen by whoever builds the source, e.g. `scheduleBatches(loaders, scheduler)` of
+ * @mtl/data; the Trainer only iterates it. `rng` is derived from (seed, epoch) alone so that a
+ * resumed run sees the same order.
+ * @example
+ * const source: BatchSource<number> = {
+ *   batchesPerEpoch: () => 2,
+ *   epoch: (_e, rng) => rng.shuffle([1, 2]),
+ * };
+ */
+export interface BatchSource<B> {
+  batchesPerEpoch(): number;
+  epoch(epoch: number, rng: RandomStream): Iterable<B>;
+  /** Frees a batch after its step (e.g. `disposeBatch`). */
+  dispose?(batch: B): void;
+}
+
+/**
+ * What an evaluation callback is told (it may ignore it).
+ * @example
+ * const evaluate: EvaluateFn = ({ step }: EvaluateInfo) => ({ 'model/all/valid/step': step });
+ */
+export interface EvaluateInfo {
+  /** Optimizer steps completed. */
+  step: number;
+  /** 0-based epoch the evaluation falls in (or closes). */
+  epoch: number;
+}
+
+/**
+ * Scores the model, e.g. `() => model.score(validLoaders)`: a flat map keyed `task/dataset/split/metric`.
+ * @example
+ * const evaluate: EvaluateFn = () => ({ 'circle_task/circleDataset/valid/accuracy': 0.93 });
+ */
+export type EvaluateFn = (info: EvaluateInfo) => Promise<Record<string, number>> | Record<string, number>;

@@ -1,0 +1,51 @@
+export type { CheckpointInfo, StepEndInfo, TrainBeginInfo, TrainerCallbacks } from './callbacks.js';
+export {
+  assignVariables,
+  type Checkpoint,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  loadCheckpoint,
+  type NamedArray,
+  readVariables,
+  saveCheckpoint,
+} from './checkpoint.js';
+export { clipByGlobalNorm, globalNorm } from './clip.js';
+export {
+  inferMetricMode,
+  type LrScheduleConfig,
+  type LrScheduleConfigInput,
+  lrScheduleConfigSchema,
+  type MetricMode,
+  type OptimizerConfig,
+  type OptimizerConfigInput,
+  optimizerConfigSchema,
+  parseTrainerConfig,
+  type TrainerConfig,
+  type TrainerConfigInput,
+  trainerConfigSchema,
+} from './config.js';
+export { type ConsoleLoggerOptions, consoleLogger } from './console-logger.js';
+export type {
+  BatchSource,
+  EvaluateFn,
+  EvaluateInfo,
+  LossOutput,
+  StepContext,
+  Trainable,
+} from './contracts.js';
+export { LrSchedule, type LrScheduleOptions, type LrScheduleState } from './lr-schedule.js';
+export { JsonlMetricsLogger, readMetricsJsonl } from './metrics-log.js';
+export { type OptimizerState, TrainerOptimizer } from './optimizer.js';
+export {
+  CHECKPOINT_FILES,
+  type FitOptions,
+  type FitResult,
+  type StopReason,
+  Trainer,
+} from './trainer.js';
+export type {
+  HistoryRecord,
+  LossSumsState,
+  MetricTrackerState,
+  TrainerState,
+} from './trainer-state.js';
