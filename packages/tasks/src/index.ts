@@ -1,0 +1,68 @@
+export {
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  readSavedModel,
+  type SavedModel,
+  type SavedModule,
+  type SavedTensor,
+} from './checkpoint.js';
+export type { Initializer } from './internal/init.js';
+export {
+  BaseModule,
+  type Module,
+  type ModuleBuildOptions,
+  type ModuleConfig,
+  type ModuleContext,
+  type ModuleOutput,
+  type ParamSpec,
+} from './module.js';
+export {
+  type ModuleFactory,
+  moduleFromConfig,
+  registeredModuleTypes,
+  registerModule,
+} from './module-registry.js';
+export {
+  ACTIVATIONS,
+  Activation,
+  type ActivationName,
+  type ActivationOptions,
+  activation,
+  applyActivation,
+} from './modules/activation.js';
+export { Dense, type DenseOptions, dense } from './modules/dense.js';
+export { Dropout, type DropoutOptions, dropout } from './modules/dropout.js';
+export { Embedding, type EmbeddingOptions, embedding } from './modules/embedding.js';
+export { LayerNorm, type LayerNormOptions, layerNorm } from './modules/layer-norm.js';
+export { LayersModule, type LayersModuleOptions, layersModule } from './modules/layers-module.js';
+export { MeanPool, meanPool } from './modules/mean-pool.js';
+export { Mlp, type MlpOptions, mlp } from './modules/mlp.js';
+export {
+  type BatchLoader,
+  type ForwardOptions,
+  type LabelArray,
+  type LoadOptions,
+  type LossOutput,
+  MultitaskModel,
+  type MultitaskModelOptions,
+  type PredictOptions,
+  type StepContext,
+  type TaskPredictions,
+  type WarmStartReport,
+} from './multitask-model.js';
+export {
+  INPUT_SOURCE,
+  Operation,
+  type OperationInput,
+  type OperationOptions,
+  type OperationSpec,
+} from './operation.js';
+export {
+  TASK_KINDS,
+  Task,
+  type TaskKind,
+  type TaskLossFn,
+  type TaskOptions,
+  type TaskOutputFn,
+  type TaskSpec,
+} from './task.js';

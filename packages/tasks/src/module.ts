@@ -1,0 +1,214 @@
+import { MtlError, RandomStream } from '@mtl/core';
+import * as tf from '@tensorflow/tfjs';
+import { type Initializer, initialValues } from './internal/init.js';
+import { assertFreeVariableNames, assignWeights } from './internal/module-utils.js';
+
+/**
+ * What a module sees besides its inputs on one forward call.
+ * @example
+ * module.apply([x], { training: true, seed: ctx.seed });
+ */
+export interface ModuleContext {
+  /** True in training steps (dropout active), false in predict/score. */
+  training: boolean;
+  /**
+   * A seed for this forward call (one per step and batch). Modules with randomness derive their own
+   * seed from it and their name, so results are reproducible and modules draw independent noise.
+   */
+  seed: number;
+}
+
+/**
+ * A module returns one tensor, a list, or named tensors (picked by an operation input `[op, key]`).
+ * @example
+ * // a module returning { mean, logVar } is read by new Operation({ moduleName: 'head', inputs: [['encoder', 'mean']] })
+ */
+export type ModuleOutput = tf.Tensor | tf.Tensor[] | { [key: string]: tf.Tensor };
+
+/**
+ * JSON-serialisable description of a module; `type` is its key in the module registry.
+ * @example
+ * const config: ModuleConfig = { type: 'dense', inputSize: 4, units: 2 };
+ */
+export interface ModuleConfig {
+  type: string;
+  [option: string]: unknown;
+}
+
+/**
+ * Options of {@link Module.build}.
+ * @example
+ * head.build('circle_head', { seed: 3, prefix: 'copy/' }); // variables copy/circle_head/kernel, copy/circle_head/bias
+ */
+export interface ModuleBuildOptions {
+  /** Seed of the initialiser when the module was built without its own `seed`; default 0. */
+  seed?: number;
+  /** Prefix of the tf.Variable names (lets two models with equally named modules live together). */
+  prefix?: string;
+}
+
+/**
+ * A building block of a task's flow. A module gets its pool name when it joins a model (or by an
+ * explicit {@link Module.build}): that is when its variables are created, named
+ * `<prefix><moduleName>/<param>` (e.g. `base_mlp/dense_0/kernel`). Shapes are known from the
+ * module's options, so building needs no data.
+ *
+ * An operation with several inputs passes them as a list; built-in single-input modules concatenate
+ * the list along the last axis.
+ * @example
+ * const head = dense({ inputSize: 4, units: 2 });
+ * head.build('circle_head', { seed: 1 });
+ * const logits = head.apply([tf.ones([3, 4])], { training: false, seed: 0 }) as tf.Tensor; // [3, 2]
+ */
+export interface Module {
+  /** Registry key of the module's kind (`dense`, `mlp`, ...). */
+  readonly type: string;
+  /** Pool name once built, else undefined. */
+  readonly name: string | undefined;
+  readonly isBuilt: boolean;
+  /** Creates the variables under `name`; a no-op when already built under that name. */
+  build(name: string, options?: ModuleBuildOptions): void;
+  apply(inputs: tf.Tensor[], ctx: ModuleContext): ModuleOutput;
+  /** Variables the optimiser updates. */
+  trainableVariables(): tf.Variable[];
+  /** Every variable (trainable or not) by parameter name relative to the module (`dense_0/kernel`). */
+  variables(): Record<string, tf.Variable>;
+  /** Copies of the values by parameter name; the caller disposes them. */
+  getWeights(): Record<string, tf.Tensor>;
+  /** Assigns the given parameters (a subset is fine); an unknown name or a shape mismatch is CHECKPOINT_MISMATCH. */
+  setWeights(weights: Record<string, tf.Tensor>): void;
+  /** What {@link moduleFromConfig} needs to rebuild the module (without weights or name). */
+  getConfig(): ModuleConfig;
+  /** Disposes the variables; the module can be built again afterwards (with fresh weights). */
+  dispose(): void;
+}
+
+/**
+ * One parameter of a {@link BaseModule}.
+ * @example
+ * const spec: ParamSpec = { name: 'kernel', shape: [4, 2], init: 'glorotUniform' };
+ */
+export interface ParamSpec {
+  /** Name relative to the module, e.g. `kernel` or `dense_0/bias`. */
+  name: string;
+  shape: number[];
+  init: Initializer;
+  /** Fans for the scaled initialisers; default from the shape (`[in, out]`). */
+  fanIn?: number;
+  fanOut?: number;
+  /** Default true. */
+  trainable?: boolean;
+}
+
+/**
+ * Base of the built-in modules and the easiest way to write one: declare the parameters
+ * ({@link BaseModule.paramSpecs}) and the computation ({@link BaseModule.forward}); naming, seeded
+ * initialisation, weights and disposal come from here. Register a `fromConfig` with
+ * {@link registerModule} so that saved models can rebuild it.
+ * @example
+ * class Scale extends BaseModule {
+ *   readonly type = 'scale';
+ *   constructor(readonly size: number) { super(); }
+ *   protected paramSpecs() { return [{ name: 'w', shape: [this.size], init: 'ones' as const }]; }
+ *   protected forward([x]: tf.Tensor[]) { return tf.mul(x!, this.param('w')); }
+ *   getConfig() { return { type: 'scale', size: this.size }; }
+ * }
+ */
+export abstract class BaseModule implements Module {
+  abstract readonly type: string;
+  /** Seed given to the builder; wins over the model's seed. */
+  protected readonly seed: number | undefined;
+  private moduleName: string | undefined;
+  private readonly vars = new Map<string, tf.Variable>();
+
+  constructor(options: { seed?: number | undefined } = {}) {
+    this.seed = options.seed;
+  }
+
+  /** The parameters to create at build time; shapes must follow from the options alone. */
+  protected abstract paramSpecs(): ParamSpec[];
+  protected abstract forward(inputs: tf.Tensor[], ctx: ModuleContext): ModuleOutput;
+  abstract getConfig(): ModuleConfig;
+
+  get name(): string | undefined {
+    return this.moduleName;
+  }
+
+  get isBuilt(): boolean {
+    return this.moduleName !== undefined;
+  }
+
+  build(name: string, options: ModuleBuildOptions = {}): void {
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new MtlError('INVALID_ARGUMENT', 'a module name must be a non-empty string', {
+        place: `module ${this.type}`,
+      });
+    }
+    if (this.moduleName !== undefined) {
+      if (this.moduleName === name) return;
+      throw new MtlError(
+        'MODULE_CONFLICT',
+        `this ${this.type} module is already built as "${this.moduleName}"; one module object has one name`,
+        { place: `module ${name}` },
+      );
+    }
+    const specs = this.paramSpecs();
+    const prefix = options.prefix ?? '';
+    assertFreeVariableNames(
+      specs.map((s) => `${prefix}${name}/${s.name}`),
+      name,
+    );
+    const rng = new RandomStream(this.seed ?? options.seed ?? 0).child(name);
+    for (const spec of specs) {
+      const fanIn = spec.fanIn ?? spec.shape[0] ?? 1;
+      const fanOut = spec.fanOut ?? spec.shape[spec.shape.length - 1] ?? 1;
+      const values = initialValues(spec.init, spec.shape, { fanIn, fanOut }, rng);
+      const init = tf.tensor(values, spec.shape, 'float32');
+      this.vars.set(spec.name, tf.variable(init, spec.trainable ?? true, `${prefix}${name}/${spec.name}`));
+      init.dispose();
+    }
+    this.moduleName = name;
+  }
+
+  apply(inputs: tf.Tensor[], ctx: ModuleContext): ModuleOutput {
+    if (this.moduleName === undefined) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        'module is not built: add it to a MultitaskModel or call build(name) first',
+        { place: `module ${this.type}` },
+      );
+    }
+    return this.forward(inputs, ctx);
+  }
+
+  /** The variable of parameter `name` (for {@link BaseModule.forward}). */
+  protected param(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (v === undefined) {
+      throw new MtlError('INTERNAL', `no parameter "${name}"`, { place: `module ${this.moduleName}` });
+    }
+    return v;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [...this.vars.values()].filter((v) => v.trainable);
+  }
+
+  variables(): Record<string, tf.Variable> {
+    return Object.fromEntries(this.vars);
+  }
+
+  getWeights(): Record<string, tf.Tensor> {
+    return Object.fromEntries([...this.vars].map(([k, v]) => [k, tf.clone(v)]));
+  }
+
+  setWeights(weights: Record<string, tf.Tensor>): void {
+    assignWeights(this.variables(), weights, this.moduleName ?? this.type);
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+    this.moduleName = undefined;
+  }
+}

@@ -1,0 +1,78 @@
+import { MtlError } from '@mtl/core';
+import * as tf from '@tensorflow/tfjs';
+import { singleInput } from '../internal/module-utils.js';
+import { checkInt, checkNumber } from '../internal/options.js';
+import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
+
+/**
+ * Options of {@link layerNorm}.
+ * @example
+ * const options: LayerNormOptions = { size: 16, epsilon: 1e-6 };
+ */
+export interface LayerNormOptions {
+  /** Size of the normalised (last) axis. */
+  size: number;
+  /** Default 1e-5. */
+  epsilon?: number;
+  /** Learn `gamma` (ones) and `beta` (zeros); default true. */
+  affine?: boolean;
+}
+
+/**
+ * Normalises the last axis to zero mean and unit variance, then scales by `gamma` and shifts by `beta`.
+ * @example
+ * const norm = new LayerNorm({ size: 16 }); // as layerNorm({...})
+ */
+export class LayerNorm extends BaseModule {
+  readonly type = 'layerNorm';
+  readonly size: number;
+  readonly epsilon: number;
+  readonly affine: boolean;
+
+  constructor(options: LayerNormOptions) {
+    super();
+    this.size = checkInt(options.size, 'size', 'layerNorm');
+    this.epsilon = checkNumber(options.epsilon ?? 1e-5, 'epsilon', 'layerNorm', { min: 0 });
+    this.affine = options.affine ?? true;
+  }
+
+  protected paramSpecs(): ParamSpec[] {
+    if (!this.affine) return [];
+    return [
+      { name: 'gamma', shape: [this.size], init: 'ones' },
+      { name: 'beta', shape: [this.size], init: 'zeros' },
+    ];
+  }
+
+  protected forward(inputs: tf.Tensor[]): tf.Tensor {
+    const place = `module ${this.name}`;
+    const x = singleInput(inputs, place);
+    if (x.shape[x.shape.length - 1] !== this.size) {
+      throw new MtlError('DATA_SHAPE_MISMATCH', `expects a last axis of ${this.size}, got [${x.shape}]`, {
+        place,
+      });
+    }
+    const mean = tf.mean(x, -1, true);
+    const centred = tf.sub(x, mean);
+    const variance = tf.mean(tf.square(centred), -1, true);
+    const y = tf.mul(centred, tf.rsqrt(tf.add(variance, this.epsilon)));
+    return this.affine ? tf.add(tf.mul(y, this.param('gamma')), this.param('beta')) : y;
+  }
+
+  getConfig(): ModuleConfig {
+    return { type: this.type, size: this.size, epsilon: this.epsilon, affine: this.affine };
+  }
+
+  static fromConfig(config: ModuleConfig): LayerNorm {
+    return new LayerNorm(config as unknown as LayerNormOptions);
+  }
+}
+
+/**
+ * Layer normalisation.
+ * @example
+ * const pool = { norm: layerNorm({ size: 16 }) };
+ */
+export function layerNorm(options: LayerNormOptions): LayerNorm {
+  return new LayerNorm(options);
+}

@@ -1,0 +1,128 @@
+import { MtlError } from '@mtl/core';
+import * as tf from '@tensorflow/tfjs';
+import type { Initializer } from '../internal/init.js';
+import { matmulLastAxis, singleInput } from '../internal/module-utils.js';
+import { checkInit, checkInt, checkNumber, defined, optionalSeed } from '../internal/options.js';
+import { mixSeed } from '../internal/seed.js';
+import { BaseModule, type ModuleConfig, type ModuleContext, type ParamSpec } from '../module.js';
+import { type ActivationName, applyActivation, checkActivation } from './activation.js';
+
+/**
+ * Options of {@link mlp}.
+ * @example
+ * const options: MlpOptions = { inputSize: 2, hidden: [8, 4], dropout: 0.1 };
+ */
+export interface MlpOptions {
+  inputSize: number;
+  /** Sizes of the hidden layers; each is followed by `activation` (and dropout when set). */
+  hidden: number[];
+  /** When set, a last dense layer of this size follows, with `outputActivation` (default linear). */
+  outputSize?: number;
+  /** Default `relu`. */
+  activation?: ActivationName;
+  /** Default `linear`. */
+  outputActivation?: ActivationName;
+  /** Dropout rate after each hidden activation, in training only; default 0. */
+  dropout?: number;
+  /** Default `glorotUniform`; biases start at zero except with `torchUniform` (then like PyTorch). */
+  kernelInit?: Initializer;
+  seed?: number;
+}
+
+/**
+ * A stack of dense layers with parameters `dense_<i>/kernel` and `dense_<i>/bias`.
+ * `mlp({inputSize: 2, hidden: [8, 4]})` is the tutorial's `base_mlp`:
+ * Linear(2, 8), ReLU, Linear(8, 4), ReLU.
+ * @example
+ * const base = new Mlp({ inputSize: 2, hidden: [8, 4] }); // as mlp({...})
+ */
+export class Mlp extends BaseModule {
+  readonly type = 'mlp';
+  readonly inputSize: number;
+  readonly hidden: number[];
+  readonly outputSize: number | undefined;
+  readonly activation: ActivationName;
+  readonly outputActivation: ActivationName;
+  readonly dropout: number;
+  readonly kernelInit: Initializer;
+
+  constructor(options: MlpOptions) {
+    const place = 'mlp';
+    super({ seed: optionalSeed(options.seed, place) });
+    this.inputSize = checkInt(options.inputSize, 'inputSize', place);
+    if (!Array.isArray(options.hidden)) {
+      throw new MtlError('INVALID_ARGUMENT', 'hidden must be a list of layer sizes', { place });
+    }
+    this.hidden = options.hidden.map((h, i) => checkInt(h, `hidden[${i}]`, place));
+    this.outputSize =
+      options.outputSize === undefined ? undefined : checkInt(options.outputSize, 'outputSize', place);
+    if (this.hidden.length === 0 && this.outputSize === undefined) {
+      throw new MtlError('INVALID_ARGUMENT', 'needs at least one hidden layer or an outputSize', { place });
+    }
+    this.activation = checkActivation(options.activation ?? 'relu', 'activation', place);
+    this.outputActivation = checkActivation(options.outputActivation ?? 'linear', 'outputActivation', place);
+    this.dropout = checkNumber(options.dropout ?? 0, 'dropout', place, {
+      min: 0,
+      max: 1,
+      maxExclusive: true,
+    });
+    this.kernelInit = checkInit(options.kernelInit ?? 'glorotUniform', 'kernelInit', place);
+  }
+
+  /** Layer sizes from input to output. */
+  private sizes(): number[] {
+    return [this.inputSize, ...this.hidden, ...(this.outputSize === undefined ? [] : [this.outputSize])];
+  }
+
+  protected paramSpecs(): ParamSpec[] {
+    const sizes = this.sizes();
+    const biasInit: Initializer = this.kernelInit === 'torchUniform' ? 'torchUniform' : 'zeros';
+    return sizes.slice(1).flatMap((out, i) => [
+      { name: `dense_${i}/kernel`, shape: [sizes[i]!, out], init: this.kernelInit },
+      { name: `dense_${i}/bias`, shape: [out], init: biasInit, fanIn: sizes[i]! },
+    ]);
+  }
+
+  protected forward(inputs: tf.Tensor[], ctx: ModuleContext): tf.Tensor {
+    const place = `module ${this.name}`;
+    let x = singleInput(inputs, place);
+    const layers = this.sizes().length - 1;
+    for (let i = 0; i < layers; i++) {
+      x = tf.add(matmulLastAxis(x, this.param(`dense_${i}/kernel`), place), this.param(`dense_${i}/bias`));
+      const isOutput = this.outputSize !== undefined && i === layers - 1;
+      x = applyActivation(isOutput ? this.outputActivation : this.activation, x);
+      if (!isOutput && ctx.training && this.dropout > 0) {
+        x = tf.dropout(x, this.dropout, undefined, mixSeed(ctx.seed, `${this.name}/dropout_${i}`));
+      }
+    }
+    return x;
+  }
+
+  getConfig(): ModuleConfig {
+    return defined({
+      type: this.type,
+      inputSize: this.inputSize,
+      hidden: [...this.hidden],
+      outputSize: this.outputSize,
+      activation: this.activation,
+      outputActivation: this.outputActivation,
+      dropout: this.dropout,
+      kernelInit: this.kernelInit,
+      seed: this.seed,
+    });
+  }
+
+  static fromConfig(config: ModuleConfig): Mlp {
+    return new Mlp(config as unknown as MlpOptions);
+  }
+}
+
+/**
+ * A multilayer perceptron.
+ * @example
+ * const base = mlp({ inputSize: 2, hidden: [8, 4] });            // Linear(2,8) ReLU Linear(8,4) ReLU
+ * const clf = mlp({ inputSize: 16, hidden: [32], outputSize: 3, dropout: 0.1 });
+ */
+export function mlp(options: MlpOptions): Mlp {
+  return new Mlp(options);
+}

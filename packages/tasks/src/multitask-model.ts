@@ -1,0 +1,992 @@
+import { listNames, MtlError, writeFileAtomic } from '@mtl/core';
+import type { Batch, StepBatches } from '@mtl/data';
+import { disposeBatch } from '@mtl/data';
+import { type CustomMetric, modelScoreKey, Scorer, scoreKey } from '@mtl/scoring';
+import * as tf from '@tensorflow/tfjs';
+import {
+  checkSavedModel,
+  decodeTensor,
+  encodeTensor,
+  MODEL_FORMAT,
+  MODEL_FORMAT_VERSION,
+  readSavedModel,
+  type SavedModel,
+  type SavedModule,
+} from './checkpoint.js';
+import { runFlows } from './internal/flow.js';
+import {
+  goldsFromLabels,
+  lossTerms,
+  maskedMean,
+  outputProbs,
+  predsFromProbs,
+  type TaskKind,
+  type TaskLossFn,
+  type TaskOutputFn,
+} from './internal/kinds.js';
+import { mixSeed } from './internal/seed.js';
+import type { Module, ModuleContext } from './module.js';
+import { moduleFromConfig } from './module-registry.js';
+import { Task } from './task.js';
+
+/**
+ * Options of {@link MultitaskModel}.
+ * @example
+ * const model = new MultitaskModel(tasks, { seed: 3, variablePrefix: 'baseline/' });
+ */
+export interface MultitaskModelOptions {
+  /**
+   * Seed of the initialisers of modules built by this model (a module built with its own `seed`
+   * keeps it). Module `m` draws from `RandomStream(seed).child(m)`. Default 0.
+   */
+  seed?: number;
+  /**
+   * Prefix of the tf.Variable names of modules this model builds, e.g. `copy/`. tfjs variable names
+   * are process-wide, so two live models with equally named modules need different prefixes.
+   * Checkpoint keys and `getWeights` keys never include it.
+   */
+  variablePrefix?: string;
+}
+
+/**
+ * What `loss` needs of a training step (structurally @mtl/training's StepContext).
+ * @example
+ * model.loss(batches, { step: 0, epoch: 0, seed: 17, training: true });
+ */
+export interface StepContext {
+  step: number;
+  epoch: number;
+  /** Seed of the step's randomness (dropout); each batch of the step derives its own. */
+  seed: number;
+  training: boolean;
+}
+
+/**
+ * What `loss` returns (structurally @mtl/training's LossOutput).
+ * @example
+ * const { parts } = model.loss(batches, ctx); // { 'circle_task/circleDataset': Scalar }
+ */
+export interface LossOutput {
+  /** Mean loss over the labeled rows of each task on each batch, keyed `task/dataset`. */
+  parts: Record<string, tf.Scalar>;
+  extra?: tf.Scalar;
+}
+
+/**
+ * Anything yielding batches; a @mtl/data `DictDataLoader` is one. Its `dataset` (when present)
+ * lets `evaluate` skip loaders of other splits without reading them.
+ * @example
+ * const loader: BatchLoader = new DictDataLoader(dataset, { batchSize: 32 });
+ */
+export type BatchLoader = (Iterable<Batch> | AsyncIterable<Batch>) & {
+  readonly dataset?: { readonly name: string; readonly split: string };
+};
+
+/**
+ * Options of {@link MultitaskModel.forward}.
+ * @example
+ * const logits = tf.tidy(() => model.forward(batch, { tasks: ['circle_task'] }).circle_task);
+ */
+export interface ForwardOptions {
+  /** Default false. */
+  training?: boolean;
+  /** Seed of the call's randomness (dropout in training); default 0. */
+  seed?: number;
+  /** Tasks to run; default the tasks whose label is in `batch.Y`, else those whose input fields are in `batch.X`. */
+  tasks?: readonly string[];
+}
+
+/**
+ * Options of {@link MultitaskModel.predict}.
+ * @example
+ * await model.predict(loader, { returnPreds: true, tasks: ['square_task'] });
+ */
+export interface PredictOptions {
+  /** Also return predictions (argmax / thresholded / values); default false (golds and probs only). */
+  returnPreds?: boolean;
+  /** Tasks to predict; default as {@link ForwardOptions.tasks}. */
+  tasks?: readonly string[];
+}
+
+/**
+ * Class ids `[n]` (multiclass, binary; -1 = abstain), 0/1 rows (multi-label; -1 = missing),
+ * or targets: `[n]` for one value per row, rows for several (regression).
+ * @example
+ * const golds: LabelArray = Int32Array.from([0, 1, -1]);
+ */
+export type LabelArray = Int32Array | Float32Array | Float32Array[];
+
+/**
+ * One task's predictions on one loader.
+ * @example
+ * const { probs, golds, preds } = (await model.predict(loader, { returnPreds: true })).circle_task!;
+ */
+export interface TaskPredictions {
+  task: string;
+  kind: TaskKind;
+  dataset: string;
+  split: string;
+  /** Row index in the dataset of each prediction (batches may come shuffled). */
+  indices: Int32Array;
+  /** Rows `[n][C]`: class probabilities, per-label probabilities, or regression values. */
+  probs: Float32Array[];
+  /** When the batches carry the task's labels. */
+  golds?: LabelArray;
+  /** With `returnPreds`. */
+  preds?: LabelArray;
+  /** Mean loss over labeled rows (cells for multi-label/regression), when labels are present. */
+  loss?: number;
+}
+
+/**
+ * How a warm start treated each module (see {@link MultitaskModel.loadModuleWeights}).
+ * @example
+ * const { reused, reshaped } = await model.loadModuleWeights('runs/a/model.json', { onMismatch: 'reinit' });
+ */
+export interface WarmStartReport {
+  /** Same name, same parameters and shapes: weights loaded. */
+  reused: string[];
+  /** Same name, other parameters or shapes: kept its fresh initialisation. */
+  reshaped: string[];
+  /** In the model only. */
+  new: string[];
+  /** In the checkpoint only. */
+  dropped: string[];
+}
+
+/**
+ * Options of {@link MultitaskModel.load}.
+ * @example
+ * await MultitaskModel.load('model.json', { losses: { circle_task: hinge }, variablePrefix: 'copy/' });
+ */
+export interface LoadOptions {
+  /** Custom losses by task (required for tasks saved with one). */
+  losses?: Record<string, TaskLossFn>;
+  /** Custom outputs by task (required for tasks saved with one). */
+  outputs?: Record<string, TaskOutputFn>;
+  /** Function metrics by task, then by name (required for those saved). */
+  customMetrics?: Record<string, Record<string, CustomMetric>>;
+  /** Modules to use instead of rebuilding from config (custom types, unregistered tf.layers). */
+  modules?: Record<string, Module>;
+  variablePrefix?: string;
+}
+
+/** Which models hold a module: it is disposed when the last one lets go. */
+const holders = new WeakMap<Module, Set<MultitaskModel>>();
+
+interface Accumulator {
+  task: Task;
+  dataset: string;
+  split: string;
+  probs: Float32Array[];
+  indices: number[];
+  golds: number[][];
+  preds: number[][];
+  width: number;
+  lossSum: number;
+  lossCount: number;
+  labeled: boolean;
+}
+
+/**
+ * Tasks over one pool of modules shared by name. Implements @mtl/training's `Trainable`
+ * (`trainableVariables`, `loss`) and gives predictions, score maps, and save/load.
+ * @example
+ * const model = new MultitaskModel([circleTask, squareTask], { seed: 3 });
+ * model.modulePool.size;                                  // 3: base_mlp, circle_head, square_head
+ * const scores = await model.score(loaders);              // {'circle_task/circleDataset/valid/accuracy': 0.93, ...}
+ * await model.save('model.json');
+ * const again = await MultitaskModel.load('model.json', { variablePrefix: 'copy/' });
+ */
+export class MultitaskModel {
+  readonly seed: number;
+  readonly variablePrefix: string;
+  private readonly taskMap = new Map<string, Task>();
+  private readonly pool = new Map<string, Module>();
+  private readonly frozen = new Set<string>();
+  private disposed = false;
+
+  constructor(tasks: readonly Task[] = [], options: MultitaskModelOptions = {}) {
+    this.seed = options.seed ?? 0;
+    if (!Number.isFinite(this.seed)) {
+      throw new MtlError('INVALID_ARGUMENT', `seed must be finite, got ${this.seed}`, {
+        place: 'MultitaskModel',
+      });
+    }
+    this.variablePrefix = options.variablePrefix ?? '';
+    if (!Array.isArray(tasks)) {
+      throw new MtlError('INVALID_ARGUMENT', 'expects a list of tasks', { place: 'MultitaskModel' });
+    }
+    this.join(tasks);
+  }
+
+  /** The tasks, in the order added. */
+  get tasks(): Task[] {
+    return [...this.taskMap.values()];
+  }
+
+  get taskNames(): string[] {
+    return [...this.taskMap.keys()];
+  }
+
+  /** Modules by name: one entry per distinct name over all tasks. */
+  get modulePool(): ReadonlyMap<string, Module> {
+    return new Map(this.pool);
+  }
+
+  /** The task called `name`; UNKNOWN_TASK otherwise. */
+  getTask(name: string): Task {
+    const task = this.taskMap.get(name);
+    if (task === undefined) {
+      throw new MtlError('UNKNOWN_TASK', `no task "${name}" (tasks: ${listNames(this.taskMap.keys())})`, {
+        place: 'MultitaskModel',
+      });
+    }
+    return task;
+  }
+
+  /** Weight of each task's loss parts, for a trainer. */
+  taskWeights(): Record<string, number> {
+    return Object.fromEntries(this.tasks.map((t) => [t.name, t.weight]));
+  }
+
+  /**
+   * Adds a task; its modules join the pool by name (an existing name must be the same object:
+   * MODULE_CONFLICT otherwise) and new ones are built.
+   */
+  addTask(task: Task): void {
+    this.join([task]);
+  }
+
+  /**
+   * Removes a task and frees (disposes the variables of) the modules no remaining task uses,
+   * unless another live model holds them too. Returns the names of the modules that left the pool.
+   */
+  removeTask(name: string): string[] {
+    this.assertLive();
+    this.getTask(name);
+    this.taskMap.delete(name);
+    const used = new Set(this.tasks.flatMap((t) => [...t.modulePool.keys()]));
+    const removed: string[] = [];
+    for (const [moduleName, module] of this.pool) {
+      if (used.has(moduleName)) continue;
+      this.pool.delete(moduleName);
+      this.frozen.delete(moduleName);
+      this.release(module);
+      removed.push(moduleName);
+    }
+    return removed;
+  }
+
+  /** Excludes modules from {@link trainableVariables} (e.g. a trained trunk when adding a task). */
+  freeze(moduleNames: readonly string[]): void {
+    for (const name of moduleNames) {
+      this.getModule(name);
+      this.frozen.add(name);
+    }
+  }
+
+  unfreeze(moduleNames: readonly string[]): void {
+    for (const name of moduleNames) {
+      this.getModule(name);
+      this.frozen.delete(name);
+    }
+  }
+
+  get frozenModules(): string[] {
+    return [...this.frozen];
+  }
+
+  /** The variables the optimiser updates (frozen modules excluded), named `<module>/<param>`. */
+  trainableVariables(): tf.Variable[] {
+    return [...this.pool]
+      .filter(([name]) => !this.frozen.has(name))
+      .flatMap(([, m]) => m.trainableVariables());
+  }
+
+  /**
+   * Outputs (logits or values) of each task on one batch; operations shared by tasks run once.
+   * Call inside tf.tidy.
+   */
+  forward(batch: Batch, options: ForwardOptions = {}): Record<string, tf.Tensor> {
+    this.assertLive();
+    const tasks = this.tasksFor(batch, options.tasks, false);
+    const ctx: ModuleContext = { training: options.training ?? false, seed: options.seed ?? 0 };
+    return Object.fromEntries(runFlows(tasks, batch, this.pool, ctx));
+  }
+
+  /**
+   * The training loss of one step: for each batch, each task whose label is in `batch.Y` adds
+   * its mean loss over labeled rows (0 when none is labeled) as part `task/dataset`. Rows reach only
+   * the tasks their dataset labels. A batch with no label of any task is UNKNOWN_TASK. Pure tf ops:
+   * call inside a gradient function or tf.tidy.
+   */
+  loss(step: Batch | StepBatches, ctx: StepContext): LossOutput {
+    this.assertLive();
+    const batches = Array.isArray(step) ? step : [step];
+    const parts: Record<string, tf.Scalar> = {};
+    batches.forEach((batch, b) => {
+      const tasks = this.labeledTasks(batch);
+      if (tasks.length === 0) {
+        throw new MtlError(
+          'UNKNOWN_TASK',
+          `the batch has labels ${listNames(Object.keys(batch.Y))} but no task reads them (tasks read ${listNames(this.tasks.map((t) => t.label))})`,
+          { place: `dataset ${batch.dataset}/${batch.split}` },
+        );
+      }
+      const outputs = runFlows(tasks, batch, this.pool, {
+        training: ctx.training,
+        seed: mixSeed(ctx.seed, b),
+      });
+      for (const task of tasks) {
+        const place = `task ${task.name} on dataset ${batch.dataset}/${batch.split}`;
+        const terms = lossTerms(
+          task.kind,
+          outputs.get(task.name)!,
+          batch.Y[task.label]!,
+          task.customLoss,
+          place,
+        );
+        const key = `${task.name}/${batch.dataset}`;
+        const mean = maskedMean(terms);
+        parts[key] = parts[key] === undefined ? mean : tf.add(parts[key], mean);
+      }
+    });
+    return { parts };
+  }
+
+  /**
+   * Predictions of each task on one loader's batches (inference mode, in tf.tidy; one read per
+   * batch). Works on unlabeled data: then the tasks are those whose input fields the batches have.
+   * Consumes the batches: each is disposed after use.
+   */
+  async predict(loader: BatchLoader, options: PredictOptions = {}): Promise<Record<string, TaskPredictions>> {
+    const groups = await this.collect(loader, options.tasks, options.returnPreds ?? false, false);
+    const out: Record<string, TaskPredictions> = {};
+    for (const g of groups.values()) {
+      const prior = out[g.task.name];
+      const result = finish(g, options.returnPreds ?? false);
+      out[g.task.name] = prior === undefined ? result : mergePredictions(prior, result);
+    }
+    return out;
+  }
+
+  /**
+   * Scores every task on every loader whose batches carry its labels: a flat map of
+   * `task/dataset/split/<metric>` from each task's scorer, `task/dataset/split/loss`, and
+   * `model/all/split/loss` = the sum over (task, dataset) of weight x mean loss in that split (the
+   * objective a trainer would see if it took one batch of each). Groups whose rows all abstain are
+   * left out. Consumes the batches.
+   */
+  async score(loaders: readonly BatchLoader[] | BatchLoader): Promise<Record<string, number>> {
+    const list = isLoaderList(loaders) ? loaders : [loaders];
+    const scores: Record<string, number> = {};
+    const modelLoss = new Map<string, number>();
+    for (const loader of list) {
+      const groups = await this.collect(loader, undefined, true, true);
+      for (const g of groups.values()) {
+        if (!g.labeled || g.lossCount === 0) continue;
+        const done = finish(g, true);
+        const golds = done.golds!;
+        const preds = done.preds!;
+        const probs = done.probs;
+        const [sg, sp, spr] =
+          g.task.kind === 'regression' ? dropMissing(golds, preds, probs) : ([golds, preds, probs] as const);
+        let metrics: Record<string, number>;
+        try {
+          metrics = g.task.scorer.score(sg, sp, spr);
+        } catch (e) {
+          throw e instanceof MtlError ? e.within(`task ${g.task.name} on ${g.dataset}/${g.split}`) : e;
+        }
+        for (const [metric, value] of Object.entries(metrics)) {
+          scores[scoreKey(g.task.name, g.dataset, g.split, metric)] = value;
+        }
+        const loss = done.loss!;
+        scores[scoreKey(g.task.name, g.dataset, g.split, 'loss')] = loss;
+        modelLoss.set(g.split, (modelLoss.get(g.split) ?? 0) + g.task.weight * loss);
+      }
+    }
+    for (const [split, loss] of modelLoss) scores[modelScoreKey(split, 'loss')] = loss;
+    return scores;
+  }
+
+  /**
+   * {@link score} on the loaders of one split only, matched exactly (`valid` never matches
+   * `valid_2`). A loader that does not tell its split is read and its other-split batches skipped.
+   */
+  async evaluate(loaders: readonly BatchLoader[], split: string): Promise<Record<string, number>> {
+    const chosen: BatchLoader[] = [];
+    for (const loader of loaders) {
+      if (loader.dataset !== undefined) {
+        if (loader.dataset.split === split) chosen.push(loader);
+      } else {
+        chosen.push(onlySplit(loader, split));
+      }
+    }
+    return this.score(chosen);
+  }
+
+  /** Copies of every weight keyed `<module>/<param>` (no variable prefix); the caller disposes them. */
+  getWeights(): Record<string, tf.Tensor> {
+    const out: Record<string, tf.Tensor> = {};
+    for (const [name, m] of this.pool) {
+      for (const [param, t] of Object.entries(m.getWeights())) out[`${name}/${param}`] = t;
+    }
+    return out;
+  }
+
+  /**
+   * Assigns weights keyed `<module>/<param>` (a subset is fine, e.g. a warm start of one module);
+   * an unknown key or another shape is CHECKPOINT_MISMATCH naming the module. All checks run
+   * before any assignment.
+   */
+  setWeights(weights: Record<string, tf.Tensor>): void {
+    this.assertLive();
+    const names = [...this.pool.keys()].sort((a, b) => b.length - a.length);
+    const byModule = new Map<string, Record<string, tf.Tensor>>();
+    for (const [key, t] of Object.entries(weights)) {
+      const owner = names.find((n) => key.startsWith(`${n}/`));
+      if (owner === undefined) {
+        throw new MtlError(
+          'CHECKPOINT_MISMATCH',
+          `no module owns weight "${key}" (modules: ${listNames(names)})`,
+          {
+            place: 'setWeights',
+          },
+        );
+      }
+      const rec = byModule.get(owner) ?? {};
+      rec[key.slice(owner.length + 1)] = t;
+      byModule.set(owner, rec);
+    }
+    for (const [owner, rec] of byModule) checkShapes(this.pool.get(owner)!, owner, rec);
+    for (const [owner, rec] of byModule) this.pool.get(owner)!.setWeights(rec);
+  }
+
+  /** The JSON-able description and weights that {@link save} writes. */
+  toSaved(): SavedModel {
+    this.assertLive();
+    const modules: Record<string, SavedModule> = {};
+    for (const [name, m] of this.pool) {
+      const weights = Object.fromEntries(Object.entries(m.variables()).map(([k, v]) => [k, encodeTensor(v)]));
+      modules[name] = { config: m.getConfig(), frozen: this.frozen.has(name), weights };
+    }
+    return {
+      format: MODEL_FORMAT,
+      version: MODEL_FORMAT_VERSION,
+      seed: this.seed,
+      tasks: this.tasks.map((t) => t.toSpec()),
+      modules,
+    };
+  }
+
+  /**
+   * Writes the model (task specs, module configs, weights) to one JSON file, atomically (a
+   * temporary file renamed over `path`); a bare file name works.
+   */
+  async save(path: string): Promise<void> {
+    await writeFileAtomic(path, JSON.stringify(this.toSaved()));
+  }
+
+  /**
+   * Rebuilds a saved model. Custom losses, outputs and metric functions cannot be saved: pass them
+   * again (an error names the task otherwise). A module whose parameters do not match the saved
+   * weights (names or shapes) is CHECKPOINT_MISMATCH naming it.
+   */
+  static async load(source: string | SavedModel, options: LoadOptions = {}): Promise<MultitaskModel> {
+    const place = typeof source === 'string' ? source : 'saved model';
+    const saved = typeof source === 'string' ? await readSavedModel(source) : checkSavedModel(source, place);
+    const modules = new Map<string, Module>();
+    for (const [name, m] of Object.entries(saved.modules)) {
+      modules.set(name, options.modules?.[name] ?? moduleFromConfig(m.config, `${place} module ${name}`));
+    }
+    const tasks = saved.tasks.map((spec) => {
+      const tp = `${place} task ${spec.name}`;
+      const pool: Record<string, Module> = {};
+      for (const name of spec.modules) {
+        const m = modules.get(name);
+        if (m === undefined) {
+          throw new MtlError('CHECKPOINT_CORRUPT', `uses module "${name}", which the file does not hold`, {
+            place: tp,
+          });
+        }
+        pool[name] = m;
+      }
+      const loss = options.losses?.[spec.name];
+      const output = options.outputs?.[spec.name];
+      if (spec.customLoss && loss === undefined) {
+        throw new MtlError(
+          'INVALID_ARGUMENT',
+          `was saved with a custom loss, which cannot be serialised: pass it again (load(path, {losses: {${spec.name}: fn}}))`,
+          { place: tp },
+        );
+      }
+      if (spec.customOutput && output === undefined) {
+        throw new MtlError(
+          'INVALID_ARGUMENT',
+          `was saved with a custom output, which cannot be serialised: pass it again (load(path, {outputs: {${spec.name}: fn}}))`,
+          { place: tp },
+        );
+      }
+      const custom = options.customMetrics?.[spec.name] ?? {};
+      const missing = (spec.scorer.customMetrics ?? []).filter((n) => custom[n] === undefined);
+      if (missing.length > 0) {
+        throw new MtlError(
+          'INVALID_ARGUMENT',
+          `was saved with function metrics ${listNames(missing)}: pass them again (load(path, {customMetrics: {${spec.name}: {...}}}))`,
+          { place: tp },
+        );
+      }
+      const scorer = new Scorer({
+        metrics: spec.scorer.metrics,
+        abstainLabel: spec.scorer.abstainLabel,
+        onUndefined: spec.scorer.onUndefined,
+        ...(Object.keys(custom).length > 0 ? { customMetrics: custom } : {}),
+      });
+      return new Task({
+        name: spec.name,
+        kind: spec.kind,
+        label: spec.label,
+        weight: spec.weight,
+        modulePool: pool,
+        opSequence: spec.opSequence,
+        scorer,
+        ...(loss === undefined ? {} : { loss }),
+        ...(output === undefined ? {} : { output }),
+      });
+    });
+    const model = new MultitaskModel(tasks, {
+      seed: saved.seed,
+      ...(options.variablePrefix === undefined ? {} : { variablePrefix: options.variablePrefix }),
+    });
+    try {
+      for (const name of model.pool.keys())
+        checkModuleMatches(model.pool.get(name)!, name, saved.modules[name], place);
+      model.assignSaved(saved, [...model.pool.keys()], place);
+      model.freeze(
+        Object.entries(saved.modules).flatMap(([n, m]) => (m.frozen && model.pool.has(n) ? [n] : [])),
+      );
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return model;
+  }
+
+  /**
+   * Warm start from a saved model: modules with the same name and the same parameters and shapes
+   * take the saved weights; with `onMismatch: 'reinit'` the others keep their fresh initialisation
+   * ('error', the default: CHECKPOINT_MISMATCH naming the module). Checks run before any
+   * assignment. `modules` limits the warm start to some modules.
+   */
+  async loadModuleWeights(
+    source: string | SavedModel,
+    options: { onMismatch?: 'error' | 'reinit'; modules?: readonly string[] } = {},
+  ): Promise<WarmStartReport> {
+    this.assertLive();
+    const place = typeof source === 'string' ? source : 'saved model';
+    const saved = typeof source === 'string' ? await readSavedModel(source) : checkSavedModel(source, place);
+    const names = options.modules ?? [...this.pool.keys()];
+    for (const n of names) this.getModule(n);
+    const report: WarmStartReport = { reused: [], reshaped: [], new: [], dropped: [] };
+    for (const name of names) {
+      const savedModule = saved.modules[name];
+      if (savedModule === undefined) {
+        report.new.push(name);
+        continue;
+      }
+      try {
+        checkModuleMatches(this.pool.get(name)!, name, savedModule, place);
+        report.reused.push(name);
+      } catch (e) {
+        if (options.onMismatch !== 'reinit') throw e;
+        report.reshaped.push(name);
+      }
+    }
+    report.dropped = Object.keys(saved.modules).filter((n) => !this.pool.has(n));
+    this.assignSaved(saved, report.reused, place);
+    return report;
+  }
+
+  /** Frees every module no other live model holds. The model cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    for (const m of this.pool.values()) this.release(m);
+    this.pool.clear();
+    this.taskMap.clear();
+    this.disposed = true;
+  }
+
+  private assignSaved(saved: SavedModel, names: readonly string[], place: string): void {
+    for (const name of names) {
+      const weights: Record<string, tf.Tensor> = {};
+      try {
+        for (const [param, t] of Object.entries(saved.modules[name]!.weights)) {
+          weights[param] = decodeTensor(t, `${place} weight ${name}/${param}`);
+        }
+        this.pool.get(name)!.setWeights(weights);
+      } finally {
+        for (const t of Object.values(weights)) t.dispose();
+      }
+    }
+  }
+
+  private getModule(name: string): Module {
+    const m = this.pool.get(name);
+    if (m === undefined) {
+      throw new MtlError('UNKNOWN_MODULE', `no module "${name}" (modules: ${listNames(this.pool.keys())})`, {
+        place: 'MultitaskModel',
+      });
+    }
+    return m;
+  }
+
+  private assertLive(): void {
+    if (this.disposed) {
+      throw new MtlError('INVALID_ARGUMENT', 'the model was disposed', { place: 'MultitaskModel' });
+    }
+  }
+
+  /** Validates the tasks against the model and each other, then adds them and builds new modules. */
+  private join(tasks: readonly Task[]): void {
+    this.assertLive();
+    const owner = new Map<string, string>();
+    for (const t of this.tasks)
+      for (const name of t.modulePool.keys()) if (!owner.has(name)) owner.set(name, t.name);
+    const incoming = new Map<string, Module>();
+    const names = new Set(this.taskMap.keys());
+    for (const task of tasks) {
+      if (!(task instanceof Task)) {
+        throw new MtlError('INVALID_ARGUMENT', 'expects Task objects', { place: 'MultitaskModel' });
+      }
+      if (names.has(task.name)) {
+        throw new MtlError('DUPLICATE_NAME', `two tasks are named "${task.name}"`, {
+          place: 'MultitaskModel',
+        });
+      }
+      names.add(task.name);
+      for (const [name, module] of task.modulePool) {
+        const existing = this.pool.get(name) ?? incoming.get(name);
+        if (existing !== undefined && existing !== module) {
+          throw new MtlError(
+            'MODULE_CONFLICT',
+            `tasks ${owner.get(name)} and ${task.name} both have a module named "${name}" but they are different objects; modules are shared by name, so use one object or two names`,
+            { place: `module ${name}`, details: { module: name, tasks: [owner.get(name), task.name] } },
+          );
+        }
+        for (const [otherName, other] of [...this.pool, ...incoming]) {
+          if (other === module && otherName !== name) {
+            throw new MtlError(
+              'MODULE_CONFLICT',
+              `task ${task.name} names a module "${name}" that task ${owner.get(otherName)} calls "${otherName}"; one module object has one name`,
+              { place: `module ${name}` },
+            );
+          }
+        }
+        if (module.isBuilt && module.name !== name) {
+          throw new MtlError(
+            'MODULE_CONFLICT',
+            `task ${task.name} names a module "${name}" that is already built as "${module.name}"`,
+            { place: `module ${name}` },
+          );
+        }
+        if (!owner.has(name)) owner.set(name, task.name);
+        if (existing === undefined) incoming.set(name, module);
+      }
+    }
+    const built: Module[] = [];
+    try {
+      for (const [name, module] of incoming) {
+        if (!module.isBuilt) {
+          module.build(name, { seed: this.seed, prefix: this.variablePrefix });
+          built.push(module);
+        }
+      }
+    } catch (e) {
+      for (const m of built) m.dispose();
+      throw e;
+    }
+    for (const [name, module] of incoming) {
+      this.pool.set(name, module);
+      const set = holders.get(module) ?? new Set<MultitaskModel>();
+      set.add(this);
+      holders.set(module, set);
+    }
+    for (const task of tasks) this.taskMap.set(task.name, task);
+  }
+
+  private release(module: Module): void {
+    const set = holders.get(module);
+    set?.delete(this);
+    if (set === undefined || set.size === 0) {
+      holders.delete(module);
+      module.dispose();
+    }
+  }
+
+  /** Tasks whose label the batch carries. */
+  private labeledTasks(batch: Batch): Task[] {
+    return this.tasks.filter((t) => batch.Y[t.label] !== undefined);
+  }
+
+  /** Tasks to run on a batch: as asked, else the labeled ones, else those whose inputs are present. */
+  private tasksFor(batch: Batch, names: readonly string[] | undefined, labeledOnly: boolean): Task[] {
+    if (names !== undefined) return names.map((n) => this.getTask(n));
+    const labeled = this.labeledTasks(batch);
+    if (labeled.length > 0 || labeledOnly) return labeled;
+    const readable = this.tasks.filter((t) => t.inputFields.every((f) => batch.X[f] !== undefined));
+    if (readable.length === 0) {
+      throw new MtlError(
+        'UNKNOWN_FIELD',
+        `no task can read this batch: fields ${listNames(Object.keys(batch.X))}; tasks read ${listNames(
+          this.tasks.map((t) => `${t.name} (${t.inputFields.join(', ')})`),
+        )}`,
+        { place: `dataset ${batch.dataset}/${batch.split}` },
+      );
+    }
+    return readable;
+  }
+
+  /** Runs the tasks on every batch and reads their outputs, grouped by task, dataset and split. */
+  private async collect(
+    loader: BatchLoader,
+    names: readonly string[] | undefined,
+    withPreds: boolean,
+    labeledOnly: boolean,
+  ): Promise<Map<string, Accumulator>> {
+    this.assertLive();
+    const groups = new Map<string, Accumulator>();
+    for await (const batch of loader) {
+      try {
+        const tasks = this.tasksFor(batch, names, labeledOnly);
+        if (tasks.length === 0) continue;
+        const layout: { acc: Accumulator; probCols: number; goldWidth: number; rows: number }[] = [];
+        const flat = tf.tidy(() => {
+          const outputs = runFlows(tasks, batch, this.pool, { training: false, seed: 0 });
+          const pieces: tf.Tensor[] = [];
+          for (const task of tasks) {
+            const place = `task ${task.name} on dataset ${batch.dataset}/${batch.split}`;
+            const logits = outputs.get(task.name)!;
+            const probs = outputProbs(task.kind, logits, task.customOutput, place);
+            const rows = probs.shape[0];
+            const key = `${task.name}\u0000${batch.dataset}\u0000${batch.split}`;
+            let acc = groups.get(key);
+            if (acc === undefined) {
+              acc = newAccumulator(task, batch);
+              groups.set(key, acc);
+            }
+            pieces.push(tf.reshape(probs, [-1]));
+            const labels = batch.Y[task.label];
+            let goldWidth = 0;
+            if (labels !== undefined) {
+              const width = task.kind === 'multilabel' || task.kind === 'regression' ? probs.shape[1] : 1;
+              const terms = lossTerms(task.kind, logits, labels, task.customLoss, place);
+              pieces.push(
+                tf.reshape(goldsFromLabels(task.kind, labels, width), [-1]),
+                tf.stack([terms.sum, terms.count]),
+              );
+              goldWidth = width;
+            }
+            if (withPreds) pieces.push(tf.reshape(predsFromProbs(task.kind, probs), [-1]));
+            layout.push({ acc, probCols: probs.shape[1], goldWidth, rows });
+          }
+          return tf.concat(pieces);
+        });
+        let values: Float32Array;
+        try {
+          values = (await flat.data()) as Float32Array;
+        } finally {
+          flat.dispose();
+        }
+        let at = 0;
+        for (const { acc, probCols, goldWidth, rows } of layout) {
+          acc.width = goldWidth > 0 ? goldWidth : probCols;
+          for (let r = 0; r < rows; r++) {
+            acc.probs.push(values.slice(at + r * probCols, at + (r + 1) * probCols));
+            acc.indices.push(batch.indices[r] ?? r);
+          }
+          at += rows * probCols;
+          if (goldWidth > 0) {
+            acc.labeled = true;
+            acc.golds.push(Array.from(values.subarray(at, at + rows * goldWidth)));
+            at += rows * goldWidth;
+            acc.lossSum += values[at]!;
+            acc.lossCount += values[at + 1]!;
+            at += 2;
+          }
+          if (withPreds) {
+            const width = acc.task.kind === 'multilabel' || acc.task.kind === 'regression' ? probCols : 1;
+            acc.preds.push(Array.from(values.subarray(at, at + rows * width)));
+            at += rows * width;
+          }
+        }
+      } finally {
+        disposeBatch(batch);
+      }
+    }
+    return groups;
+  }
+}
+
+function newAccumulator(task: Task, batch: Batch): Accumulator {
+  return {
+    task,
+    dataset: batch.dataset,
+    split: batch.split,
+    probs: [],
+    indices: [],
+    golds: [],
+    preds: [],
+    width: 1,
+    lossSum: 0,
+    lossCount: 0,
+    labeled: false,
+  };
+}
+
+/** A list of loaders, as opposed to one loader that is itself an array of batches. */
+function isLoaderList(x: readonly BatchLoader[] | BatchLoader): x is readonly BatchLoader[] {
+  if (!Array.isArray(x)) return false;
+  const first: unknown = x[0];
+  const isBatch =
+    first !== null && typeof first === 'object' && 'X' in first && 'Y' in first && 'dataset' in first;
+  return !isBatch;
+}
+
+/** Flat values to the {@link LabelArray} of a kind. */
+function toLabelArray(kind: TaskKind, chunks: number[][], width: number): LabelArray {
+  const flat = chunks.flat();
+  if (kind === 'multiclass' || kind === 'binary') return Int32Array.from(flat);
+  if (kind === 'regression' && width === 1) return Float32Array.from(flat);
+  const rows: Float32Array[] = [];
+  for (let i = 0; i < flat.length; i += width) rows.push(Float32Array.from(flat.slice(i, i + width)));
+  return rows;
+}
+
+function finish(g: Accumulator, withPreds: boolean): TaskPredictions {
+  const out: TaskPredictions = {
+    task: g.task.name,
+    kind: g.task.kind,
+    dataset: g.dataset,
+    split: g.split,
+    indices: Int32Array.from(g.indices),
+    probs: g.probs,
+  };
+  if (g.labeled) {
+    out.golds = toLabelArray(g.task.kind, g.golds, g.width);
+    out.loss = g.lossSum / Math.max(g.lossCount, 1);
+  }
+  if (withPreds) out.preds = toLabelArray(g.task.kind, g.preds, g.width);
+  return out;
+}
+
+function concatLabels(a: LabelArray | undefined, b: LabelArray | undefined): LabelArray | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  if (Array.isArray(a)) return [...a, ...(b as Float32Array[])];
+  const out = new (a.constructor as Int32ArrayConstructor | Float32ArrayConstructor)(a.length + b.length);
+  out.set(a as ArrayLike<number>);
+  out.set(b as ArrayLike<number>, a.length);
+  return out;
+}
+
+/** One task over batches of several datasets (a loader that mixes them): rows in order. */
+function mergePredictions(a: TaskPredictions, b: TaskPredictions): TaskPredictions {
+  const out: TaskPredictions = {
+    ...a,
+    indices: Int32Array.from([...a.indices, ...b.indices]),
+    probs: [...a.probs, ...b.probs],
+  };
+  const golds = concatLabels(a.golds, b.golds);
+  const preds = concatLabels(a.preds, b.preds);
+  if (golds === undefined) delete out.golds;
+  else out.golds = golds;
+  if (preds === undefined) delete out.preds;
+  else out.preds = preds;
+  delete out.loss;
+  return out;
+}
+
+/** Regression rows with a missing (NaN) target are not scored. */
+function dropMissing(
+  golds: LabelArray,
+  preds: LabelArray,
+  probs: Float32Array[],
+): readonly [LabelArray, LabelArray, Float32Array[]] {
+  const keep: number[] = [];
+  const n = Array.isArray(golds) ? golds.length : golds.length;
+  for (let i = 0; i < n; i++) {
+    const row = Array.isArray(golds) ? Array.from(golds[i]!) : [golds[i]!];
+    if (row.every((v) => !Number.isNaN(v))) keep.push(i);
+  }
+  if (keep.length === n) return [golds, preds, probs];
+  const take = (x: LabelArray): LabelArray =>
+    Array.isArray(x) ? keep.map((i) => x[i]!) : Float32Array.from(keep, (i) => (x as Float32Array)[i]!);
+  return [take(golds), take(preds), keep.map((i) => probs[i]!)];
+}
+
+/** Passes only the batches of `split` (disposing the others). */
+function onlySplit(loader: BatchLoader, split: string): BatchLoader {
+  return {
+    async *[Symbol.asyncIterator]() {
+      for await (const batch of loader) {
+        if (batch.split === split) yield batch;
+        else disposeBatch(batch);
+      }
+    },
+  };
+}
+
+/** CHECKPOINT_MISMATCH when a module's parameters differ in names or shapes from saved ones. */
+function checkModuleMatches(
+  module: Module,
+  name: string,
+  saved: SavedModule | undefined,
+  place: string,
+): void {
+  if (saved === undefined) {
+    throw new MtlError('CHECKPOINT_MISMATCH', `module "${name}" is not in the saved model`, { place });
+  }
+  const vars = module.variables();
+  const have = Object.keys(vars).sort();
+  const want = Object.keys(saved.weights).sort();
+  if (have.join('\u0000') !== want.join('\u0000')) {
+    throw new MtlError(
+      'CHECKPOINT_MISMATCH',
+      `module "${name}" has parameters ${listNames(have)} but the saved module has ${listNames(want)}`,
+      { place, details: { module: name } },
+    );
+  }
+  for (const param of have) {
+    const shape = vars[param]!.shape;
+    const savedShape = saved.weights[param]!.shape;
+    if (!tf.util.arraysEqual(shape, savedShape)) {
+      throw new MtlError(
+        'CHECKPOINT_MISMATCH',
+        `module "${name}" parameter "${param}" has shape [${shape}] but the saved one has [${savedShape}]`,
+        { place, details: { module: name, param, shape, savedShape } },
+      );
+    }
+  }
+}
+
+/** Shape checks of a partial assignment, before anything is assigned. */
+function checkShapes(module: Module, name: string, weights: Record<string, tf.Tensor>): void {
+  const vars = module.variables();
+  for (const [param, t] of Object.entries(weights)) {
+    const v = vars[param];
+    if (v === undefined) {
+      throw new MtlError(
+        'CHECKPOINT_MISMATCH',
+        `module "${name}" has no parameter "${param}" (parameters: ${listNames(Object.keys(vars))})`,
+        { place: 'setWeights' },
+      );
+    }
+    if (!tf.util.arraysEqual(v.shape, t.shape)) {
+      throw new MtlError(
+        'CHECKPOINT_MISMATCH',
+        `module "${name}" parameter "${param}" has shape [${v.shape}] but the weights have [${t.shape}]`,
+        { place: 'setWeights' },
+      );
+    }
+  }
+}
