@@ -20,7 +20,7 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 /** Throws CONFIG_INVALID when a forbidden key appears anywhere in `value`. */
 export function rejectForbiddenKeys(value: unknown, place: string, path: PropertyKey[] = []): void {
   if (Array.isArray(value)) {
-    value.forEach((v, i) => rejectForbiddenKeys(v, place, [...path, i]));
+    for (let i = 0; i < value.length; i++) rejectForbiddenKeys(value[i], place, [...path, i]);
     return;
   }
   if (value === null || typeof value !== 'object') return;
@@ -64,9 +64,13 @@ export function parseConfigText(text: string, file: string): unknown {
     throw new MtlError('CONFIG_INVALID', 'the config is empty', { place: file });
   }
   if (typeof data !== 'object' || Array.isArray(data)) {
-    throw new MtlError('CONFIG_INVALID', 'the config must be a mapping of sections (seed, data, modules, tasks, ...)', {
-      place: file,
-    });
+    throw new MtlError(
+      'CONFIG_INVALID',
+      'the config must be a mapping of sections (seed, data, modules, tasks, ...)',
+      {
+        place: file,
+      },
+    );
   }
   rejectForbiddenKeys(data, file);
   return data;
@@ -97,16 +101,22 @@ export function applySetOverrides(data: Record<string, unknown>, overrides: read
   for (const override of overrides) {
     const place = `--set ${override}`;
     const eq = override.indexOf('=');
-    if (eq <= 0) throw new MtlError('CONFIG_INVALID', 'expected PATH=VALUE, e.g. training.epochs=20', { place });
+    if (eq <= 0)
+      throw new MtlError('CONFIG_INVALID', 'expected PATH=VALUE, e.g. training.epochs=20', { place });
     const path = override.slice(0, eq).split('.');
-    if (path.some((p) => p === '')) throw new MtlError('CONFIG_INVALID', 'empty segment in the path', { place });
+    if (path.some((p) => p === ''))
+      throw new MtlError('CONFIG_INVALID', 'empty segment in the path', { place });
     for (const p of path) {
       if (FORBIDDEN_KEYS.has(p)) throw new MtlError('CONFIG_INVALID', `key "${p}" is not allowed`, { place });
     }
     const raw = override.slice(eq + 1);
     const doc = parseDocument(raw === '' ? '""' : raw);
     if (doc.errors.length > 0) {
-      throw new MtlError('CONFIG_INVALID', `cannot parse the value: ${doc.errors[0]!.message.split('\n')[0]}`, { place });
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `cannot parse the value: ${doc.errors[0]!.message.split('\n')[0]}`,
+        { place },
+      );
     }
     const value: unknown = doc.toJS({ maxAliasCount: 10 });
     rejectForbiddenKeys(value, place);
@@ -118,7 +128,9 @@ export function applySetOverrides(data: Record<string, unknown>, overrides: read
       if (next === undefined) {
         next = {};
         if (Array.isArray(container)) {
-          throw new MtlError('CONFIG_INVALID', `no element ${key} in ${formatPath(path.slice(0, i))}`, { place });
+          throw new MtlError('CONFIG_INVALID', `no element ${key} in ${formatPath(path.slice(0, i))}`, {
+            place,
+          });
         }
         container[key] = next;
       }
@@ -135,7 +147,9 @@ export function applySetOverrides(data: Record<string, unknown>, overrides: read
     if (Array.isArray(node)) {
       const idx = Number(last);
       if (!Number.isInteger(idx) || idx < 0 || idx > node.length) {
-        throw new MtlError('CONFIG_INVALID', `"${last}" is not an index of a list of ${node.length}`, { place });
+        throw new MtlError('CONFIG_INVALID', `"${last}" is not an index of a list of ${node.length}`, {
+          place,
+        });
       }
       node[idx] = value;
     } else {

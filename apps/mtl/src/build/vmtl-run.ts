@@ -1,0 +1,233 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MtlError, type RandomStream, writeFileAtomic } from '@mtl/core';
+import { type Batch, type DictDataset, disposeBatch, StackedLoader } from '@mtl/data';
+import { type TemperatureSpec, VmtlModel } from '@mtl/variational';
+import * as tf from '@tensorflow/tfjs';
+import type { z } from 'zod';
+import type { MtlConfig, taskSchema, vmtlModelSchema } from '../config/schema.js';
+import type { RunModel, WarmStart } from '../run-model.js';
+import type { TaskData } from './data.js';
+import { MODEL_FILE } from './multitask-run.js';
+
+type VmtlConfig = z.infer<typeof vmtlModelSchema>;
+type TaskConfig = z.infer<typeof taskSchema>;
+
+const FORMAT = 'mtl-vmtl-weights';
+
+interface SavedWeights {
+  format: typeof FORMAT;
+  version: 1;
+  weights: Record<string, { shape: number[]; values: number[] }>;
+}
+
+function allRows(ds: DictDataset): Batch {
+  return ds.collate(Int32Array.from({ length: ds.length }, (_, i) => i));
+}
+
+function readSaved(file: string): SavedWeights {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new MtlError(
+      missing ? 'FILE_NOT_FOUND' : 'CHECKPOINT_CORRUPT',
+      missing ? 'no such file' : 'not valid JSON',
+      {
+        place: file,
+      },
+    );
+  }
+  const saved = parsed as SavedWeights;
+  if (saved?.format !== FORMAT || typeof saved.weights !== 'object' || saved.weights === null) {
+    throw new MtlError('CHECKPOINT_CORRUPT', `not a VMTL model file (format "${String(saved?.format)}")`, {
+      place: file,
+    });
+  }
+  return saved;
+}
+
+/**
+ * Adapter of @mtl/variational's VmtlModel (Bayesian logistic regression per task with a
+ * Gumbel-softmax mixture prior, or the N(0, I) solo baseline) for the commands. Tasks read one
+ * vector input field (the same name in every task) and a 0/1 label. One training step holds a
+ * sub-batch of every task (@mtl/data's StackedLoader: an epoch follows the largest task; smaller
+ * ones reshuffle and cycle).
+ */
+export function buildVmtlRun(
+  config: MtlConfig,
+  modelConfig: VmtlConfig,
+  tasks: Readonly<Record<string, TaskConfig>>,
+  taskData: Readonly<Record<string, TaskData>>,
+  rng: RandomStream,
+): RunModel {
+  const names = Object.keys(tasks);
+  let inputField: string | undefined;
+  let inputDim = 0;
+  for (const name of names) {
+    const data = taskData[name]!;
+    const place = `tasks.${name}.input`;
+    if (tasks[name]!.ops !== undefined) {
+      throw new MtlError('CONFIG_INVALID', 'a vmtl model has no operation sequence: remove "ops"', {
+        place: `tasks.${name}.ops`,
+      });
+    }
+    if (data.inputs.length !== 1) {
+      throw new MtlError('CONFIG_INVALID', 'a vmtl task reads exactly one vector input field', { place });
+    }
+    const field = data.inputs[0]!;
+    const shape = data.splits.train!.fieldInfo(field).rowShape;
+    if (shape.length !== 1) {
+      throw new MtlError(
+        'DATA_SHAPE_MISMATCH',
+        `input "${field}" must be a vector field, got rows of shape [${shape.join(', ')}]`,
+        {
+          place,
+        },
+      );
+    }
+    if (inputField !== undefined && (field !== inputField || shape[0] !== inputDim)) {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `every vmtl task reads the same input field and size: "${field}" [${shape[0]}] vs "${inputField}" [${inputDim}]`,
+        { place },
+      );
+    }
+    inputField = field;
+    inputDim = shape[0]!;
+  }
+  const model = new VmtlModel({
+    tasks: names.map((name) => ({
+      name,
+      dataset: taskData[name]!.datasetName,
+      trainSize: taskData[name]!.splits.train!.length,
+      label: taskData[name]!.label,
+    })),
+    inputDim,
+    inputField: inputField!,
+    prior: modelConfig.prior,
+    classifierSamples: modelConfig.classifierSamples,
+    latentSamples: modelConfig.latentSamples,
+    klSamples: modelConfig.klSamples,
+    classifierKl: modelConfig.classifierKl,
+    detachPrior: modelConfig.detachPrior,
+    klWeight: modelConfig.klWeight,
+    gumbelNoise: modelConfig.gumbelNoise,
+    predictiveSamples: modelConfig.predictiveSamples,
+    seed: rng.childSeed('predictive'),
+    ...(modelConfig.temperature === undefined
+      ? {}
+      : {
+          temperature:
+            typeof modelConfig.temperature === 'number'
+              ? modelConfig.temperature
+              : (Object.fromEntries(
+                  Object.entries(modelConfig.temperature).filter(([, v]) => v !== undefined),
+                ) as TemperatureSpec),
+        }),
+    ...(modelConfig.mixingInit === undefined ? {} : { mixingInit: modelConfig.mixingInit }),
+  });
+  const splits = [...new Set(names.flatMap((n) => Object.keys(taskData[n]!.splits)))];
+  const scoreSplit = (split: string): Record<string, number> => {
+    const batches = names.flatMap((n) => {
+      const ds = taskData[n]!.splits[split];
+      return ds === undefined ? [] : [allRows(ds)];
+    });
+    try {
+      return batches.length === 0 ? {} : model.score(batches);
+    } finally {
+      disposeBatch(batches);
+    }
+  };
+  const variableNames = () => model.trainableVariables().map((v) => v.name);
+
+  return {
+    kind: 'vmtl',
+    trainable: model,
+    taskNames: names,
+    moduleNames: variableNames,
+    trainSource: () =>
+      new StackedLoader(
+        names.map((n) => taskData[n]!.splits.train!),
+        { batchSize: config.training.batchSize, seed: rng.childSeed('stacked') },
+      ),
+    evaluate: async (split) => scoreSplit(split),
+    async scoreAll() {
+      const out: Record<string, number> = {};
+      for (const split of splits) Object.assign(out, scoreSplit(split));
+      return out;
+    },
+    async save(dir) {
+      const weights = model.getWeights();
+      const saved: SavedWeights = { format: FORMAT, version: 1, weights: {} };
+      for (const [name, t] of Object.entries(weights)) {
+        saved.weights[name] = { shape: t.shape, values: Array.from(t.dataSync()) };
+      }
+      tf.dispose(Object.values(weights));
+      await writeFileAtomic(join(dir, MODEL_FILE), JSON.stringify(saved));
+    },
+    async warmStart(dir): Promise<WarmStart> {
+      const file = join(dir, MODEL_FILE);
+      const saved = readSaved(file);
+      const report: WarmStart = { reused: [], new: [], dropped: [], reshaped: [] };
+      const take: Record<string, tf.Tensor> = {};
+      for (const v of model.trainableVariables()) {
+        const s = saved.weights[v.name];
+        if (s === undefined) report.new.push(v.name);
+        else if (s.shape.join(',') !== v.shape.join(',')) report.reshaped.push(v.name);
+        else {
+          report.reused.push(v.name);
+          take[v.name] = tf.tensor(s.values, s.shape);
+        }
+      }
+      for (const name of Object.keys(saved.weights))
+        if (!variableNames().includes(name)) report.dropped.push(name);
+      try {
+        if (Object.keys(take).length > 0) {
+          for (const v of model.trainableVariables()) if (take[v.name]) v.assign(take[v.name]!);
+        }
+      } finally {
+        tf.dispose(Object.values(take));
+      }
+      return report;
+    },
+    async load(dir) {
+      const file = join(dir, MODEL_FILE);
+      const saved = readSaved(file);
+      const weights: Record<string, tf.Tensor> = {};
+      try {
+        for (const [name, s] of Object.entries(saved.weights)) weights[name] = tf.tensor(s.values, s.shape);
+        try {
+          model.setWeights(weights);
+        } catch (e) {
+          throw e instanceof MtlError ? e.within(file) : e;
+        }
+      } finally {
+        tf.dispose(Object.values(weights));
+      }
+    },
+    async predict(task, dataset) {
+      const t = names.indexOf(task);
+      const batch = allRows(dataset);
+      try {
+        const inputs = names.map((_, i) => (i === t ? batch.X[inputField!]! : tf.zeros([1, inputDim])));
+        const probs = model.predictProba(inputs);
+        const p = probs[t]!.dataSync();
+        tf.dispose(probs);
+        inputs.forEach((x, i) => {
+          if (i !== t) x.dispose();
+        });
+        const rows = Array.from(p, (q) => Float32Array.of(1 - q, q));
+        return { probs: rows, preds: Array.from(p, (q) => (q > 0.5 ? 1 : 0)) };
+      } finally {
+        disposeBatch(batch);
+      }
+    },
+    mixing: () => {
+      const m = model.mixing();
+      return m.alpha === null ? null : { tasks: names, alpha: m.alpha, beta: m.beta };
+    },
+    dispose: () => model.dispose(),
+  };
+}

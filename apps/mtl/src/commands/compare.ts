@@ -1,0 +1,102 @@
+import { join } from 'node:path';
+import { multitaskImprovement, parseScoreKey } from '@mtl/scoring';
+import { loadConfig } from '../config/index.js';
+import { createRunDir, defaultRunDir, RUN_FILES, writeJson } from '../run-dir.js';
+import { train } from './train.js';
+
+export interface CompareArgs {
+  config: string;
+  out?: string | undefined;
+  set?: readonly string[];
+  backend?: string | undefined;
+  quiet?: boolean;
+  write?: (line: string) => void;
+}
+
+export interface Comparison {
+  split: string;
+  multitask: Record<string, number>;
+  solo: Record<string, number>;
+  deltaM: number;
+  perTask: Record<string, number>;
+  perKey: Record<string, number>;
+  runs: { multitask: string; solo: Record<string, string> };
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+/**
+ * `mtl compare <config>`: the multitask model against one solo model per task, with the same
+ * training budget (epochs, optimizer, batch size), compared on the test split (valid, else train,
+ * when a task has none). For a VMTL config the solo baseline is the same per-task model with a
+ * fixed N(0, I) prior and no mixing. Writes `comparison.json` with both score maps and Δm.
+ */
+export async function compare(args: CompareArgs): Promise<Comparison> {
+  const write = args.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const loaded = loadConfig(args.config, args.set ?? []);
+  const outDir = createRunDir(args.out ?? defaultRunDir(`${loaded.name}-compare`));
+  const common = { config: args.config, set: args.set ?? [], backend: args.backend, quiet: true, write };
+  if (!args.quiet) write(`multitask run ...`);
+  const mt = await train({ ...common, out: join(outDir, 'multitask') });
+  const solo: Record<string, number> = {};
+  const soloRuns: Record<string, string> = {};
+  if (loaded.config.model.kind === 'vmtl') {
+    if (!args.quiet) write('solo baseline (N(0, I) prior, no mixing) ...');
+    const r = await train({
+      ...common,
+      set: [...common.set, 'model.prior=standardNormal'],
+      out: join(outDir, 'solo'),
+    });
+    Object.assign(solo, r.scores);
+    for (const t of Object.keys(loaded.config.tasks)) soloRuns[t] = r.runDir;
+  } else {
+    for (const task of Object.keys(loaded.config.tasks)) {
+      if (!args.quiet) write(`solo run: ${task} ...`);
+      const r = await train({ ...common, onlyTasks: [task], out: join(outDir, `solo-${task}`) });
+      for (const [k, v] of Object.entries(r.scores)) if (parseScoreKey(k).task === task) solo[k] = v;
+      soloRuns[task] = r.runDir;
+    }
+  }
+  const splits = new Set(Object.keys(mt.scores).map((k) => parseScoreKey(k).split));
+  const split = ['test', 'valid', 'train'].find((s) => splits.has(s)) ?? [...splits][0]!;
+  const taskKeys = Object.keys(mt.scores).filter((k) => {
+    const p = parseScoreKey(k);
+    return p.task !== 'model' && p.split === split && k in solo;
+  });
+  const metrics = [...new Set(taskKeys.map((k) => parseScoreKey(k).metric))];
+  const chosen = metrics.filter((m) => m !== 'loss');
+  const mtSel = Object.fromEntries(taskKeys.map((k) => [k, mt.scores[k]!]));
+  const soloSel = Object.fromEntries(taskKeys.map((k) => [k, solo[k]!]));
+  const improvement = multitaskImprovement(mtSel, soloSel, {
+    split,
+    metrics: chosen.length > 0 ? chosen : metrics,
+  });
+  const comparison: Comparison = {
+    split,
+    multitask: mt.scores,
+    solo,
+    deltaM: improvement.deltaM,
+    perTask: improvement.perTask,
+    perKey: improvement.perKey,
+    runs: { multitask: mt.runDir, solo: soloRuns },
+  };
+  await writeJson(join(outDir, RUN_FILES.comparison), comparison);
+  if (!args.quiet) {
+    const width = Math.max(10, ...taskKeys.map((k) => k.length));
+    write('');
+    write(`${pad('score', width)}  multitask       solo          Δ (relative, + = multitask better)`);
+    for (const k of taskKeys.sort()) {
+      const d = improvement.perKey[k];
+      write(
+        `${pad(k, width)}  ${pad(mt.scores[k]!.toFixed(4), 14)}  ${pad(solo[k]!.toFixed(4), 12)}  ${d === undefined ? '-' : `${(d * 100).toFixed(2)}%`}`,
+      );
+    }
+    write(
+      `Δm (${split}, ${(chosen.length > 0 ? chosen : metrics).join(', ')}): ${(improvement.deltaM * 100).toFixed(2)}%`,
+    );
+    write(`written ${join(outDir, RUN_FILES.comparison)}`);
+  }
+  return comparison;
+}

@@ -1,0 +1,97 @@
+import { extname } from 'node:path';
+import { listNames, MtlError, writeFileAtomic } from '@mtl/core';
+import { type DictDataset, readCsv, readJsonl } from '@mtl/data';
+import { stringify } from 'csv-stringify/sync';
+import { openRun } from './evaluate.js';
+
+function tableKind(file: string, place: string): 'csv' | 'jsonl' {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  throw new MtlError('INVALID_ARGUMENT', `expected a .csv or .jsonl file, got "${file}"`, { place });
+}
+
+/**
+ * The columns that hold a task's input fields: a file source's own mapping, otherwise `f` for a
+ * scalar field and `f_0, f_1, ...` for a vector field (what @mtl/data's writeCsv writes); JSONL
+ * keys are the field names.
+ */
+function inputMapping(
+  inputs: readonly string[],
+  train: DictDataset,
+  sourceFields: Record<string, string | string[]> | undefined,
+  kind: 'csv' | 'jsonl',
+): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  for (const f of inputs) {
+    if (sourceFields?.[f] !== undefined) fields[f] = sourceFields[f]!;
+    else if (kind === 'jsonl') fields[f] = f;
+    else {
+      const shape = train.fieldInfo(f).rowShape;
+      const width = shape.reduce((a, b) => a * b, 1);
+      fields[f] = shape.length === 0 ? f : Array.from({ length: width }, (_, j) => `${f}_${j}`);
+    }
+  }
+  return fields;
+}
+
+/**
+ * `mtl predict RUN_DIR --task NAME --input FILE --output FILE`: predictions of one task for every
+ * row of a CSV/JSONL file (labels not needed). Writes `row, pred, prob_0, ...` (class kinds) or
+ * `row, value_0, ...` (regression), as CSV or JSONL by the output's extension.
+ */
+export async function predict(args: {
+  runDir: string;
+  task: string;
+  input: string;
+  output: string;
+  backend?: string | undefined;
+}): Promise<number> {
+  const inKind = tableKind(args.input, '--input');
+  const outKind = tableKind(args.output, '--output');
+  const opened = await openRun(args.runDir, args.backend);
+  try {
+    const data = opened.taskData[args.task];
+    if (data === undefined) {
+      throw new MtlError(
+        'UNKNOWN_TASK',
+        `unknown task "${args.task}" (known: ${listNames(opened.run.taskNames)})`,
+        {
+          place: '--task',
+        },
+      );
+    }
+    const source = opened.loaded.config.data[data.source]!;
+    const sourceFields = source.kind === 'csv' || source.kind === 'jsonl' ? source.fields : undefined;
+    const fields = inputMapping(data.inputs, data.splits.train!, sourceFields, inKind);
+    const options = { name: 'input', split: 'predict', fields, labels: {} };
+    const dataset =
+      inKind === 'csv' ? await readCsv(args.input, options) : await readJsonl(args.input, options);
+    const task = opened.loaded.config.tasks[args.task]!;
+    const { probs, preds } = await opened.run.predict(args.task, dataset);
+    const valueName = task.kind === 'regression' ? 'value' : 'prob';
+    const width = probs[0]?.length ?? 0;
+    const rows = probs.map((p, i) => {
+      const row: Record<string, number | number[]> = { row: i };
+      if (preds !== undefined) {
+        const pred = preds[i]!;
+        row.pred = typeof pred === 'number' ? pred : Array.from(pred);
+      }
+      for (let c = 0; c < width; c++) row[`${valueName}_${c}`] = p[c]!;
+      return row;
+    });
+    const text =
+      outKind === 'jsonl'
+        ? rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '')
+        : stringify(
+            rows.map((r) => ({ ...r, pred: Array.isArray(r.pred) ? r.pred.join(' ') : r.pred })),
+            {
+              header: true,
+            },
+          );
+    await writeFileAtomic(args.output, text);
+    return rows.length;
+  } finally {
+    opened.run.dispose();
+  }
+}

@@ -1,0 +1,278 @@
+import { BACKENDS } from '@mtl/core';
+import { SCHEDULER_NAMES } from '@mtl/data';
+import { ACTIVATIONS, TASK_KINDS } from '@mtl/tasks';
+import { trainerConfigSchema } from '@mtl/training';
+import { z } from 'zod';
+
+/**
+ * Names of sources, modules, tasks and splits become parts of score keys and file names:
+ * letters, digits, `_`, `-`, `.`; never `/`.
+ */
+const name = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_.-]*$/,
+    'a name has letters, digits, "_", "-" or "." and starts with a letter or "_"',
+  )
+  .max(100);
+const positiveInt = z.number().int().positive();
+const finite = z.number().finite();
+const seed = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
+
+const splitRatios = z
+  .record(name, z.number().min(0).max(1))
+  .refine((r) => Object.keys(r).length > 0, 'give at least one split')
+  .refine(
+    (r) => Math.abs(Object.values(r).reduce((a, b) => a + b, 0) - 1) < 1e-6,
+    'split ratios must sum to 1',
+  );
+const DEFAULT_SPLITS = { train: 0.8, valid: 0.1, test: 0.1 };
+
+// ---- data -------------------------------------------------------------------------------------
+const toySource = z.strictObject({
+  kind: z.enum(['circle', 'square', 'inv_circle']),
+  /** Points before splitting. */
+  n: positiveInt.max(10_000_000).default(1000),
+  radius: z.number().positive().finite().default(1),
+  splits: splitRatios.default(DEFAULT_SPLITS),
+  /** Input field name; default `<kind>_data` (the tutorial's `circle_data`). */
+  field: name.optional(),
+  /** Label name; default `<kind>_task`. */
+  label: name.optional(),
+  /** Seed of this source; default derived from the config's seed and the source name. */
+  seed: seed.optional(),
+});
+
+const logisticSource = z.strictObject({
+  kind: z.literal('logistic_tasks'),
+  tasks: positiveInt.max(1024).default(3),
+  sizes: z.union([positiveInt.max(10_000_000), z.array(positiveInt.max(10_000_000)).min(1)]).default(600),
+  dim: positiveInt.max(100_000).default(2),
+  testRatio: z.number().gt(0).lt(1).default(0.2),
+  inputScale: z.number().positive().finite().default(5),
+  linkNoise: z.number().min(0).finite().default(0.01),
+  weightScale: z.number().min(0).finite().default(0.1),
+  taskNames: z.array(name).min(1).optional(),
+  field: name.default('x'),
+  seed: seed.optional(),
+});
+
+const labelColumn = z.union([
+  z.string().min(1),
+  z.strictObject({
+    column: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+    kind: z.enum(['class', 'soft', 'multilabel', 'regression']).optional(),
+    classes: z.array(z.string()).min(1).optional(),
+    numClasses: positiveInt.optional(),
+  }),
+]);
+
+const fileSourceFields = {
+  /** One file, split by `splits` ratios (seeded). */
+  path: z.string().min(1).optional(),
+  /** One file per split, e.g. `{train: train.csv, valid: valid.csv}`. */
+  files: z.record(name, z.string().min(1)).optional(),
+  splits: splitRatios.optional(),
+  /** field -> column (scalar field) or list of columns (vector field). */
+  fields: z.record(name, z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])),
+  /** label -> column, or {column, kind, classes, numClasses}. */
+  labels: z.record(name, labelColumn).default({}),
+  seed: seed.optional(),
+};
+
+const fileSource = (kind: 'csv' | 'jsonl') =>
+  z
+    .strictObject({
+      kind: z.literal(kind),
+      ...fileSourceFields,
+      ...(kind === 'csv' ? { delimiter: z.string().length(1).optional() } : {}),
+    })
+    .check((ctx) => {
+      const v = ctx.value;
+      if ((v.path === undefined) === (v.files === undefined)) {
+        ctx.issues.push({
+          code: 'custom',
+          message: 'give either "path" (one file, split by ratios) or "files" (one file per split)',
+          input: v,
+          path: [],
+        });
+      }
+      if (v.files !== undefined && v.splits !== undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          message: '"splits" applies to "path" only',
+          input: v,
+          path: ['splits'],
+        });
+      }
+    });
+
+export const dataSourceSchema = z.discriminatedUnion('kind', [
+  toySource,
+  logisticSource,
+  fileSource('csv'),
+  fileSource('jsonl'),
+]);
+
+// ---- modules ----------------------------------------------------------------------------------
+const activationName = z.enum(ACTIVATIONS);
+const initializer = z.union([
+  z.enum(['zeros', 'ones', 'glorotUniform', 'heUniform', 'torchUniform']),
+  z.strictObject({ uniform: z.number().positive().finite() }),
+  z.strictObject({ normal: z.number().positive().finite() }),
+  z.strictObject({ constant: finite }),
+]);
+const size = positiveInt.max(1_000_000);
+
+export const moduleSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('dense'),
+    inputSize: size,
+    units: size,
+    activation: activationName.optional(),
+    useBias: z.boolean().optional(),
+    kernelInit: initializer.optional(),
+    biasInit: initializer.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('mlp'),
+    inputSize: size,
+    hidden: z.array(size).min(1),
+    outputSize: size.optional(),
+    activation: activationName.optional(),
+    outputActivation: activationName.optional(),
+    dropout: z.number().min(0).lt(1).optional(),
+    kernelInit: initializer.optional(),
+  }),
+  z.strictObject({ kind: z.literal('activation'), fn: activationName }),
+  z.strictObject({ kind: z.literal('dropout'), rate: z.number().min(0).lt(1) }),
+  z.strictObject({
+    kind: z.literal('layerNorm'),
+    size,
+    epsilon: z.number().positive().finite().optional(),
+    affine: z.boolean().optional(),
+  }),
+  z.strictObject({ kind: z.literal('embedding'), vocabSize: size, dim: size, init: initializer.optional() }),
+  z.strictObject({ kind: z.literal('meanPool') }),
+]);
+
+// ---- tasks ------------------------------------------------------------------------------------
+const opInput = z.union([
+  name,
+  z.tuple([z.string().min(1), z.union([z.string().min(1), z.number().int().min(0)])]),
+]);
+const opSchema = z.union([
+  name,
+  z.strictObject({ name: name.optional(), module: name, inputs: z.array(opInput).min(1).optional() }),
+]);
+const metricSpec = z.union([
+  z.string().min(1),
+  z
+    .object({ name: z.string().min(1) })
+    .catchall(z.union([finite, z.string(), z.boolean()]))
+    .refine((o) => !('compute' in o), 'a metric spec cannot define code'),
+]);
+
+export const taskSchema = z.strictObject({
+  /** The data source the task reads. */
+  data: name,
+  /** Input field(s) of the source; default its only field. */
+  input: z.union([name, z.array(name).min(1)]).optional(),
+  /** Label of the source; default the label named like the task, else the source's only label. */
+  label: name.optional(),
+  /** Operation sequence. A module name is shorthand for an operation reading the previous one (the first reads the input). */
+  ops: z.array(opSchema).min(1).optional(),
+  kind: z.enum(TASK_KINDS).default('multiclass'),
+  metrics: z.array(metricSpec).min(1).optional(),
+  weight: z.number().positive().finite().default(1),
+});
+
+// ---- training and model -----------------------------------------------------------------------
+export const loopSchema = z.strictObject({
+  batchSize: positiveInt.max(1_000_000).default(32),
+  /** How batches of several tasks interleave (multitask model); VMTL always stacks one sub-batch per task. */
+  scheduler: z.enum(SCHEDULER_NAMES).default('shuffled'),
+  /** Evaluate on this split during training (exact name). */
+  validSplit: name.default('valid'),
+});
+
+export const BACKEND_CHOICES = ['auto', ...BACKENDS] as const;
+export { name as nameSchema, seed as seedSchema };
+
+// ---- the whole config -------------------------------------------------------------------------
+
+export const trainingSchema = trainerConfigSchema.safeExtend({
+  ...loopSchema.shape,
+  checkpointDir: z
+    .undefined({ error: 'checkpoints always go to RUN_DIR/checkpoints; remove "checkpointDir"' })
+    .optional(),
+});
+
+export const multitaskModelSchema = z.strictObject({ kind: z.literal('multitask') });
+
+const temperatureSchema = z.union([
+  z.number().positive().finite(),
+  z.strictObject({ kind: z.literal('constant'), value: z.number().positive().finite().optional() }),
+  z.strictObject({
+    kind: z.literal('inverseSqrt'),
+    initial: z.number().positive().finite().optional(),
+    floor: z.number().positive().finite().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('exponential'),
+    initial: z.number().positive().finite().optional(),
+    rate: z.number().min(0).finite().optional(),
+    floor: z.number().positive().finite().optional(),
+  }),
+]);
+
+/** Variational multitask learning (Bayesian logistic regression per task, Gumbel-softmax mixture prior). */
+export const vmtlModelSchema = z.strictObject({
+  kind: z.literal('vmtl'),
+  /** `mixture` = VMTL; `standardNormal` = the solo baseline (fixed N(0, I) prior, no mixing). */
+  prior: z.enum(['mixture', 'standardNormal']).default('mixture'),
+  classifierSamples: positiveInt.max(10_000).default(10),
+  latentSamples: positiveInt.max(10_000).default(10),
+  klSamples: positiveInt.max(100_000).default(10),
+  classifierKl: z.enum(['upperBound', 'monteCarlo', 'momentMatched']).default('upperBound'),
+  detachPrior: z.boolean().default(true),
+  temperature: temperatureSchema.optional(),
+  klWeight: z.number().min(0).finite().default(1),
+  gumbelNoise: z.boolean().default(true),
+  mixingInit: finite.optional(),
+  predictiveSamples: positiveInt.max(100_000).default(100),
+});
+
+export const modelSchema = z.discriminatedUnion('kind', [multitaskModelSchema, vmtlModelSchema]);
+
+const nonEmpty = (what: string) => (r: Record<string, unknown>) =>
+  Object.keys(r).length > 0 || `declare at least one ${what}`;
+
+/**
+ * The whole `mtl` config (YAML or JSON). Strict: an unknown key anywhere is an error naming its path.
+ * @example
+ * const config = configSchema.parse(YAML.parse(text));
+ */
+export const configSchema = z.strictObject({
+  /** Seeds everything: data generation and splits, initialisation, shuffles, dropout, sampling. */
+  seed: seed.default(0),
+  backend: z.enum(BACKEND_CHOICES).default('auto'),
+  data: z.record(name, dataSourceSchema).check((ctx) => {
+    const r = nonEmpty('data source')(ctx.value);
+    if (r !== true) ctx.issues.push({ code: 'custom', message: r, input: ctx.value });
+  }),
+  modules: z.record(name, moduleSchema).default({}),
+  tasks: z.record(name, taskSchema).check((ctx) => {
+    const r = nonEmpty('task')(ctx.value);
+    if (r !== true) ctx.issues.push({ code: 'custom', message: r, input: ctx.value });
+  }),
+  training: trainingSchema.prefault({}),
+  model: modelSchema.prefault({ kind: 'multitask' }),
+});
+
+export type MtlConfig = z.infer<typeof configSchema>;
+export type MtlConfigInput = z.input<typeof configSchema>;

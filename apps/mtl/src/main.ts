@@ -1,0 +1,224 @@
+import { parseArgs } from 'node:util';
+import { MtlError, toMtlError } from '@mtl/core';
+import { compare } from './commands/compare.js';
+import { score } from './commands/evaluate.js';
+import { predict } from './commands/predict.js';
+import { train } from './commands/train.js';
+import { validate } from './commands/validate.js';
+import { exitCodeFor } from './errors.js';
+
+export const HELP = `mtl — multitask learning on TensorFlow.js
+
+Usage:
+  mtl train <config> [--out DIR] [--from RUN_DIR] [--set a.b=value ...] [--backend node|wasm|cpu] [--quiet] [--verbose]
+  mtl score <RUN_DIR> [--json] [--backend B] [--verbose]
+  mtl predict <RUN_DIR> --task NAME --input FILE --output FILE [--backend B] [--verbose]
+  mtl compare <config> [--out DIR] [--set a.b=value ...] [--backend B] [--verbose]
+  mtl validate <config> [--set a.b=value ...] [--backend B] [--verbose]
+  mtl --help | --version
+
+train     Trains the model a YAML/JSON config declares, into DIR (default runs/<config-name>-<timestamp>):
+          config.resolved.yaml, metrics.jsonl, checkpoints/, model/, summary.json, scores.json
+          (every task/dataset/split/metric), and mixing.json for VMTL models.
+          --from RUN_DIR starts from that run's weights: modules with the same name and shapes are
+          reused, new ones initialised, ones no task uses dropped, ones whose shape changed
+          re-initialised (summary.json: reused, new, dropped, reshaped).
+score     Scores every task on every split from a run's saved model (--json: a JSON object).
+predict   Predictions of one task for every row of a CSV or JSONL file (labels not needed);
+          writes CSV or JSONL (by extension): row, pred, prob_0, ... (regression: value_0, ...).
+compare   Multitask model vs one solo model per task (VMTL: vs the N(0, I)-prior baseline) with
+          the same budget; writes comparison.json (both score maps, Δm) and prints the table.
+validate  Checks a config, loads its data and builds its model, writing nothing.
+
+--set PATH=VALUE   overrides any config path (repeatable), e.g. --set training.epochs=100;
+                   values are YAML (numbers, booleans, [lists]); the result is validated.
+--backend          tfjs backend (default: config "backend", else MTL_BACKEND, else node > wasm > cpu).
+--verbose          print stack traces of errors.
+
+Exit codes: 0 success; 2 bad config, data or arguments (the message names the file and config
+path); 1 anything else.`;
+
+const COMMON = {
+  verbose: { type: 'boolean', default: false },
+  backend: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function parse<T>(command: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new MtlError('INVALID_ARGUMENT', `${(e as Error).message} (see mtl --help)`, {
+      place: `mtl ${command}`,
+    });
+  }
+}
+
+function printHelp(out: (line: string) => void): 0 {
+  out(HELP);
+  return 0;
+}
+
+function onePositional(positionals: string[], what: string, command: string): string {
+  if (positionals.length !== 1) {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      positionals.length === 0
+        ? `missing ${what}`
+        : `expected one ${what}, got ${positionals.length}: ${positionals.join(' ')}`,
+      { place: `mtl ${command}` },
+    );
+  }
+  return positionals[0]!;
+}
+
+function required(value: string | undefined, flag: string, command: string): string {
+  if (value === undefined || value === '') {
+    throw new MtlError('INVALID_ARGUMENT', `${flag} is required`, { place: `mtl ${command}` });
+  }
+  return value;
+}
+
+/** Runs one command; resolves to the process exit code. Errors are printed, never thrown. */
+export async function run(
+  argv: readonly string[],
+  io: { out?: (line: string) => void; err?: (line: string) => void } = {},
+): Promise<number> {
+  const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const err = io.err ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const [command, ...rest] = argv;
+  const verbose = rest.includes('--verbose');
+  try {
+    switch (command) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        out(HELP);
+        return command === undefined ? 2 : 0;
+      case '--version':
+        out('mtl 0.1.0');
+        return 0;
+      case 'train': {
+        const { values, positionals } = parse(command, () =>
+          parseArgs({
+            args: rest,
+            options: {
+              ...COMMON,
+              ...{
+                out: { type: 'string' },
+                from: { type: 'string' },
+                set: { type: 'string', multiple: true },
+                quiet: { type: 'boolean', default: false },
+              },
+            },
+            allowPositionals: true,
+            strict: true,
+          }),
+        );
+        if (values.help) return printHelp(out);
+        await train({
+          config: onePositional(positionals, 'config file', command),
+          out: values.out,
+          from: values.from,
+          set: values.set ?? [],
+          backend: values.backend,
+          quiet: values.quiet ?? false,
+          write: out,
+        });
+        return 0;
+      }
+      case 'score': {
+        const { values, positionals } = parse(command, () =>
+          parseArgs({
+            args: rest,
+            options: { ...COMMON, ...{ json: { type: 'boolean', default: false } } },
+            allowPositionals: true,
+            strict: true,
+          }),
+        );
+        if (values.help) return printHelp(out);
+        await score({
+          runDir: onePositional(positionals, 'RUN_DIR', command),
+          json: values.json ?? false,
+          backend: values.backend,
+          write: out,
+        });
+        return 0;
+      }
+      case 'predict': {
+        const { values, positionals } = parse(command, () =>
+          parseArgs({
+            args: rest,
+            options: {
+              ...COMMON,
+              ...{ task: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' } },
+            },
+            allowPositionals: true,
+            strict: true,
+          }),
+        );
+        if (values.help) return printHelp(out);
+        const rows = await predict({
+          runDir: onePositional(positionals, 'RUN_DIR', command),
+          task: required(values.task, '--task', command),
+          input: required(values.input, '--input', command),
+          output: required(values.output, '--output', command),
+          backend: values.backend,
+        });
+        out(`${rows} predictions written to ${values.output}`);
+        return 0;
+      }
+      case 'compare': {
+        const { values, positionals } = parse(command, () =>
+          parseArgs({
+            args: rest,
+            options: { ...COMMON, ...{ out: { type: 'string' }, set: { type: 'string', multiple: true } } },
+            allowPositionals: true,
+            strict: true,
+          }),
+        );
+        if (values.help) return printHelp(out);
+        await compare({
+          config: onePositional(positionals, 'config file', command),
+          out: values.out,
+          set: values.set ?? [],
+          backend: values.backend,
+          write: out,
+        });
+        return 0;
+      }
+      case 'validate': {
+        const { values, positionals } = parse(command, () =>
+          parseArgs({
+            args: rest,
+            options: { ...COMMON, ...{ set: { type: 'string', multiple: true } } },
+            allowPositionals: true,
+            strict: true,
+          }),
+        );
+        if (values.help) return printHelp(out);
+        await validate({
+          config: onePositional(positionals, 'config file', command),
+          set: values.set ?? [],
+          backend: values.backend,
+          write: out,
+        });
+        return 0;
+      }
+      default:
+        throw new MtlError(
+          'INVALID_ARGUMENT',
+          `unknown command "${command}" (commands: train, score, predict, compare, validate)`,
+          {
+            place: 'mtl',
+          },
+        );
+    }
+  } catch (e) {
+    const error = toMtlError(e);
+    err(`error [${error.code}]: ${error.message}`);
+    if (verbose) err((e instanceof Error ? e.stack : undefined) ?? String(e));
+    return exitCodeFor(error);
+  }
+}

@@ -1,0 +1,99 @@
+import { type BackendName, listNames, MtlError, RandomStream, selectBackend } from '@mtl/core';
+import * as tf from '@tensorflow/tfjs';
+import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
+import { buildMultitaskModel } from './build/multitask.js';
+import { multitaskRun } from './build/multitask-run.js';
+import { buildVmtlRun } from './build/vmtl-run.js';
+import type { LoadedConfig } from './config/index.js';
+import type { RunModel } from './run-model.js';
+
+/** Everything a command needs once the config is valid: data loaded, model built and checked. */
+export interface Prepared {
+  loaded: LoadedConfig;
+  backend: BackendName;
+  rng: RandomStream;
+  sources: Record<string, LoadedSource>;
+  taskData: Record<string, TaskData>;
+  run: RunModel;
+}
+
+export interface PrepareOptions {
+  /** `--backend`; wins over the config's `backend`. */
+  backend?: string | undefined;
+  /** Build only these tasks (solo baselines of `mtl compare`). */
+  onlyTasks?: readonly string[];
+}
+
+/**
+ * Loads the data and builds the model a config describes, and checks that each task's operation
+ * sequence fits its data with a forward pass on two rows. Nothing is written anywhere.
+ */
+export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}): Promise<Prepared> {
+  const { config } = loaded;
+  const requested = options.backend ?? (config.backend === 'auto' ? undefined : config.backend);
+  const backend = await selectBackend(requested === undefined ? {} : { backend: requested as BackendName });
+  const rng = new RandomStream(config.seed);
+
+  const taskEntries = Object.entries(config.tasks).filter(
+    ([name]) => options.onlyTasks === undefined || options.onlyTasks.includes(name),
+  );
+  const used = new Set(taskEntries.map(([, t]) => t.data));
+  const sources: Record<string, LoadedSource> = {};
+  for (const [name, source] of Object.entries(config.data)) {
+    if (!used.has(name) && options.onlyTasks !== undefined) continue;
+    sources[name] = await loadSource(name, source, loaded.file, rng);
+  }
+  const taskData: Record<string, TaskData> = {};
+  for (const [name, task] of taskEntries) {
+    const data = resolveTaskData(name, task, sources);
+    if (data.splits.train === undefined) {
+      throw new MtlError(
+        'UNKNOWN_DATASET',
+        `source "${task.data}" has no "train" split (splits: ${listNames(Object.keys(data.splits))})`,
+        { place: `tasks.${name}.data` },
+      );
+    }
+    taskData[name] = data;
+  }
+  const tasks = Object.fromEntries(taskEntries);
+  let run: RunModel;
+  if (config.model.kind === 'multitask') {
+    const built = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'));
+    run = multitaskRun(built.model, built.modules, taskData, config, rng);
+    checkForward(built.model, taskData);
+  } else {
+    run = buildVmtlRun(config, config.model, tasks, taskData, rng);
+  }
+  return { loaded, backend, rng, sources, taskData, run };
+}
+
+/** Runs each task on two training rows so a module that does not fit its input fails here, naming the task. */
+function checkForward(
+  model: { forward(batch: never, options: { tasks: string[] }): Record<string, tf.Tensor>; dispose(): void },
+  taskData: Record<string, TaskData>,
+): void {
+  for (const [name, data] of Object.entries(taskData)) {
+    const ds = data.splits.train!;
+    const n = Math.min(2, ds.length);
+    if (n === 0)
+      throw new MtlError('DATA_EMPTY', `the train split of "${data.source}" has no rows`, {
+        place: `tasks.${name}`,
+      });
+    const batch = ds.collate(Int32Array.from({ length: n }, (_, i) => i));
+    try {
+      tf.tidy(() => {
+        model.forward(batch as never, { tasks: [name] });
+      });
+    } catch (e) {
+      model.dispose();
+      const shapes = data.inputs.map((f) => `${f} ${JSON.stringify(ds.fieldInfo(f).rowShape)}`).join(', ');
+      throw new MtlError(
+        'SHAPE_MISMATCH',
+        `the operation sequence does not fit the data (input ${shapes}): ${(e as Error).message.split('\n')[0]}`,
+        { place: `tasks.${name}.ops`, cause: e },
+      );
+    } finally {
+      for (const t of [...Object.values(batch.X), ...Object.values(batch.Y)]) t.dispose();
+    }
+  }
+}

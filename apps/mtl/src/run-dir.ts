@@ -1,0 +1,82 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MtlError, writeFileAtomic } from '@mtl/core';
+import { stringify } from 'yaml';
+import { resolveConfigPath } from './build/data.js';
+import type { LoadedConfig, MtlConfig } from './config/index.js';
+
+/** The files of a run directory; the contract users' scripts rely on. */
+export const RUN_FILES = {
+  config: 'config.resolved.yaml',
+  metrics: 'metrics.jsonl',
+  checkpoints: 'checkpoints',
+  model: 'model',
+  summary: 'summary.json',
+  scores: 'scores.json',
+  mixing: 'mixing.json',
+  comparison: 'comparison.json',
+} as const;
+
+/** `runs/<config-name>-<timestamp>` under the working directory. */
+export function defaultRunDir(configName: string, prefix = 'runs'): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('Z', '');
+  return join(prefix, `${configName}-${stamp}`);
+}
+
+/** Creates a fresh run directory; an existing non-empty one is refused (a run never overwrites another). */
+export function createRunDir(dir: string, place = '--out'): string {
+  const abs = resolve(dir);
+  if (existsSync(abs)) {
+    if (!statSync(abs).isDirectory()) {
+      throw new MtlError('INVALID_ARGUMENT', `${abs} exists and is not a folder`, { place });
+    }
+    if (readdirSync(abs).length > 0) {
+      throw new MtlError('INVALID_ARGUMENT', `${abs} already holds files; choose another --out`, { place });
+    }
+  }
+  mkdirSync(abs, { recursive: true });
+  return abs;
+}
+
+/** Checks that `dir` is a run directory (has the resolved config and a saved model). */
+export function checkRunDir(dir: string, place: string): string {
+  const abs = resolve(dir);
+  for (const file of [RUN_FILES.config, join(RUN_FILES.model, 'model.json')]) {
+    if (!existsSync(join(abs, file))) {
+      throw new MtlError('FILE_NOT_FOUND', `${abs} is not a finished run: ${file} is missing`, { place });
+    }
+  }
+  return abs;
+}
+
+/**
+ * The resolved config as written into the run: defaults filled in and file paths made absolute, so
+ * `mtl score RUN_DIR` finds the data wherever it is called from.
+ */
+export function resolvedConfig(loaded: LoadedConfig): MtlConfig {
+  const config = structuredClone(loaded.config);
+  for (const source of Object.values(config.data)) {
+    if (source.kind === 'csv' || source.kind === 'jsonl') {
+      if (source.path !== undefined) source.path = resolveConfigPath(loaded.file, source.path);
+      if (source.files !== undefined) {
+        for (const k of Object.keys(source.files))
+          source.files[k] = resolveConfigPath(loaded.file, source.files[k]!);
+      }
+    }
+  }
+  return config;
+}
+
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+export async function writeResolvedConfig(runDir: string, loaded: LoadedConfig): Promise<void> {
+  const header = `# Resolved from ${resolve(loaded.file)} (defaults filled in, paths absolute).\n`;
+  await writeFileAtomic(join(runDir, RUN_FILES.config), header + stringify(resolvedConfig(loaded)));
+}
+
+/** Score maps are written with sorted keys so two runs diff cleanly. */
+export function sortedScores(scores: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(scores).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

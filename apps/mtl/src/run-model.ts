@@ -1,0 +1,53 @@
+import type { DictDataset, StepBatches } from '@mtl/data';
+import type { BatchSource, Trainable } from '@mtl/training';
+
+/** The normalised mixing matrices of a VMTL run (`alpha[i][j]`: weight of task j in task i's prior). */
+export interface Mixing {
+  tasks: string[];
+  alpha: (number | null)[][];
+  beta: (number | null)[][] | null;
+}
+
+/** Module bookkeeping of a warm start (`--from`). */
+export interface WarmStart {
+  reused: string[];
+  new: string[];
+  dropped: string[];
+  reshaped: string[];
+}
+
+/**
+ * What the commands need of a model, whatever its kind (multitask or VMTL): one adapter per kind
+ * so train/score/compare/predict are written once.
+ */
+export interface RunModel {
+  kind: 'multitask' | 'vmtl';
+  trainable: Trainable<StepBatches>;
+  taskNames: string[];
+  /** Module (or parameter group) names, for summary.json. */
+  moduleNames(): string[];
+  /** The training batches (one step = one or several batches). */
+  trainSource(): BatchSource<StepBatches>;
+  /** Scores of every task on one split (exact name); empty when no task has that split. */
+  evaluate(split: string): Promise<Record<string, number>>;
+  /** Scores of every task on every split it has. */
+  scoreAll(): Promise<Record<string, number>>;
+  /** Writes the model into `dir` (model.json). */
+  save(dir: string): Promise<void>;
+  /** Loads matching weights from a previous run's model folder; new or reshaped modules keep their initialisation. */
+  warmStart(dir: string): Promise<WarmStart>;
+  /** Loads a run's weights exactly (every module must match). */
+  load(dir: string): Promise<void>;
+  /** Predictions of one task on any dataset with its input fields (labels not needed), in row order. */
+  predict(task: string, dataset: DictDataset): Promise<Predictions>;
+  mixing(): Mixing | null;
+  dispose(): void;
+}
+
+/** One task's predictions on a dataset, rows in dataset order. */
+export interface Predictions {
+  /** Class probabilities, per-label probabilities, or regression values, one row per example. */
+  probs: Float32Array[];
+  /** Predicted class ids (class kinds) when they apply. */
+  preds?: ArrayLike<number> | ArrayLike<ArrayLike<number>>;
+}
