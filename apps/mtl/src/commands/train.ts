@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { listNames, MtlError } from '@mtl/core';
 import { formatScoreTable } from '@mtl/scoring';
 import { JsonlMetricsLogger, Trainer, type TrainerCallbacks } from '@mtl/training';
 import { loadConfig } from '../config/index.js';
@@ -86,6 +87,9 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
       fromDir === undefined
         ? { reused: [], new: run.moduleNames(), dropped: [], reshaped: [] }
         : await run.warmStart(join(fromDir, RUN_FILES.model));
+    const validSplit = loaded.config.training.validSplit;
+    const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
+    await checkWatchedMetrics(prepared, () => (hasValid ? run.evaluate(validSplit) : Promise.resolve({})));
     const runDir = createRunDir(args.out ?? defaultRunDir(loaded.name));
     await writeResolvedConfig(runDir, loaded);
     if (!args.quiet) {
@@ -97,8 +101,6 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
       }
     }
     const trainer = new Trainer(trainerOptions(prepared, runDir));
-    const validSplit = loaded.config.training.validSplit;
-    const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
     const result = await trainer.fit(run.trainable, {
       train: run.trainSource(),
       ...(hasValid ? { evaluate: () => run.evaluate(validSplit) } : {}),
@@ -134,6 +136,44 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
     return { runDir, scores, summary };
   } finally {
     run.dispose();
+  }
+}
+
+/**
+ * A checkpoint, early-stopping or plateau metric that would never be produced fails here, before
+ * any file is written (Emmental's default names a key that never exists and silently never saves).
+ */
+async function checkWatchedMetrics(
+  prepared: Prepared,
+  evaluate: () => Promise<Record<string, number>>,
+): Promise<void> {
+  const training = prepared.loaded.config.training;
+  const watched: Array<[string, string | undefined]> = [
+    ['training.checkpointMetric', training.checkpointMetric],
+    ['training.earlyStopping.metric', training.earlyStopping?.metric],
+    [
+      'training.lrSchedule.metric',
+      training.lrSchedule.type === 'plateau' ? training.lrSchedule.metric : undefined,
+    ],
+  ];
+  if (watched.every(([, metric]) => metric === undefined)) return;
+  const available = new Set(Object.keys(await evaluate()));
+  available.add('model/all/train/loss');
+  available.add('model/all/train/lr');
+  for (const task of prepared.run.taskNames) {
+    const data = prepared.taskData[task]!;
+    available.add(`${task}/${data.datasetName}/train/loss`);
+  }
+  for (const [place, metric] of watched) {
+    if (metric !== undefined && !available.has(metric)) {
+      throw new MtlError(
+        'CHECKPOINT_METRIC_UNKNOWN',
+        `"${metric}" is never produced (available: ${listNames(available)})`,
+        {
+          place,
+        },
+      );
+    }
   }
 }
 
