@@ -59,8 +59,16 @@ export function trainerOptions(prepared: Prepared, runDir: string) {
     ...Object.fromEntries(Object.entries(prepared.loaded.config.tasks).map(([n, t]) => [n, t.weight])),
     ...trainer.taskWeights,
   };
-  for (const name of Object.keys(taskWeights))
+  const configTasks = Object.keys(prepared.loaded.config.tasks);
+  for (const name of Object.keys(taskWeights)) {
+    if (!configTasks.includes(name)) {
+      throw new MtlError('UNKNOWN_TASK', `unknown task "${name}" (known: ${listNames(configTasks)})`, {
+        place: `training.taskWeights.${name}`,
+      });
+    }
+    // A solo run of `mtl compare` trains a subset of the tasks.
     if (!prepared.run.taskNames.includes(name)) delete taskWeights[name];
+  }
   return {
     ...trainer,
     taskWeights,
@@ -90,7 +98,9 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
     const validSplit = loaded.config.training.validSplit;
     const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
     await checkWatchedMetrics(prepared, () => (hasValid ? run.evaluate(validSplit) : Promise.resolve({})));
-    const runDir = createRunDir(args.out ?? defaultRunDir(loaded.name));
+    const runDirPath = args.out ?? defaultRunDir(loaded.name);
+    const options = trainerOptions(prepared, runDirPath);
+    const runDir = createRunDir(runDirPath);
     await writeResolvedConfig(runDir, loaded);
     if (!args.quiet) {
       write(`run: ${runDir} (backend ${prepared.backend})`);
@@ -100,7 +110,7 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
         );
       }
     }
-    const trainer = new Trainer(trainerOptions(prepared, runDir));
+    const trainer = new Trainer({ ...options, checkpointDir: join(runDir, RUN_FILES.checkpoints) });
     const result = await trainer.fit(run.trainable, {
       train: run.trainSource(),
       ...(hasValid ? { evaluate: () => run.evaluate(validSplit) } : {}),
