@@ -11,6 +11,7 @@ export const HELP = `mtl — multitask learning on TensorFlow.js
 
 Usage:
   mtl train <config> [--out DIR] [--from RUN_DIR] [--set a.b=value ...] [--backend node|wasm|cpu] [--quiet] [--verbose]
+  mtl train --resume RUN_DIR [--backend B] [--quiet] [--verbose]
   mtl score <RUN_DIR> [--json] [--backend B] [--verbose]
   mtl predict <RUN_DIR> --task NAME --input FILE --output FILE [--backend B] [--verbose]
   mtl compare <config> [--out DIR] [--set a.b=value ...] [--backend B] [--verbose]
@@ -23,6 +24,8 @@ train     Trains the model a YAML/JSON config declares, into DIR (default runs/<
           --from RUN_DIR starts from that run's weights: modules with the same name and shapes are
           reused, new ones initialised, ones no task uses dropped, ones whose shape changed
           re-initialised (summary.json: reused, new, dropped, reshaped).
+          --resume RUN_DIR continues a stopped or killed run from its last checkpoint with the
+          run's own resolved config; it ends with the same scores as an uninterrupted run.
 score     Scores every task on every split from a run's saved model (--json: a JSON object).
 predict   Predictions of one task for every row of a CSV or JSONL file (labels not needed);
           writes CSV or JSONL (by extension): row, pred, prob_0, ... (regression: value_0, ...).
@@ -108,6 +111,7 @@ export async function run(
               ...{
                 out: { type: 'string' },
                 from: { type: 'string' },
+                resume: { type: 'string' },
                 set: { type: 'string', multiple: true },
                 quiet: { type: 'boolean', default: false },
               },
@@ -118,7 +122,9 @@ export async function run(
         );
         if (values.help) return printHelp(out);
         await train({
-          config: onePositional(positionals, 'config file', command),
+          ...(values.resume === undefined
+            ? { config: onePositional(positionals, 'config file', command) }
+            : { resume: values.resume, config: positionals[0] }),
           out: values.out,
           from: values.from,
           set: values.set ?? [],

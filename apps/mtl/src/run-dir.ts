@@ -15,6 +15,8 @@ export const RUN_FILES = {
   scores: 'scores.json',
   mixing: 'mixing.json',
   comparison: 'comparison.json',
+  /** How the run started (its warm start), for `--resume`. */
+  run: 'run.json',
 } as const;
 
 /** `runs/<config-name>-<timestamp>` under the working directory. */

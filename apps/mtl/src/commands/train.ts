@@ -1,7 +1,8 @@
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { listNames, MtlError } from '@mtl/core';
 import { formatScoreTable } from '@mtl/scoring';
-import { JsonlMetricsLogger, Trainer, type TrainerCallbacks } from '@mtl/training';
+import { CHECKPOINT_FILES, JsonlMetricsLogger, Trainer, type TrainerCallbacks } from '@mtl/training';
 import { loadConfig } from '../config/index.js';
 import { type Prepared, prepare } from '../prepare.js';
 import { progressReporter } from '../progress.js';
@@ -17,7 +18,10 @@ import {
 import type { WarmStart } from '../run-model.js';
 
 export interface TrainArgs {
-  config: string;
+  /** The config file (not with `resume`). */
+  config?: string | undefined;
+  /** Continue this run directory from its last checkpoint, with its own config. */
+  resume?: string | undefined;
   out?: string | undefined;
   from?: string | undefined;
   set?: readonly string[];
@@ -83,7 +87,8 @@ export function trainerOptions(prepared: Prepared, runDir: string) {
  */
 export async function train(args: TrainArgs): Promise<TrainResult> {
   const write = args.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const loaded = loadConfig(args.config, args.set ?? []);
+  if (args.resume !== undefined) return resumeRun(args, write);
+  const loaded = loadConfig(args.config!, args.set ?? []);
   const fromDir = args.from === undefined ? undefined : checkRunDir(args.from, '--from');
   const prepared = await prepare(loaded, {
     backend: args.backend,
@@ -95,13 +100,12 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
       fromDir === undefined
         ? { reused: [], new: run.moduleNames(), dropped: [], reshaped: [] }
         : await run.warmStart(join(fromDir, RUN_FILES.model));
-    const validSplit = loaded.config.training.validSplit;
-    const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
-    await checkWatchedMetrics(prepared, () => (hasValid ? run.evaluate(validSplit) : Promise.resolve({})));
+    await checkWatchedMetrics(prepared, () => evaluateValid(prepared));
     const runDirPath = args.out ?? defaultRunDir(loaded.name);
-    const options = trainerOptions(prepared, runDirPath);
+    trainerOptions(prepared, runDirPath);
     const runDir = createRunDir(runDirPath);
     await writeResolvedConfig(runDir, loaded);
+    await writeJson(join(runDir, RUN_FILES.run), { from: fromDir ?? null, warm } satisfies RunRecord);
     if (!args.quiet) {
       write(`run: ${runDir} (backend ${prepared.backend})`);
       if (fromDir !== undefined) {
@@ -110,43 +114,135 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
         );
       }
     }
-    const trainer = new Trainer({ ...options, checkpointDir: join(runDir, RUN_FILES.checkpoints) });
-    const result = await trainer.fit(run.trainable, {
-      train: run.trainSource(),
-      ...(hasValid ? { evaluate: () => run.evaluate(validSplit) } : {}),
-      callbacks: [
-        new JsonlMetricsLogger(join(runDir, RUN_FILES.metrics)),
-        progressReporter({
-          write,
-          quiet: args.quiet ?? false,
-          ...(args.bar === undefined ? {} : { bar: args.bar }),
-        }),
-        ...(args.extraCallbacks ?? []),
-      ],
-    });
-    await run.save(join(runDir, RUN_FILES.model));
-    const scores = sortedScores(await run.scoreAll());
-    await writeJson(join(runDir, RUN_FILES.scores), scores);
-    const mixing = run.mixing();
-    if (mixing !== null) await writeJson(join(runDir, RUN_FILES.mixing), mixing);
-    const summary: Summary = {
-      tasks: run.taskNames,
-      modules: run.moduleNames(),
-      ...warm,
-      backend: prepared.backend,
-      steps: result.step,
-      epochs: result.epoch,
-      stopReason: result.stopReason,
-    };
-    await writeJson(join(runDir, RUN_FILES.summary), summary);
-    if (!args.quiet) {
-      write('');
-      write(formatScoreTable(scores));
-    }
-    return { runDir, scores, summary };
+    return await execute(prepared, runDir, warm, undefined, args, write);
   } finally {
     run.dispose();
   }
+}
+
+/** What a run records at its start so that `--resume` can redo it: the warm start, if any. */
+interface RunRecord {
+  from: string | null;
+  warm: WarmStart;
+}
+
+function evaluateValid(prepared: Prepared): Promise<Record<string, number>> {
+  const validSplit = prepared.loaded.config.training.validSplit;
+  const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
+  return hasValid ? prepared.run.evaluate(validSplit) : Promise.resolve({});
+}
+
+/**
+ * `mtl train --resume RUN_DIR`: continues a run from its last checkpoint with the run's own resolved
+ * config; a run killed before its first checkpoint starts again (redoing its warm start). Ends
+ * with the same numbers as an uninterrupted run.
+ */
+async function resumeRun(args: TrainArgs, write: (line: string) => void): Promise<TrainResult> {
+  for (const [flag, value] of [
+    ['a config', args.config],
+    ['--out', args.out],
+    ['--from', args.from],
+    ['--set', args.set?.length ? args.set : undefined],
+  ] as const) {
+    if (value !== undefined) {
+      throw new MtlError('INVALID_ARGUMENT', `--resume uses the run's own config and folder; drop ${flag}`, {
+        place: 'mtl train --resume',
+      });
+    }
+  }
+  const runDir = resolve(args.resume!);
+  const configFile = join(runDir, RUN_FILES.config);
+  if (!existsSync(configFile)) {
+    throw new MtlError('FILE_NOT_FOUND', `${runDir} is not a run directory: ${RUN_FILES.config} is missing`, {
+      place: '--resume',
+    });
+  }
+  removeStaleTemporaries(runDir);
+  const record = readRunRecord(join(runDir, RUN_FILES.run));
+  const loaded = loadConfig(configFile);
+  const prepared = await prepare(loaded, { backend: args.backend });
+  const { run } = prepared;
+  try {
+    const last = join(runDir, RUN_FILES.checkpoints, CHECKPOINT_FILES.last);
+    const warm: WarmStart = record?.warm ?? { reused: [], new: run.moduleNames(), dropped: [], reshaped: [] };
+    const resumeFrom = existsSync(last) ? last : undefined;
+    if (resumeFrom === undefined && record?.from) await run.warmStart(join(record.from, RUN_FILES.model));
+    if (!args.quiet)
+      write(
+        `resuming ${runDir} ${resumeFrom ? 'from its last checkpoint' : 'from the start (no checkpoint yet)'}`,
+      );
+    return await execute(prepared, runDir, warm, resumeFrom, args, write);
+  } finally {
+    run.dispose();
+  }
+}
+
+/** Temporary files a killed process left half-written (writeFileAtomic's `.NAME.PID.HEX.tmp`). */
+function removeStaleTemporaries(runDir: string): void {
+  for (const dir of [runDir, join(runDir, RUN_FILES.checkpoints), join(runDir, RUN_FILES.model)]) {
+    if (!existsSync(dir)) continue;
+    for (const f of readdirSync(dir))
+      if (/^\..+\.\d+\.[0-9a-f]+\.tmp$/.test(f)) rmSync(join(dir, f), { force: true });
+  }
+}
+
+function readRunRecord(file: string): RunRecord | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+  } catch {
+    throw new MtlError('CHECKPOINT_CORRUPT', 'not valid JSON', { place: file });
+  }
+}
+
+/** Trains (or resumes), then saves the model and writes scores, mixing and summary, each atomically. */
+async function execute(
+  prepared: Prepared,
+  runDir: string,
+  warm: WarmStart,
+  resumeFrom: string | undefined,
+  args: TrainArgs,
+  write: (line: string) => void,
+): Promise<TrainResult> {
+  const { run } = prepared;
+  const options = trainerOptions(prepared, runDir);
+  const trainer = new Trainer(options);
+  const validSplit = prepared.loaded.config.training.validSplit;
+  const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
+  const result = await trainer.fit(run.trainable, {
+    train: run.trainSource(),
+    ...(hasValid ? { evaluate: () => run.evaluate(validSplit) } : {}),
+    ...(resumeFrom === undefined ? {} : { resumeFrom }),
+    callbacks: [
+      new JsonlMetricsLogger(join(runDir, RUN_FILES.metrics)),
+      progressReporter({
+        write,
+        quiet: args.quiet ?? false,
+        ...(args.bar === undefined ? {} : { bar: args.bar }),
+      }),
+      ...(args.extraCallbacks ?? []),
+    ],
+  });
+  await run.save(join(runDir, RUN_FILES.model));
+  const scores = sortedScores(await run.scoreAll());
+  await writeJson(join(runDir, RUN_FILES.scores), scores);
+  const mixing = run.mixing();
+  if (mixing !== null) await writeJson(join(runDir, RUN_FILES.mixing), mixing);
+  const summary: Summary = {
+    tasks: run.taskNames,
+    modules: run.moduleNames(),
+    ...warm,
+    backend: prepared.backend,
+    steps: result.step,
+    epochs: result.epoch,
+    stopReason: result.stopReason,
+  };
+  await writeJson(join(runDir, RUN_FILES.summary), summary);
+  if (!args.quiet) {
+    write('');
+    write(formatScoreTable(scores));
+  }
+  return { runDir, scores, summary };
 }
 
 /**
