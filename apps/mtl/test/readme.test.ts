@@ -9,7 +9,9 @@ it("the README's config validates and is the snorkel-basics example's", async ()
   const file = writeConfig(yaml, 'readme.yaml', tempDir());
   const r = await cli('validate', file);
   expect(r.err).toBe('');
-  expect(r.out).toContain('task circle_task: circleDataset [circle_data] -> circle_task (train 800, valid 100, test 100)');
+  expect(r.out).toContain(
+    'task circle_task: circleDataset [circle_data] -> circle_task (train 800, valid 100, test 100)',
+  );
   const own = await cli('validate', join(EXAMPLES, 'snorkel-basics.yaml'));
   expect(own.out.split('\n').slice(1)).toEqual(r.out.split('\n').slice(1));
 });

@@ -101,6 +101,33 @@ export function moduleConfigOf(name: string, entry: ModuleConfigEntry, seed: num
   return config;
 }
 
+/** Parameters a module config would allocate (so absurd sizes fail before any allocation). */
+export function parameterCount(entry: ModuleConfigEntry): number {
+  switch (entry.kind) {
+    case 'dense':
+      return entry.inputSize * entry.units + (entry.useBias === false ? 0 : entry.units);
+    case 'mlp': {
+      const sizes = [
+        entry.inputSize,
+        ...entry.hidden,
+        ...(entry.outputSize === undefined ? [] : [entry.outputSize]),
+      ];
+      let n = 0;
+      for (let i = 1; i < sizes.length; i++) n += sizes[i - 1]! * sizes[i]! + sizes[i]!;
+      return n;
+    }
+    case 'layerNorm':
+      return 2 * entry.size;
+    case 'embedding':
+      return entry.vocabSize * entry.dim;
+    default:
+      return 0;
+  }
+}
+
+/** The largest model `mtl` builds: 10^8 parameters (400 MB of float32 weights, before optimizer state). */
+export const MAX_PARAMETERS = 1e8;
+
 export interface BuiltMultitask {
   model: MultitaskModel;
   /** Module names in use, in first-use order. */
@@ -127,6 +154,14 @@ export function buildMultitaskModel(
     for (const op of ops) {
       let module = built.get(op.moduleName);
       if (module === undefined) {
+        const count = parameterCount(modules[op.moduleName]!);
+        if (count > MAX_PARAMETERS) {
+          throw new MtlError(
+            'CONFIG_INVALID',
+            `this module would have ${count.toExponential(2)} parameters (at most ${MAX_PARAMETERS.toExponential(0)})`,
+            { place: `modules.${op.moduleName}` },
+          );
+        }
         module = moduleFromConfig(
           moduleConfigOf(op.moduleName, modules[op.moduleName]!, seed),
           `modules.${op.moduleName}`,

@@ -35,30 +35,28 @@ export function rejectForbiddenKeys(value: unknown, place: string, path: Propert
 }
 
 /**
- * Parses YAML or JSON text (JSON is YAML, but `.json` files get JSON's stricter parser) into plain
- * data. Anchors/aliases are resolved by the yaml library with its alias-count limit, so a
+ * Parses YAML or JSON text into plain data; a key given twice in one mapping is an error. Anchors/aliases are resolved by the yaml library with its alias-count limit, so a
  * "billion laughs" document is refused rather than expanded.
  */
 export function parseConfigText(text: string, file: string): unknown {
+  // JSON goes through the YAML parser too (JSON is YAML 1.2): JSON.parse would silently keep the
+  // last of two keys with one name, and a name declared twice must be an error.
+  const isJson = extname(file).toLowerCase() === '.json';
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, merge: false });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0]!;
+    const where = err.linePos?.[0] ? `${file}:${err.linePos[0].line}:${err.linePos[0].col}` : file;
+    throw new MtlError('CONFIG_PARSE', `invalid ${isJson ? 'JSON' : 'YAML'}: ${err.message.split('\n')[0]}`, {
+      place: where,
+    });
+  }
   let data: unknown;
-  if (extname(file).toLowerCase() === '.json') {
-    try {
-      data = JSON.parse(text);
-    } catch (e) {
-      throw new MtlError('CONFIG_PARSE', `invalid JSON: ${(e as Error).message}`, { place: file });
-    }
-  } else {
-    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true, merge: false });
-    if (doc.errors.length > 0) {
-      const err = doc.errors[0]!;
-      const where = err.linePos?.[0] ? `${file}:${err.linePos[0].line}:${err.linePos[0].col}` : file;
-      throw new MtlError('CONFIG_PARSE', `invalid YAML: ${err.message.split('\n')[0]}`, { place: where });
-    }
-    try {
-      data = doc.toJS({ maxAliasCount: 100 });
-    } catch (e) {
-      throw new MtlError('CONFIG_PARSE', `invalid YAML: ${(e as Error).message}`, { place: file });
-    }
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new MtlError('CONFIG_PARSE', `invalid ${isJson ? 'JSON' : 'YAML'}: ${(e as Error).message}`, {
+      place: file,
+    });
   }
   if (data === null || data === undefined) {
     throw new MtlError('CONFIG_INVALID', 'the config is empty', { place: file });

@@ -47,19 +47,24 @@ const toySource = z.strictObject({
   seed: seed.optional(),
 });
 
-const logisticSource = z.strictObject({
-  kind: z.literal('logistic_tasks'),
-  tasks: positiveInt.max(1024).default(3),
-  sizes: z.union([positiveInt.max(10_000_000), z.array(positiveInt.max(10_000_000)).min(1)]).default(600),
-  dim: positiveInt.max(100_000).default(2),
-  testRatio: z.number().gt(0).lt(1).default(0.2),
-  inputScale: z.number().positive().finite().default(5),
-  linkNoise: z.number().min(0).finite().default(0.01),
-  weightScale: z.number().min(0).finite().default(0.1),
-  taskNames: z.array(name).min(1).optional(),
-  field: name.default('x'),
-  seed: seed.optional(),
-});
+const logisticSource = z
+  .strictObject({
+    kind: z.literal('logistic_tasks'),
+    tasks: positiveInt.max(1024).default(3),
+    sizes: z.union([positiveInt.max(10_000_000), z.array(positiveInt.max(10_000_000)).min(1)]).default(600),
+    dim: positiveInt.max(100_000).default(2),
+    testRatio: z.number().gt(0).lt(1).default(0.2),
+    inputScale: z.number().positive().finite().default(5),
+    linkNoise: z.number().min(0).finite().default(0.01),
+    weightScale: z.number().min(0).finite().default(0.1),
+    taskNames: z.array(name).min(1).optional(),
+    field: name.default('x'),
+    seed: seed.optional(),
+  })
+  .refine(
+    (c) => c.tasks * (Array.isArray(c.sizes) ? Math.max(...c.sizes) : c.sizes) * c.dim <= 1e8,
+    'tasks × sizes × dim must stay within 10^8 values',
+  );
 
 const labelColumn = z.union([
   z.string().min(1),
