@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { listNames, MtlError } from '@mtl/core';
+import { isMtlError, listNames, MtlError } from '@mtl/core';
 import { formatScoreTable } from '@mtl/scoring';
 import { CHECKPOINT_FILES, JsonlMetricsLogger, Trainer, type TrainerCallbacks } from '@mtl/training';
 import { loadConfig } from '../config/index.js';
@@ -126,6 +126,38 @@ interface RunRecord {
   warm: WarmStart;
 }
 
+/**
+ * A model whose weights blew up gives non-finite outputs before its next loss does: the scorer's
+ * "preds/probs are NaN" would read as bad data (exit 2). It is divergence, reported like a
+ * non-finite loss; the trainer then keeps the last good checkpoint.
+ */
+async function guardDivergence(
+  scores: Promise<Record<string, number>>,
+  step: number,
+  lr: number,
+): Promise<Record<string, number>> {
+  try {
+    const out = await scores;
+    const bad = Object.entries(out).find(([k, v]) => k.endsWith('/loss') && !Number.isFinite(v));
+    if (bad)
+      throw divergence(bad[0].split('/').slice(0, 2).join('/'), `its ${bad[0]} is ${bad[1]}`, step, lr);
+    return out;
+  } catch (e) {
+    if (isMtlError(e, 'DATA_NON_FINITE') && /preds|probs/.test(e.message)) {
+      throw divergence(e.place ?? 'evaluation', 'its outputs are not finite', step, lr);
+    }
+    throw e;
+  }
+}
+
+function divergence(place: string, what: string, step: number, lr: number): MtlError {
+  return new MtlError(
+    'NON_FINITE_LOSS',
+    `training diverged: after step ${step} (learning rate ${lr}) ${what}; the last good checkpoint is kept (lower the learning rate or clip gradients)`,
+    { place },
+  );
+}
+
 function evaluateValid(prepared: Prepared): Promise<Record<string, number>> {
   const validSplit = prepared.loaded.config.training.validSplit;
   const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
@@ -211,7 +243,12 @@ async function execute(
   const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
   const result = await trainer.fit(run.trainable, {
     train: run.trainSource(),
-    ...(hasValid ? { evaluate: () => run.evaluate(validSplit) } : {}),
+    ...(hasValid
+      ? {
+          evaluate: (info: { step: number }) =>
+            guardDivergence(run.evaluate(validSplit), info.step, options.lr),
+        }
+      : {}),
     ...(resumeFrom === undefined ? {} : { resumeFrom }),
     callbacks: [
       new JsonlMetricsLogger(join(runDir, RUN_FILES.metrics)),
