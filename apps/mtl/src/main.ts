@@ -3,6 +3,7 @@ import { MtlError, toMtlError } from '@mtl/core';
 import { compare } from './commands/compare.js';
 import { score } from './commands/evaluate.js';
 import { predict } from './commands/predict.js';
+import { report } from './commands/report.js';
 import { train } from './commands/train.js';
 import { validate } from './commands/validate.js';
 import { exitCodeFor } from './errors.js';
@@ -10,8 +11,9 @@ import { exitCodeFor } from './errors.js';
 export const HELP = `mtl — multitask learning on TensorFlow.js
 
 Usage:
-  mtl train <config> [--out DIR] [--from RUN_DIR] [--set a.b=value ...] [--backend node|wasm|cpu] [--quiet] [--verbose]
+  mtl train <config> [--out DIR] [--from RUN_DIR] [--set a.b=value ...] [--backend node|wasm|cpu] [--report] [--quiet] [--verbose]
   mtl train --resume RUN_DIR [--backend B] [--quiet] [--verbose]
+  mtl report <RUN_DIR> [--out FILE]
   mtl score <RUN_DIR> [--json] [--backend B] [--verbose]
   mtl predict <RUN_DIR> --task NAME --input FILE --output FILE [--backend B] [--verbose]
   mtl compare <config> [--out DIR] [--set a.b=value ...] [--backend B] [--verbose]
@@ -31,6 +33,9 @@ predict   Predictions of one task for every row of a CSV or JSONL file (labels n
           writes CSV or JSONL (by extension): row, pred, prob_0, ... (regression: value_0, ...).
 compare   Multitask model vs one solo model per task (VMTL: vs the N(0, I)-prior baseline) with
           the same budget; writes comparison.json (both score maps, Δm) and prints the table.
+report    Writes RUN_DIR/report.html (or FILE): one self-contained page (no network) with the
+          summary, score table, learning curves, VMTL mixing heatmaps and, for a compare folder,
+          multitask vs solo bars with Δm. Works on a run still training. (train --report: after training.)
 validate  Checks a config, loads its data and builds its model, writing nothing.
 
 --set PATH=VALUE   overrides any config path (repeatable), e.g. --set training.epochs=100;
@@ -114,6 +119,7 @@ export async function run(
                 resume: { type: 'string' },
                 set: { type: 'string', multiple: true },
                 quiet: { type: 'boolean', default: false },
+                report: { type: 'boolean', default: false },
               },
             },
             allowPositionals: true,
@@ -121,7 +127,7 @@ export async function run(
           }),
         );
         if (values.help) return printHelp(out);
-        await train({
+        const trained = await train({
           ...(values.resume === undefined
             ? { config: onePositional(positionals, 'config file', command) }
             : { resume: values.resume, config: positionals[0] }),
@@ -132,6 +138,7 @@ export async function run(
           quiet: values.quiet ?? false,
           write: out,
         });
+        if (values.report) await report({ runDir: trained.runDir, write: out });
         return 0;
       }
       case 'score': {
@@ -194,6 +201,19 @@ export async function run(
         });
         return 0;
       }
+      case 'report': {
+        const { values, positionals } = parse(command, () =>
+          parseArgs({
+            args: rest,
+            options: { ...COMMON, ...{ out: { type: 'string' } } },
+            allowPositionals: true,
+            strict: true,
+          }),
+        );
+        if (values.help) return printHelp(out);
+        await report({ runDir: onePositional(positionals, 'RUN_DIR', command), out: values.out, write: out });
+        return 0;
+      }
       case 'validate': {
         const { values, positionals } = parse(command, () =>
           parseArgs({
@@ -215,7 +235,7 @@ export async function run(
       default:
         throw new MtlError(
           'INVALID_ARGUMENT',
-          `unknown command "${command}" (commands: train, score, predict, compare, validate)`,
+          `unknown command "${command}" (commands: train, score, predict, compare, report, validate)`,
           {
             place: 'mtl',
           },
