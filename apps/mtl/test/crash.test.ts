@@ -103,7 +103,7 @@ describe('crash safety: SIGKILL at random moments, then --resume', () => {
     console.log(
       `kills: ${midRun}/20 before the scores, ${withCheckpoint} after a checkpoint, ${midWrite} mid-write`,
     );
-  });
+  }, 600_000);
 
   it('a torn metrics line and a leftover temporary checkpoint do not stop a resume', async () => {
     const out = join(tempDir(), 'run');
