@@ -1,4 +1,5 @@
 import { type BackendName, listNames, MtlError, RandomStream, selectBackend } from '@mtl/core';
+import type { MultitaskModel } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
 import { buildMultitaskModel } from './build/multitask.js';
@@ -68,10 +69,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
 }
 
 /** Runs each task on two training rows so a module that does not fit its input fails here, naming the task. */
-function checkForward(
-  model: { forward(batch: never, options: { tasks: string[] }): Record<string, tf.Tensor>; dispose(): void },
-  taskData: Record<string, TaskData>,
-): void {
+function checkForward(model: MultitaskModel, taskData: Record<string, TaskData>): void {
   for (const [name, data] of Object.entries(taskData)) {
     const ds = data.splits.train!;
     const n = Math.min(2, ds.length);
@@ -82,7 +80,7 @@ function checkForward(
     const batch = ds.collate(Int32Array.from({ length: n }, (_, i) => i));
     try {
       tf.tidy(() => {
-        model.forward(batch as never, { tasks: [name] });
+        model.forward(batch, { tasks: [name] });
       });
     } catch (e) {
       model.dispose();

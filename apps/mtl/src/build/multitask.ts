@@ -93,11 +93,10 @@ export function expandOps(
 }
 
 /** A module of the config as @mtl/tasks' registry config (`kind` → `type`); the seed keeps init reproducible. */
-export function moduleConfigOf(name: string, entry: ModuleConfigEntry, seed: number): ModuleConfig {
+export function moduleConfigOf(entry: ModuleConfigEntry, seed: number): ModuleConfig {
   const { kind, ...rest } = entry;
   const config: ModuleConfig = { type: kind, ...rest };
   if (kind === 'dense' || kind === 'mlp' || kind === 'embedding') config.seed = seed;
-  void name;
   return config;
 }
 
@@ -162,10 +161,7 @@ export function buildMultitaskModel(
             { place: `modules.${op.moduleName}` },
           );
         }
-        module = moduleFromConfig(
-          moduleConfigOf(op.moduleName, modules[op.moduleName]!, seed),
-          `modules.${op.moduleName}`,
-        );
+        module = moduleFromConfig(moduleConfigOf(modules[op.moduleName]!, seed), `modules.${op.moduleName}`);
         built.set(op.moduleName, module);
         order.push(op.moduleName);
       }
