@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { MtlError, toMtlError } from '@mtl/core';
 import { compare } from './commands/compare.js';
 import { score } from './commands/evaluate.js';
-import { predict } from './commands/predict.js';
+import { parseSampleCount, predict } from './commands/predict.js';
 import { report } from './commands/report.js';
 import { train } from './commands/train.js';
 import { validate } from './commands/validate.js';
@@ -15,7 +15,7 @@ Usage:
   mtl train --resume RUN_DIR [--backend B] [--quiet] [--verbose]
   mtl report <RUN_DIR> [--out FILE]
   mtl score <RUN_DIR> [--json] [--backend B] [--verbose]
-  mtl predict <RUN_DIR> --task NAME --input FILE --output FILE [--backend B] [--verbose]
+  mtl predict <RUN_DIR> --task NAME (--input FILE | --sample N) --output FILE [--backend B] [--verbose]
   mtl compare <config> [--out DIR] [--set a.b=value ...] [--backend B] [--verbose]
   mtl validate <config> [--set a.b=value ...] [--backend B] [--verbose]
   mtl --help | --version
@@ -30,7 +30,8 @@ train     Trains the model a YAML/JSON config declares, into DIR (default runs/<
           run's own resolved config; it ends with the same scores as an uninterrupted run.
 score     Scores every task on every split from a run's saved model (--json: a JSON object).
 predict   Predictions of one task for every row of a CSV or JSONL file (labels not needed);
-          writes CSV or JSONL (by extension): row, pred, prob_0, ... (regression: value_0, ...).
+          writes CSV or JSONL (by extension): row, pred, prob_0, ... (regression: value_0, ...;
+          VAE tasks: recon_j and z_mean_j). --sample N (VAE tasks) draws N examples from the prior.
 compare   Multitask model vs one solo model per task (VMTL: vs the N(0, I)-prior baseline) with
           the same budget; writes comparison.json (both score maps, Δm) and prints the table.
 report    Writes RUN_DIR/report.html (or FILE): one self-contained page (no network) with the
@@ -165,21 +166,28 @@ export async function run(
             args: rest,
             options: {
               ...COMMON,
-              ...{ task: { type: 'string' }, input: { type: 'string' }, output: { type: 'string' } },
+              ...{
+                task: { type: 'string' },
+                input: { type: 'string' },
+                output: { type: 'string' },
+                sample: { type: 'string' },
+              },
             },
             allowPositionals: true,
             strict: true,
           }),
         );
         if (values.help) return printHelp(out);
+        const sample = parseSampleCount(values.sample);
         const rows = await predict({
           runDir: onePositional(positionals, 'RUN_DIR', command),
           task: required(values.task, '--task', command),
-          input: required(values.input, '--input', command),
+          input: sample === undefined ? required(values.input, '--input', command) : values.input,
           output: required(values.output, '--output', command),
           backend: values.backend,
+          sample,
         });
-        out(`${rows} predictions written to ${values.output}`);
+        out(`${rows} ${sample === undefined ? 'predictions' : 'samples'} written to ${values.output}`);
         return 0;
       }
       case 'compare': {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
 import { buildMultitaskModel } from './build/multitask.js';
 import { multitaskRun } from './build/multitask-run.js';
+import { buildVaeRun, loadVaeDomains } from './build/vae-run.js';
 import { buildVmtlRun } from './build/vmtl-run.js';
 import type { LoadedConfig } from './config/index.js';
 import type { RunModel } from './run-model.js';
@@ -42,7 +43,10 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   const sources: Record<string, LoadedSource> = {};
   for (const [name, source] of Object.entries(config.data)) {
     if (!used.has(name) && options.onlyTasks !== undefined) continue;
-    sources[name] = await loadSource(name, source, loaded.file, rng);
+    sources[name] =
+      source.kind === 'vae_domains'
+        ? loadVaeDomains(name, source, rng)
+        : await loadSource(name, source, loaded.file, rng);
   }
   const taskData: Record<string, TaskData> = {};
   for (const [name, task] of taskEntries) {
@@ -62,6 +66,8 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
     const built = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'));
     run = multitaskRun(built.model, built.modules, taskData, config, rng);
     checkForward(built.model, taskData);
+  } else if (config.model.kind === 'vae') {
+    run = buildVaeRun(config, config.model, tasks, taskData, rng);
   } else {
     run = buildVmtlRun(config, config.model, tasks, taskData, rng);
   }

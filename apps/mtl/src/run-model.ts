@@ -21,7 +21,7 @@ export interface WarmStart {
  * so train/score/compare/predict are written once.
  */
 export interface RunModel {
-  kind: 'multitask' | 'vmtl';
+  kind: 'multitask' | 'vmtl' | 'vae';
   trainable: Trainable<StepBatches>;
   taskNames: string[];
   /** Module (or parameter group) names, for summary.json. */
@@ -41,6 +41,8 @@ export interface RunModel {
   /** Predictions of one task on any dataset with its input fields (labels not needed), in row order. */
   predict(task: string, dataset: DictDataset): Promise<Predictions>;
   mixing(): Mixing | null;
+  /** VAE runs: `n` draws from the prior and their decodings (`mtl predict --sample N`). */
+  sample?(task: string, n: number, seed: number): Promise<Predictions>;
   dispose(): void;
 }
 
@@ -50,4 +52,6 @@ export interface Predictions {
   probs: Float32Array[];
   /** Predicted class ids (class kinds) when they apply. */
   preds?: ArrayLike<number> | ArrayLike<ArrayLike<number>>;
+  /** Names of the value columns (default `prob_<c>` / `value_<c>`), e.g. a VAE's `recon_<j>`, `z_mean_<j>`. */
+  columns?: string[];
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { multitaskImprovement, parseScoreKey } from '@mtl/scoring';
+import { compareVae } from '../build/vae-run.js';
 import { loadConfig } from '../config/index.js';
 import { createRunDir, defaultRunDir, RUN_FILES, writeJson } from '../run-dir.js';
 import { train } from './train.js';
@@ -38,6 +39,12 @@ export async function compare(args: CompareArgs): Promise<Comparison> {
   const loaded = loadConfig(args.config, args.set ?? []);
   const outDir = createRunDir(args.out ?? defaultRunDir(`${loaded.name}-compare`));
   const common = { config: args.config, set: args.set ?? [], backend: args.backend, quiet: true, write };
+  if (loaded.config.model.kind === 'vae') {
+    const c = await compareVae({ args, loaded, outDir, train, write });
+    await writeJson(join(outDir, RUN_FILES.comparison), c);
+    if (!args.quiet) write(`written ${join(outDir, RUN_FILES.comparison)}`);
+    return c;
+  }
   if (!args.quiet) write(`multitask run ...`);
   const mt = await train({ ...common, out: join(outDir, 'multitask') });
   const solo: Record<string, number> = {};

@@ -2,6 +2,7 @@ import { extname } from 'node:path';
 import { listNames, MtlError, writeFileAtomic } from '@mtl/core';
 import { type DictDataset, readCsv, readJsonl } from '@mtl/data';
 import { stringify } from 'csv-stringify/sync';
+import type { Predictions } from '../run-model.js';
 import { openRun } from './evaluate.js';
 
 function tableKind(file: string, place: string): 'csv' | 'jsonl' {
@@ -43,14 +44,38 @@ function inputMapping(
 export async function predict(args: {
   runDir: string;
   task: string;
-  input: string;
+  /** Required unless `sample` is given. */
+  input?: string | undefined;
   output: string;
   backend?: string | undefined;
+  /** VAE runs: write N draws from the prior (z, decoder mean, x) instead of predictions for `input`. */
+  sample?: number | undefined;
 }): Promise<number> {
-  const inKind = tableKind(args.input, '--input');
+  if ((args.input === undefined) === (args.sample === undefined)) {
+    throw new MtlError('INVALID_ARGUMENT', 'give either --input FILE or --sample N', {
+      place: 'mtl predict',
+    });
+  }
+  const inKind = args.input === undefined ? 'csv' : tableKind(args.input, '--input');
   const outKind = tableKind(args.output, '--output');
   const opened = await openRun(args.runDir, args.backend);
   try {
+    if (args.sample !== undefined) {
+      if (opened.run.sample === undefined) {
+        throw new MtlError('INVALID_ARGUMENT', `--sample needs a vae model; this run is ${opened.run.kind}`, {
+          place: '--sample',
+        });
+      }
+      if (!opened.run.taskNames.includes(args.task)) {
+        throw new MtlError(
+          'UNKNOWN_TASK',
+          `unknown task "${args.task}" (known: ${listNames(opened.run.taskNames)})`,
+          { place: '--task' },
+        );
+      }
+      const drawn = await opened.run.sample(args.task, args.sample, opened.rng.childSeed('sample'));
+      return await writePredictions(args.output, outKind, drawn, 'value');
+    }
     const data = opened.taskData[args.task];
     if (data === undefined) {
       throw new MtlError(
@@ -65,33 +90,63 @@ export async function predict(args: {
     const sourceFields = source.kind === 'csv' || source.kind === 'jsonl' ? source.fields : undefined;
     const fields = inputMapping(data.inputs, data.splits.train!, sourceFields, inKind);
     const options = { name: 'input', split: 'predict', fields, labels: {} };
-    const dataset =
-      inKind === 'csv' ? await readCsv(args.input, options) : await readJsonl(args.input, options);
+    const input = args.input!;
+    const dataset = inKind === 'csv' ? await readCsv(input, options) : await readJsonl(input, options);
     const task = opened.loaded.config.tasks[args.task]!;
-    const { probs, preds } = await opened.run.predict(args.task, dataset);
-    const valueName = task.kind === 'regression' ? 'value' : 'prob';
-    const width = probs[0]?.length ?? 0;
-    const rows = probs.map((p, i) => {
-      const row: Record<string, number | number[]> = { row: i };
-      if (preds !== undefined) {
-        const pred = preds[i]!;
-        row.pred = typeof pred === 'number' ? pred : Array.from(pred);
-      }
-      for (let c = 0; c < width; c++) row[`${valueName}_${c}`] = p[c]!;
-      return row;
-    });
-    const text =
-      outKind === 'jsonl'
-        ? rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '')
-        : stringify(
-            rows.map((r) => ({ ...r, pred: Array.isArray(r.pred) ? r.pred.join(' ') : r.pred })),
-            {
-              header: true,
-            },
-          );
-    await writeFileAtomic(args.output, text);
-    return rows.length;
+    const predictions = await opened.run.predict(args.task, dataset);
+    return await writePredictions(
+      args.output,
+      outKind,
+      predictions,
+      task.kind === 'regression' ? 'value' : 'prob',
+    );
   } finally {
     opened.run.dispose();
   }
+}
+
+/**
+ * Parses `--sample N` (a positive integer), for main.ts.
+ * @example
+ * parseSampleCount('10'); // 10
+ */
+export function parseSampleCount(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) {
+    throw new MtlError('INVALID_ARGUMENT', `--sample must be an integer from 1 to 1000000, got "${value}"`, {
+      place: 'mtl predict',
+    });
+  }
+  return n;
+}
+
+async function writePredictions(
+  output: string,
+  outKind: 'csv' | 'jsonl',
+  { probs, preds, columns }: Predictions,
+  valueName: string,
+): Promise<number> {
+  const width = probs[0]?.length ?? 0;
+  const rows = probs.map((p, i) => {
+    const row: Record<string, number | number[]> = { row: i };
+    if (preds !== undefined) {
+      const pred = preds[i]!;
+      row.pred = typeof pred === 'number' ? pred : Array.from(pred);
+    }
+    for (let c = 0; c < width; c++) row[columns?.[c] ?? `${valueName}_${c}`] = p[c]!;
+    return row;
+  });
+  const text =
+    outKind === 'jsonl'
+      ? rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '')
+      : stringify(
+          // A multi-label prediction (a list) becomes one space-separated cell.
+          rows.map((r) => (Array.isArray(r.pred) ? { ...r, pred: r.pred.join(' ') } : r)),
+          {
+            header: true,
+          },
+        );
+  await writeFileAtomic(output, text);
+  return rows.length;
 }

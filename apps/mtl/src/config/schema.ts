@@ -123,6 +123,25 @@ export const dataSourceSchema = z.discriminatedUnion('kind', [
   fileSource('jsonl'),
 ]);
 
+/** Seeded multi-domain VAE data (@mtl/vae's makeVaeDomains); loaded by build/vae-run.ts. */
+export const vaeDomainsSourceSchema = z.strictObject({
+  kind: z.literal('vae_domains'),
+  tasks: positiveInt.max(1024).default(4),
+  dim: positiveInt.max(100_000).default(16),
+  latentDim: positiveInt.max(1000).default(2),
+  train: z.union([positiveInt.max(10_000_000), z.array(positiveInt.max(10_000_000)).min(1)]).default(64),
+  valid: z.number().int().min(0).max(10_000_000).default(0),
+  test: positiveInt.max(10_000_000).default(1000),
+  amplitude: z.number().min(0).finite().default(1),
+  noise: z.number().min(0).finite().default(0.25),
+  mapScale: z.number().min(0).finite().default(1),
+  biasScale: z.number().min(0).finite().default(0.5),
+  taskSpread: z.number().min(0).finite().default(0.2),
+  taskNames: z.array(name).min(1).optional(),
+  field: name.default('x'),
+  seed: seed.optional(),
+});
+
 // ---- modules ----------------------------------------------------------------------------------
 const activationName = z.enum(ACTIVATIONS);
 const initializer = z.union([
@@ -252,7 +271,88 @@ export const vmtlModelSchema = z.strictObject({
   predictiveSamples: positiveInt.max(100_000).default(100),
 });
 
-export const modelSchema = z.discriminatedUnion('kind', [multitaskModelSchema, vmtlModelSchema]);
+/** A VAE's modules: @mtl/vae's kinds, or any module kind of the `modules` section. */
+const vaeModuleSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('gaussianEncoder'),
+    inputSize: size,
+    hidden: z.array(size).optional(),
+    latentSize: size,
+    activation: activationName.optional(),
+    kernelInit: initializer.optional(),
+    logScaleInit: finite.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('vaeDecoder'),
+    inputSize: size,
+    hidden: z.array(size).optional(),
+    outputSize: size,
+    activation: activationName.optional(),
+    likelihood: z.enum(['gaussian', 'bernoulli']).optional(),
+    scaleMode: z.enum(['learned', 'fixed']).optional(),
+    scale: z.number().positive().finite().optional(),
+    kernelInit: initializer.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('vectorQuantizer'),
+    numEmbeddings: size,
+    embeddingDim: size,
+    commitmentCost: z.number().min(0).finite().optional(),
+    init: initializer.optional(),
+  }),
+  ...moduleSchema.options,
+]);
+const moduleChain = z.union([name, z.array(name).min(1)]);
+
+/** Multitask VAEs (@mtl/vae): see apps/mtl/examples/mt-vae.md. */
+export const vaeModelSchema = z.strictObject({
+  kind: z.literal('vae'),
+  /** Module templates by name (a name not found here is looked up in the top-level `modules`). */
+  modules: z.record(name, vaeModuleSchema).default({}),
+  /** Module chain x -> q(z | x): the last returns {loc, logScale} (or z_e with a quantizer). */
+  encoder: moduleChain,
+  /** Module chain z -> p(x | z): the last is a vaeDecoder (or returns {loc, logScale} / {logits}). */
+  decoder: moduleChain,
+  /** A vectorQuantizer module: VQ-VAE latent. */
+  quantizer: name.optional(),
+  /** Modules copied once per task (named `<task>.<module>`); every other module is shared by all tasks. */
+  perTask: z.array(name).default([]),
+  prior: z.enum(['standardNormal', 'mixture']).default('standardNormal'),
+  /** KL weight: a number, or {kind: linear, from, to, steps, delay} (annealing). */
+  beta: z
+    .union([
+      z.number().min(0).finite(),
+      z.strictObject({ kind: z.literal('constant'), value: z.number().min(0).finite().optional() }),
+      z.strictObject({
+        kind: z.literal('linear'),
+        from: z.number().min(0).finite().optional(),
+        to: z.number().min(0).finite().optional(),
+        steps: positiveInt,
+        delay: z.number().int().min(0).optional(),
+      }),
+    ])
+    .default(1),
+  latentSamples: positiveInt.max(1000).default(1),
+  evalSamples: positiveInt.max(10_000).default(16),
+  activeUnitThreshold: z.number().min(0).finite().default(0.01),
+  mixture: z
+    .strictObject({
+      temperature: temperatureSchema.optional(),
+      gumbelNoise: z.boolean().default(true),
+      init: finite.optional(),
+      estimator: z.enum(['upperBound', 'monteCarlo', 'momentMatched']).default('monteCarlo'),
+      klSamples: positiveInt.max(100_000).default(10),
+      detachPrior: z.boolean().default(true),
+      standardWeight: z.number().min(0).lt(1).default(0.5),
+    })
+    .prefault({}),
+});
+
+export const modelSchema = z.discriminatedUnion('kind', [
+  multitaskModelSchema,
+  vmtlModelSchema,
+  vaeModelSchema,
+]);
 
 const nonEmpty = (what: string) => (r: Record<string, unknown>) =>
   Object.keys(r).length > 0 || `declare at least one ${what}`;
@@ -266,10 +366,12 @@ export const configSchema = z.strictObject({
   /** Seeds everything: data generation and splits, initialisation, shuffles, dropout, sampling. */
   seed: seed.default(0),
   backend: z.enum(BACKEND_CHOICES).default('auto'),
-  data: z.record(name, dataSourceSchema).check((ctx) => {
-    const r = nonEmpty('data source')(ctx.value);
-    if (r !== true) ctx.issues.push({ code: 'custom', message: r, input: ctx.value });
-  }),
+  data: z
+    .record(name, z.discriminatedUnion('kind', [...dataSourceSchema.options, vaeDomainsSourceSchema]))
+    .check((ctx) => {
+      const r = nonEmpty('data source')(ctx.value);
+      if (r !== true) ctx.issues.push({ code: 'custom', message: r, input: ctx.value });
+    }),
   modules: z.record(name, moduleSchema).default({}),
   tasks: z.record(name, taskSchema).check((ctx) => {
     const r = nonEmpty('task')(ctx.value);

@@ -1,0 +1,216 @@
+import { listNames, MtlError } from '@mtl/core';
+import {
+  type ActivationName,
+  applyActivation,
+  BaseModule,
+  type Initializer,
+  type ModuleConfig,
+  type ModuleOutput,
+  type ParamSpec,
+} from '@mtl/tasks';
+import { Bernoulli, type Distribution, Independent, Normal } from '@mtl/variational';
+import * as tf from '@tensorflow/tfjs';
+import {
+  checkActivation,
+  checkInit,
+  checkInt,
+  checkIntList,
+  checkNumber,
+  defined,
+  optionalSeed,
+} from './internal/options.js';
+import { linear, singleInput } from './internal/tensors.js';
+
+/**
+ * Likelihoods p(x | z) a {@link Decoder} can have.
+ * @example
+ * LIKELIHOODS.includes('bernoulli'); // true
+ */
+export const LIKELIHOODS = ['gaussian', 'bernoulli'] as const;
+/**
+ * One of {@link LIKELIHOODS}.
+ * @example
+ * const l: Likelihood = 'gaussian';
+ */
+export type Likelihood = (typeof LIKELIHOODS)[number];
+
+/**
+ * How a Gaussian decoder's scale is set: `learned` (one log-scale parameter per output dimension,
+ * shared by all z) or `fixed` (the constant `scale`).
+ * @example
+ * const s: DecoderScale = 'fixed';
+ */
+export type DecoderScale = 'learned' | 'fixed';
+
+/**
+ * Options of {@link decoder}.
+ * @example
+ * const options: DecoderOptions = { inputSize: 2, hidden: [32], outputSize: 16, likelihood: 'gaussian' };
+ */
+export interface DecoderOptions {
+  /** Size of the input's last axis (the latent size, or the width of a trunk before it). */
+  inputSize: number;
+  /** Hidden layers, each followed by `activation` (default none: a linear map). */
+  hidden?: number[];
+  /** Dimension of x. */
+  outputSize: number;
+  /** Default `tanh`. */
+  activation?: ActivationName;
+  /** Default `gaussian`. */
+  likelihood?: Likelihood;
+  /** Gaussian only; default `learned`. */
+  scaleMode?: DecoderScale;
+  /** Gaussian only: the fixed σ, or the initial σ of a learned scale (default 1). */
+  scale?: number;
+  /** Default `glorotUniform`. */
+  kernelInit?: Initializer;
+  seed?: number;
+}
+
+/**
+ * p(x | z): an MLP whose output layer gives the likelihood's parameters. Gaussian: `{loc, logScale}`
+ * (loc `[..., outputSize]`; logScale the learned parameter `[outputSize]` or a constant scalar);
+ * Bernoulli: `{logits}`. Parameters `dense_<i>/kernel|bias`, `out/kernel|bias`, and `logScale`
+ * for a learned Gaussian scale. {@link likelihoodOf} turns the output into a distribution.
+ * @example
+ * const dec = new Decoder({ inputSize: 2, hidden: [32], outputSize: 16 });
+ */
+export class Decoder extends BaseModule {
+  readonly type = 'vaeDecoder';
+  readonly inputSize: number;
+  readonly hidden: number[];
+  readonly outputSize: number;
+  readonly activation: ActivationName;
+  readonly likelihood: Likelihood;
+  readonly scaleMode: DecoderScale;
+  readonly scale: number;
+  readonly kernelInit: Initializer;
+
+  constructor(options: DecoderOptions) {
+    const place = 'vaeDecoder';
+    super({ seed: optionalSeed(options.seed, place) });
+    this.inputSize = checkInt(options.inputSize, 'inputSize', place);
+    this.hidden = checkIntList(options.hidden ?? [], 'hidden', place);
+    this.outputSize = checkInt(options.outputSize, 'outputSize', place);
+    this.activation = checkActivation(options.activation ?? 'tanh', 'activation', place);
+    const likelihood = options.likelihood ?? 'gaussian';
+    if (!(LIKELIHOODS as readonly string[]).includes(likelihood)) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `likelihood must be one of ${listNames(LIKELIHOODS)}, got ${JSON.stringify(likelihood)}`,
+        { place },
+      );
+    }
+    this.likelihood = likelihood;
+    const scaleMode = options.scaleMode ?? 'learned';
+    if (scaleMode !== 'learned' && scaleMode !== 'fixed') {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `scaleMode must be learned or fixed, got ${JSON.stringify(scaleMode)}`,
+        {
+          place,
+        },
+      );
+    }
+    this.scaleMode = scaleMode;
+    this.scale = checkNumber(options.scale ?? 1, 'scale', place, { min: 0, minExclusive: true });
+    this.kernelInit = checkInit(options.kernelInit ?? 'glorotUniform', 'kernelInit', place);
+  }
+
+  protected paramSpecs(): ParamSpec[] {
+    const sizes = [this.inputSize, ...this.hidden];
+    const specs: ParamSpec[] = this.hidden.flatMap((out, i) => [
+      { name: `dense_${i}/kernel`, shape: [sizes[i]!, out], init: this.kernelInit },
+      { name: `dense_${i}/bias`, shape: [out], init: 'zeros' as const },
+    ]);
+    specs.push(
+      { name: 'out/kernel', shape: [sizes[sizes.length - 1]!, this.outputSize], init: this.kernelInit },
+      { name: 'out/bias', shape: [this.outputSize], init: 'zeros' },
+    );
+    if (this.likelihood === 'gaussian' && this.scaleMode === 'learned') {
+      specs.push({ name: 'logScale', shape: [this.outputSize], init: { constant: Math.log(this.scale) } });
+    }
+    return specs;
+  }
+
+  protected forward(inputs: tf.Tensor[]): ModuleOutput {
+    const place = `module ${this.name}`;
+    let h = singleInput(inputs, place);
+    for (let i = 0; i < this.hidden.length; i++) {
+      h = applyActivation(
+        this.activation,
+        linear(h, this.param(`dense_${i}/kernel`), this.param(`dense_${i}/bias`), place),
+      );
+    }
+    const out = linear(h, this.param('out/kernel'), this.param('out/bias'), place);
+    if (this.likelihood === 'bernoulli') return { logits: out };
+    const logScale = this.scaleMode === 'learned' ? this.param('logScale') : tf.scalar(Math.log(this.scale));
+    return { loc: out, logScale };
+  }
+
+  getConfig(): ModuleConfig {
+    return defined({
+      type: this.type,
+      inputSize: this.inputSize,
+      hidden: [...this.hidden],
+      outputSize: this.outputSize,
+      activation: this.activation,
+      likelihood: this.likelihood,
+      scaleMode: this.scaleMode,
+      scale: this.scale,
+      kernelInit: this.kernelInit,
+      seed: this.seed,
+    });
+  }
+
+  static fromConfig(config: ModuleConfig): Decoder {
+    return new Decoder(config as unknown as DecoderOptions);
+  }
+}
+
+/**
+ * A VAE decoder module (register it with {@link registerVaeModules} to load saved models).
+ * @example
+ * const dec = decoder({ inputSize: 2, hidden: [32], outputSize: 16, likelihood: 'gaussian', scaleMode: 'learned' });
+ * const bin = decoder({ inputSize: 2, outputSize: 784, likelihood: 'bernoulli' });
+ */
+export function decoder(options: DecoderOptions): Decoder {
+  return new Decoder(options);
+}
+
+/**
+ * The likelihood p(x | z) a decoder output describes, as a distribution whose event is the last
+ * axis: `{logits}` → Bernoulli, `{loc, logScale}` → diagonal Gaussian. Any module returning one of
+ * those shapes can end a decoder chain.
+ * @example
+ * const px = likelihoodOf(dec.apply([z], ctx), 'task a');
+ * px.logProb(x);   // [B]
+ */
+export function likelihoodOf(output: ModuleOutput, place: string): Distribution {
+  if (output instanceof tf.Tensor || Array.isArray(output)) {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      'the last decoder module must return {loc, logScale} (Gaussian) or {logits} (Bernoulli)',
+      { place },
+    );
+  }
+  if (output.logits !== undefined) return new Independent(new Bernoulli(output.logits), 1);
+  if (output.loc !== undefined && output.logScale !== undefined) {
+    return new Independent(Normal.fromLogScale(output.loc, output.logScale), 1);
+  }
+  throw new MtlError(
+    'INVALID_ARGUMENT',
+    `the last decoder module returned {${Object.keys(output).join(', ')}}; expected {loc, logScale} or {logits}`,
+    { place },
+  );
+}
+
+/**
+ * The mean of p(x | z) from a decoder output: loc (Gaussian) or sigmoid(logits) (Bernoulli).
+ * @example
+ * const reconstruction = likelihoodMean(dec.apply([loc], ctx), 'task a');
+ */
+export function likelihoodMean(output: ModuleOutput, place: string): tf.Tensor {
+  const d = likelihoodOf(output, place);
+  return d.mean();
+}

@@ -1,0 +1,199 @@
+import { MtlError } from '@mtl/core';
+import {
+  type ActivationName,
+  applyActivation,
+  BaseModule,
+  type Initializer,
+  type ModuleConfig,
+  type ModuleContext,
+  type ParamSpec,
+} from '@mtl/tasks';
+import { Independent, Normal } from '@mtl/variational';
+import * as tf from '@tensorflow/tfjs';
+import {
+  checkActivation,
+  checkInit,
+  checkInt,
+  checkIntList,
+  checkNumber,
+  defined,
+  optionalSeed,
+} from './internal/options.js';
+import { mixSeed } from './internal/seeds.js';
+import { linear, singleInput } from './internal/tensors.js';
+
+/**
+ * Options of {@link gaussianEncoder}.
+ * @example
+ * const options: GaussianEncoderOptions = { inputSize: 16, hidden: [32], latentSize: 2 };
+ */
+export interface GaussianEncoderOptions {
+  /** Size of the input's last axis. */
+  inputSize: number;
+  /** Hidden layers of the trunk, each followed by `activation` (default none: linear heads on the input). */
+  hidden?: number[];
+  /** Dimension of the latent z. */
+  latentSize: number;
+  /** Default `tanh`. */
+  activation?: ActivationName;
+  /** Default `glorotUniform`. */
+  kernelInit?: Initializer;
+  /** Initial bias of the log-scale head (default 0: the posteriors start with scale about 1). */
+  logScaleInit?: number;
+  seed?: number;
+}
+
+/**
+ * The named outputs of a Gaussian encoder for inputs `[..., inputSize]`.
+ * @example
+ * const { loc, logScale, z } = encoder.apply([x], ctx) as GaussianEncoderOutput;
+ */
+export interface GaussianEncoderOutput {
+  [key: string]: tf.Tensor;
+  /** Posterior means `[..., latentSize]`. */
+  loc: tf.Tensor;
+  /** Posterior log standard deviations `[..., latentSize]`. */
+  logScale: tf.Tensor;
+  /** One reparameterised draw z = loc + exp(logScale)·ε, ε ~ N(0, I) seeded from the call's seed. */
+  z: tf.Tensor;
+}
+
+/**
+ * q(z | x) = N(loc(x), diag(exp(logScale(x))²)): an MLP trunk with two linear heads. Parameters
+ * `dense_<i>/kernel|bias` (trunk), `loc/kernel|bias` and `logScale/kernel|bias`. `apply` returns
+ * `{loc, logScale, z}` with one reparameterised sample (gradients flow to loc and logScale).
+ * @example
+ * const enc = new GaussianEncoder({ inputSize: 16, hidden: [32], latentSize: 2 });
+ */
+export class GaussianEncoder extends BaseModule {
+  readonly type = 'gaussianEncoder';
+  readonly inputSize: number;
+  readonly hidden: number[];
+  readonly latentSize: number;
+  readonly activation: ActivationName;
+  readonly kernelInit: Initializer;
+  readonly logScaleInit: number;
+
+  constructor(options: GaussianEncoderOptions) {
+    const place = 'gaussianEncoder';
+    super({ seed: optionalSeed(options.seed, place) });
+    this.inputSize = checkInt(options.inputSize, 'inputSize', place);
+    this.hidden = checkIntList(options.hidden ?? [], 'hidden', place);
+    this.latentSize = checkInt(options.latentSize, 'latentSize', place);
+    this.activation = checkActivation(options.activation ?? 'tanh', 'activation', place);
+    this.kernelInit = checkInit(options.kernelInit ?? 'glorotUniform', 'kernelInit', place);
+    this.logScaleInit = checkNumber(options.logScaleInit ?? 0, 'logScaleInit', place);
+  }
+
+  protected paramSpecs(): ParamSpec[] {
+    const sizes = [this.inputSize, ...this.hidden];
+    const specs: ParamSpec[] = this.hidden.flatMap((out, i) => [
+      { name: `dense_${i}/kernel`, shape: [sizes[i]!, out], init: this.kernelInit },
+      { name: `dense_${i}/bias`, shape: [out], init: 'zeros' as const },
+    ]);
+    const last = sizes[sizes.length - 1]!;
+    for (const head of ['loc', 'logScale']) {
+      specs.push(
+        { name: `${head}/kernel`, shape: [last, this.latentSize], init: this.kernelInit },
+        {
+          name: `${head}/bias`,
+          shape: [this.latentSize],
+          init: head === 'loc' ? 'zeros' : { constant: this.logScaleInit },
+        },
+      );
+    }
+    return specs;
+  }
+
+  protected forward(inputs: tf.Tensor[], ctx: ModuleContext): GaussianEncoderOutput {
+    const place = `module ${this.name}`;
+    let h = singleInput(inputs, place);
+    for (let i = 0; i < this.hidden.length; i++) {
+      h = applyActivation(
+        this.activation,
+        linear(h, this.param(`dense_${i}/kernel`), this.param(`dense_${i}/bias`), place),
+      );
+    }
+    const loc = linear(h, this.param('loc/kernel'), this.param('loc/bias'), place);
+    const logScale = linear(h, this.param('logScale/kernel'), this.param('logScale/bias'), place);
+    const z = reparameterize(loc, logScale, mixSeed(ctx.seed, `${this.name}/eps`));
+    return { loc, logScale, z };
+  }
+
+  getConfig(): ModuleConfig {
+    return defined({
+      type: this.type,
+      inputSize: this.inputSize,
+      hidden: [...this.hidden],
+      latentSize: this.latentSize,
+      activation: this.activation,
+      kernelInit: this.kernelInit,
+      logScaleInit: this.logScaleInit,
+      seed: this.seed,
+    });
+  }
+
+  static fromConfig(config: ModuleConfig): GaussianEncoder {
+    return new GaussianEncoder(config as unknown as GaussianEncoderOptions);
+  }
+}
+
+/**
+ * A Gaussian encoder module (register it with {@link registerVaeModules} to load saved models).
+ * @example
+ * const enc = gaussianEncoder({ inputSize: 16, hidden: [32], latentSize: 2 });
+ * enc.build('encoder', { seed: 1 });
+ * const { loc, logScale } = enc.apply([x], { training: true, seed: 7 }) as GaussianEncoderOutput;
+ */
+export function gaussianEncoder(options: GaussianEncoderOptions): GaussianEncoder {
+  return new GaussianEncoder(options);
+}
+
+/**
+ * Reparameterised draws z = loc + exp(logScale)·ε with ε ~ N(0, I) from `seed`: shape of `loc`,
+ * or `[samples, ...loc.shape]` when `samples` is given. Differentiable in loc and logScale.
+ * @example
+ * const z = reparameterize(loc, logScale, 42, 8);   // [8, B, D]
+ */
+export function reparameterize(
+  loc: tf.Tensor,
+  logScale: tf.Tensor,
+  seed: number,
+  samples?: number,
+): tf.Tensor {
+  return tf.tidy(() => {
+    const shape = samples === undefined ? loc.shape : [samples, ...loc.shape];
+    if (samples !== undefined) checkInt(samples, 'samples', 'reparameterize');
+    const eps = tf.randomNormal(shape, 0, 1, 'float32', seed);
+    return tf.add(loc, tf.mul(tf.exp(logScale), eps));
+  });
+}
+
+/**
+ * q(z | x) as a @mtl/variational distribution: a diagonal Gaussian with batch shape `loc.shape`
+ * minus the last axis and event shape `[latentSize]`.
+ * @example
+ * const q = gaussianPosterior(loc, logScale);
+ * q.logProb(z);   // [B]
+ */
+export function gaussianPosterior(loc: tf.Tensor, logScale: tf.Tensor): Independent {
+  if (loc.rank < 1) {
+    throw new MtlError('SHAPE_MISMATCH', 'loc must have a latent axis', { place: 'gaussianPosterior' });
+  }
+  return new Independent(Normal.fromLogScale(loc, logScale), 1);
+}
+
+/**
+ * KL(N(loc, diag σ²) || N(0, I)) per row, in closed form: ½ Σ_d (σ_d² + loc_d² − 1 − 2 log σ_d).
+ * Shape: `loc.shape` without the last axis.
+ * @example
+ * standardNormalKl(tf.tensor2d([[1, 0]]), tf.zeros([1, 2]));   // [0.5]
+ */
+export function standardNormalKl(loc: tf.Tensor, logScale: tf.Tensor): tf.Tensor {
+  return tf.tidy(() =>
+    tf.mul(
+      0.5,
+      tf.sum(tf.sub(tf.add(tf.exp(tf.mul(2, logScale)), tf.square(loc)), tf.add(1, tf.mul(2, logScale))), -1),
+    ),
+  );
+}

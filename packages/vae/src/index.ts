@@ -1,0 +1,45 @@
+export { type BetaSchedule, type BetaSpec, betaSchedule } from './beta-schedule.js';
+export {
+  Decoder,
+  type DecoderOptions,
+  type DecoderScale,
+  decoder,
+  LIKELIHOODS,
+  type Likelihood,
+  likelihoodMean,
+  likelihoodOf,
+} from './decoder.js';
+export {
+  GaussianEncoder,
+  type GaussianEncoderOptions,
+  type GaussianEncoderOutput,
+  gaussianEncoder,
+  gaussianPosterior,
+  reparameterize,
+  standardNormalKl,
+} from './gaussian-encoder.js';
+export {
+  MultitaskVae,
+  type MultitaskVaeOptions,
+  type SavedVae,
+  VAE_MODEL_FORMAT,
+  type VaeLoadReport,
+  type VaeLossOutput,
+  type VaeMixtureOptions,
+  type VaePrior,
+  type VaeReconstruction,
+  type VaeSample,
+  type VaeStepContext,
+  type VaeTask,
+} from './multitask-vae.js';
+export { registerVaeModules, VAE_MODULE_TYPES } from './register.js';
+export { makeVaeDomains, type VaeDomain, type VaeDomainsOptions } from './vae-domains.js';
+export { activeUnits, codesUsed, VAE_METRIC_DIRECTIONS } from './vae-metrics.js';
+export {
+  codebookPerplexity,
+  nearestCode,
+  VectorQuantizer,
+  type VectorQuantizerOptions,
+  type VectorQuantizerOutput,
+  vectorQuantizer,
+} from './vector-quantizer.js';

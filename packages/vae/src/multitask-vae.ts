@@ -1,0 +1,919 @@
+import { listNames, MtlError } from '@mtl/core';
+import type { Batch } from '@mtl/data';
+import { scoreKey } from '@mtl/scoring';
+import type { Module, ModuleContext, ModuleOutput } from '@mtl/tasks';
+import {
+  Independent,
+  MixingWeights,
+  type MixtureKlEstimator,
+  mixtureKl,
+  Normal,
+  type TemperatureSchedule,
+  type TemperatureSpec,
+  temperatureSchedule,
+} from '@mtl/variational';
+import * as tf from '@tensorflow/tfjs';
+import { type BetaSchedule, type BetaSpec, betaSchedule } from './beta-schedule.js';
+import { likelihoodOf } from './decoder.js';
+import { gaussianPosterior, reparameterize, standardNormalKl } from './gaussian-encoder.js';
+import { mixSeed } from './internal/seeds.js';
+import { stopGradient } from './internal/tensors.js';
+import { activeUnits, codesUsed } from './vae-metrics.js';
+import { codebookPerplexity } from './vector-quantizer.js';
+
+/**
+ * One VAE task: a dataset, the modules of its encoder and decoder (by pool name: tasks naming the
+ * same module share it), and optionally a vector quantizer for a discrete latent.
+ * @example
+ * const task: VaeTask = { name: 'a', dataset: 'A', encoder: 'encoder', decoder: ['trunk', 'a_head'] };
+ */
+export interface VaeTask {
+  /** Loss parts and score keys start with it. */
+  name: string;
+  /** The dataset whose batches feed the task (`Batch.dataset`). */
+  dataset: string;
+  /** Input field of the batches (default `x`): rows `[inputSize]`. */
+  inputField?: string;
+  /**
+   * Module names applied in order to x. The last returns `{loc, logScale}` (a Gaussian latent, e.g.
+   * a {@link GaussianEncoder}), or, with a `quantizer`, the encoder output z_e (a tensor or `{loc}`).
+   */
+  encoder: string | readonly string[];
+  /** Module names applied in order to z; the last returns `{loc, logScale}` or `{logits}` (e.g. a {@link Decoder}). */
+  decoder: string | readonly string[];
+  /** A {@link VectorQuantizer} module: the latent is discrete (VQ-VAE) instead of Gaussian. */
+  quantizer?: string;
+}
+
+/**
+ * The latent prior: `standardNormal` N(0, I), or `mixture`, VMTL's latent prior: for task t,
+ * p_t(z | x) = Σ_{i≠t} β_ti q_i(z | x), the other tasks' encoders applied to task t's x, with
+ * Gumbel-softmax weights β over learnable logits.
+ * @example
+ * const prior: VaePrior = 'mixture';
+ */
+export type VaePrior = 'standardNormal' | 'mixture';
+
+/**
+ * Options of the mixture prior.
+ * @example
+ * const mixture: VaeMixtureOptions = { estimator: 'upperBound', temperature: { kind: 'exponential' } };
+ */
+export interface VaeMixtureOptions {
+  /** Gumbel-softmax temperature schedule (default: exponential decay from 1 to 0.5). */
+  temperature?: TemperatureSpec | TemperatureSchedule | number;
+  /** Gumbel noise on the weights while training (default true). */
+  gumbelNoise?: boolean;
+  /** Initial mixing logits (default 0: uniform over the other tasks). */
+  init?: number | readonly (readonly number[])[];
+  /** KL(q_t || mixture) estimator of @mtl/variational (default `monteCarlo`; see the README). */
+  estimator?: MixtureKlEstimator;
+  /** Draws of the `monteCarlo` estimator (default 10). */
+  klSamples?: number;
+  /** Cut the gradient from task t's KL into the other tasks' encoders (default true, as VMTL's paper code). */
+  detachPrior?: boolean;
+  /**
+   * Weight λ of an N(0, I) component in the prior, λ·N(0, I) + (1 − λ)·Σ_{i≠t} β_ti q_i(z | x)
+   * (default 0.5). With 0 the prior is VMTL's alone, which nothing anchors in a VAE: encoders can
+   * shrink and drift together and the KL diverges (see the README).
+   */
+  standardWeight?: number;
+}
+
+/**
+ * Options of {@link MultitaskVae}.
+ * @example
+ * const options: MultitaskVaeOptions = { tasks, modules: { encoder, decoder }, beta: 1, seed: 3 };
+ */
+export interface MultitaskVaeOptions {
+  tasks: readonly VaeTask[];
+  /** The module pool by name; each module is built under its name (variables `<prefix><name>/<param>`). */
+  modules: Readonly<Record<string, Module>>;
+  /** Default `standardNormal`. */
+  prior?: VaePrior;
+  /** KL weight β (default 1, the ELBO): a number, a {@link BetaSpec} or a function of the step. */
+  beta?: BetaSpec | BetaSchedule | number;
+  /** Latent draws L per example in a training step (default 1). */
+  latentSamples?: number;
+  /** Latent draws per example when scoring (default 16). */
+  evalSamples?: number;
+  mixture?: VaeMixtureOptions;
+  /** A latent unit is active when Var_x(E[z_d | x]) exceeds this (default 0.01). */
+  activeUnitThreshold?: number;
+  /** Initialisation seed of modules built without their own, and the seed of scoring draws (default 0). */
+  seed?: number;
+  /** Prefix of every variable name (default none). */
+  variablePrefix?: string;
+}
+
+/**
+ * The loss of one step as @mtl/training's `LossOutput` expects it.
+ * @example
+ * const { parts } = model.loss(batches, ctx);   // { 'a/A': negElbo, 'b/B': negElbo }
+ */
+export interface VaeLossOutput {
+  /** Keyed `task/dataset`: the task's loss per example, reconstruction NLL + β·KL (+ VQ losses). */
+  parts: Record<string, tf.Scalar>;
+}
+
+/**
+ * The step context @mtl/training passes to `loss` (structural copy of its `StepContext`).
+ * @example
+ * const ctx: VaeStepContext = { step: 0, epoch: 0, seed: 1, training: true };
+ */
+export interface VaeStepContext {
+  step: number;
+  epoch: number;
+  seed: number;
+  training: boolean;
+}
+
+/**
+ * What {@link MultitaskVae.reconstruct} returns (tensors the caller disposes).
+ * @example
+ * const { reconstruction, latentMean } = model.reconstruct('a', x);
+ */
+export interface VaeReconstruction {
+  /** The mean of p(x | z) at z = E[z | x] (Gaussian latent) or at the code (VQ), `[B, inputSize]`. */
+  reconstruction: tf.Tensor2D;
+  /** E[z | x] (Gaussian) or the quantised vector (VQ), `[B, latentSize]`. */
+  latentMean: tf.Tensor2D;
+  /** log std of q(z | x) (Gaussian latent only). */
+  latentLogScale?: tf.Tensor2D;
+  /** Code index per row (VQ only), int32 `[B]`. */
+  codes?: tf.Tensor1D;
+}
+
+/**
+ * What {@link MultitaskVae.sample} returns (tensors the caller disposes).
+ * @example
+ * const { z, mean } = model.sample('a', 10, 7);
+ */
+export interface VaeSample {
+  /** Draws from the prior `[n, latentSize]`. */
+  z: tf.Tensor2D;
+  /** The mean of p(x | z) for each draw, `[n, inputSize]`. */
+  mean: tf.Tensor2D;
+  /** One draw x ~ p(x | z) per z, `[n, inputSize]`. */
+  x: tf.Tensor2D;
+}
+
+/**
+ * How {@link MultitaskVae.loadSaved} treated each module.
+ * @example
+ * const { reused, new: fresh } = model.loadSaved(saved, { onMismatch: 'reinit' });
+ */
+export interface VaeLoadReport {
+  reused: string[];
+  new: string[];
+  dropped: string[];
+  reshaped: string[];
+}
+
+/**
+ * A saved model: weights by module (float32, little-endian, base64) and the mixing logits.
+ * @example
+ * writeFileSync('vae.json', JSON.stringify(model.toSaved()));
+ */
+export interface SavedVae {
+  format: typeof VAE_MODEL_FORMAT;
+  version: 1;
+  modules: Record<string, Record<string, { shape: number[]; data: string }>>;
+  mixing?: { shape: number[]; data: string };
+}
+
+/**
+ * The `format` tag of {@link SavedVae}.
+ * @example
+ * if (JSON.parse(text).format === VAE_MODEL_FORMAT) console.log('a saved multitask VAE');
+ */
+export const VAE_MODEL_FORMAT = 'mtl-vae-model';
+
+interface TaskState {
+  spec: VaeTask;
+  field: string;
+  encoders: Module[];
+  decoders: Module[];
+  quantizer: Module | undefined;
+  encoderKey: string;
+}
+
+interface TaskTerms {
+  /** −log p(x | z) per row, averaged over the latent draws. */
+  recon: tf.Tensor;
+  /** KL to the model's prior per row (VQ: log K). */
+  kl: tf.Tensor;
+  /** VQ codebook + commitment losses per row. */
+  vq?: tf.Tensor;
+  loc: tf.Tensor;
+  logScale?: tf.Tensor;
+  onehot?: tf.Tensor;
+  /** KL to N(0, I) per row (mixture prior only, for reports). */
+  klStd?: tf.Tensor;
+}
+
+const asList = (v: string | readonly string[]): string[] => (typeof v === 'string' ? [v] : [...v]);
+
+/**
+ * Several VAEs, one per task (dataset), whose encoder and decoder modules are shared by name:
+ * tasks naming the same module use one set of weights. Each task's loss is its negative ELBO per
+ * example, E_q[−log p(x | z)] + β·KL(q(z | x) || prior), with reparameterised Gaussian latents (or
+ * a VQ-VAE latent with straight-through gradients, codebook and commitment losses). The prior is
+ * N(0, I) or VMTL's Gumbel-softmax mixture of the other tasks' encoders.
+ *
+ * Satisfies @mtl/training's `Trainable<Batch[]>` structurally: parts keyed `task/dataset`. Any
+ * batch order works (one dataset per step, or one batch of every dataset).
+ * @example
+ * const model = new MultitaskVae({
+ *   tasks: [
+ *     { name: 'a', dataset: 'A', encoder: 'encoder', decoder: 'decoder' },
+ *     { name: 'b', dataset: 'B', encoder: 'encoder', decoder: 'decoder' },
+ *   ],
+ *   modules: {
+ *     encoder: gaussianEncoder({ inputSize: 16, hidden: [32], latentSize: 2 }),
+ *     decoder: decoder({ inputSize: 2, hidden: [32], outputSize: 16 }),
+ *   },
+ * });
+ * const { parts } = model.loss([batchA, batchB], { step: 0, epoch: 0, seed: 1, training: true });
+ * model.score([testA, testB]);   // { 'a/A/test/neg_elbo': ..., 'a/A/test/recon_mse': ..., ... }
+ */
+export class MultitaskVae {
+  readonly taskNames: string[];
+  readonly prior: VaePrior;
+  readonly mixing: MixingWeights | undefined;
+  private readonly tasks: TaskState[];
+  private readonly pool: Map<string, Module>;
+  private readonly beta: BetaSchedule;
+  private readonly latentSamples: number;
+  private readonly evalSamples: number;
+  private readonly threshold: number;
+  private readonly seed: number;
+  private readonly temperature: TemperatureSchedule;
+  private readonly gumbelNoise: boolean;
+  private readonly estimator: MixtureKlEstimator;
+  private readonly klSamples: number;
+  private readonly detachPrior: boolean;
+  private readonly standardWeight: number;
+
+  constructor(options: MultitaskVaeOptions) {
+    const place = 'MultitaskVae';
+    const specs = options.tasks;
+    if (!Array.isArray(specs) || specs.length === 0) {
+      throw new MtlError('INVALID_ARGUMENT', 'needs at least one task', { place: `${place}.tasks` });
+    }
+    const pool = options.modules;
+    const names = new Set<string>();
+    const used = new Map<string, Module>();
+    const take = (name: string, at: string): Module => {
+      const m = pool[name];
+      if (m === undefined) {
+        throw new MtlError(
+          'UNKNOWN_MODULE',
+          `unknown module "${name}" (known: ${listNames(Object.keys(pool))})`,
+          {
+            place: at,
+          },
+        );
+      }
+      used.set(name, m);
+      return m;
+    };
+    this.tasks = specs.map((spec, i) => {
+      const at = `${place}.tasks[${i}]`;
+      if (typeof spec.name !== 'string' || spec.name === '' || spec.name.includes('/')) {
+        throw new MtlError(
+          'INVALID_ARGUMENT',
+          `a task name is a non-empty string without "/", got ${JSON.stringify(spec.name)}`,
+          {
+            place: at,
+          },
+        );
+      }
+      if (names.has(spec.name)) {
+        throw new MtlError('DUPLICATE_NAME', `task "${spec.name}" appears twice`, { place: at });
+      }
+      names.add(spec.name);
+      const encNames = asList(spec.encoder);
+      const decNames = asList(spec.decoder);
+      if (encNames.length === 0 || decNames.length === 0) {
+        throw new MtlError('INVALID_ARGUMENT', 'a task needs at least one encoder and one decoder module', {
+          place: `task ${spec.name}`,
+        });
+      }
+      return {
+        spec: { ...spec },
+        field: spec.inputField ?? 'x',
+        encoders: encNames.map((n) => take(n, `task ${spec.name}.encoder`)),
+        decoders: decNames.map((n) => take(n, `task ${spec.name}.decoder`)),
+        quantizer:
+          spec.quantizer === undefined ? undefined : take(spec.quantizer, `task ${spec.name}.quantizer`),
+        encoderKey: encNames.join('\u0000'),
+      };
+    });
+    this.taskNames = this.tasks.map((t) => t.spec.name);
+    this.prior = options.prior ?? 'standardNormal';
+    if (this.prior !== 'standardNormal' && this.prior !== 'mixture') {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `prior must be standardNormal or mixture, got ${JSON.stringify(this.prior)}`,
+        {
+          place: `${place}.prior`,
+        },
+      );
+    }
+    if (this.prior === 'mixture') {
+      if (this.tasks.length < 2) {
+        throw new MtlError(
+          'INVALID_ARGUMENT',
+          'the mixture prior borrows from other tasks: it needs at least 2 tasks',
+          {
+            place: `${place}.prior`,
+          },
+        );
+      }
+      const vq = this.tasks.find((t) => t.quantizer !== undefined);
+      if (vq !== undefined) {
+        throw new MtlError(
+          'INVALID_ARGUMENT',
+          'the mixture prior needs Gaussian latents; a VQ task has none',
+          {
+            place: `task ${vq.spec.name}.quantizer`,
+          },
+        );
+      }
+    }
+    this.beta = betaSchedule(options.beta ?? 1);
+    this.latentSamples = positiveInt(options.latentSamples ?? 1, `${place}.latentSamples`);
+    this.evalSamples = positiveInt(options.evalSamples ?? 16, `${place}.evalSamples`);
+    this.threshold = options.activeUnitThreshold ?? 0.01;
+    this.seed = options.seed ?? 0;
+    const mix = options.mixture ?? {};
+    this.temperature = temperatureSchedule(mix.temperature);
+    this.gumbelNoise = mix.gumbelNoise ?? true;
+    this.estimator = mix.estimator ?? 'monteCarlo';
+    this.klSamples = positiveInt(mix.klSamples ?? 10, `${place}.mixture.klSamples`);
+    this.detachPrior = mix.detachPrior ?? true;
+    this.standardWeight = mix.standardWeight ?? 0.5;
+    if (!(this.standardWeight >= 0 && this.standardWeight < 1)) {
+      throw new MtlError('INVALID_ARGUMENT', `must be in [0, 1), got ${this.standardWeight}`, {
+        place: `${place}.mixture.standardWeight`,
+      });
+    }
+    const prefix = options.variablePrefix ?? '';
+    this.pool = used;
+    const built: Module[] = [];
+    try {
+      for (const [name, m] of used) {
+        if (!m.isBuilt) built.push(m);
+        m.build(name, { seed: this.seed, prefix });
+      }
+      this.mixing =
+        this.prior === 'mixture'
+          ? new MixingWeights({
+              name: `${prefix}vae/mixing/beta`,
+              numTasks: this.tasks.length,
+              ...(mix.init === undefined ? {} : { init: mix.init }),
+            })
+          : undefined;
+    } catch (e) {
+      for (const m of built) m.dispose();
+      throw e;
+    }
+  }
+
+  /** Module names in use, in first-use order. */
+  moduleNames(): string[] {
+    return [...this.pool.keys()];
+  }
+
+  /** The module of that name. */
+  module(name: string): Module {
+    const m = this.pool.get(name);
+    if (m === undefined) {
+      throw new MtlError(
+        'UNKNOWN_MODULE',
+        `unknown module "${name}" (known: ${listNames(this.pool.keys())})`,
+        {
+          place: 'MultitaskVae.module',
+        },
+      );
+    }
+    return m;
+  }
+
+  /** Every trainable variable once (shared modules once), then the mixing logits. */
+  trainableVariables(): tf.Variable[] {
+    const seen = new Set<tf.Variable>();
+    for (const m of this.pool.values()) for (const v of m.trainableVariables()) seen.add(v);
+    if (this.mixing !== undefined) seen.add(this.mixing.logits);
+    return [...seen];
+  }
+
+  /** β at a step. */
+  betaAt(step: number): number {
+    return this.beta(step);
+  }
+
+  /**
+   * The loss of one step: for every batch, for every task reading its dataset, the task's mean
+   * over rows of −log p(x | z) + β·KL (+ the VQ losses), keyed `task/dataset`.
+   */
+  loss(batches: Batch | readonly Batch[], ctx: VaeStepContext): VaeLossOutput {
+    const list: readonly Batch[] = Array.isArray(batches) ? batches : [batches as Batch];
+    const beta = this.beta(ctx.step);
+    const logits =
+      this.mixing === undefined
+        ? undefined
+        : this.mixing.sampleLogits(this.temperature(ctx.step), mixSeed(ctx.seed, 'gumbel'), {
+            noise: this.gumbelNoise && ctx.training,
+          });
+    const parts: Record<string, tf.Scalar> = {};
+    try {
+      list.forEach((batch, b) => {
+        const readers = this.tasksOf(batch.dataset);
+        for (const t of readers) {
+          const task = this.tasks[t]!;
+          const key = `${task.spec.name}/${batch.dataset}`;
+          const x = this.input(task, batch);
+          parts[key] = tf.tidy(() => {
+            const terms = this.terms(t, x, {
+              training: ctx.training,
+              seed: mixSeed(ctx.seed, `${b}/${task.spec.name}`),
+              samples: this.latentSamples,
+              logits,
+            });
+            let perRow =
+              task.quantizer === undefined ? tf.add(terms.recon, tf.mul(beta, terms.kl)) : terms.recon;
+            if (terms.vq !== undefined) perRow = tf.add(perRow, terms.vq);
+            return tf.mean(perRow) as tf.Scalar;
+          });
+        }
+      });
+    } finally {
+      logits?.dispose();
+    }
+    return { parts };
+  }
+
+  /**
+   * Scores every task on each batch whose dataset it reads (pass whole splits: active units and
+   * perplexity are statistics of the split). Keys `task/dataset/split/metric`:
+   * - `recon_mse`: mean squared error per coordinate of the reconstruction (the mean of p(x | z) at
+   *   z = E[z | x], or at the code for VQ);
+   * - `recon_nll`: E_q[−log p(x | z)] per example (`evalSamples` draws);
+   * - `kl`: KL(q(z | x) || prior) per example, the model's prior (mixture: noise-free weights at
+   *   temperature 1); VQ: log K (a one-hot posterior against a uniform prior over K codes);
+   * - `neg_elbo`: recon_nll + kl per example (β = 1: the bound itself);
+   * - `active_units`: latent dimensions with Var_x(E[z_d | x]) > threshold (Gaussian latents);
+   * - mixture prior: also `kl_std_normal` and `neg_elbo_std_normal`, against N(0, I);
+   * - VQ: `perplexity` (exp of the entropy of the average code use) and `codes_used`.
+   */
+  score(batches: readonly Batch[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    const logits = this.mixing?.sampleLogits(1, 0, { noise: false });
+    try {
+      for (const batch of batches) {
+        for (const t of this.tasksOf(batch.dataset)) {
+          const task = this.tasks[t]!;
+          const name = task.spec.name;
+          const key = (metric: string) => scoreKey(name, batch.dataset, batch.split, metric);
+          const x = this.input(task, batch);
+          const stats = tf.tidy(() => {
+            const ctx = { training: false, seed: mixSeed(this.seed, `score/${name}/${batch.split}`) };
+            const terms = this.terms(t, x, {
+              ...ctx,
+              samples: task.quantizer === undefined ? this.evalSamples : 1,
+              logits,
+            });
+            const recon = this.decodeMean(task, terms.loc, ctx);
+            const kept: Record<string, tf.Tensor> = {
+              mse: tf.mean(tf.square(tf.sub(x, recon))),
+              nll: tf.mean(terms.recon),
+              kl: tf.mean(terms.kl),
+              loc: terms.loc,
+            };
+            if (terms.klStd !== undefined) kept.klStd = tf.mean(terms.klStd);
+            if (terms.onehot !== undefined) kept.onehot = terms.onehot;
+            return kept;
+          });
+          const num = (k: string) => stats[k]!.dataSync()[0]!;
+          out[key('recon_mse')] = num('mse');
+          out[key('recon_nll')] = num('nll');
+          out[key('kl')] = num('kl');
+          out[key('neg_elbo')] = num('nll') + num('kl');
+          if (stats.klStd !== undefined) {
+            out[key('kl_std_normal')] = num('klStd');
+            out[key('neg_elbo_std_normal')] = num('nll') + num('klStd');
+          }
+          if (stats.onehot !== undefined) {
+            out[key('perplexity')] = codebookPerplexity(stats.onehot);
+            out[key('codes_used')] = codesUsed(stats.onehot);
+          } else {
+            out[key('active_units')] = activeUnits(stats.loc!, this.threshold);
+          }
+          tf.dispose(Object.values(stats));
+        }
+      }
+    } finally {
+      logits?.dispose();
+    }
+    return out;
+  }
+
+  /** Reconstructions and latent means of `x` `[B, inputSize]` for one task (deterministic). */
+  reconstruct(taskName: string, x: tf.Tensor): VaeReconstruction {
+    const t = this.taskIndex(taskName);
+    const task = this.tasks[t]!;
+    return tf.tidy(() => {
+      const ctx = { training: false, seed: this.seed };
+      const enc = this.encode(task, x, ctx);
+      if (task.quantizer !== undefined) {
+        const vq = this.quantize(task, enc.loc, ctx);
+        return {
+          reconstruction: this.decodeMean(task, vq.quantized!, ctx) as tf.Tensor2D,
+          latentMean: vq.quantized as tf.Tensor2D,
+          codes: tf.argMax(vq.onehot!, -1) as tf.Tensor1D,
+        };
+      }
+      return {
+        reconstruction: this.decodeMean(task, enc.loc, ctx) as tf.Tensor2D,
+        latentMean: enc.loc as tf.Tensor2D,
+        latentLogScale: enc.logScale as tf.Tensor2D,
+      };
+    });
+  }
+
+  /**
+   * `n` draws from the prior and their decodings for one task: z ~ N(0, I) for a Gaussian latent,
+   * a uniformly drawn code for VQ. The mixture prior is conditional on an input, so unconditional
+   * draws of a mixture-prior model also come from N(0, I) (see the README).
+   */
+  sample(taskName: string, n: number, seed: number): VaeSample {
+    const t = this.taskIndex(taskName);
+    const task = this.tasks[t]!;
+    positiveInt(n, 'MultitaskVae.sample.n');
+    return tf.tidy(() => {
+      const ctx = { training: false, seed };
+      let z: tf.Tensor;
+      if (task.quantizer !== undefined) {
+        const codebook = task.quantizer.variables().codebook;
+        if (codebook === undefined) {
+          throw new MtlError('INVALID_ARGUMENT', 'the quantizer has no "codebook" parameter to sample from', {
+            place: `task ${taskName}.quantizer`,
+          });
+        }
+        const K = codebook.shape[0]!;
+        const codes = tf.randomUniform([n], 0, K, 'int32', mixSeed(seed, 'codes'));
+        z = tf.matMul(tf.cast(tf.oneHot(codes, K), 'float32') as tf.Tensor2D, codebook as tf.Tensor2D);
+      } else {
+        const size = this.latentSize(task);
+        z = tf.randomNormal([n, size], 0, 1, 'float32', mixSeed(seed, 'z'));
+      }
+      const px = likelihoodOf(this.decode(task, z, ctx), `task ${taskName}.decoder`);
+      return {
+        z: z as tf.Tensor2D,
+        mean: px.mean() as tf.Tensor2D,
+        x: px.sample(1, mixSeed(seed, 'x')).squeeze([0]) as tf.Tensor2D,
+      };
+    });
+  }
+
+  /** The normalised latent mixing weights (`m[t][i]`: weight of task i in task t's prior), or null. */
+  mixingMatrix(): (number | null)[][] | null {
+    return this.mixing?.matrix() ?? null;
+  }
+
+  /** Copies of every module's weights and of the mixing logits, JSON-ready. */
+  toSaved(): SavedVae {
+    const modules: SavedVae['modules'] = {};
+    for (const [name, m] of this.pool) {
+      const w = m.getWeights();
+      modules[name] = Object.fromEntries(Object.entries(w).map(([k, t]) => [k, encode(t)]));
+      tf.dispose(Object.values(w));
+    }
+    return {
+      format: VAE_MODEL_FORMAT,
+      version: 1,
+      modules,
+      ...(this.mixing === undefined ? {} : { mixing: encode(this.mixing.logits) }),
+    };
+  }
+
+  /**
+   * Loads saved weights by module name. `onMismatch: 'error'` (exact load) fails on any module of
+   * this model the file lacks or whose shapes differ; `'reinit'` (warm start) keeps those modules'
+   * initialisation and reports them. Mixing logits load when both sides have them with one shape.
+   */
+  loadSaved(
+    saved: SavedVae,
+    options: { onMismatch?: 'error' | 'reinit'; place?: string } = {},
+  ): VaeLoadReport {
+    const place = options.place ?? 'saved VAE';
+    const strict = (options.onMismatch ?? 'error') === 'error';
+    if (saved?.format !== VAE_MODEL_FORMAT || typeof saved.modules !== 'object' || saved.modules === null) {
+      throw new MtlError(
+        'CHECKPOINT_CORRUPT',
+        `not a multitask VAE model (format "${String(saved?.format)}")`,
+        {
+          place,
+        },
+      );
+    }
+    const report: VaeLoadReport = { reused: [], new: [], dropped: [], reshaped: [] };
+    const assign: Array<[Module, Record<string, tf.Tensor>]> = [];
+    try {
+      for (const [name, m] of this.pool) {
+        const s = saved.modules[name];
+        if (s === undefined) {
+          report.new.push(name);
+          continue;
+        }
+        const vars = m.variables();
+        const same =
+          Object.keys(vars).length === Object.keys(s).length &&
+          Object.entries(vars).every(
+            ([k, v]) => s[k] !== undefined && s[k].shape.join(',') === v.shape.join(','),
+          );
+        if (!same) {
+          report.reshaped.push(name);
+          continue;
+        }
+        report.reused.push(name);
+        assign.push([
+          m,
+          Object.fromEntries(Object.entries(s).map(([k, t]) => [k, decode(t, `${place}: ${name}/${k}`)])),
+        ]);
+      }
+      for (const name of Object.keys(saved.modules)) if (!this.pool.has(name)) report.dropped.push(name);
+      if (strict && (report.new.length > 0 || report.reshaped.length > 0)) {
+        const what = [
+          report.new.length ? `no weights for module(s) ${report.new.join(', ')}` : '',
+          report.reshaped.length ? `other shapes for module(s) ${report.reshaped.join(', ')}` : '',
+        ].filter((s) => s !== '');
+        throw new MtlError('CHECKPOINT_MISMATCH', `the saved model has ${what.join('; ')}`, { place });
+      }
+      for (const [m, w] of assign) m.setWeights(w);
+      if (this.mixing !== undefined && saved.mixing !== undefined) {
+        if (saved.mixing.shape.join(',') === this.mixing.logits.shape.join(',')) {
+          const t = decode(saved.mixing, `${place}: mixing`);
+          this.mixing.logits.assign(t);
+          t.dispose();
+        } else if (strict) {
+          throw new MtlError('CHECKPOINT_MISMATCH', 'the saved mixing logits have another number of tasks', {
+            place,
+          });
+        }
+      }
+    } finally {
+      for (const [, w] of assign) tf.dispose(Object.values(w));
+    }
+    return report;
+  }
+
+  dispose(): void {
+    for (const m of this.pool.values()) m.dispose();
+    this.mixing?.dispose();
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private taskIndex(name: string): number {
+    const t = this.taskNames.indexOf(name);
+    if (t < 0) {
+      throw new MtlError('UNKNOWN_TASK', `unknown task "${name}" (known: ${listNames(this.taskNames)})`, {
+        place: 'MultitaskVae',
+      });
+    }
+    return t;
+  }
+
+  private tasksOf(dataset: string): number[] {
+    const out: number[] = [];
+    this.tasks.forEach((t, i) => {
+      if (t.spec.dataset === dataset) out.push(i);
+    });
+    if (out.length === 0) {
+      throw new MtlError(
+        'UNKNOWN_DATASET',
+        `no task reads dataset "${dataset}" (datasets: ${listNames(this.tasks.map((t) => t.spec.dataset))})`,
+        { place: 'MultitaskVae' },
+      );
+    }
+    return out;
+  }
+
+  private input(task: TaskState, batch: Batch): tf.Tensor {
+    const x = batch.X[task.field];
+    if (x === undefined) {
+      throw new MtlError(
+        'UNKNOWN_FIELD',
+        `batch of "${batch.dataset}" has no field "${task.field}" (fields: ${listNames(Object.keys(batch.X))})`,
+        { place: `task ${task.spec.name}` },
+      );
+    }
+    return x;
+  }
+
+  private chain(
+    modules: readonly Module[],
+    input: tf.Tensor,
+    ctx: ModuleContext,
+    place: string,
+  ): ModuleOutput {
+    let h: ModuleOutput = input;
+    modules.forEach((m, i) => {
+      if (!(h instanceof tf.Tensor)) {
+        throw new MtlError(
+          'INVALID_ARGUMENT',
+          `module "${modules[i - 1]!.name}" returns named outputs, so it must be the last of the chain`,
+          { place },
+        );
+      }
+      h = m.apply([h], ctx);
+    });
+    return h;
+  }
+
+  /** The encoder's output: `{loc, logScale}` for a Gaussian latent, `{loc}` = z_e for VQ. */
+  private encode(
+    task: TaskState,
+    x: tf.Tensor,
+    ctx: ModuleContext,
+  ): { loc: tf.Tensor; logScale?: tf.Tensor } {
+    const place = `task ${task.spec.name}.encoder`;
+    const out = this.chain(task.encoders, x, ctx, place);
+    if (task.quantizer !== undefined) {
+      if (out instanceof tf.Tensor) return { loc: out };
+      if (!Array.isArray(out) && out.loc !== undefined) return { loc: out.loc };
+    } else if (!(out instanceof tf.Tensor) && !Array.isArray(out) && out.loc && out.logScale) {
+      return { loc: out.loc, logScale: out.logScale };
+    }
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      task.quantizer !== undefined
+        ? 'the last encoder module of a VQ task must return a tensor z_e (or {loc})'
+        : 'the last encoder module must return {loc, logScale} (e.g. a gaussianEncoder)',
+      { place },
+    );
+  }
+
+  private quantize(task: TaskState, ze: tf.Tensor, ctx: ModuleContext): Record<string, tf.Tensor> {
+    const out = task.quantizer!.apply([ze], ctx);
+    if (out instanceof tf.Tensor || Array.isArray(out) || !out.z || !out.loss || !out.onehot) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        'the quantizer must return {z, quantized, onehot, loss} (a vectorQuantizer)',
+        {
+          place: `task ${task.spec.name}.quantizer`,
+        },
+      );
+    }
+    return out;
+  }
+
+  private decode(task: TaskState, z: tf.Tensor, ctx: ModuleContext): ModuleOutput {
+    return this.chain(task.decoders, z, ctx, `task ${task.spec.name}.decoder`);
+  }
+
+  /** The mean of p(x | z) (pass E[z | x], or the quantised vector for VQ). */
+  private decodeMean(task: TaskState, z: tf.Tensor, ctx: ModuleContext): tf.Tensor {
+    return likelihoodOf(this.decode(task, z, ctx), `task ${task.spec.name}.decoder`).mean();
+  }
+
+  private latentSize(task: TaskState): number {
+    return tf.tidy(() => {
+      const probe = this.encode(task, tf.zeros([1, this.inputSizeOf(task)]), { training: false, seed: 0 });
+      return probe.loc.shape[probe.loc.rank - 1]!;
+    });
+  }
+
+  private inputSizeOf(task: TaskState): number {
+    const first = task.encoders[0]!.getConfig();
+    const size = first.inputSize;
+    if (typeof size !== 'number') {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        'cannot tell the input size of the first encoder module (no inputSize)',
+        {
+          place: `task ${task.spec.name}.encoder`,
+        },
+      );
+    }
+    return size;
+  }
+
+  /** Per-row terms of one task on inputs `x` (run inside a tidy). */
+  private terms(
+    t: number,
+    x: tf.Tensor,
+    opts: { training: boolean; seed: number; samples: number; logits: tf.Tensor | undefined },
+  ): TaskTerms {
+    const task = this.tasks[t]!;
+    const ctx: ModuleContext = { training: opts.training, seed: opts.seed };
+    const place = `task ${task.spec.name}`;
+    const enc = this.encode(task, x, ctx);
+    if (task.quantizer !== undefined) {
+      const vq = this.quantize(task, enc.loc, ctx);
+      const px = likelihoodOf(this.decode(task, vq.z!, ctx), `${place}.decoder`);
+      const K = vq.onehot!.shape[vq.onehot!.rank - 1]!;
+      const recon = tf.neg(px.logProb(x));
+      return {
+        recon,
+        kl: tf.fill(recon.shape, Math.log(K)),
+        vq: vq.loss!,
+        loc: vq.quantized!,
+        onehot: vq.onehot!,
+      };
+    }
+    const { loc } = enc;
+    const logScale = enc.logScale!;
+    const L = opts.samples;
+    const B = x.shape[0]!;
+    const z = reparameterize(loc, logScale, mixSeed(opts.seed, 'z'), L);
+    const zFlat = tf.reshape(z, [L * B, loc.shape[loc.rank - 1]!]);
+    const px = likelihoodOf(this.decode(task, zFlat, ctx), `${place}.decoder`);
+    const xRep = L === 1 ? x : tf.tile(x, [L, 1]);
+    const recon = tf.neg(tf.mean(tf.reshape(px.logProb(xRep), [L, B]), 0));
+    const klStd = standardNormalKl(loc, logScale);
+    if (this.mixing === undefined) return { recon, kl: klStd, loc, logScale };
+    return { recon, kl: this.mixtureKl(t, x, loc, logScale, ctx, opts.logits!), klStd, loc, logScale };
+  }
+
+  /** KL(q_t(z | x) || Σ_{i≠t} β_ti q_i(z | x)) per row, with the other tasks' encoders on task t's x. */
+  private mixtureKl(
+    t: number,
+    x: tf.Tensor,
+    loc: tf.Tensor,
+    logScale: tf.Tensor,
+    ctx: ModuleContext,
+    logits: tf.Tensor,
+  ): tf.Tensor {
+    const byKey = new Map<string, { loc: tf.Tensor; logScale: tf.Tensor }>();
+    byKey.set(this.tasks[t]!.encoderKey, { loc, logScale });
+    const locs: tf.Tensor[] = [];
+    const scales: tf.Tensor[] = [];
+    for (const task of this.tasks) {
+      let e = byKey.get(task.encoderKey);
+      if (e === undefined) {
+        const out = this.encode(task, x, ctx);
+        e = { loc: out.loc, logScale: out.logScale! };
+        byKey.set(task.encoderKey, e);
+      }
+      locs.push(e.loc);
+      scales.push(e.logScale);
+    }
+    let compLoc = tf.stack(locs, 1);
+    let compScale = tf.stack(scales, 1);
+    if (this.detachPrior) {
+      compLoc = stopGradient(compLoc);
+      compScale = stopGradient(compScale);
+    }
+    const T = this.tasks.length;
+    let logWeights = tf.logSoftmax(tf.reshape(tf.slice(logits, [t, 0], [1, T]), [T]));
+    const w0 = this.standardWeight;
+    if (w0 > 0) {
+      // N(0, I) as one more component: it anchors the latent scale (see the README).
+      const [B, , D] = compLoc.shape as [number, number, number];
+      compLoc = tf.concat([tf.zeros([B, 1, D]), compLoc], 1);
+      compScale = tf.concat([tf.zeros([B, 1, D]), compScale], 1);
+      logWeights = tf.concat([tf.tensor1d([Math.log(w0)]), tf.add(logWeights, Math.log(1 - w0))]);
+    }
+    const components = new Independent(Normal.fromLogScale(compLoc, compScale), 1);
+    return mixtureKl(gaussianPosterior(loc, logScale), components, logWeights, {
+      estimator: this.estimator,
+      samples: this.klSamples,
+      seed: mixSeed(ctx.seed, 'mixtureKl'),
+    });
+  }
+}
+
+function positiveInt(v: number, place: string): number {
+  if (!Number.isInteger(v) || v < 1) {
+    throw new MtlError('INVALID_ARGUMENT', `must be an integer >= 1, got ${v}`, { place });
+  }
+  return v;
+}
+
+function encode(t: tf.Tensor): { shape: number[]; data: string } {
+  const values = t.dataSync() as Float32Array;
+  const copy = Float32Array.from(values);
+  return {
+    shape: [...t.shape],
+    data: Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength).toString('base64'),
+  };
+}
+
+function decode(saved: { shape: number[]; data: string }, place: string): tf.Tensor {
+  const bytes = Buffer.from(saved.data, 'base64');
+  const size = saved.shape.reduce((a, b) => a * b, 1);
+  if (bytes.byteLength !== size * 4) {
+    throw new MtlError(
+      'CHECKPOINT_CORRUPT',
+      `holds ${bytes.byteLength / 4} values for shape [${saved.shape}] (${size} expected)`,
+      { place },
+    );
+  }
+  const values = new Float32Array(size);
+  new Uint8Array(values.buffer).set(bytes);
+  return tf.tensor(values, saved.shape, 'float32');
+}

@@ -1,0 +1,146 @@
+import { BaseModule, type Initializer, type ModuleConfig, type ParamSpec } from '@mtl/tasks';
+import * as tf from '@tensorflow/tfjs';
+import { checkInit, checkInt, checkNumber, defined, optionalSeed } from './internal/options.js';
+import { singleInput, stopGradient, straightThrough } from './internal/tensors.js';
+
+/**
+ * Options of {@link vectorQuantizer}.
+ * @example
+ * const options: VectorQuantizerOptions = { numEmbeddings: 16, embeddingDim: 2, commitmentCost: 0.25 };
+ */
+export interface VectorQuantizerOptions {
+  /** K, the number of codebook vectors. */
+  numEmbeddings: number;
+  /** D, the size of each vector (the encoder's output size). */
+  embeddingDim: number;
+  /** β of the commitment loss β‖z_e − sg(e)‖² (default 0.25, the VQ-VAE paper's). */
+  commitmentCost?: number;
+  /** Codebook initialiser (default `{uniform: 1}`: U(−1, 1)). */
+  init?: Initializer;
+  seed?: number;
+}
+
+/**
+ * The named outputs of a vector quantizer for encoder outputs `z_e` `[B, D]`.
+ * @example
+ * const { z, onehot, loss } = vq.apply([ze], ctx) as VectorQuantizerOutput;
+ */
+export interface VectorQuantizerOutput {
+  [key: string]: tf.Tensor;
+  /** The quantised vectors with the straight-through gradient: value e_k, gradient of the identity to z_e. */
+  z: tf.Tensor;
+  /** The nearest codebook vectors e_k `[B, D]` (gradient to the codebook). */
+  quantized: tf.Tensor;
+  /** One-hot code assignments `[B, K]`. */
+  onehot: tf.Tensor;
+  /** ‖sg(z_e) − e_k‖² per row `[B]`: moves the codebook towards the encoder outputs. */
+  codebookLoss: tf.Tensor;
+  /** ‖z_e − sg(e_k)‖² per row `[B]`: keeps the encoder close to its code. */
+  commitmentLoss: tf.Tensor;
+  /** codebookLoss + commitmentCost · commitmentLoss per row `[B]`. */
+  loss: tf.Tensor;
+}
+
+/**
+ * VQ-VAE's discrete latent: a codebook `codebook` `[K, D]`; each encoder output is replaced by its
+ * nearest codebook vector (squared Euclidean distance). The lookup is a one-hot matmul, not a
+ * gather, so it is differentiable on the wasm backend; the decoder's gradient passes straight
+ * through to the encoder, and the codebook learns from the codebook loss.
+ * @example
+ * const vq = new VectorQuantizer({ numEmbeddings: 16, embeddingDim: 2 });
+ */
+export class VectorQuantizer extends BaseModule {
+  readonly type = 'vectorQuantizer';
+  readonly numEmbeddings: number;
+  readonly embeddingDim: number;
+  readonly commitmentCost: number;
+  readonly init: Initializer;
+
+  constructor(options: VectorQuantizerOptions) {
+    const place = 'vectorQuantizer';
+    super({ seed: optionalSeed(options.seed, place) });
+    this.numEmbeddings = checkInt(options.numEmbeddings, 'numEmbeddings', place);
+    this.embeddingDim = checkInt(options.embeddingDim, 'embeddingDim', place);
+    this.commitmentCost = checkNumber(options.commitmentCost ?? 0.25, 'commitmentCost', place, { min: 0 });
+    this.init = checkInit(options.init ?? { uniform: 1 }, 'init', place);
+  }
+
+  protected paramSpecs(): ParamSpec[] {
+    return [{ name: 'codebook', shape: [this.numEmbeddings, this.embeddingDim], init: this.init }];
+  }
+
+  protected forward(inputs: tf.Tensor[]): VectorQuantizerOutput {
+    const ze = singleInput(inputs, `module ${this.name}`);
+    const codebook = this.param('codebook');
+    const onehot = nearestCode(ze, codebook);
+    const quantized = tf.matMul(onehot as tf.Tensor2D, codebook as tf.Tensor2D);
+    const codebookLoss = tf.sum(tf.square(tf.sub(stopGradient(ze), quantized)), -1);
+    const commitmentLoss = tf.sum(tf.square(tf.sub(ze, stopGradient(quantized))), -1);
+    return {
+      z: straightThrough(ze, quantized),
+      quantized,
+      onehot,
+      codebookLoss,
+      commitmentLoss,
+      loss: tf.add(codebookLoss, tf.mul(this.commitmentCost, commitmentLoss)),
+    };
+  }
+
+  getConfig(): ModuleConfig {
+    return defined({
+      type: this.type,
+      numEmbeddings: this.numEmbeddings,
+      embeddingDim: this.embeddingDim,
+      commitmentCost: this.commitmentCost,
+      init: this.init,
+      seed: this.seed,
+    });
+  }
+
+  static fromConfig(config: ModuleConfig): VectorQuantizer {
+    return new VectorQuantizer(config as unknown as VectorQuantizerOptions);
+  }
+}
+
+/**
+ * A vector-quantizer module (register it with {@link registerVaeModules} to load saved models).
+ * @example
+ * const vq = vectorQuantizer({ numEmbeddings: 16, embeddingDim: 2 });
+ * vq.build('codebook', { seed: 1 });
+ * const { z, loss } = vq.apply([ze], { training: true, seed: 0 }) as VectorQuantizerOutput;
+ */
+export function vectorQuantizer(options: VectorQuantizerOptions): VectorQuantizer {
+  return new VectorQuantizer(options);
+}
+
+/**
+ * One-hot `[B, K]` of the nearest codebook row to each row of `ze` `[B, D]`. No gradient flows
+ * through the assignment (it is piecewise constant), so it is computed on detached values.
+ * @example
+ * nearestCode(tf.tensor2d([[0.9, 0]]), tf.tensor2d([[0, 0], [1, 0]]));   // [[0, 1]]
+ */
+export function nearestCode(ze: tf.Tensor, codebook: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const x = stopGradient(ze) as tf.Tensor2D;
+    const e = stopGradient(codebook) as tf.Tensor2D;
+    // ‖x − e‖² = ‖x‖² − 2 x·e + ‖e‖²; the ‖x‖² term does not change the argmin.
+    const dist = tf.sub(tf.sum(tf.square(e), 1), tf.mul(2, tf.matMul(x, e, false, true)));
+    // oneHot straight to float32 writes integer bit patterns on the wasm backend (tfjs 4.22): cast instead.
+    return tf.cast(tf.oneHot(tf.argMin(dist, 1), codebook.shape[0]!), 'float32');
+  });
+}
+
+/**
+ * Codebook perplexity exp(H(p̄)) of one-hot assignments `[B, K]`, p̄ the average assignment: 1 when
+ * every row uses one code, K when the codes are used equally.
+ * @example
+ * codebookPerplexity(tf.tensor2d([[1, 0], [0, 1]]));   // 2
+ */
+export function codebookPerplexity(onehot: tf.Tensor): number {
+  const p = tf.tidy(() => tf.mean(onehot, 0));
+  const values = p.dataSync();
+  p.dispose();
+  let h = 0;
+  for (const v of values) if (v > 0) h -= v * Math.log(v);
+  return Math.exp(h);
+}
