@@ -1,9 +1,12 @@
-import type { BackendName } from '@mtl/core';
-
 /** One measured repetition of a workload. */
 export interface Repetition {
   /** Wall time of the timed part, milliseconds. */
   ms: number;
+  /**
+   * CPU time of this process (all threads) during the timed part, milliseconds. On a busy machine
+   * wall time also counts the time other processes had the cores; CPU time does not.
+   */
+  cpuMs?: number;
   /** Training steps (or operations) in the timed part. */
   steps: number;
   /** Examples processed in the timed part (0 when not meaningful). */
@@ -28,6 +31,12 @@ export interface Workload {
   /** Variants run separately (e.g. T = 2, 8, 32, 64). */
   variants: Array<{ name: string; params: Record<string, number> }>;
   peers?: (variant: string) => PeerFigure[];
+  /**
+   * The untimed run first (V8 compiles tfjs's hot paths over the first thousands of ops; a fresh
+   * process runs the first repetition of a small workload 1.5-2× slower): `quick` (default) a
+   * quick-mode repetition, `full` a full one (cheap workloads), `none` nothing.
+   */
+  warmup?: 'quick' | 'full' | 'none';
   /** Sets up and times one repetition. Setup must not be inside the timed part. */
   run(params: Record<string, number>, options: { quick: boolean; seed: number }): Promise<Repetition>;
 }
@@ -35,11 +44,14 @@ export interface Workload {
 export interface Result {
   workload: string;
   variant: string;
-  backend: BackendName;
+  /** The tfjs backend, or a bench variant of one (`wasm-mt2`: the wasm backend with 2 threads). */
+  backend: string;
   repetitions: number;
   msPerStepMedian: number;
   msPerStepMin: number;
   msPerStepMax: number;
+  /** Median CPU time per step (see {@link Repetition.cpuMs}); 0 when not measured. */
+  cpuMsPerStepMedian: number;
   totalMsMedian: number;
   examplesPerSec: number;
   gflops: number;
@@ -57,7 +69,7 @@ export function median(xs: readonly number[]): number {
 export function summarise(
   workload: Workload,
   variant: string,
-  backend: BackendName,
+  backend: string,
   reps: readonly Repetition[],
 ): Result {
   const perStep = reps.map((r) => r.ms / Math.max(1, r.steps));
@@ -80,6 +92,7 @@ export function summarise(
     msPerStepMedian,
     msPerStepMin: Math.min(...perStep),
     msPerStepMax: Math.max(...perStep),
+    cpuMsPerStepMedian: median(reps.map((r) => (r.cpuMs ?? 0) / Math.max(1, r.steps))),
     totalMsMedian,
     examplesPerSec,
     gflops,
@@ -103,6 +116,7 @@ export function formatResults(results: readonly Result[]): string {
     'backend',
     'ms/step median',
     'min-max',
+    'cpu ms/step',
     'examples/s',
     'GFLOP/s',
     'vs peer',
@@ -114,6 +128,7 @@ export function formatResults(results: readonly Result[]): string {
     r.backend,
     fmt(r.msPerStepMedian),
     `${fmt(r.msPerStepMin)}-${fmt(r.msPerStepMax)}`,
+    fmt(r.cpuMsPerStepMedian),
     fmt(r.examplesPerSec),
     fmt(r.gflops),
     r.peers.map((p) => `${p.ratio.toFixed(2)}x ${p.label}`).join('; ') || '-',
@@ -128,4 +143,18 @@ export function formatResults(results: readonly Result[]): string {
       .join('  ')
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/**
+ * Times `body`: wall and process CPU milliseconds.
+ * @example
+ * const { ms, cpuMs } = await timed(() => trainer.fit(model, options));
+ */
+export async function timed(body: () => Promise<unknown> | unknown): Promise<{ ms: number; cpuMs: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await body();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { ms, cpuMs: (c.user + c.system) / 1000 };
 }

@@ -1,10 +1,12 @@
 export {
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
+  parseSavedModelText,
   readSavedModel,
   type SavedModel,
   type SavedModule,
   type SavedTensor,
+  serializeSavedModel,
 } from './checkpoint.js';
 export type { Initializer } from './internal/init.js';
 export {

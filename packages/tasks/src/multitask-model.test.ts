@@ -5,7 +5,7 @@ import { assertNoLeaks } from '@mtl/core';
 import type { Batch } from '@mtl/data';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SavedModel } from './checkpoint.js';
+import { readSavedModel, serializeSavedModel } from './checkpoint.js';
 import { Dense, dense } from './modules/dense.js';
 import { layersModule } from './modules/layers-module.js';
 import { mlp } from './modules/mlp.js';
@@ -396,7 +396,7 @@ describe('MultitaskModel: weights, save and load', () => {
     );
     model.freeze(['base']);
     await model.save(path);
-    const saved = JSON.parse(readFileSync(path, 'utf8')) as SavedModel;
+    const saved = await readSavedModel(path);
     expect(saved.tasks[0]).toMatchObject({ name: 'a', customLoss: true, weight: 0.5 });
     await expect(MultitaskModel.load(path, { variablePrefix: 'l/' })).rejects.toThrow(
       /task a: was saved with a custom loss, which cannot be serialised: pass it again/,
@@ -422,14 +422,29 @@ describe('MultitaskModel: weights, save and load', () => {
     const path = join(dir, 'm.json');
     const model = model1();
     await model.save(path);
-    const saved = JSON.parse(readFileSync(path, 'utf8')) as SavedModel;
+    const saved = await readSavedModel(path);
     saved.modules.a_head!.weights.bias!.shape = [1, 2];
-    writeFileSync(join(dir, 'bad.json'), JSON.stringify(saved));
+    writeFileSync(join(dir, 'bad.json'), serializeSavedModel(saved));
     await expect(MultitaskModel.load(join(dir, 'bad.json'), { variablePrefix: 'x/' })).rejects.toMatchObject({
       code: 'CHECKPOINT_MISMATCH',
       message: expect.stringContaining(
         'module "a_head" parameter "bias" has shape [2] but the saved one has [1,2]',
       ),
+    });
+    // One changed character in a weight, with the checksum left as it was: refused.
+    const text = readFileSync(path, 'utf8');
+    const at = text.indexOf('"data":"') + 10;
+    writeFileSync(
+      join(dir, 'edited.json'),
+      text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1),
+    );
+    await expect(MultitaskModel.load(join(dir, 'edited.json'))).rejects.toMatchObject({
+      code: 'CHECKPOINT_CORRUPT',
+      message: expect.stringContaining('checksum mismatch'),
+    });
+    writeFileSync(join(dir, 'plain.json'), JSON.stringify(saved));
+    await expect(MultitaskModel.load(join(dir, 'plain.json'))).rejects.toMatchObject({
+      code: 'CHECKPOINT_CORRUPT',
     });
     writeFileSync(join(dir, 'trunc.json'), readFileSync(path, 'utf8').slice(0, 100));
     await expect(MultitaskModel.load(join(dir, 'trunc.json'))).rejects.toMatchObject({

@@ -12,17 +12,18 @@ import {
   readSavedModel,
   type SavedModel,
   type SavedModule,
+  serializeSavedModel,
 } from './checkpoint.js';
 import { runFlows } from './internal/flow.js';
 import {
   goldsFromLabels,
   lossTerms,
-  maskedMean,
   outputProbs,
   predsFromProbs,
   type TaskKind,
   type TaskLossFn,
   type TaskOutputFn,
+  taskLoss,
 } from './internal/kinds.js';
 import { mixSeed } from './internal/seed.js';
 import type { Module, ModuleContext } from './module.js';
@@ -340,15 +341,14 @@ export class MultitaskModel {
       });
       for (const task of tasks) {
         const place = `task ${task.name} on dataset ${batch.dataset}/${batch.split}`;
-        const terms = lossTerms(
+        const key = `${task.name}/${batch.dataset}`;
+        const mean = taskLoss(
           task.kind,
           outputs.get(task.name)!,
           batch.Y[task.label]!,
           task.customLoss,
           place,
         );
-        const key = `${task.name}/${batch.dataset}`;
-        const mean = maskedMean(terms);
         parts[key] = parts[key] === undefined ? mean : tf.add(parts[key], mean);
       }
     });
@@ -485,7 +485,7 @@ export class MultitaskModel {
    * temporary file renamed over `path`); a bare file name works.
    */
   async save(path: string): Promise<void> {
-    await writeFileAtomic(path, JSON.stringify(this.toSaved()));
+    await writeFileAtomic(path, serializeSavedModel(this.toSaved()));
   }
 
   /**
@@ -760,23 +760,51 @@ export class MultitaskModel {
       try {
         const tasks = this.tasksFor(batch, names, labeledOnly);
         if (tasks.length === 0) continue;
-        const layout: { acc: Accumulator; probCols: number; goldWidth: number; rows: number }[] = [];
+        const layout: {
+          acc: Accumulator;
+          probCols: number;
+          goldWidth: number;
+          rows: number;
+          host: boolean;
+        }[] = [];
         const flat = tf.tidy(() => {
           const outputs = runFlows(tasks, batch, this.pool, { training: false, seed: 0 });
           const pieces: tf.Tensor[] = [];
           for (const task of tasks) {
             const place = `task ${task.name} on dataset ${batch.dataset}/${batch.split}`;
             const logits = outputs.get(task.name)!;
-            const probs = outputProbs(task.kind, logits, task.customOutput, place);
-            const rows = probs.shape[0];
             const key = `${task.name}\u0000${batch.dataset}\u0000${batch.split}`;
             let acc = groups.get(key);
             if (acc === undefined) {
               acc = newAccumulator(task, batch);
               groups.set(key, acc);
             }
-            pieces.push(tf.reshape(probs, [-1]));
             const labels = batch.Y[task.label];
+            if (readsLogitsOnHost(task, logits, labels)) {
+              // Softmax, loss and argmax of a few rows cost less on the host than as a dozen ops.
+              const [rows, classes] = logits.shape as [number, number];
+              if (labels !== undefined && labels.shape[0] !== rows) {
+                throw new MtlError(
+                  'DATA_SHAPE_MISMATCH',
+                  `labels have ${labels.shape[0]} rows but the outputs have ${rows}`,
+                  { place },
+                );
+              }
+              pieces.push(tf.reshape(logits, [-1]));
+              if (labels !== undefined)
+                pieces.push(labels.dtype === 'float32' ? labels : tf.cast(labels, 'float32'));
+              layout.push({
+                acc,
+                probCols: classes,
+                goldWidth: labels === undefined ? 0 : 1,
+                rows,
+                host: true,
+              });
+              continue;
+            }
+            const probs = outputProbs(task.kind, logits, task.customOutput, place);
+            const rows = probs.shape[0];
+            pieces.push(tf.reshape(probs, [-1]));
             let goldWidth = 0;
             if (labels !== undefined) {
               const width = task.kind === 'multilabel' || task.kind === 'regression' ? probs.shape[1] : 1;
@@ -788,7 +816,7 @@ export class MultitaskModel {
               goldWidth = width;
             }
             if (withPreds) pieces.push(tf.reshape(predsFromProbs(task.kind, probs), [-1]));
-            layout.push({ acc, probCols: probs.shape[1], goldWidth, rows });
+            layout.push({ acc, probCols: probs.shape[1], goldWidth, rows, host: false });
           }
           return tf.concat(pieces);
         });
@@ -799,7 +827,11 @@ export class MultitaskModel {
           flat.dispose();
         }
         let at = 0;
-        for (const { acc, probCols, goldWidth, rows } of layout) {
+        for (const { acc, probCols, goldWidth, rows, host } of layout) {
+          if (host) {
+            at = readLogitsRows(acc, batch, values, at, rows, probCols, goldWidth > 0, withPreds);
+            continue;
+          }
           acc.width = goldWidth > 0 ? goldWidth : probCols;
           for (let r = 0; r < rows; r++) {
             acc.probs.push(values.slice(at + r * probCols, at + (r + 1) * probCols));
@@ -826,6 +858,73 @@ export class MultitaskModel {
     }
     return groups;
   }
+}
+
+/**
+ * Whether {@link MultitaskModel.collect} reads a task's logits and finishes on the host: a
+ * multiclass task with the default output and loss, `[B, C]` logits and class ids (or no labels).
+ */
+function readsLogitsOnHost(task: Task, logits: tf.Tensor, labels: tf.Tensor | undefined): boolean {
+  return (
+    task.kind === 'multiclass' &&
+    task.customOutput === undefined &&
+    logits.rank === 2 &&
+    (labels === undefined || (labels.rank === 1 && task.customLoss === undefined))
+  );
+}
+
+/**
+ * Softmax probabilities, argmax predictions, golds and the summed cross-entropy of `rows` rows of
+ * logits at `values[at]` (then their labels), as the default multiclass output and loss compute
+ * them: a row labeled -1 abstains; any other label counts, with loss −log p(label) when it is a
+ * class id (0 otherwise). Returns the offset after what it read.
+ */
+function readLogitsRows(
+  acc: Accumulator,
+  batch: Batch,
+  values: Float32Array,
+  at: number,
+  rows: number,
+  classes: number,
+  labeled: boolean,
+  withPreds: boolean,
+): number {
+  acc.width = 1;
+  const labelsAt = at + rows * classes;
+  const golds: number[] = [];
+  const preds: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const z = values.subarray(at + r * classes, at + (r + 1) * classes);
+    let max = Number.NEGATIVE_INFINITY;
+    let best = 0;
+    for (let c = 0; c < classes; c++) {
+      if (z[c]! > max) {
+        max = z[c]!;
+        best = c;
+      }
+    }
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp(z[c]! - max);
+    const row = new Float32Array(classes);
+    for (let c = 0; c < classes; c++) row[c] = Math.exp(z[c]! - max) / sum;
+    acc.probs.push(row);
+    acc.indices.push(batch.indices[r] ?? r);
+    if (withPreds) preds.push(best);
+    if (labeled) {
+      const y = values[labelsAt + r]!;
+      golds.push(y);
+      if (y !== -1) {
+        acc.lossCount += 1;
+        if (Number.isInteger(y) && y >= 0 && y < classes) acc.lossSum += Math.log(sum) + max - z[y]!;
+      }
+    }
+  }
+  if (labeled) {
+    acc.labeled = true;
+    acc.golds.push(golds);
+  }
+  if (withPreds) acc.preds.push(preds);
+  return labeled ? labelsAt + rows : labelsAt;
 }
 
 function newAccumulator(task: Task, batch: Batch): Accumulator {

@@ -35,7 +35,12 @@ export type {
 } from './contracts.js';
 export { LrSchedule, type LrScheduleOptions, type LrScheduleState } from './lr-schedule.js';
 export { JsonlMetricsLogger, readMetricsJsonl } from './metrics-log.js';
-export { type OptimizerState, TrainerOptimizer } from './optimizer.js';
+export {
+  type OptimizerState,
+  type OptimizerUpdates,
+  TrainerOptimizer,
+  type TrainerOptimizerOptions,
+} from './optimizer.js';
 export {
   CHECKPOINT_FILES,
   type FitOptions,

@@ -1,4 +1,4 @@
-import { assertNoLeaks, isMtlError } from '@mtl/core';
+import { assertNoLeaks, isMtlError, RandomStream } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { OptimizerConfigInput } from './config.js';
@@ -240,13 +240,85 @@ describe('TrainerOptimizer state', () => {
     tf.dispose([w, other, g]);
   });
 
-  it('leaves only its slots behind, and dispose frees them', async () => {
+  it('leaves only its slots behind (tensor updates; none with host updates), and dispose frees them', async () => {
     const w = tf.variable(tf.tensor1d([1, 2]), true, uniqueName('leak/w'));
     const g = tf.tensor1d([1, 1]);
-    const opt = new TrainerOptimizer({ type: 'adam' });
+    const opt = new TrainerOptimizer({ type: 'adam' }, { updates: 'tensor' });
     await assertNoLeaks(() => opt.applyGradients([w], { [w.name]: g }, 0.1), { allow: 2 });
     await assertNoLeaks(() => opt.applyGradients([w], { [w.name]: g }, 0.1));
     await assertNoLeaks(() => opt.dispose(), { allow: -2 });
+    const onHost = new TrainerOptimizer({ type: 'adam' }, { updates: 'host' });
+    await assertNoLeaks(() => onHost.applyGradients([w], { [w.name]: g }, 0.1));
+    await assertNoLeaks(() =>
+      onHost.applyGradientValues([w], new Map([[w.name, new Float32Array([1, 1])]]), 0.1),
+    );
+    onHost.dispose();
     tf.dispose([w, g]);
+  });
+});
+
+describe('TrainerOptimizer host updates', () => {
+  const configs: [string, OptimizerConfigInput][] = [
+    ['sgd', { type: 'sgd' }],
+    ['sgd momentum', { type: 'sgd', momentum: 0.9 }],
+    ['nesterov', { type: 'sgd', momentum: 0.7, nesterov: true }],
+    ['adam', { type: 'adam' }],
+    ['adamw', { type: 'adamw', weightDecay: 0.3 }],
+    ['adamax', { type: 'adamax' }],
+    ['rmsprop', { type: 'rmsprop' }],
+    ['rmsprop centered momentum', { type: 'rmsprop', centered: true, momentum: 0.5 }],
+  ];
+
+  it.each(configs)('%s: host and tensor updates give the same float32 weights, bit for bit', (_n, config) => {
+    const rng = new RandomStream(7);
+    const init = Array.from({ length: 50 }, () => rng.normal());
+    const grads = Array.from({ length: 6 }, () => Array.from({ length: 50 }, () => rng.normal() * 3));
+    const weights = (updates: 'host' | 'tensor'): Float32Array => {
+      const w = tf.variable(tf.tensor1d(init), true, uniqueName(`same/${updates}`));
+      const opt = new TrainerOptimizer(config, { updates });
+      grads.forEach((g, i) => {
+        const scale = i === 3 ? 0.37 : 1; // one clipped step
+        opt.applyGradientValues([w], new Map([[w.name, Float32Array.from(g)]]), 0.05 / (i + 1), scale);
+      });
+      const out = w.dataSync().slice() as Float32Array;
+      opt.dispose();
+      w.dispose();
+      return out;
+    };
+    expect(weights('host')).toEqual(weights('tensor'));
+  });
+
+  it('re-reads a variable assigned from outside between updates', () => {
+    const w = tf.variable(tf.tensor1d([1, 2]), true, uniqueName('outside/w'));
+    const opt = new TrainerOptimizer({ type: 'sgd' }, { updates: 'host' });
+    const g = new Map([[w.name, new Float32Array([1, 1])]]);
+    opt.applyGradientValues([w], g, 0.5);
+    expect(Array.from(w.dataSync())).toEqual([0.5, 1.5]);
+    w.assign(tf.tensor1d([10, 20]));
+    opt.applyGradientValues([w], g, 0.5);
+    expect(Array.from(w.dataSync())).toEqual([9.5, 19.5]);
+    opt.dispose();
+    w.dispose();
+  });
+
+  it('state saved from host updates continues with tensor updates and back', async () => {
+    const w = tf.variable(tf.tensor1d(W0), true, uniqueName('cross/w'));
+    const g1 = new Map([[w.name, Float32Array.from(G1)]]);
+    const g2 = new Map([[w.name, Float32Array.from(G2)]]);
+    const a = new TrainerOptimizer({ type: 'adam' }, { updates: 'host' });
+    a.applyGradientValues([w], g1, 0.1);
+    const state = await a.getState();
+    const w1 = w.dataSync().slice();
+    a.applyGradientValues([w], g2, 0.1);
+    const straight = w.dataSync().slice();
+    const b = new TrainerOptimizer({ type: 'adam' }, { updates: 'tensor' });
+    b.setState(state, [w]);
+    w.assign(tf.tensor1d(w1));
+    b.applyGradientValues([w], g2, 0.1);
+    expect(w.dataSync()).toEqual(straight);
+    expect(await b.getState()).toEqual(await a.getState());
+    tf.dispose(w);
+    a.dispose();
+    b.dispose();
   });
 });

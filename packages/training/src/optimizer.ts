@@ -17,8 +17,41 @@ export interface OptimizerState {
 
 interface VariableState {
   steps: number;
+  shape: number[];
+  /** Slots as tensors (`tensor` updates). */
   slots: Record<string, tf.Variable>;
+  /** Slots as host arrays (`host` updates). */
+  host: Record<string, Float32Array>;
 }
+
+/**
+ * Where {@link TrainerOptimizer} runs its update rule:
+ * - `tensor`: as tfjs ops on the device, about a dozen kernels per variable and step;
+ * - `host`: as a loop over float32 arrays in JavaScript, on gradients read back from the device,
+ *   with every arithmetic step rounded to float32 like the tensor path (so the two give the same
+ *   numbers on the cpu and wasm backends) and the new weights written back with one `assign`.
+ *   On the cpu and wasm backends a tfjs op costs microseconds of bookkeeping whatever its size,
+ *   so for the small and mid-sized models of multitask learning `host` is several times faster;
+ * - `auto` (default): `host` on the cpu and wasm backends, `tensor` elsewhere (GPU, tfjs-node).
+ * @example
+ * const opt = new TrainerOptimizer({ type: 'adam' }, { updates: 'host' });
+ */
+export type OptimizerUpdates = 'auto' | 'host' | 'tensor';
+
+/**
+ * Options of {@link TrainerOptimizer} that are not part of the saved configuration.
+ * @example
+ * const options: TrainerOptimizerOptions = { updates: 'tensor' };
+ */
+export interface TrainerOptimizerOptions {
+  /** Default `auto`; see {@link OptimizerUpdates}. */
+  updates?: OptimizerUpdates;
+}
+
+/** Backends on which the host update path is the faster one. */
+const HOST_BACKENDS = new Set(['cpu', 'wasm']);
+
+const f32 = Math.fround;
 
 /**
  * The optimizers of the Trainer: sgd (momentum, Nesterov), adam, adamw, adamax, rmsprop.
@@ -47,9 +80,13 @@ interface VariableState {
  */
 export class TrainerOptimizer {
   readonly config: OptimizerConfig;
+  /** Where updates run (`auto` resolved against the backend active at construction). */
+  readonly updates: 'host' | 'tensor';
   private readonly states = new Map<string, VariableState>();
+  /** Host copies of weights this optimizer wrote, valid while the variable still holds that data. */
+  private readonly mirrors = new Map<string, { dataId: object; values: Float32Array }>();
 
-  constructor(config: OptimizerConfigInput | OptimizerConfig) {
+  constructor(config: OptimizerConfigInput | OptimizerConfig, options: TrainerOptimizerOptions = {}) {
     const parsed = optimizerConfigSchema.safeParse(config);
     if (!parsed.success) {
       throw new MtlError('CONFIG_INVALID', parsed.error.issues.map((i) => i.message).join('; '), {
@@ -57,6 +94,17 @@ export class TrainerOptimizer {
       });
     }
     this.config = parsed.data;
+    const updates = options.updates ?? 'auto';
+    if (updates !== 'auto' && updates !== 'host' && updates !== 'tensor') {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `updates must be auto, host or tensor, got "${String(updates)}"`,
+        {
+          place: 'TrainerOptimizer updates',
+        },
+      );
+    }
+    this.updates = updates === 'auto' ? (HOST_BACKENDS.has(tf.getBackend()) ? 'host' : 'tensor') : updates;
   }
 
   /** The slots this optimizer keeps per variable. */
@@ -80,6 +128,15 @@ export class TrainerOptimizer {
    * (keyed by variable name); the others are left alone. Does not dispose `grads`.
    */
   applyGradients(variables: readonly tf.Variable[], grads: tf.NamedTensorMap, lr: number): void {
+    if (this.updates === 'host') {
+      const values = new Map<string, Float32Array>();
+      for (const v of variables) {
+        const g = grads[v.name];
+        if (g != null) values.set(v.name, g.dataSync() as Float32Array);
+      }
+      this.applyGradientValues(variables, values, lr);
+      return;
+    }
     tf.tidy(() => {
       for (const v of variables) {
         const g = grads[v.name];
@@ -91,15 +148,183 @@ export class TrainerOptimizer {
     });
   }
 
+  /**
+   * As {@link applyGradients}, with gradients already read back as float32 arrays (keyed by
+   * variable name, each as long as its variable), times `scale` (e.g. a clipping factor; applied
+   * as one float32 multiplication, like `tf.mul(g, scale)`). The arrays are not kept or changed.
+   * In `tensor` mode the arrays are uploaded and {@link applyGradients} runs.
+   */
+  applyGradientValues(
+    variables: readonly tf.Variable[],
+    grads: ReadonlyMap<string, Float32Array>,
+    lr: number,
+    scale = 1,
+  ): void {
+    if (this.updates === 'tensor') {
+      const tensors: tf.NamedTensorMap = {};
+      for (const v of variables) {
+        const g = grads.get(v.name);
+        if (g !== undefined) tensors[v.name] = tf.tensor(g, v.shape, 'float32');
+      }
+      try {
+        const scaled =
+          scale === 1
+            ? tensors
+            : Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, tf.mul(t, scale)]));
+        this.applyGradients(variables, scaled, lr);
+        if (scaled !== tensors) tf.dispose(Object.values(scaled));
+      } finally {
+        tf.dispose(Object.values(tensors));
+      }
+      return;
+    }
+    for (const v of variables) {
+      const g = grads.get(v.name);
+      if (g === undefined) continue;
+      if (g.length !== v.size) {
+        throw new MtlError(
+          'SHAPE_MISMATCH',
+          `the gradient of "${v.name}" has ${g.length} values but the variable has ${v.size}`,
+          { place: 'TrainerOptimizer' },
+        );
+      }
+      const st = this.stateOf(v);
+      st.steps += 1;
+      const next = new Float32Array(v.size);
+      this.updateHost(this.weightsOf(v), scale === 1 ? g : scaled(g, scale), next, st, lr);
+      // A fresh array every step: the cpu backend adopts the array it is given as the tensor's storage.
+      const t = tf.tensor(next, v.shape, 'float32');
+      v.assign(t);
+      t.dispose();
+      this.mirrors.set(v.name, { dataId: v.dataId, values: next });
+    }
+  }
+
+  /** The variable's values: the copy this optimizer wrote last, unless the variable changed since. */
+  private weightsOf(v: tf.Variable): Float32Array {
+    const mirror = this.mirrors.get(v.name);
+    if (mirror !== undefined && mirror.dataId === v.dataId) return mirror.values;
+    return v.dataSync() as Float32Array;
+  }
+
   private stateOf(v: tf.Variable): VariableState {
     let st = this.states.get(v.name);
     if (st === undefined) {
       const slots: Record<string, tf.Variable> = {};
-      for (const s of this.slotNames()) slots[s] = tf.variable(tf.zerosLike(v), false);
-      st = { steps: 0, slots };
+      const host: Record<string, Float32Array> = {};
+      for (const s of this.slotNames()) {
+        if (this.updates === 'host') host[s] = new Float32Array(v.size);
+        else slots[s] = tf.variable(tf.zerosLike(v), false);
+      }
+      st = { steps: 0, shape: [...v.shape], slots, host };
       this.states.set(v.name, st);
     }
     return st;
+  }
+
+  /**
+   * The update rules of {@link update} on host arrays, each operation rounded to float32 as the
+   * tensor ops round it (scalars too: tfjs makes a float32 scalar of every number operand).
+   */
+  private updateHost(
+    w: Float32Array,
+    g: Float32Array,
+    out: Float32Array,
+    st: VariableState,
+    lr: number,
+  ): void {
+    const c = this.config;
+    const s = st.host;
+    const n = w.length;
+    const flr = f32(lr);
+    switch (c.type) {
+      case 'sgd': {
+        if (c.momentum === 0) {
+          for (let i = 0; i < n; i++) out[i] = w[i]! - f32(flr * g[i]!);
+          return;
+        }
+        const mu = f32(c.momentum);
+        const b = s.momentum!;
+        for (let i = 0; i < n; i++) {
+          const bi = f32(f32(mu * b[i]!) + g[i]!);
+          b[i] = bi;
+          const step = c.nesterov ? f32(g[i]! + f32(mu * bi)) : bi;
+          out[i] = w[i]! - f32(flr * step);
+        }
+        return;
+      }
+      case 'adam':
+      case 'adamw': {
+        const b1 = f32(c.beta1);
+        const b2 = f32(c.beta2);
+        const a1 = f32(1 - c.beta1);
+        const a2 = f32(1 - c.beta2);
+        const c1 = f32(1 - c.beta1 ** st.steps);
+        const c2 = f32(1 - c.beta2 ** st.steps);
+        const eps = f32(c.epsilon);
+        const decay = c.type === 'adamw' && c.weightDecay > 0 ? f32(1 - lr * c.weightDecay) : 1;
+        const m = s.m!;
+        const v = s.v!;
+        for (let i = 0; i < n; i++) {
+          const gi = g[i]!;
+          const mi = f32(f32(b1 * m[i]!) + f32(a1 * gi));
+          const vi = f32(f32(b2 * v[i]!) + f32(a2 * f32(gi * gi)));
+          m[i] = mi;
+          v[i] = vi;
+          const direction = f32(f32(mi / c1) / f32(f32(Math.sqrt(f32(vi / c2))) + eps));
+          const base = decay === 1 ? w[i]! : f32(w[i]! * decay);
+          out[i] = base - f32(flr * direction);
+        }
+        return;
+      }
+      case 'adamax': {
+        const b1 = f32(c.beta1);
+        const b2 = f32(c.beta2);
+        const a1 = f32(1 - c.beta1);
+        const eps = f32(c.epsilon);
+        const stepSize = f32(lr / (1 - c.beta1 ** st.steps));
+        const m = s.m!;
+        const u = s.u!;
+        for (let i = 0; i < n; i++) {
+          const gi = g[i]!;
+          const mi = f32(f32(b1 * m[i]!) + f32(a1 * gi));
+          const ui = Math.max(f32(b2 * u[i]!), Math.abs(gi));
+          m[i] = mi;
+          u[i] = ui;
+          out[i] = w[i]! - f32(stepSize * f32(mi / f32(ui + eps)));
+        }
+        return;
+      }
+      case 'rmsprop': {
+        const rho = f32(c.rho);
+        const a = f32(1 - c.rho);
+        const eps = f32(c.epsilon);
+        const mu = f32(c.momentum);
+        const ms = s.ms!;
+        const mg = s.mg;
+        const mom = s.mom;
+        for (let i = 0; i < n; i++) {
+          const gi = g[i]!;
+          const vi = f32(f32(rho * ms[i]!) + f32(a * f32(gi * gi)));
+          ms[i] = vi;
+          let variance = vi;
+          if (mg !== undefined) {
+            const mgi = f32(f32(rho * mg[i]!) + f32(a * gi));
+            mg[i] = mgi;
+            variance = f32(vi - f32(mgi * mgi));
+          }
+          const scaledG = f32(gi / f32(f32(Math.sqrt(variance)) + eps));
+          if (mom !== undefined) {
+            const bi = f32(f32(mu * mom[i]!) + scaledG);
+            mom[i] = bi;
+            out[i] = w[i]! - f32(flr * bi);
+          } else {
+            out[i] = w[i]! - f32(flr * scaledG);
+          }
+        }
+        return;
+      }
+    }
   }
 
   private update(w: tf.Variable, g: tf.Tensor, st: VariableState, lr: number): void {
@@ -167,6 +392,14 @@ export class TrainerOptimizer {
     const slots: NamedArray[] = [];
     for (const [name, st] of this.states) {
       steps[name] = st.steps;
+      for (const [slot, values] of Object.entries(st.host)) {
+        slots.push({
+          name: `${name}/${slot}`,
+          dtype: 'float32',
+          shape: [...st.shape],
+          values: values.slice(),
+        });
+      }
       for (const [slot, t] of Object.entries(st.slots)) {
         slots.push({
           name: `${name}/${slot}`,
@@ -206,7 +439,8 @@ export class TrainerOptimizer {
           );
         }
         const slots: Record<string, tf.Variable> = {};
-        fresh.set(name, { steps, slots });
+        const host: Record<string, Float32Array> = {};
+        fresh.set(name, { steps, shape: [...v.shape], slots, host });
         for (const slot of slotNames) {
           const saved = slotByName.get(`${name}/${slot}`);
           if (saved === undefined) {
@@ -222,7 +456,9 @@ export class TrainerOptimizer {
               { place, details: { variable: name } },
             );
           }
-          slots[slot] = tf.tidy(() => tf.variable(tf.tensor(saved.values, saved.shape, 'float32'), false));
+          if (this.updates === 'host') host[slot] = Float32Array.from(saved.values);
+          else
+            slots[slot] = tf.tidy(() => tf.variable(tf.tensor(saved.values, saved.shape, 'float32'), false));
         }
       }
     } catch (e) {
@@ -237,7 +473,16 @@ export class TrainerOptimizer {
   dispose(): void {
     for (const st of this.states.values()) tf.dispose(Object.values(st.slots));
     this.states.clear();
+    this.mirrors.clear();
   }
+}
+
+/** `g · scale` rounded to float32, as `tf.mul(g, scale)`. */
+function scaled(g: Float32Array, scale: number): Float32Array {
+  const s = f32(scale);
+  const out = new Float32Array(g.length);
+  for (let i = 0; i < g.length; i++) out[i] = s * g[i]!;
+  return out;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

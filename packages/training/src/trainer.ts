@@ -21,7 +21,7 @@ import type { BatchSource, EvaluateFn, LossOutput, StepContext, Trainable } from
 import { LossSums, taskOfPart } from './internal/loss-sums.js';
 import { MetricTracker } from './internal/metric-tracker.js';
 import { LrSchedule } from './lr-schedule.js';
-import { TrainerOptimizer } from './optimizer.js';
+import { type OptimizerUpdates, TrainerOptimizer } from './optimizer.js';
 import type { HistoryRecord, TrainerState } from './trainer-state.js';
 
 /**
@@ -80,8 +80,10 @@ export const CHECKPOINT_FILES = { last: 'last.ckpt', best: 'best.ckpt' } as cons
  * periodic evaluation, best/last checkpoints, early stopping, exact resume, and a NaN/Inf guard.
  *
  * A step: `total = Σ taskWeights[task]·part + extra + 0.5·l2·Σ‖w‖²`; gradients of `total` by
- * `tf.variableGrads`; one read-back per step of [parts, extra, total, gradient norm] (to log the
+ * `tf.variableGrads`; the losses and the gradient norm are read back every step (to log the
  * losses and stop on a non-finite value before any weight changes); clip; update with the step's rate.
+ * On the cpu and wasm backends the gradients themselves are read back and the update runs on the
+ * host (see {@link OptimizerUpdates}); elsewhere one read-back of [parts, extra, total, norm].
  * @example
  * const trainer = new Trainer({ epochs: 20, lr: 0.1, optimizer: { type: 'sgd' } });
  * const result = await trainer.fit(model, { train: source, evaluate: () => model.score(valid) });
@@ -356,10 +358,15 @@ class TrainingRun<B> {
       training: true,
     };
     const lr = this.schedule.lrAt(step, this.epoch);
+    const host = this.optimizer.updates === 'host';
     let keys: string[] = [];
     let hasExtra = false;
-    let kept: tf.Tensor | undefined;
-    let out: { grads: tf.NamedTensorMap; readback: tf.Tensor };
+    let kept: tf.Tensor[] = [];
+    // Host updates read the gradients back and free them at once (on the cpu and wasm backends a
+    // read is a copy, not a stall, so each tensor is read as it is rather than packed by more ops);
+    // tensor updates keep them on the device and read back [losses, total, norm] in one go.
+    let hostGrads: Map<string, Float32Array> | undefined;
+    let out: { grads: tf.NamedTensorMap; readback: tf.Tensor | undefined };
     try {
       out = tf.tidy(() => {
         const { grads } = tf.variableGrads(() => {
@@ -367,13 +374,25 @@ class TrainingRun<B> {
           const r = this.weightedTotal(loss, step);
           keys = r.keys;
           hasExtra = loss.extra !== undefined;
-          kept = tf.keep(r.stats);
+          kept = r.stats.map((t) => tf.keep(t));
           return r.total;
         }, this.vars);
-        const readback = tf.concat([kept!, tf.reshape(globalNorm(grads), [1])]);
+        // Packed here, where no tape records the op (recorded, tf.stack clones every input). On the
+        // host path a few scalars are read one by one, more in one read of their stack.
+        const packed = host && kept.length <= 4 ? undefined : tf.stack(kept);
+        if (host) {
+          hostGrads = new Map();
+          for (const v of this.vars) {
+            const g = grads[v.name];
+            if (g != null) hostGrads.set(v.name, g.dataSync() as Float32Array);
+          }
+          return { grads: {}, readback: packed };
+        }
+        const readback = tf.concat([packed!, tf.reshape(globalNorm(grads), [1])]);
         return { grads, readback };
       });
     } catch (e) {
+      tf.dispose(kept);
       if (e instanceof Error && !(e instanceof MtlError) && /Cannot find a connection/.test(e.message)) {
         throw new MtlError('INVALID_ARGUMENT', 'the loss depends on none of the trainable variables', {
           place: `Trainer step ${step}`,
@@ -381,20 +400,40 @@ class TrainingRun<B> {
         });
       }
       throw e;
-    } finally {
-      kept?.dispose();
     }
     let applied: tf.NamedTensorMap | undefined;
     try {
-      const values = await out.readback.data<'float32'>();
-      const total = values[keys.length + (hasExtra ? 1 : 0)]!;
-      const norm = values[values.length - 1]!;
-      this.checkFinite(keys, hasExtra, values, total, norm, lr, out.grads);
-      applied = out.grads;
-      if (this.cfg.gradClipNorm !== undefined) {
-        applied = clipByGlobalNorm(out.grads, this.cfg.gradClipNorm, norm).grads;
+      let values: Float32Array;
+      let norm: number;
+      if (hostGrads !== undefined) {
+        if (out.readback !== undefined) {
+          values = out.readback.dataSync() as Float32Array;
+        } else {
+          values = new Float32Array(kept.length);
+          kept.forEach((t, i) => {
+            values[i] = t.dataSync()[0]!;
+          });
+        }
+        let sumSq = 0;
+        for (const g of hostGrads.values()) for (let i = 0; i < g.length; i++) sumSq += g[i]! * g[i]!;
+        norm = Math.fround(Math.sqrt(sumSq));
+      } else {
+        values = await out.readback!.data<'float32'>();
+        norm = values[values.length - 1]!;
       }
-      this.optimizer.applyGradients(this.vars, applied, lr);
+      const total = values[keys.length + (hasExtra ? 1 : 0)]!;
+      this.checkFinite(keys, hasExtra, values, total, norm, lr, out.grads, hostGrads);
+      if (hostGrads !== undefined) {
+        const max = this.cfg.gradClipNorm;
+        const scale = max !== undefined && norm > max ? max / norm : 1;
+        this.optimizer.applyGradientValues(this.vars, hostGrads, lr, scale);
+      } else {
+        applied = out.grads;
+        if (this.cfg.gradClipNorm !== undefined) {
+          applied = clipByGlobalNorm(out.grads, this.cfg.gradClipNorm, norm).grads;
+        }
+        this.optimizer.applyGradients(this.vars, applied, lr);
+      }
       this.sums.add(keys, values, total);
       for (const k of keys) this.seenTasks.add(taskOfPart(k));
       this.lr = lr;
@@ -418,7 +457,8 @@ class TrainingRun<B> {
     } finally {
       if (applied !== undefined && applied !== out.grads) tf.dispose(applied);
       tf.dispose(out.grads);
-      out.readback.dispose();
+      out.readback?.dispose();
+      tf.dispose(kept);
     }
   }
 
@@ -426,7 +466,7 @@ class TrainingRun<B> {
   private weightedTotal(
     loss: LossOutput,
     step: number,
-  ): { keys: string[]; total: tf.Scalar; stats: tf.Tensor } {
+  ): { keys: string[]; total: tf.Scalar; stats: tf.Scalar[] } {
     const parts = loss?.parts;
     if (parts === null || typeof parts !== 'object') {
       throw new MtlError(
@@ -470,8 +510,10 @@ class TrainingRun<B> {
       const sum = squares.length === 1 ? squares[0]! : tf.addN(squares);
       terms.push(tf.mul(sum, 0.5 * this.cfg.l2));
     }
-    const total = (terms.length === 1 ? terms[0]! : tf.addN(terms)) as tf.Scalar;
-    return { keys, total, stats: tf.stack([...shown, total]) };
+    // Many terms (a part per task) are summed as one vector: tf.addN would clone every term for
+    // its gradient and clone the incoming gradient once per term on the way back.
+    const total = terms.length === 1 ? terms[0]! : sumScalars(terms);
+    return { keys, total, stats: [...shown, total] };
   }
 
   private checkFinite(
@@ -482,6 +524,7 @@ class TrainingRun<B> {
     norm: number,
     lr: number,
     grads: tf.NamedTensorMap,
+    hostGrads: ReadonlyMap<string, Float32Array> | undefined,
   ): void {
     if (Number.isFinite(total) && Number.isFinite(norm)) return;
     const where = `step ${this.step} (epoch ${this.epoch}, learning rate ${lr})`;
@@ -507,8 +550,8 @@ class TrainingRun<B> {
     // The loss is finite but a gradient is not: name the first variable affected.
     let variable = '(unknown)';
     for (const v of this.vars) {
-      const g = grads[v.name];
-      if (g?.dataSync().some((x) => !Number.isFinite(x))) {
+      const g = hostGrads !== undefined ? hostGrads.get(v.name) : grads[v.name]?.dataSync();
+      if (g?.some((x) => !Number.isFinite(x))) {
         variable = v.name;
         break;
       }
@@ -650,4 +693,19 @@ class TrainingRun<B> {
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+/**
+ * `Σ terms` as one recorded op whose gradient hands `dy` to every term. tf.addN (or tf.stack) would
+ * clone every term for its gradient, and tf.addN the incoming gradient once per term on the way
+ * back: 2T copies for a loss of T tasks. The sum itself is tf.addN's.
+ */
+function sumScalars(terms: readonly tf.Scalar[]): tf.Scalar {
+  const n = terms.length;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.addN(args.slice(0, n) as tf.Scalar[]) as tf.Scalar,
+    // Distinct tensors, one per term: the tape may add to or free each term's gradient on its own.
+    gradFunc: (dy: tf.Tensor) => tf.unstack(tf.tile(tf.reshape(dy, [1]), [n])),
+  }));
+  return op(...terms) as tf.Scalar;
 }

@@ -1,5 +1,6 @@
 import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
+import { maskedSoftmaxCrossEntropy } from './fused.js';
 
 /**
  * The kinds of task; each fixes the default loss, output and label format.
@@ -154,6 +155,28 @@ export function lossTerms(
     units = tf.squaredDifference(outputs, p.safe);
   }
   return { sum: tf.sum(tf.mul(units, p.unitMask)), count: tf.sum(p.unitMask) };
+}
+
+/**
+ * The training loss of one task on one batch: the mean of {@link lossTerms} over labeled units.
+ * A multiclass task with class ids and the default loss takes the fused cross-entropy (one taped op).
+ */
+export function taskLoss(
+  kind: TaskKind,
+  rawOutputs: tf.Tensor,
+  labels: tf.Tensor,
+  custom: TaskLossFn | undefined,
+  place: string,
+): tf.Scalar {
+  if (kind === 'multiclass' && custom === undefined && labels.rank === 1 && rawOutputs.rank === 2) {
+    const outputs = rawOutputs as tf.Tensor2D;
+    const b = outputs.shape[0];
+    if (labels.shape[0] !== b) {
+      throw mismatch(`labels have ${labels.shape[0]} rows but the outputs have ${b}`, place);
+    }
+    return maskedSoftmaxCrossEntropy(outputs, labels as tf.Tensor1D);
+  }
+  return maskedMean(lossTerms(kind, rawOutputs, labels, custom, place));
 }
 
 /** Mean over labeled units; 0 (not NaN) when no unit is labeled. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fusedDense } from '../internal/fused.js';
 import type { Initializer } from '../internal/init.js';
 import { matmulLastAxis, singleInput } from '../internal/module-utils.js';
 import { checkInit, checkInt, defined, optionalSeed } from '../internal/options.js';
@@ -63,8 +64,14 @@ export class Dense extends BaseModule {
 
   protected forward(inputs: tf.Tensor[]): tf.Tensor {
     const place = `module ${this.name}`;
-    let y = matmulLastAxis(singleInput(inputs, place), this.param('kernel'), place);
-    if (this.useBias) y = tf.add(y, this.param('bias'));
+    const x = singleInput(inputs, place);
+    const bias = this.useBias ? this.param('bias') : undefined;
+    if (x.shape[x.rank - 1] === this.inputSize) {
+      const fused = fusedDense(x, this.param('kernel'), bias, this.activation);
+      if (fused !== undefined) return fused;
+    }
+    let y = matmulLastAxis(x, this.param('kernel'), place);
+    if (bias !== undefined) y = tf.add(y, bias);
     return applyActivation(this.activation, y);
   }
 

@@ -1,5 +1,6 @@
 import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
+import { fusedDense } from '../internal/fused.js';
 import type { Initializer } from '../internal/init.js';
 import { matmulLastAxis, singleInput } from '../internal/module-utils.js';
 import { checkInit, checkInt, checkNumber, defined, optionalSeed } from '../internal/options.js';
@@ -88,9 +89,13 @@ export class Mlp extends BaseModule {
     let x = singleInput(inputs, place);
     const layers = this.sizes().length - 1;
     for (let i = 0; i < layers; i++) {
-      x = tf.add(matmulLastAxis(x, this.param(`dense_${i}/kernel`), place), this.param(`dense_${i}/bias`));
+      const kernel = this.param(`dense_${i}/kernel`);
+      const bias = this.param(`dense_${i}/bias`);
       const isOutput = this.outputSize !== undefined && i === layers - 1;
-      x = applyActivation(isOutput ? this.outputActivation : this.activation, x);
+      const activation = isOutput ? this.outputActivation : this.activation;
+      const fused =
+        x.shape[x.rank - 1] === kernel.shape[0] ? fusedDense(x, kernel, bias, activation) : undefined;
+      x = fused ?? applyActivation(activation, tf.add(matmulLastAxis(x, kernel, place), bias));
       if (!isOutput && ctx.training && this.dropout > 0) {
         x = tf.dropout(x, this.dropout, undefined, mixSeed(ctx.seed, `${this.name}/dropout_${i}`));
       }

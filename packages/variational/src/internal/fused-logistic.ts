@@ -67,10 +67,12 @@ export function fusedLogisticLoss(
         : tf.pad(t, [[0, B - t.shape[0]!], ...t.shape.slice(1).map((): [number, number] => [0, 0])]);
     // One concat (not a stack, which some backends run as T expand-dims plus a concat).
     const x = tf.reshape(tf.concat(inputs.xs.map(pad)), [T, B, D]) as tf.Tensor3D;
-    const y = tf.reshape(
-      tf.concat(inputs.ys.map((t) => pad(t.dtype === 'float32' ? t : tf.cast(t, 'float32')))),
-      [T, B, 1],
-    );
+    // Labels of one dtype are joined first and cast once: one kernel instead of one per task.
+    const sameDtype = inputs.ys.every((t) => t.dtype === inputs.ys[0]!.dtype);
+    const joined = sameDtype
+      ? tf.cast(tf.concat(inputs.ys.map(pad)), 'float32')
+      : tf.concat(inputs.ys.map((t) => pad(t.dtype === 'float32' ? t : tf.cast(t, 'float32'))));
+    const y = tf.reshape(joined, [T, B, 1]);
     const sign = tf.sub(1, tf.mul(y, 2));
     const signScale = tf.mul(sign, inputs.scale);
     const eps = tf.transpose(tf.randomNormal([M, T, D], 0, 1, 'float32', inputs.epsSeed), [1, 0, 2]);
