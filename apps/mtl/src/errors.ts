@@ -1,40 +1,17 @@
 import { type MtlErrorCode, toMtlError } from '@mtl/core';
 
-/** Codes that mean "the user's input is wrong": config, data, arguments. The CLI exits 2 on these. */
-const USER_ERROR_CODES: ReadonlySet<MtlErrorCode> = new Set<MtlErrorCode>([
-  'INVALID_ARGUMENT',
-  'CONFIG_INVALID',
-  'CONFIG_PARSE',
-  'FILE_NOT_FOUND',
-  'FILE_READ',
-  'DATA_SHAPE_MISMATCH',
-  'DATA_LENGTH_MISMATCH',
-  'DATA_NON_FINITE',
-  'DATA_INVALID',
-  'DATA_EMPTY',
-  'CSV_MISSING_COLUMN',
-  'CSV_PARSE',
-  'LABEL_OUT_OF_RANGE',
-  'UNKNOWN_METRIC',
-  'UNKNOWN_MODULE',
-  'UNKNOWN_TASK',
-  'UNKNOWN_DATASET',
-  'UNKNOWN_FIELD',
-  'UNKNOWN_BACKEND',
-  'UNKNOWN_KEY',
-  'DUPLICATE_NAME',
-  'MODULE_CONFLICT',
-  'CYCLE',
-  'SCORE_KEY_INVALID',
-  'ALL_ABSTAIN',
-  'CHECKPOINT_CORRUPT',
-  'CHECKPOINT_MISMATCH',
-  'CHECKPOINT_METRIC_UNKNOWN',
-  'SHAPE_MISMATCH',
-  'BACKEND_UNAVAILABLE',
+/**
+ * Codes that are not the input's fault: a bug, a diverged training, an unsupported case. Every
+ * other code means the config, the data or the arguments are wrong, and the CLI exits 2.
+ */
+const NOT_INPUT_ERRORS: ReadonlySet<MtlErrorCode> = new Set<MtlErrorCode>([
+  'INTERNAL',
+  'NON_FINITE_LOSS',
+  'TENSOR_LEAK',
+  'NOT_IMPLEMENTED',
 ]);
 
 /** The process exit code for an error: 2 for bad input, 1 for anything else. */
 export function exitCodeFor(error: unknown): 1 | 2 {
-  return USER_ERROR_CODES.has(toMtlError(error).code) ? 2 : 1;
+  return NOT_INPUT_ERRORS.has(toMtlError(error).code) ? 1 : 2;
 }

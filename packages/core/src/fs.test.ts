@@ -28,3 +28,17 @@ describe('atomic writes', () => {
     }
   });
 });
+
+describe('checksummed JSON', () => {
+  it('round-trips and refuses a changed byte, a truncation and plain JSON', async () => {
+    const { checksummedJson, parseChecksummedJson, readChecksummedJson } = await import('./fs.js');
+    const value = { w: [0.5, -1.25], name: 'head' };
+    const text = checksummedJson(value);
+    expect(parseChecksummedJson(text, 'm.json')).toEqual(value);
+    const edited = text.replace('0.5', '0.6');
+    expect(() => parseChecksummedJson(edited, 'm.json')).toThrow('m.json: checksum mismatch');
+    expect(() => parseChecksummedJson(text.slice(0, -5), 'm.json')).toThrow(/not a checksummed file/);
+    expect(() => parseChecksummedJson(JSON.stringify(value), 'm.json')).toThrow(/not a checksummed file/);
+    expect(() => readChecksummedJson('/no/such/file.json')).toThrow('/no/such/file.json: no such file');
+  });
+});

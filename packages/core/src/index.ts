@@ -16,6 +16,12 @@ export {
   type MtlErrorOptions,
   toMtlError,
 } from './errors.js';
-export { writeFileAtomic, writeFileAtomicSync } from './fs.js';
+export {
+  checksummedJson,
+  parseChecksummedJson,
+  readChecksummedJson,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from './fs.js';
 export { RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
 export { assertNoLeaks, countNewTensors, disposeAll } from './tensors.js';

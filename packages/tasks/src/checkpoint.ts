@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { MtlError } from '@mtl/core';
+import { checksummedJson, MtlError, parseChecksummedJson } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import type { ModuleConfig } from './module.js';
 import type { TaskSpec } from './task.js';
@@ -135,38 +134,20 @@ export function checkSavedModel(value: unknown, place: string): SavedModel {
  * const saved = await readSavedModel('runs/a/model.json');
  * console.log(Object.keys(saved.modules)); // ['base_mlp', 'circle_head', ...]
  */
-const CHECKSUMMED = /^\{"sha256":"([0-9a-f]{64})","model":([\s\S]*)\}\s*$/;
-
 /**
- * The text of a saved-model file: the model's JSON wrapped with its SHA-256, so that a file
- * changed or truncated on disk is refused (CHECKPOINT_CORRUPT) rather than loaded.
+ * The text of a saved-model file: the model's JSON wrapped with its SHA-256 (@mtl/core's
+ * checksummedJson), so that a file changed or truncated on disk is refused (CHECKPOINT_CORRUPT)
+ * rather than loaded.
  * @example
  * await writeFileAtomic('model.json', serializeSavedModel(model.toSaved()));
  */
 export function serializeSavedModel(saved: SavedModel): string {
-  const body = JSON.stringify(saved);
-  return `{"sha256":"${createHash('sha256').update(body).digest('hex')}","model":${body}}`;
+  return checksummedJson(saved);
 }
 
 /** Parses and verifies the text written by {@link serializeSavedModel}. */
 export function parseSavedModelText(text: string, place: string): SavedModel {
-  const match = CHECKSUMMED.exec(text);
-  if (match === null) {
-    throw new MtlError('CHECKPOINT_CORRUPT', 'not a checksummed saved model (truncated or edited?)', {
-      place,
-    });
-  }
-  const [, sha, body] = match;
-  if (createHash('sha256').update(body!).digest('hex') !== sha) {
-    throw new MtlError('CHECKPOINT_CORRUPT', 'checksum mismatch: the file was changed or damaged', { place });
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body!);
-  } catch (e) {
-    throw new MtlError('CHECKPOINT_CORRUPT', `not valid JSON (${(e as Error).message})`, { place });
-  }
-  return checkSavedModel(parsed, place);
+  return checkSavedModel(parseChecksummedJson(text, place), place);
 }
 
 export async function readSavedModel(path: string): Promise<SavedModel> {

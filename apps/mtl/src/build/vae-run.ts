@@ -1,7 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listNames, MtlError, type RandomStream, writeFileAtomic } from '@mtl/core';
-import { type Batch, DictDataLoader, type DictDataset, disposeBatch, scheduleBatches } from '@mtl/data';
+import {
+  checksummedJson,
+  listNames,
+  MtlError,
+  type RandomStream,
+  readChecksummedJson,
+  writeFileAtomic,
+} from '@mtl/core';
+import { DictDataLoader, type DictDataset, disposeBatch, scheduleBatches } from '@mtl/data';
 import { multitaskImprovement, parseScoreKey } from '@mtl/scoring';
 import { type Module, type ModuleConfig, moduleFromConfig } from '@mtl/tasks';
 import {
@@ -22,6 +28,7 @@ import type { MtlConfig, taskSchema, vaeDomainsSourceSchema, vaeModelSchema } fr
 import type { Predictions, RunModel, WarmStart } from '../run-model.js';
 import type { LoadedSource, TaskData } from './data.js';
 import { MODEL_FILE } from './multitask-run.js';
+import { allRows } from './rows.js';
 
 type VaeConfig = z.infer<typeof vaeModelSchema>;
 type VaeDomainsConfig = z.infer<typeof vaeDomainsSourceSchema>;
@@ -69,25 +76,8 @@ export function loadVaeDomains(
 
 const chainOf = (c: string | readonly string[]): string[] => (typeof c === 'string' ? [c] : [...c]);
 
-function allRows(ds: DictDataset): Batch {
-  return ds.collate(Int32Array.from({ length: ds.length }, (_, i) => i));
-}
-
 function readSaved(file: string): SavedVae {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new MtlError(
-      missing ? 'FILE_NOT_FOUND' : 'CHECKPOINT_CORRUPT',
-      missing ? 'no such file' : 'not valid JSON',
-      {
-        place: file,
-      },
-    );
-  }
-  return parsed as SavedVae;
+  return readChecksummedJson(file) as SavedVae;
 }
 
 /** The module instance a task uses for a module name of the config: shared, or `<task>.<module>`. */
@@ -265,7 +255,7 @@ export function buildVaeRun(
       return out;
     },
     async save(dir) {
-      await writeFileAtomic(join(dir, MODEL_FILE), JSON.stringify(model.toSaved()));
+      await writeFileAtomic(join(dir, MODEL_FILE), checksummedJson(model.toSaved()));
     },
     async warmStart(dir): Promise<WarmStart> {
       const file = join(dir, MODEL_FILE);

@@ -1,7 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MtlError, type RandomStream, writeFileAtomic } from '@mtl/core';
-import { type Batch, type DictDataset, disposeBatch, StackedLoader } from '@mtl/data';
+import {
+  checksummedJson,
+  MtlError,
+  type RandomStream,
+  readChecksummedJson,
+  writeFileAtomic,
+} from '@mtl/core';
+import { disposeBatch, StackedLoader } from '@mtl/data';
 import { type TemperatureSpec, VmtlModel } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
@@ -9,6 +14,7 @@ import type { MtlConfig, taskSchema, vmtlModelSchema } from '../config/schema.js
 import type { RunModel, WarmStart } from '../run-model.js';
 import type { TaskData } from './data.js';
 import { MODEL_FILE } from './multitask-run.js';
+import { allRows } from './rows.js';
 
 type VmtlConfig = z.infer<typeof vmtlModelSchema>;
 type TaskConfig = z.infer<typeof taskSchema>;
@@ -21,25 +27,8 @@ interface SavedWeights {
   weights: Record<string, { shape: number[]; values: number[] }>;
 }
 
-function allRows(ds: DictDataset): Batch {
-  return ds.collate(Int32Array.from({ length: ds.length }, (_, i) => i));
-}
-
 function readSaved(file: string): SavedWeights {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new MtlError(
-      missing ? 'FILE_NOT_FOUND' : 'CHECKPOINT_CORRUPT',
-      missing ? 'no such file' : 'not valid JSON',
-      {
-        place: file,
-      },
-    );
-  }
-  const saved = parsed as SavedWeights;
+  const saved = readChecksummedJson(file) as SavedWeights;
   if (saved?.format !== FORMAT || typeof saved.weights !== 'object' || saved.weights === null) {
     throw new MtlError('CHECKPOINT_CORRUPT', `not a VMTL model file (format "${String(saved?.format)}")`, {
       place: file,
@@ -165,7 +154,7 @@ export function buildVmtlRun(
         saved.weights[name] = { shape: t.shape, values: Array.from(t.dataSync()) };
       }
       tf.dispose(Object.values(weights));
-      await writeFileAtomic(join(dir, MODEL_FILE), JSON.stringify(saved));
+      await writeFileAtomic(join(dir, MODEL_FILE), checksummedJson(saved));
     },
     async warmStart(dir): Promise<WarmStart> {
       const file = join(dir, MODEL_FILE);
