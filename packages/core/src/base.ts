@@ -16,4 +16,4 @@ export {
   writeFileAtomic,
   writeFileAtomicSync,
 } from './fs.js';
-export { RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
+export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';

@@ -23,5 +23,5 @@ export {
   writeFileAtomic,
   writeFileAtomicSync,
 } from './fs.js';
-export { RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
+export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
 export { assertNoLeaks, countNewTensors, disposeAll } from './tensors.js';

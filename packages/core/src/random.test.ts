@@ -80,3 +80,19 @@ describe('RandomStream', () => {
     again();
   });
 });
+
+describe('mixSeed', () => {
+  it('is a stable 31-bit function of (seed, name) that separates names and neighbouring seeds', async () => {
+    const { mixSeed } = await import('./random.js');
+    expect(mixSeed(5, 'dropout')).toBe(mixSeed(5, 'dropout'));
+    const seen = new Set<number>();
+    for (let s = 0; s < 200; s++) {
+      for (const name of ['a', 'b', 0, 1]) {
+        const v = mixSeed(s, name);
+        expect(Number.isInteger(v) && v >= 0 && v < 2 ** 31).toBe(true);
+        seen.add(v);
+      }
+    }
+    expect(seen.size).toBe(800);
+  });
+});

@@ -1,4 +1,6 @@
 export {
+  decodeTensor,
+  encodeTensor,
   MODEL_FORMAT,
   MODEL_FORMAT_VERSION,
   parseSavedModelText,

@@ -1,4 +1,4 @@
-import { listNames, MtlError, writeFileAtomic } from '@mtl/core';
+import { listNames, MtlError, mixSeed, writeFileAtomic } from '@mtl/core';
 import type { Batch, StepBatches } from '@mtl/data';
 import { disposeBatch } from '@mtl/data';
 import { type CustomMetric, modelScoreKey, Scorer, scoreKey } from '@mtl/scoring';
@@ -25,7 +25,6 @@ import {
   type TaskOutputFn,
   taskLoss,
 } from './internal/kinds.js';
-import { mixSeed } from './internal/seed.js';
 import type { Module, ModuleContext } from './module.js';
 import { moduleFromConfig } from './module-registry.js';
 import { Task } from './task.js';

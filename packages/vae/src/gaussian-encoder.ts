@@ -1,4 +1,4 @@
-import { MtlError } from '@mtl/core';
+import { MtlError, mixSeed } from '@mtl/core';
 import {
   type ActivationName,
   applyActivation,
@@ -19,7 +19,6 @@ import {
   defined,
   optionalSeed,
 } from './internal/options.js';
-import { mixSeed } from './internal/seeds.js';
 import { linear, singleInput } from './internal/tensors.js';
 
 /**

@@ -1,7 +1,14 @@
-import { listNames, MtlError } from '@mtl/core';
+import { listNames, MtlError, mixSeed } from '@mtl/core';
 import type { Batch } from '@mtl/data';
 import { scoreKey } from '@mtl/scoring';
-import type { Module, ModuleContext, ModuleOutput } from '@mtl/tasks';
+import {
+  decodeTensor,
+  encodeTensor,
+  type Module,
+  type ModuleContext,
+  type ModuleOutput,
+  type SavedTensor,
+} from '@mtl/tasks';
 import {
   Independent,
   MixingWeights,
@@ -16,7 +23,6 @@ import * as tf from '@tensorflow/tfjs';
 import { type BetaSchedule, type BetaSpec, betaSchedule } from './beta-schedule.js';
 import { likelihoodOf } from './decoder.js';
 import { gaussianPosterior, reparameterize, standardNormalKl } from './gaussian-encoder.js';
-import { mixSeed } from './internal/seeds.js';
 import { stopGradient } from './internal/tensors.js';
 import { activeUnits, codesUsed } from './vae-metrics.js';
 import { codebookPerplexity } from './vector-quantizer.js';
@@ -178,8 +184,8 @@ export interface VaeLoadReport {
 export interface SavedVae {
   format: typeof VAE_MODEL_FORMAT;
   version: 1;
-  modules: Record<string, Record<string, { shape: number[]; data: string }>>;
-  mixing?: { shape: number[]; data: string };
+  modules: Record<string, Record<string, SavedTensor>>;
+  mixing?: SavedTensor;
 }
 
 /**
@@ -588,14 +594,14 @@ export class MultitaskVae {
     const modules: SavedVae['modules'] = {};
     for (const [name, m] of this.pool) {
       const w = m.getWeights();
-      modules[name] = Object.fromEntries(Object.entries(w).map(([k, t]) => [k, encode(t)]));
+      modules[name] = Object.fromEntries(Object.entries(w).map(([k, t]) => [k, encodeTensor(t)]));
       tf.dispose(Object.values(w));
     }
     return {
       format: VAE_MODEL_FORMAT,
       version: 1,
       modules,
-      ...(this.mixing === undefined ? {} : { mixing: encode(this.mixing.logits) }),
+      ...(this.mixing === undefined ? {} : { mixing: encodeTensor(this.mixing.logits) }),
     };
   }
 
@@ -641,7 +647,9 @@ export class MultitaskVae {
         report.reused.push(name);
         assign.push([
           m,
-          Object.fromEntries(Object.entries(s).map(([k, t]) => [k, decode(t, `${place}: ${name}/${k}`)])),
+          Object.fromEntries(
+            Object.entries(s).map(([k, t]) => [k, decodeTensor(t, `${place}: ${name}/${k}`)]),
+          ),
         ]);
       }
       for (const name of Object.keys(saved.modules)) if (!this.pool.has(name)) report.dropped.push(name);
@@ -655,7 +663,7 @@ export class MultitaskVae {
       for (const [m, w] of assign) m.setWeights(w);
       if (this.mixing !== undefined && saved.mixing !== undefined) {
         if (saved.mixing.shape.join(',') === this.mixing.logits.shape.join(',')) {
-          const t = decode(saved.mixing, `${place}: mixing`);
+          const t = decodeTensor(saved.mixing, `${place}: mixing`);
           this.mixing.logits.assign(t);
           t.dispose();
         } else if (strict) {
@@ -892,28 +900,4 @@ function positiveInt(v: number, place: string): number {
     throw new MtlError('INVALID_ARGUMENT', `must be an integer >= 1, got ${v}`, { place });
   }
   return v;
-}
-
-function encode(t: tf.Tensor): { shape: number[]; data: string } {
-  const values = t.dataSync() as Float32Array;
-  const copy = Float32Array.from(values);
-  return {
-    shape: [...t.shape],
-    data: Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength).toString('base64'),
-  };
-}
-
-function decode(saved: { shape: number[]; data: string }, place: string): tf.Tensor {
-  const bytes = Buffer.from(saved.data, 'base64');
-  const size = saved.shape.reduce((a, b) => a * b, 1);
-  if (bytes.byteLength !== size * 4) {
-    throw new MtlError(
-      'CHECKPOINT_CORRUPT',
-      `holds ${bytes.byteLength / 4} values for shape [${saved.shape}] (${size} expected)`,
-      { place },
-    );
-  }
-  const values = new Float32Array(size);
-  new Uint8Array(values.buffer).set(bytes);
-  return tf.tensor(values, saved.shape, 'float32');
 }

@@ -1,7 +1,7 @@
+import { mixSeed } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { singleInput } from '../internal/module-utils.js';
 import { checkNumber } from '../internal/options.js';
-import { mixSeed } from '../internal/seed.js';
 import { BaseModule, type ModuleConfig, type ModuleContext, type ParamSpec } from '../module.js';
 
 /**

@@ -1,10 +1,9 @@
-import { MtlError } from '@mtl/core';
+import { MtlError, mixSeed } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { fusedDense } from '../internal/fused.js';
 import type { Initializer } from '../internal/init.js';
 import { matmulLastAxis, singleInput } from '../internal/module-utils.js';
 import { checkInit, checkInt, checkNumber, defined, optionalSeed } from '../internal/options.js';
-import { mixSeed } from '../internal/seed.js';
 import { BaseModule, type ModuleConfig, type ModuleContext, type ParamSpec } from '../module.js';
 import { type ActivationName, applyActivation, checkActivation } from './activation.js';
 
