@@ -20,6 +20,7 @@ export {
   type ModuleOutput,
   type ParamSpec,
 } from './module.js';
+export { checkInit, checkInt, checkIntList, checkNumber, defined, optionalSeed } from './module-options.js';
 export {
   type ModuleFactory,
   moduleFromConfig,
@@ -33,6 +34,7 @@ export {
   type ActivationOptions,
   activation,
   applyActivation,
+  checkActivation,
 } from './modules/activation.js';
 export { Dense, type DenseOptions, dense } from './modules/dense.js';
 export { Dropout, type DropoutOptions, dropout } from './modules/dropout.js';

@@ -3,22 +3,20 @@ import {
   type ActivationName,
   applyActivation,
   BaseModule,
-  type Initializer,
-  type ModuleConfig,
-  type ModuleOutput,
-  type ParamSpec,
-} from '@mtl/tasks';
-import { Bernoulli, type Distribution, Independent, Normal } from '@mtl/variational';
-import * as tf from '@tensorflow/tfjs';
-import {
   checkActivation,
   checkInit,
   checkInt,
   checkIntList,
   checkNumber,
   defined,
+  type Initializer,
+  type ModuleConfig,
+  type ModuleOutput,
   optionalSeed,
-} from './internal/options.js';
+  type ParamSpec,
+} from '@mtl/tasks';
+import { Bernoulli, type Distribution, Independent, Normal } from '@mtl/variational';
+import * as tf from '@tensorflow/tfjs';
 import { linear, singleInput } from './internal/tensors.js';
 
 /**

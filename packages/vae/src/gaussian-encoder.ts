@@ -3,22 +3,20 @@ import {
   type ActivationName,
   applyActivation,
   BaseModule,
-  type Initializer,
-  type ModuleConfig,
-  type ModuleContext,
-  type ParamSpec,
-} from '@mtl/tasks';
-import { Independent, Normal } from '@mtl/variational';
-import * as tf from '@tensorflow/tfjs';
-import {
   checkActivation,
   checkInit,
   checkInt,
   checkIntList,
   checkNumber,
   defined,
+  type Initializer,
+  type ModuleConfig,
+  type ModuleContext,
   optionalSeed,
-} from './internal/options.js';
+  type ParamSpec,
+} from '@mtl/tasks';
+import { Independent, Normal } from '@mtl/variational';
+import * as tf from '@tensorflow/tfjs';
 import { linear, singleInput } from './internal/tensors.js';
 
 /**

@@ -1,6 +1,15 @@
-import { BaseModule, type Initializer, type ModuleConfig, type ParamSpec } from '@mtl/tasks';
+import {
+  BaseModule,
+  checkInit,
+  checkInt,
+  checkNumber,
+  defined,
+  type Initializer,
+  type ModuleConfig,
+  optionalSeed,
+  type ParamSpec,
+} from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
-import { checkInit, checkInt, checkNumber, defined, optionalSeed } from './internal/options.js';
 import { singleInput, stopGradient, straightThrough } from './internal/tensors.js';
 
 /**

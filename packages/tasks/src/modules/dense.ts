@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { fusedDense } from '../internal/fused.js';
 import type { Initializer } from '../internal/init.js';
 import { matmulLastAxis, singleInput } from '../internal/module-utils.js';
-import { checkInit, checkInt, defined, optionalSeed } from '../internal/options.js';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
+import { checkInit, checkInt, defined, optionalSeed } from '../module-options.js';
 import { type ActivationName, applyActivation, checkActivation } from './activation.js';
 
 /**

@@ -1,8 +1,8 @@
 import { mixSeed } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { singleInput } from '../internal/module-utils.js';
-import { checkNumber } from '../internal/options.js';
 import { BaseModule, type ModuleConfig, type ModuleContext, type ParamSpec } from '../module.js';
+import { checkNumber } from '../module-options.js';
 
 /**
  * Options of {@link dropout}.

@@ -1,8 +1,8 @@
 import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import type { Initializer } from '../internal/init.js';
-import { checkInit, checkInt, defined, optionalSeed } from '../internal/options.js';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
+import { checkInit, checkInt, defined, optionalSeed } from '../module-options.js';
 
 /**
  * Options of {@link embedding}.

@@ -1,8 +1,8 @@
 import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { singleInput } from '../internal/module-utils.js';
-import { checkInt, checkNumber } from '../internal/options.js';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
+import { checkInt, checkNumber } from '../module-options.js';
 
 /**
  * Options of {@link layerNorm}.
