@@ -22,6 +22,7 @@ import type { TemperatureSpec } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import type { CompareArgs, Comparison } from '../commands/compare.js';
+import { comparedSplit, trainSoloRuns } from '../commands/solo-runs.js';
 import type { TrainArgs, TrainResult } from '../commands/train.js';
 import type { LoadedConfig } from '../config/index.js';
 import type { MtlConfig, taskSchema, vaeDomainsSourceSchema, vaeModelSchema } from '../config/schema.js';
@@ -400,16 +401,14 @@ export async function compareVae(options: {
       out: join(outDir, 'mixture'),
     });
   }
-  const solo: Record<string, number> = {};
-  const soloRuns: Record<string, string> = {};
-  for (const task of Object.keys(loaded.config.tasks)) {
-    say(`solo run: ${task} ...`);
-    const r = await train({ ...common, set, onlyTasks: [task], out: join(outDir, `solo-${task}`) });
-    for (const [k, v] of Object.entries(r.scores)) if (parseScoreKey(k).task === task) solo[k] = v;
-    soloRuns[task] = r.runDir;
-  }
-  const splits = new Set(Object.keys(mt.scores).map((k) => parseScoreKey(k).split));
-  const split = ['test', 'valid', 'train'].find((s) => splits.has(s)) ?? [...splits][0]!;
+  const { solo, soloRuns } = await trainSoloRuns(
+    train,
+    { ...common, set },
+    Object.keys(loaded.config.tasks),
+    outDir,
+    say,
+  );
+  const split = comparedSplit(mt.scores);
   const keys = Object.keys(mt.scores).filter((k) => {
     const p = parseScoreKey(k);
     return p.split === split && (COMPARED as readonly string[]).includes(p.metric) && k in solo;

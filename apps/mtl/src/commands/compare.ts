@@ -3,6 +3,7 @@ import { multitaskImprovement, parseScoreKey } from '@mtl/scoring';
 import { compareVae } from '../build/vae-run.js';
 import { loadConfig } from '../config/index.js';
 import { createRunDir, defaultRunDir, RUN_FILES, writeJson } from '../run-dir.js';
+import { comparedSplit, trainSoloRuns } from './solo-runs.js';
 import { train } from './train.js';
 
 export interface CompareArgs {
@@ -59,15 +60,14 @@ export async function compare(args: CompareArgs): Promise<Comparison> {
     Object.assign(solo, r.scores);
     for (const t of Object.keys(loaded.config.tasks)) soloRuns[t] = r.runDir;
   } else {
-    for (const task of Object.keys(loaded.config.tasks)) {
-      if (!args.quiet) write(`solo run: ${task} ...`);
-      const r = await train({ ...common, onlyTasks: [task], out: join(outDir, `solo-${task}`) });
-      for (const [k, v] of Object.entries(r.scores)) if (parseScoreKey(k).task === task) solo[k] = v;
-      soloRuns[task] = r.runDir;
-    }
+    const say = (line: string) => {
+      if (!args.quiet) write(line);
+    };
+    const r = await trainSoloRuns(train, common, Object.keys(loaded.config.tasks), outDir, say);
+    Object.assign(solo, r.solo);
+    Object.assign(soloRuns, r.soloRuns);
   }
-  const splits = new Set(Object.keys(mt.scores).map((k) => parseScoreKey(k).split));
-  const split = ['test', 'valid', 'train'].find((s) => splits.has(s)) ?? [...splits][0]!;
+  const split = comparedSplit(mt.scores);
   const taskKeys = Object.keys(mt.scores).filter((k) => {
     const p = parseScoreKey(k);
     return p.task !== 'model' && p.split === split && k in solo;
