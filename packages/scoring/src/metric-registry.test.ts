@@ -35,6 +35,7 @@ describe('metric registry', () => {
   it('describes every built-in metric with its direction and whether it needs probs', () => {
     const table = Object.fromEntries(listMetrics().map((m) => [m.name, [m.higherIsBetter, m.needsProbs]]));
     expect(table).toEqual({
+      abstained: [false, false],
       accuracy: [true, false],
       brier: [false, true],
       coverage: [true, false],
@@ -48,6 +49,7 @@ describe('metric registry', () => {
       matthews_corrcoef: [true, false],
       mse: [false, false],
       pearson: [true, false],
+      scored: [true, false],
       precision: [true, false],
       r2: [true, false],
       recall: [true, false],

@@ -37,7 +37,7 @@ describe('Scorer', () => {
     const e = thrown(() => new Scorer({ metrics: ['accuracy', 'coverage'] }).score([-1, 0], [1, -1]));
     expect(e.code).toBe('ALL_ABSTAIN');
     expect(e.message).toBe(
-      'Scorer.score: all 2 rows abstain (gold or pred = -1); nothing to score for accuracy',
+      'Scorer.score: all 2 rows abstain (gold or pred = -1, or a missing (NaN) gold); nothing to score for accuracy',
     );
     // coverage alone still has a meaning: no prediction covered.
     expect(new Scorer({ metrics: ['coverage'] }).score([0, 1], [-1, -1])).toEqual({ coverage: 0 });
@@ -47,9 +47,9 @@ describe('Scorer', () => {
     const e = thrown(() => new Scorer({ metrics: ['acuracy'] }));
     expect(e.code).toBe('UNKNOWN_METRIC');
     expect(e.message).toBe(
-      'metric acuracy: unknown metric "acuracy"; known: accuracy, accuracy@k, brier, coverage, ece, ece@bins, ' +
+      'metric acuracy: unknown metric "acuracy"; known: abstained, accuracy, accuracy@k, brier, coverage, ece, ece@bins, ' +
         'f1, f1_macro, f1_micro, fbeta, fbeta@beta, log_loss, mae, matthews_corrcoef, mse, pearson, precision, ' +
-        'r2, recall, roc_auc, spearman, top_k_accuracy',
+        'r2, recall, roc_auc, scored, spearman, top_k_accuracy',
     );
     expect(thrown(() => new Scorer({ metrics: ['nope@3'] })).code).toBe('UNKNOWN_METRIC');
     expect(thrown(() => new Scorer({ metrics: [{ name: 'accuracy', k: 2 }] })).message).toMatch(
@@ -73,7 +73,10 @@ describe('Scorer', () => {
     const s = new Scorer();
     expect(thrown(() => s.score([0, 1], [0])).message).toBe('preds: golds have 2 rows but preds have 1');
     expect(thrown(() => s.score([], [])).code).toBe('DATA_EMPTY');
-    expect(thrown(() => s.score([0, Number.NaN], [0, 1])).message).toBe('golds[1]: value is NaN');
+    expect(thrown(() => s.score([0, 1], [0, Number.NaN])).message).toBe('preds[1]: value is NaN');
+    expect(thrown(() => s.score([0, Number.POSITIVE_INFINITY], [0, 1])).message).toBe(
+      'golds[1]: value is Infinity',
+    );
     expect(thrown(() => s.score([0, 1.5], [0, 1])).message).toBe(
       'golds[1]: a class id must be an integer >= 0, got 1.5',
     );
@@ -181,5 +184,23 @@ describe('Scorer', () => {
     expect(thrown(() => new Scorer({ metrics: [] })).message).toBe('Scorer.metrics: no metric to compute');
     expect(thrown(() => new Scorer({ abstainLabel: Number.NaN })).code).toBe('INVALID_ARGUMENT');
     expect(thrown(() => new Scorer({ customMetrics: { 'a/b': () => 1 } })).code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('a missing (NaN) gold abstains for every metric, whatever the abstain label; scored + abstained count the rows', () => {
+    const reg = new Scorer({ metrics: ['mse', 'mae', 'scored', 'abstained', 'coverage'], abstainLabel: null });
+    // Rows 1 and 3 have no target: the metrics are those of rows 0, 2, 4 alone.
+    const all = reg.score([1, Number.NaN, 3, Number.NaN, -1], [2, 7, 3, 9, 1]);
+    const labelled = reg.score([1, 3, -1], [2, 3, 1]);
+    expect(all).toEqual({ ...labelled, scored: 3, abstained: 2, coverage: 1 });
+    expect(all.mse).toBeCloseTo((1 + 0 + 4) / 3, 12);
+    // Multi-target rows: a row with any missing target is left out.
+    const counts = new Scorer({ metrics: ['scored', 'abstained'], abstainLabel: null });
+    const wide = counts.score([[1, 2], [Number.NaN, 0], [0, 0]], [[1, 2], [5, 5], [1, 1]]);
+    expect(wide).toEqual({ scored: 2, abstained: 1 });
+    const cls = new Scorer({ metrics: ['accuracy', 'scored', 'abstained'] });
+    expect(cls.score([0, -1, 1, 1], [0, 1, 0, 1])).toEqual({ accuracy: 2 / 3, scored: 3, abstained: 1 });
+    expect(thrown(() => reg.score([Number.NaN, Number.NaN], [1, 2])).message).toBe(
+      'Scorer.score: all 2 rows abstain (a missing (NaN) gold); nothing to score for mae, mse',
+    );
   });
 });

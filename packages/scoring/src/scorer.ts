@@ -1,5 +1,12 @@
 import { listNames, MtlError, toMtlError } from '@mtl/core/base';
-import { type LabelTable, type ProbTable, readLabels, readProbs, takeRows } from './internal/input.js';
+import {
+  type LabelTable,
+  type ProbTable,
+  readLabels,
+  readProbs,
+  rowAbstains,
+  takeRows,
+} from './internal/input.js';
 import type { Labels, MetricInput, MetricSpec, Probs } from './metric.js';
 import { listMetrics, type ResolvedMetric, resolveMetricSpec } from './metric-registry.js';
 
@@ -145,7 +152,7 @@ export class Scorer {
    * with probs rows `n × C` for the metrics that need them.
    */
   score(golds: Labels, preds: Labels, probs?: Probs): Record<string, number> {
-    const g = readLabels(golds, 'golds');
+    const g = readLabels(golds, 'golds', true);
     const p = readLabels(preds, 'preds');
     if (g.n !== p.n) {
       throw new MtlError('DATA_LENGTH_MISMATCH', `golds have ${g.n} rows but preds have ${p.n}`, {
@@ -195,7 +202,7 @@ export class Scorer {
       const label = this.abstainLabel;
       throw new MtlError(
         'ALL_ABSTAIN',
-        `all ${g.n} rows abstain (gold or pred = ${label}); nothing to score for ${listNames([
+        `all ${g.n} rows abstain (${label === null ? 'a missing (NaN) gold' : `gold or pred = ${label}, or a missing (NaN) gold`}); nothing to score for ${listNames([
           ...this.metrics.filter((m) => !m.definition.keepsAbstained).map((m) => m.key),
           ...this.customMetricNames,
         ])}`,
@@ -253,17 +260,10 @@ export class Scorer {
   }
 
   private keptRows(g: LabelTable, p: LabelTable): Uint32Array {
-    const abstain = this.abstainLabel;
     const keep = new Uint32Array(g.n);
     let count = 0;
     for (let i = 0; i < g.n; i++) {
-      let abstains = false;
-      if (abstain !== null) {
-        for (let l = 0; l < g.width && !abstains; l++) {
-          abstains = g.data[i * g.width + l] === abstain || p.data[i * p.width + l] === abstain;
-        }
-      }
-      if (!abstains) keep[count++] = i;
+      if (!rowAbstains(g.data, p.data, g.width, i, this.abstainLabel)) keep[count++] = i;
     }
     return keep.subarray(0, count);
   }

@@ -25,6 +25,7 @@ import {
   type TaskOutputFn,
   taskLoss,
 } from './internal/kinds.js';
+import { checkTaskOutputs } from './internal/output-check.js';
 import type { Module, ModuleContext } from './module.js';
 import { moduleFromConfig } from './module-registry.js';
 import { Task } from './task.js';
@@ -312,7 +313,9 @@ export class MultitaskModel {
     this.assertLive();
     const tasks = this.tasksFor(batch, options.tasks, false);
     const ctx: ModuleContext = { training: options.training ?? false, seed: options.seed ?? 0 };
-    return Object.fromEntries(runFlows(tasks, batch, this.pool, ctx));
+    const outputs = runFlows(tasks, batch, this.pool, ctx);
+    for (const task of tasks) checkTaskOutputs(task, outputs.get(task.name)!, batch);
+    return Object.fromEntries(outputs);
   }
 
   /**
@@ -339,6 +342,7 @@ export class MultitaskModel {
         seed: mixSeed(ctx.seed, b),
       });
       for (const task of tasks) {
+        checkTaskOutputs(task, outputs.get(task.name)!, batch);
         const place = `task ${task.name} on dataset ${batch.dataset}/${batch.split}`;
         const key = `${task.name}/${batch.dataset}`;
         const mean = taskLoss(
@@ -547,6 +551,7 @@ export class MultitaskModel {
         kind: spec.kind,
         label: spec.label,
         weight: spec.weight,
+        ...(spec.numClasses === undefined ? {} : { numClasses: spec.numClasses }),
         modulePool: pool,
         opSequence: spec.opSequence,
         scorer,
@@ -772,6 +777,7 @@ export class MultitaskModel {
           for (const task of tasks) {
             const place = `task ${task.name} on dataset ${batch.dataset}/${batch.split}`;
             const logits = outputs.get(task.name)!;
+            checkTaskOutputs(task, logits, batch);
             const key = `${task.name}\u0000${batch.dataset}\u0000${batch.split}`;
             let acc = groups.get(key);
             if (acc === undefined) {

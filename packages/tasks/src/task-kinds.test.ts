@@ -112,7 +112,7 @@ describe('task kinds: losses by hand', () => {
           training: true,
         });
       }),
-    ).toThrow(/a binary task's last operation outputs one logit per row, got 2 columns/);
+    ).toThrow(/task w: the last operation \(module "head"\) outputs 2 units but a binary task has one logit per row/);
   });
 
   it('multilabel: binary cross-entropy per cell, averaged over the cells present (-1 = missing)', () => {

@@ -33,6 +33,15 @@ export interface TaskOptions {
   scorer?: Scorer | ScorerOptions;
   /** Weight of the task's loss parts in training (read by the trainer); default 1. */
   weight?: number;
+  /**
+   * The classes the task has (multiclass: C; binary: 2) or its labels (multilabel: L); not for
+   * regression, whose target width the labels tell. When given, the last operation must output C
+   * units (binary: one logit, multilabel: L) and class ids must lie in [0, C): both are checked at the
+   * first forward pass or loss (DATA_SHAPE_MISMATCH / LABEL_OUT_OF_RANGE naming task and module).
+   * Without it the width is checked against what the labels tell (soft rows, multi-label rows,
+   * regression targets) and ids against the output width.
+   */
+  numClasses?: number;
 }
 
 /**
@@ -49,6 +58,8 @@ export interface TaskSpec {
   /** Names of the modules in the task's pool. */
   modules: string[];
   scorer: ScorerConfig & { customMetrics: string[] };
+  /** Absent in files saved before it existed, and when the task does not declare it. */
+  numClasses?: number;
   customLoss: boolean;
   customOutput: boolean;
 }
@@ -93,6 +104,8 @@ export class Task {
   readonly scorer: Scorer;
   readonly customLoss: TaskLossFn | undefined;
   readonly customOutput: TaskOutputFn | undefined;
+  /** Declared classes (multiclass, binary) or labels (multilabel); see {@link TaskOptions.numClasses}. */
+  readonly numClasses: number | undefined;
   /** The batch input fields the flow reads. */
   readonly inputFields: readonly string[];
   /**
@@ -156,6 +169,7 @@ export class Task {
     }
     this.customLoss = options.loss;
     this.customOutput = options.output;
+    this.numClasses = readNumClasses(options.numClasses, kind, place);
     this.scorer =
       options.scorer === undefined
         ? defaultScorer(kind)
@@ -169,6 +183,11 @@ export class Task {
     return this.opSequence[this.opSequence.length - 1]!.name;
   }
 
+  /** Pool name of the module of the last operation (the task's head). */
+  get outputModule(): string {
+    return this.opSequence[this.opSequence.length - 1]!.moduleName;
+  }
+
   /** JSON-able description (custom loss/output/metric functions are recorded by presence only). */
   toSpec(): TaskSpec {
     return {
@@ -179,10 +198,35 @@ export class Task {
       opSequence: this.opSequence.map((op) => op.toJSON()),
       modules: [...this.modulePool.keys()],
       scorer: { ...this.scorer.getConfig(), customMetrics: [...this.scorer.customMetricNames] },
+      ...(this.numClasses === undefined ? {} : { numClasses: this.numClasses }),
       customLoss: this.customLoss !== undefined,
       customOutput: this.customOutput !== undefined,
     };
   }
+}
+
+function readNumClasses(value: unknown, kind: TaskKind, place: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new MtlError('INVALID_ARGUMENT', `numClasses must be a positive integer, got ${String(value)}`, {
+      place,
+    });
+  }
+  if (kind === 'regression') {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      'a regression task has no classes (its targets tell the output width): remove numClasses',
+      { place },
+    );
+  }
+  if (kind === 'binary' && value !== 2) {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      `a binary task has 2 classes, got numClasses ${value} (use kind 'multiclass' for ${value} classes)`,
+      { place },
+    );
+  }
+  return value;
 }
 
 function readPool(pool: TaskOptions['modulePool'], place: string): ReadonlyMap<string, Module> {

@@ -19,12 +19,33 @@ function isRow(x: unknown): x is ArrayLike<number> {
   return typeof x === 'object' && x !== null && typeof (x as ArrayLike<number>).length === 'number';
 }
 
-function checkNumber(v: unknown, place: string): number {
+function checkNumber(v: unknown, place: string, allowNaN = false): number {
   if (typeof v !== 'number') {
     throw new MtlError('DATA_INVALID', `expected a number, got ${typeof v}`, { place });
   }
-  if (!Number.isFinite(v)) throw new MtlError('DATA_NON_FINITE', `value is ${v}`, { place });
+  if (!Number.isFinite(v) && !(allowNaN && Number.isNaN(v))) {
+    throw new MtlError('DATA_NON_FINITE', `value is ${v}`, { place });
+  }
   return v;
+}
+
+/**
+ * Whether row `i` abstains: a gold or pred cell equals the abstain label, or a gold cell is NaN (a
+ * missing target, whatever the abstain label).
+ */
+export function rowAbstains(
+  golds: Float64Array,
+  preds: Float64Array,
+  width: number,
+  i: number,
+  abstainLabel: number | null,
+): boolean {
+  for (let l = 0; l < width; l++) {
+    const g = golds[i * width + l]!;
+    if (Number.isNaN(g)) return true;
+    if (abstainLabel !== null && (g === abstainLabel || preds[i * width + l] === abstainLabel)) return true;
+  }
+  return false;
 }
 
 function checkRows(x: ArrayLike<unknown>, name: string): ArrayLike<ArrayLike<number>> {
@@ -41,16 +62,16 @@ function checkRows(x: ArrayLike<unknown>, name: string): ArrayLike<ArrayLike<num
 
 /**
  * Flattens golds or preds. Rows (arrays of arrays) mean multi-label; the width of row 0 is the width
- * of every row.
+ * of every row. `allowNaN` (golds): NaN marks a missing value.
  */
-export function readLabels(x: Labels, name: string): LabelTable {
+export function readLabels(x: Labels, name: string, allowNaN = false): LabelTable {
   if (!isRow(x)) {
     throw new MtlError('INVALID_ARGUMENT', `expected an array, got ${typeof x}`, { place: name });
   }
   const n = x.length;
   if (n === 0 || !isRow(x[0])) {
     const data = new Float64Array(n);
-    for (let i = 0; i < n; i++) data[i] = checkNumber(x[i], `${name}[${i}]`);
+    for (let i = 0; i < n; i++) data[i] = checkNumber(x[i], `${name}[${i}]`, allowNaN);
     return { data, n, width: 1, multiLabel: false };
   }
   const rows = checkRows(x, name);
@@ -65,7 +86,7 @@ export function readLabels(x: Labels, name: string): LabelTable {
         place: `${name}[${i}]`,
       });
     }
-    for (let l = 0; l < width; l++) data[i * width + l] = checkNumber(row[l], `${name}[${i}][${l}]`);
+    for (let l = 0; l < width; l++) data[i * width + l] = checkNumber(row[l], `${name}[${i}][${l}]`, allowNaN);
   }
   return { data, n, width, multiLabel: true };
 }

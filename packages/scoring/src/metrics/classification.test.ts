@@ -113,7 +113,7 @@ describe('multi-label rows (case C)', () => {
     const e = thrown(() => score(['precision'], golds, preds));
     expect(isMtlError(e, 'INVALID_ARGUMENT')).toBe(true);
     expect((e as Error).message).toBe(
-      'precision: does not take multi-label rows; metrics that do: accuracy, coverage, f1_macro, f1_micro, roc_auc',
+      'precision: does not take multi-label rows; metrics that do: abstained, accuracy, coverage, f1_macro, f1_micro, roc_auc, scored',
     );
   });
 

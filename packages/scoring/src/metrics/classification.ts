@@ -1,6 +1,19 @@
 import { MtlError } from '@mtl/core/base';
 import { classCounts, fbetaFromCounts } from '../internal/classes.js';
+import { rowAbstains } from '../internal/input.js';
 import type { MetricDefinition, MetricInput } from '../metric.js';
+
+function countAbstained(
+  n: number,
+  width: number,
+  golds: Float64Array,
+  preds: Float64Array,
+  abstainLabel: number | null,
+): number {
+  let count = 0;
+  for (let i = 0; i < n; i++) if (rowAbstains(golds, preds, width, i, abstainLabel)) count++;
+  return count;
+}
 
 /**
  * Binary metrics take class 1 as the positive class and accept labels 0 and 1 only: silently
@@ -102,6 +115,29 @@ export const CLASSIFICATION_METRICS: readonly MetricDefinition[] = [
       }
       return covered / n;
     },
+  },
+  {
+    name: 'scored',
+    description:
+      'Number of rows scored: rows whose gold and pred are not the abstain label and whose gold is not missing (NaN); with `abstained` it adds up to every row.',
+    higherIsBetter: true,
+    needsProbs: false,
+    kind: 'any',
+    multiLabel: true,
+    keepsAbstained: true,
+    compute: ({ n, width, golds, preds, abstainLabel }) =>
+      n - countAbstained(n, width, golds, preds, abstainLabel),
+  },
+  {
+    name: 'abstained',
+    description:
+      'Number of rows left out of every other metric: a gold or pred equal to the abstain label, or a missing (NaN) gold; multi-label: any cell.',
+    higherIsBetter: false,
+    needsProbs: false,
+    kind: 'any',
+    multiLabel: true,
+    keepsAbstained: true,
+    compute: ({ n, width, golds, preds, abstainLabel }) => countAbstained(n, width, golds, preds, abstainLabel),
   },
   {
     name: 'precision',
