@@ -187,7 +187,10 @@ describe('Scorer', () => {
   });
 
   it('a missing (NaN) gold abstains for every metric, whatever the abstain label; scored + abstained count the rows', () => {
-    const reg = new Scorer({ metrics: ['mse', 'mae', 'scored', 'abstained', 'coverage'], abstainLabel: null });
+    const reg = new Scorer({
+      metrics: ['mse', 'mae', 'scored', 'abstained', 'coverage'],
+      abstainLabel: null,
+    });
     // Rows 1 and 3 have no target: the metrics are those of rows 0, 2, 4 alone.
     const all = reg.score([1, Number.NaN, 3, Number.NaN, -1], [2, 7, 3, 9, 1]);
     const labelled = reg.score([1, 3, -1], [2, 3, 1]);
@@ -195,7 +198,18 @@ describe('Scorer', () => {
     expect(all.mse).toBeCloseTo((1 + 0 + 4) / 3, 12);
     // Multi-target rows: a row with any missing target is left out.
     const counts = new Scorer({ metrics: ['scored', 'abstained'], abstainLabel: null });
-    const wide = counts.score([[1, 2], [Number.NaN, 0], [0, 0]], [[1, 2], [5, 5], [1, 1]]);
+    const wide = counts.score(
+      [
+        [1, 2],
+        [Number.NaN, 0],
+        [0, 0],
+      ],
+      [
+        [1, 2],
+        [5, 5],
+        [1, 1],
+      ],
+    );
     expect(wide).toEqual({ scored: 2, abstained: 1 });
     const cls = new Scorer({ metrics: ['accuracy', 'scored', 'abstained'] });
     expect(cls.score([0, -1, 1, 1], [0, 1, 0, 1])).toEqual({ accuracy: 2 / 3, scored: 3, abstained: 1 });

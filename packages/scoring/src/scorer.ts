@@ -202,10 +202,12 @@ export class Scorer {
       const label = this.abstainLabel;
       throw new MtlError(
         'ALL_ABSTAIN',
-        `all ${g.n} rows abstain (${label === null ? 'a missing (NaN) gold' : `gold or pred = ${label}, or a missing (NaN) gold`}); nothing to score for ${listNames([
-          ...this.metrics.filter((m) => !m.definition.keepsAbstained).map((m) => m.key),
-          ...this.customMetricNames,
-        ])}`,
+        `all ${g.n} rows abstain (${label === null ? 'a missing (NaN) gold' : `gold or pred = ${label}, or a missing (NaN) gold`}); nothing to score for ${listNames(
+          [
+            ...this.metrics.filter((m) => !m.definition.keepsAbstained).map((m) => m.key),
+            ...this.customMetricNames,
+          ],
+        )}`,
         { place: 'Scorer.score' },
       );
     }

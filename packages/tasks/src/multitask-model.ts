@@ -1,4 +1,4 @@
-import { listNames, MtlError, mixSeed, writeFileAtomic } from '@mtl/core';
+import { isMtlError, listNames, MtlError, mixSeed, writeFileAtomic } from '@mtl/core';
 import type { Batch, StepBatches } from '@mtl/data';
 import { disposeBatch } from '@mtl/data';
 import { type CustomMetric, modelScoreKey, Scorer, scoreKey } from '@mtl/scoring';
@@ -392,14 +392,15 @@ export class MultitaskModel {
         const done = finish(g, true);
         const golds = done.golds!;
         const preds = done.preds!;
-        const probs = done.probs;
-        const [sg, sp, spr] =
-          g.task.kind === 'regression' ? dropMissing(golds, preds, probs) : ([golds, preds, probs] as const);
+        // Abstained rows (-1 ids, -1 multi-label cells, NaN targets) stay in: the scorer leaves them
+        // out of every metric and counts them (`scored`, `abstained`, `coverage`).
         let metrics: Record<string, number>;
         try {
-          metrics = g.task.scorer.score(sg, sp, spr);
+          metrics = g.task.scorer.score(golds, preds, done.probs);
         } catch (e) {
-          throw e instanceof MtlError ? e.within(`task ${g.task.name} on ${g.dataset}/${g.split}`) : e;
+          // Multi-label metrics score whole rows: every row may miss a cell although cells are labeled.
+          if (isMtlError(e, 'ALL_ABSTAIN')) metrics = {};
+          else throw e instanceof MtlError ? e.within(`task ${g.task.name} on ${g.dataset}/${g.split}`) : e;
         }
         for (const [metric, value] of Object.entries(metrics)) {
           scores[scoreKey(g.task.name, g.dataset, g.split, metric)] = value;
@@ -1008,24 +1009,6 @@ function mergePredictions(a: TaskPredictions, b: TaskPredictions): TaskPredictio
   else out.preds = preds;
   delete out.loss;
   return out;
-}
-
-/** Regression rows with a missing (NaN) target are not scored. */
-function dropMissing(
-  golds: LabelArray,
-  preds: LabelArray,
-  probs: Float32Array[],
-): readonly [LabelArray, LabelArray, Float32Array[]] {
-  const keep: number[] = [];
-  const n = Array.isArray(golds) ? golds.length : golds.length;
-  for (let i = 0; i < n; i++) {
-    const row = Array.isArray(golds) ? Array.from(golds[i]!) : [golds[i]!];
-    if (row.every((v) => !Number.isNaN(v))) keep.push(i);
-  }
-  if (keep.length === n) return [golds, preds, probs];
-  const take = (x: LabelArray): LabelArray =>
-    Array.isArray(x) ? keep.map((i) => x[i]!) : Float32Array.from(keep, (i) => (x as Float32Array)[i]!);
-  return [take(golds), take(preds), keep.map((i) => probs[i]!)];
 }
 
 /** Passes only the batches of `split` (disposing the others). */

@@ -84,7 +84,7 @@ describe('task kinds: losses by hand', () => {
         ]),
       ),
     ).toThrow(
-      'task t on dataset d/train: labels must be class ids [3] or probability rows [3, 3], got [3,2]',
+      'task t: the last operation (module "head") outputs 3 units but its labels are rows of 2 class probabilities',
     );
   });
 
@@ -112,7 +112,9 @@ describe('task kinds: losses by hand', () => {
           training: true,
         });
       }),
-    ).toThrow(/task w: the last operation \(module "head"\) outputs 2 units but a binary task has one logit per row/);
+    ).toThrow(
+      /task w: the last operation \(module "head"\) outputs 2 units but a binary task has one logit per row/,
+    );
   });
 
   it('multilabel: binary cross-entropy per cell, averaged over the cells present (-1 = missing)', () => {

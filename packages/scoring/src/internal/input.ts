@@ -86,7 +86,8 @@ export function readLabels(x: Labels, name: string, allowNaN = false): LabelTabl
         place: `${name}[${i}]`,
       });
     }
-    for (let l = 0; l < width; l++) data[i * width + l] = checkNumber(row[l], `${name}[${i}][${l}]`, allowNaN);
+    for (let l = 0; l < width; l++)
+      data[i * width + l] = checkNumber(row[l], `${name}[${i}][${l}]`, allowNaN);
   }
   return { data, n, width, multiLabel: true };
 }

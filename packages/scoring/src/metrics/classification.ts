@@ -137,7 +137,8 @@ export const CLASSIFICATION_METRICS: readonly MetricDefinition[] = [
     kind: 'any',
     multiLabel: true,
     keepsAbstained: true,
-    compute: ({ n, width, golds, preds, abstainLabel }) => countAbstained(n, width, golds, preds, abstainLabel),
+    compute: ({ n, width, golds, preds, abstainLabel }) =>
+      countAbstained(n, width, golds, preds, abstainLabel),
   },
   {
     name: 'precision',

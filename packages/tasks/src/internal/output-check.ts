@@ -46,17 +46,16 @@ function expectedWidth(task: Task, labels: tf.Tensor | undefined): Expected | un
         why: 'a binary task has one logit per row (2 classes)',
         hint: ", or use kind 'multiclass' for a softmax over the units",
       };
-    case 'multiclass': {
-      const c = declared ?? (labels !== undefined && labels.rank === 2 ? labels.shape[1] : undefined);
-      return c === undefined
-        ? undefined
-        : { units: c, why: `the task has ${c} class${c === 1 ? '' : 'es'}`, hint: '' };
-    }
+    case 'multiclass':
     case 'multilabel': {
-      const l = declared ?? (labels !== undefined && labels.rank === 2 ? labels.shape[1] : undefined);
-      return l === undefined
-        ? undefined
-        : { units: l, why: `the task has ${l} label${l === 1 ? '' : 's'}`, hint: '' };
+      const what = task.kind === 'multiclass' ? 'class' : 'label';
+      if (declared !== undefined) {
+        return { units: declared, why: `the task has ${declared} ${plural(declared, what)}`, hint: '' };
+      }
+      if (labels === undefined || labels.rank !== 2) return undefined;
+      const c = labels.shape[1]!;
+      const rows = task.kind === 'multiclass' ? 'class probabilities' : plural(c, 'label');
+      return { units: c, why: `its labels are rows of ${c} ${rows}`, hint: '' };
     }
     case 'regression': {
       if (labels === undefined) return undefined;
@@ -65,6 +64,10 @@ function expectedWidth(task: Task, labels: tf.Tensor | undefined): Expected | un
       return { units: k, why: `the targets have ${k} value${k === 1 ? '' : 's'} per row`, hint: '' };
     }
   }
+}
+
+function plural(n: number, word: string): string {
+  return n === 1 ? word : word === 'class' ? 'classes' : `${word}s`;
 }
 
 /**
