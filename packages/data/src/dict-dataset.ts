@@ -119,8 +119,11 @@ function checkName(what: string, value: unknown): string {
   return value;
 }
 
+// Label inference looks at the values present: NaN marks a missing one.
 function isInteger(values: ArrayLike<number>): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isInteger(values[i]!)) return false;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isInteger(values[i]!) && !Number.isNaN(values[i]!)) return false;
+  }
   return true;
 }
 
@@ -128,10 +131,11 @@ function isSoft(col: DenseColumn): boolean {
   const { values, rowSize } = col;
   if (rowSize === 0) return false;
   for (let r = 0; r < col.length; r++) {
+    if (missingRow(values, r, rowSize)) continue;
     let sum = 0;
     for (let j = r * rowSize; j < (r + 1) * rowSize; j++) {
       const v = values[j]!;
-      if (v < 0 || v > 1) return false;
+      if (!(v >= 0 && v <= 1)) return false;
       sum += v;
     }
     if (Math.abs(sum - 1) > SOFT_TOLERANCE) return false;
@@ -139,8 +143,29 @@ function isSoft(col: DenseColumn): boolean {
   return true;
 }
 
+/** A soft row of -1: the abstain row. */
+function abstainRow(values: ArrayLike<number>, r: number, rowSize: number): boolean {
+  for (let j = r * rowSize; j < (r + 1) * rowSize; j++) if (values[j] !== -1) return false;
+  return true;
+}
+
+/** A row whose every value is NaN: no label at all. */
+function missingRow(values: ArrayLike<number>, r: number, rowSize: number): boolean {
+  for (let j = r * rowSize; j < (r + 1) * rowSize; j++) if (!Number.isNaN(values[j]!)) return false;
+  return true;
+}
+
+/** The values with NaN replaced by `fill` (a copy, and only when some value is NaN). */
+function fillMissing<T extends Float32Array | Int32Array>(values: T, fill: number): T {
+  if (!values.some((v) => Number.isNaN(v))) return values;
+  return values.map((v) => (Number.isNaN(v) ? fill : v)) as T;
+}
+
 function isZeroOne(values: ArrayLike<number>): boolean {
-  for (let i = 0; i < values.length; i++) if (values[i] !== 0 && values[i] !== 1) return false;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v !== 0 && v !== 1 && !Number.isNaN(v)) return false;
+  }
   return true;
 }
 
@@ -246,7 +271,13 @@ export class DictDataset {
       }
     }
     for (const l of Object.keys(Y)) {
-      const col = toColumn(Y[l]!, { what: `label "${l}"`, place, allowRagged: false, copy }) as DenseColumn;
+      const col = toColumn(Y[l]!, {
+        what: `label "${l}"`,
+        place,
+        allowRagged: false,
+        copy,
+        allowNaN: true,
+      }) as DenseColumn;
       if (col.length !== length) {
         throw new MtlError(
           'DATA_LENGTH_MISMATCH',
@@ -449,7 +480,11 @@ function makeLabel(name: string, col: DenseColumn, options: DictDatasetOptions, 
       );
     }
   };
-  const { values, rowSize } = col;
+  // NaN (an empty cell, a JSON null) is a missing label of any kind: -1 for class ids and
+  // multi-label cells, a row of -1 for soft rows, NaN itself for regression targets.
+  const { rowSize } = col;
+  let { values } = col;
+  if (kind === 'class' || kind === 'multilabel') values = fillMissing(values, -1);
   switch (kind) {
     case 'class': {
       rowsOf(0, 'one class id');
@@ -470,7 +505,9 @@ function makeLabel(name: string, col: DenseColumn, options: DictDatasetOptions, 
         }
       }
       const ints =
-        col.dtype === 'int32' ? col : { ...col, dtype: 'int32' as const, values: Int32Array.from(values) };
+        col.dtype === 'int32' && values === col.values
+          ? col
+          : { ...col, dtype: 'int32' as const, values: Int32Array.from(values) };
       return numClasses === undefined ? { column: ints, kind } : { column: ints, kind, numClasses };
     }
     case 'soft': {
@@ -483,9 +520,17 @@ function makeLabel(name: string, col: DenseColumn, options: DictDatasetOptions, 
         );
       }
       for (let r = 0; r < col.length; r++) {
+        if (missingRow(values, r, rowSize) || abstainRow(values, r, rowSize)) continue;
         let sum = 0;
         for (let j = r * rowSize; j < (r + 1) * rowSize; j++) {
           const v = values[j]!;
+          if (Number.isNaN(v)) {
+            throw new MtlError(
+              'DATA_INVALID',
+              `label "${name}" row ${r} misses some probabilities: a soft row is complete or empty (abstain)`,
+              { place: `${lplace} row ${r}` },
+            );
+          }
           if (v < 0 || v > 1) {
             throw new MtlError('DATA_INVALID', `label "${name}" row ${r} has ${v}, not a probability`, {
               place: `${lplace} row ${r}`,
@@ -522,7 +567,10 @@ function makeLabel(name: string, col: DenseColumn, options: DictDatasetOptions, 
     case 'regression':
       break;
   }
+  if (kind === 'soft') values = fillMissing(values, -1);
   const floats =
-    col.dtype === 'float32' ? col : { ...col, dtype: 'float32' as const, values: Float32Array.from(values) };
+    col.dtype === 'float32' && values === col.values
+      ? col
+      : { ...col, dtype: 'float32' as const, values: Float32Array.from(values) };
   return numClasses === undefined ? { column: floats, kind } : { column: floats, kind, numClasses };
 }

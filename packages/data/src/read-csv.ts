@@ -7,6 +7,7 @@ import {
   buildDataset,
   checkReadable,
   parseClassValue,
+  parseLabelNumberCell,
   parseNumberCell,
   planColumns,
 } from './internal/table.js';
@@ -29,6 +30,9 @@ interface CsvItem {
 /**
  * Reads a CSV file with a header row into a {@link DictDataset}, streaming: rows go straight into
  * growing typed arrays, so the file is read once and never held whole in memory.
+ *
+ * An empty label cell is a missing label: it abstains, for every kind of label. An empty field cell
+ * is an error.
  *
  * Errors name the place `file:line:column`: a mapped column missing from the header
  * (`CSV_MISSING_COLUMN`, lists the header), a cell that is not a number (`CSV_PARSE`, shows the
@@ -103,7 +107,7 @@ export async function readCsv(file: string, options: ReadCsvOptions): Promise<Di
           l.values.push(
             l.kind === 'class'
               ? parseClassValue(record[i], l, file, line, column)
-              : parseNumberCell(record[i]!, file, line, column, `label "${l.name}"`),
+              : parseLabelNumberCell(record[i]!, file, line, column, `label "${l.name}"`),
           );
         }
       });

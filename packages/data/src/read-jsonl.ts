@@ -31,6 +31,37 @@ function numberAt(v: unknown, file: string, line: number, key: string, what: str
   return v;
 }
 
+/** A label value: a number, or `null` for a missing one (NaN; the dataset makes it an abstain). */
+function labelNumberAt(v: unknown, file: string, line: number, key: string, what: string): number {
+  return v === null ? Number.NaN : numberAt(v, file, line, key, what);
+}
+
+/**
+ * A label under a single key: a number or an array of numbers (entries may be `null`), or `null`
+ * for a row without the label. Rows of `null` before the first value learn their width from it.
+ */
+function pushLabel(plan: LabelPlan, v: unknown, file: string, line: number, key: string, what: string): void {
+  const pending = plan as LabelPlan & { pendingMissing?: number };
+  if (v === null) {
+    if (plan.mode === undefined) pending.pendingMissing = (pending.pendingMissing ?? 0) + 1;
+    else for (let i = 0; i < (plan.mode === 'array' ? plan.rowLength! : 1); i++) plan.values.push(Number.NaN);
+    return;
+  }
+  if (plan.mode === undefined && pending.pendingMissing !== undefined) {
+    const width = Array.isArray(v) ? v.length : 1;
+    for (let i = 0; i < pending.pendingMissing * width; i++) plan.values.push(Number.NaN);
+    delete pending.pendingMissing;
+  }
+  pushFlexible(plan, v, file, line, key, what, false, true);
+}
+
+/** A label that was `null` on every line: one missing value per row. */
+function flushMissing(plan: LabelPlan): void {
+  const pending = plan as LabelPlan & { pendingMissing?: number };
+  for (let i = 0; i < (pending.pendingMissing ?? 0); i++) plan.values.push(Number.NaN);
+  delete pending.pendingMissing;
+}
+
 function keyValue(row: Row, key: string, file: string, line: number, what: string): unknown {
   if (!Object.hasOwn(row, key)) {
     throw new MtlError(
@@ -51,7 +82,9 @@ function pushFlexible(
   key: string,
   what: string,
   allowRagged: boolean,
+  allowMissing = false,
 ): void {
+  const read = allowMissing ? labelNumberAt : numberAt;
   const mode = Array.isArray(v) ? 'array' : 'scalar';
   plan.mode ??= mode;
   if (plan.mode !== mode) {
@@ -62,7 +95,7 @@ function pushFlexible(
     );
   }
   if (!Array.isArray(v)) {
-    plan.values.push(numberAt(v, file, line, key, what));
+    plan.values.push(read(v, file, line, key, what));
     return;
   }
   plan.rowLength ??= v.length;
@@ -76,7 +109,7 @@ function pushFlexible(
     }
     (plan as FieldPlan).ragged = true;
   }
-  for (const x of v) plan.values.push(numberAt(x, file, line, key, what));
+  for (const x of v) plan.values.push(read(x, file, line, key, what));
   if ('offsets' in plan) plan.offsets.push(plan.values.length);
 }
 
@@ -84,7 +117,8 @@ function pushFlexible(
  * Reads a JSON Lines file (one JSON object per line; blank lines skipped) into a
  * {@link DictDataset}, streaming line by line into growing typed arrays. Keys play the part of
  * columns in the mapping; a key may hold an array (vector field, ragged when lengths differ).
- * Class labels may be ids, class names (with `classes`) or `null` (abstain, -1).
+ * Class labels may be ids, class names (with `classes`) or `null` (abstain, -1); a `null` in any
+ * other label (the whole value or one entry of its array) is a missing value, which abstains too.
  *
  * Errors name `file:line` (and the key): a line that is not JSON or not an object, or a value of
  * the wrong type (`DATA_INVALID`), a missing key (`CSV_MISSING_COLUMN`, the same code as a
@@ -135,10 +169,10 @@ export async function readJsonl(file: string, options: ReadTableOptions): Promis
           l.values.push(parseClassValue(keyValue(obj, key, file, line, what), l, file, line, key));
         } else if (l.vector) {
           for (const key of l.columns)
-            l.values.push(numberAt(keyValue(obj, key, file, line, what), file, line, key, what));
+            l.values.push(labelNumberAt(keyValue(obj, key, file, line, what), file, line, key, what));
         } else {
           const key = l.columns[0]!;
-          pushFlexible(l, keyValue(obj, key, file, line, what), file, line, key, what, false);
+          pushLabel(l, keyValue(obj, key, file, line, what), file, line, key, what);
         }
       }
       rows++;
@@ -149,5 +183,6 @@ export async function readJsonl(file: string, options: ReadTableOptions): Promis
     throw new MtlError('FILE_READ', (e as Error).message, { place: file, cause: e });
   }
   if (rows === 0) throw new MtlError('DATA_EMPTY', 'the file has no JSON lines', { place: file });
+  for (const l of plans.labels) flushMissing(l);
   return buildDataset(file, rows, plans, options);
 }

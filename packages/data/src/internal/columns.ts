@@ -53,6 +53,12 @@ export interface ConvertOptions {
   allowRagged: boolean;
   /** Adopt Float32Array/Int32Array storage of flat inputs instead of copying it. */
   copy: boolean;
+  /** NaN is a missing value (labels), not an error; Infinity still is. */
+  allowNaN?: boolean;
+}
+
+function refused(v: number, o: ConvertOptions): boolean {
+  return !Number.isFinite(v) && !(o.allowNaN === true && Number.isNaN(v));
 }
 
 function product(shape: readonly number[]): number {
@@ -77,10 +83,14 @@ function nonFinite(o: ConvertOptions, row: number, value: number): MtlError {
 }
 
 /** First row index whose value is not finite, for flat rows of `rowSize`; -1 when all are finite. */
-function firstNonFinite(values: ArrayLike<number>, rowSize: number): { row: number; value: number } | null {
+function firstNonFinite(
+  values: ArrayLike<number>,
+  rowSize: number,
+  o: ConvertOptions,
+): { row: number; value: number } | null {
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (!Number.isFinite(v)) return { row: rowSize > 0 ? Math.floor(i / rowSize) : 0, value: v };
+    if (refused(v, o)) return { row: rowSize > 0 ? Math.floor(i / rowSize) : 0, value: v };
   }
   return null;
 }
@@ -131,7 +141,7 @@ function flattenInto(
         },
       );
     }
-    if (!Number.isFinite(v)) throw nonFinite(o, row, v);
+    if (refused(v, o)) throw nonFinite(o, row, v);
     out[at] = v;
     return at + 1;
   }
@@ -140,7 +150,7 @@ function flattenInto(
     if (v.length !== want) throw shapeMismatch(o, row, rowShape);
     for (let i = 0; i < want; i++) {
       const x = v[i]!;
-      if (!Number.isFinite(x)) throw nonFinite(o, row, x);
+      if (refused(x, o)) throw nonFinite(o, row, x);
       out[at + i] = x;
     }
     return at + want;
@@ -276,7 +286,7 @@ function fromFlat(
 ): DenseColumn {
   const rowShape = shape.slice(1);
   const rowSize = product(rowShape);
-  const bad = firstNonFinite(values, rowSize);
+  const bad = firstNonFinite(values, rowSize, o);
   if (bad !== null) throw nonFinite(o, bad.row, bad.value);
   return { kind: 'dense', dtype, values: toFlat(values, dtype, copy), rowShape, rowSize, length: shape[0]! };
 }
@@ -303,7 +313,7 @@ function fromRaggedFlat(input: RaggedArray, o: ConvertOptions): Column {
   }
   const values = toFlat(input.values, dtypeOfTyped(input.values), o.copy);
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i]!)) {
+    if (refused(values[i]!, o)) {
       let row = 0;
       while (offsets[row + 1]! <= i) row++;
       throw nonFinite(o, row, values[i]!);

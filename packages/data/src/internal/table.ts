@@ -151,6 +151,20 @@ export function parseNumberCell(
   );
 }
 
+/**
+ * Parses a cell of a soft, multi-label or regression label: a number, or an empty cell for a missing
+ * value (NaN; the dataset makes it the abstain of the label's kind).
+ */
+export function parseLabelNumberCell(
+  text: string,
+  file: string,
+  line: number,
+  column: string,
+  what: string,
+): number {
+  return text.trim() === '' ? Number.NaN : parseNumberCell(text, file, line, column, what);
+}
+
 /** Parses a class label cell: an integer id, a class name from `classes`, or empty / null for abstain (-1). */
 export function parseClassValue(
   value: unknown,
