@@ -1,4 +1,4 @@
-import { type BackendName, listNames, MtlError, RandomStream, selectBackend } from '@mtl/core';
+import { type BackendName, isMtlError, listNames, MtlError, RandomStream, selectBackend } from '@mtl/core';
 import type { MultitaskModel } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
@@ -90,6 +90,17 @@ function checkForward(model: MultitaskModel, taskData: Record<string, TaskData>)
       });
     } catch (e) {
       model.dispose();
+      // The task's own check of its head against its classes, labels or targets says it best.
+      if (
+        (isMtlError(e, 'DATA_SHAPE_MISMATCH') || isMtlError(e, 'LABEL_OUT_OF_RANGE')) &&
+        e.place === `task ${name}`
+      ) {
+        throw new MtlError(e.code, `task ${name}: ${e.reason}`, {
+          place: `tasks.${name}`,
+          details: e.details,
+          cause: e,
+        });
+      }
       const shapes = data.inputs.map((f) => `${f} ${JSON.stringify(ds.fieldInfo(f).rowShape)}`).join(', ');
       throw new MtlError(
         'SHAPE_MISMATCH',

@@ -127,6 +127,17 @@ export function parameterCount(entry: ModuleConfigEntry): number {
 /** The largest model `mtl` builds: 10^8 parameters (400 MB of float32 weights, before optimizer state). */
 export const MAX_PARAMETERS = 1e8;
 
+/**
+ * The class count the data declares (`classes` or `numClasses`; multi-label: the label columns), so
+ * the Task refuses a head of another width instead of training it.
+ */
+function declaredClasses(kind: TaskConfig['kind'], data: TaskData): { numClasses?: number } {
+  const info = Object.values(data.splits)[0]!.labelInfo(data.label);
+  if (kind === 'multilabel') return info.rowShape.length === 1 ? { numClasses: info.rowShape[0]! } : {};
+  if (kind === 'regression' || info.numClasses === undefined) return {};
+  return { numClasses: info.numClasses };
+}
+
 export interface BuiltMultitask {
   model: MultitaskModel;
   /** Module names in use, in first-use order. */
@@ -176,6 +187,7 @@ export function buildMultitaskModel(
           kind: task.kind,
           label: data.label,
           weight: task.weight,
+          ...declaredClasses(task.kind, data),
           ...(task.metrics === undefined
             ? {}
             : {

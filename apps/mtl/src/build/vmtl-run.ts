@@ -38,6 +38,24 @@ function readSaved(file: string): SavedWeights {
 }
 
 /**
+ * VMTL's Bernoulli likelihood has no mask: a row without a label (-1, an empty cell) would be read as
+ * a class. Such rows are refused before anything is built.
+ */
+function refuseAbstains(name: string, data: TaskData): void {
+  for (const [split, ds] of Object.entries(data.splits)) {
+    const values = ds.labelValues(data.label);
+    const row = values.findIndex((v) => v === -1 || Number.isNaN(v));
+    if (row >= 0) {
+      throw new MtlError(
+        'LABEL_OUT_OF_RANGE',
+        `label "${data.label}" is missing at row ${row} of split ${split}: a vmtl task needs a label on every row (its likelihood cannot mask an abstain); drop the unlabeled rows or use model kind multitask`,
+        { place: `tasks.${name}.label` },
+      );
+    }
+  }
+}
+
+/**
  * Adapter of @mtl/variational's VmtlModel (Bayesian logistic regression per task with a
  * Gumbel-softmax mixture prior, or the N(0, I) solo baseline) for the commands. Tasks read one
  * vector input field (the same name in every task) and a 0/1 label. One training step holds a
@@ -85,6 +103,7 @@ export function buildVmtlRun(
     }
     inputField = field;
     inputDim = shape[0]!;
+    refuseAbstains(name, data);
   }
   const model = new VmtlModel({
     tasks: names.map((name) => ({
