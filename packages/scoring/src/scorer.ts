@@ -42,7 +42,8 @@ export interface ScorerOptions {
   /** Function metrics keyed by name, computed after the registry ones. */
   readonly customMetrics?: Readonly<Record<string, CustomMetric>>;
   /**
-   * Rows whose gold or pred equals this label are dropped (except for `coverage`). Default -1.
+   * Rows whose gold or pred equals this label are dropped (except for `coverage`, `scored` and
+   * `abstained`), as are rows with a NaN gold whatever this is. Default -1.
    * `null` keeps every row: use it for regression, where -1 can be a real target.
    */
   readonly abstainLabel?: number | null;
@@ -71,8 +72,9 @@ function isValidMetricKey(name: string): boolean {
 /**
  * Scores one task on one dataset split: golds, preds and optional probs in, `metric -> number` out.
  *
- * Rows whose gold or pred is the abstain label are dropped for every metric except `coverage`; if no
- * row is left, ALL_ABSTAIN. Multi-label rows (n × L of 0/1) are accepted by the metrics whose
+ * Rows whose gold or pred is the abstain label, or whose gold is NaN (a missing target, whatever the
+ * abstain label), are dropped for every metric except `coverage`, `scored` and `abstained`, which
+ * count them; if no row is left, ALL_ABSTAIN. Multi-label rows (n × L of 0/1) are accepted by the metrics whose
  * registry entry says `multiLabel` (accuracy as subset accuracy, coverage, f1_micro, f1_macro,
  * roc_auc); the others refuse them.
  * @example

@@ -378,8 +378,9 @@ export class MultitaskModel {
    * Scores every task on every loader whose batches carry its labels: a flat map of
    * `task/dataset/split/<metric>` from each task's scorer, `task/dataset/split/loss`, and
    * `model/all/split/loss` = the sum over (task, dataset) of weight x mean loss in that split (the
-   * objective a trainer would see if it took one batch of each). Groups whose rows all abstain are
-   * left out. Consumes the batches.
+   * objective a trainer would see if it took one batch of each). Abstained rows (-1, NaN targets)
+   * are left out of every metric by the scorer, which counts them (`scored`, `abstained`). Groups
+   * whose rows all abstain are left out. Consumes the batches.
    */
   async score(loaders: readonly BatchLoader[] | BatchLoader): Promise<Record<string, number>> {
     const list = isLoaderList(loaders) ? loaders : [loaders];
@@ -882,8 +883,8 @@ function readsLogitsOnHost(task: Task, logits: tf.Tensor, labels: tf.Tensor | un
 /**
  * Softmax probabilities, argmax predictions, golds and the summed cross-entropy of `rows` rows of
  * logits at `values[at]` (then their labels), as the default multiclass output and loss compute
- * them: a row labeled -1 abstains; any other label counts, with loss −log p(label) when it is a
- * class id (0 otherwise). Returns the offset after what it read.
+ * them: a row labeled -1 abstains; any other label is a class id of the head (checkTaskOutputs
+ * refused the batch otherwise), with loss −log p(label). Returns the offset after what it read.
  */
 function readLogitsRows(
   acc: Accumulator,
