@@ -94,6 +94,16 @@ describe('missing labels', () => {
     expect(Array.from(ds.labelValues('price'))).toEqual([Number.NaN, 2.5, Number.NaN]);
     expect(Array.from(ds.labelValues('tags'))).toEqual([-1, -1, -1, 1, -1, 0, 0, 1, 1]);
     expect(Array.from(ds.labelValues('y'))).toEqual([1, Number.NaN, Number.NaN, 3, Number.NaN, Number.NaN]);
+    // A label key absent from a line abstains like null.
+    const absent = await readJsonl(
+      file('absent.jsonl', '{"x": 1, "c": 1, "r": 0.5}\n{"x": 2}\n{"x": 3, "r": 2}\n'),
+      {
+        fields: { x: 'x' },
+        labels: { c: { column: 'c', numClasses: 2 }, r: { column: 'r', kind: 'regression' } },
+      },
+    );
+    expect(Array.from(absent.labelValues('c'))).toEqual([1, -1, -1]);
+    expect(Array.from(absent.labelValues('r'))).toEqual([0.5, Number.NaN, 2]);
     const allNull = await readJsonl(file('null.jsonl', '{"x": 1, "v": null}\n{"x": 2, "v": null}\n'), {
       fields: { x: 'x' },
       labels: { v: { column: 'v', kind: 'regression' } },

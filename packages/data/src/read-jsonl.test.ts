@@ -104,10 +104,16 @@ describe('readJsonl', () => {
     const t = await caught(readJsonl(type, { fields: { x: 'x' } }));
     expect(t.code).toBe('DATA_INVALID');
     expect(t.place).toBe(`${type}:2:x`);
-    const missing = file('missing.jsonl', '{"x": 1, "y": 0}\n{"x": 2}\n');
+    // A field key missing from a line is an error; a label key missing from a line abstains (see
+    // missing-labels.test.ts) unless no line has it.
+    const missing = file('missing.jsonl', '{"x": 1, "y": 0}\n{"y": 2}\n');
     const m = await caught(readJsonl(missing, { fields: { x: 'x' }, labels: { y: 'y' } }));
     expect(m.code).toBe('CSV_MISSING_COLUMN');
-    expect(m.message).toBe(`${missing}:2: label "y" needs key "y", which this line lacks (keys: x)`);
+    expect(m.message).toBe(`${missing}:2: field "x" needs key "x", which this line lacks (keys: y)`);
+    const typo = await caught(readJsonl(missing, { fields: { y: 'y' }, labels: { x: 'X' } }));
+    expect(typo.message).toBe(
+      `${missing}: label "x" needs key "X", which no line has (a line without it abstains)`,
+    );
   });
 
   it('rejects non-finite numbers, shape changes, out-of-range labels and empty files', async () => {

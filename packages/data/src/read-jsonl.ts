@@ -118,7 +118,8 @@ function pushFlexible(
  * {@link DictDataset}, streaming line by line into growing typed arrays. Keys play the part of
  * columns in the mapping; a key may hold an array (vector field, ragged when lengths differ).
  * Class labels may be ids, class names (with `classes`) or `null` (abstain, -1); a `null` in any
- * other label (the whole value or one entry of its array) is a missing value, which abstains too.
+ * other label (the whole value or one entry of its array) is a missing value, which abstains too, and
+ * so is a label key absent from a line (absent from every line, it is `CSV_MISSING_COLUMN`).
  *
  * Errors name `file:line` (and the key): a line that is not JSON or not an object, or a value of
  * the wrong type (`DATA_INVALID`), a missing key (`CSV_MISSING_COLUMN`, the same code as a
@@ -135,6 +136,7 @@ export async function readJsonl(file: string, options: ReadTableOptions): Promis
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let line = 0;
   let rows = 0;
+  const seenLabelKeys = new Set<string>();
   try {
     for await (const text of lines) {
       line++;
@@ -162,17 +164,22 @@ export async function readJsonl(file: string, options: ReadTableOptions): Promis
           pushFlexible(f, keyValue(obj, key, file, line, what), file, line, key, what, true);
         }
       }
+      // A label key absent from a line is a missing label (as null); absent from every line, a typo.
+      const labelValue = (key: string): unknown => {
+        if (!Object.hasOwn(obj, key)) return null;
+        seenLabelKeys.add(key);
+        return obj[key];
+      };
       for (const l of plans.labels) {
         const what = `label "${l.name}"`;
         if (l.kind === 'class') {
           const key = l.columns[0]!;
-          l.values.push(parseClassValue(keyValue(obj, key, file, line, what), l, file, line, key));
+          l.values.push(parseClassValue(labelValue(key), l, file, line, key));
         } else if (l.vector) {
-          for (const key of l.columns)
-            l.values.push(labelNumberAt(keyValue(obj, key, file, line, what), file, line, key, what));
+          for (const key of l.columns) l.values.push(labelNumberAt(labelValue(key), file, line, key, what));
         } else {
           const key = l.columns[0]!;
-          pushLabel(l, keyValue(obj, key, file, line, what), file, line, key, what);
+          pushLabel(l, labelValue(key), file, line, key, what);
         }
       }
       rows++;
@@ -183,6 +190,16 @@ export async function readJsonl(file: string, options: ReadTableOptions): Promis
     throw new MtlError('FILE_READ', (e as Error).message, { place: file, cause: e });
   }
   if (rows === 0) throw new MtlError('DATA_EMPTY', 'the file has no JSON lines', { place: file });
-  for (const l of plans.labels) flushMissing(l);
+  for (const l of plans.labels) {
+    const absent = l.columns.find((key) => !seenLabelKeys.has(key));
+    if (absent !== undefined) {
+      throw new MtlError(
+        'CSV_MISSING_COLUMN',
+        `label "${l.name}" needs key "${absent}", which no line has (a line without it abstains)`,
+        { place: file, details: { file, column: absent } },
+      );
+    }
+    flushMissing(l);
+  }
   return buildDataset(file, rows, plans, options);
 }
