@@ -84,9 +84,11 @@ function checkForward(model: MultitaskModel, taskData: Record<string, TaskData>)
         place: `tasks.${name}`,
       });
     const batch = ds.collate(Int32Array.from({ length: n }, (_, i) => i));
+    let units = 0;
     try {
       tf.tidy(() => {
-        model.forward(batch, { tasks: [name] });
+        const out = model.forward(batch, { tasks: [name] })[name]!;
+        units = out.rank === 2 ? out.shape[1]! : 1;
       });
     } catch (e) {
       model.dispose();
@@ -110,5 +112,28 @@ function checkForward(model: MultitaskModel, taskData: Record<string, TaskData>)
     } finally {
       for (const t of [...Object.values(batch.X), ...Object.values(batch.Y)]) t.dispose();
     }
+    checkClassIds(model, name, data, units);
+  }
+}
+
+/**
+ * Every class id of every split against the head (the Task checks each batch it sees; this sees
+ * them all before a run starts): an id the head cannot output would otherwise stop training midway.
+ */
+function checkClassIds(model: MultitaskModel, name: string, data: TaskData, units: number): void {
+  const task = model.getTask(name);
+  if (task.kind !== 'multiclass' && task.kind !== 'binary') return;
+  const classes = task.kind === 'binary' ? 2 : units;
+  for (const [split, ds] of Object.entries(data.splits)) {
+    if (ds.labelInfo(data.label).kind !== 'class') continue;
+    const values = ds.labelValues(data.label);
+    const row = values.findIndex((v) => v !== -1 && (v < 0 || v >= classes));
+    if (row < 0) continue;
+    model.dispose();
+    throw new MtlError(
+      'LABEL_OUT_OF_RANGE',
+      `task ${name}: label "${data.label}" is ${values[row]} at row ${row} of split ${split}, outside the task's ${classes} classes (ids 0..${classes - 1}, -1 = abstain; module "${task.outputModule}" outputs ${units} unit${units === 1 ? '' : 's'})`,
+      { place: `tasks.${name}`, details: { task: name, label: data.label, split, row, value: values[row] } },
+    );
   }
 }

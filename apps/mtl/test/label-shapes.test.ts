@@ -97,6 +97,21 @@ describe('head width against the data (DATA_SHAPE_MISMATCH)', () => {
     await refused(file, 'module "colour_head") outputs 2 units but the task has 10 classes');
   });
 
+  it('undeclared classes: an id the head cannot output, anywhere in the data, is refused before training', async () => {
+    const dir = tempDir();
+    const file = config(dir, { colour: 2 }, 'colour');
+    const csv = readFileSync(join(dir, 'shop.csv'), 'utf8')
+      .replaceAll(',red,', ',0,')
+      .replaceAll(',green,', ',1,')
+      .replaceAll(',blue,', ',2,');
+    writeFileSync(join(dir, 'shop.csv'), csv);
+    await refused(file, 'task colour_task: label "colour" is 2 at row');
+    const v = await cli('validate', file);
+    expect(v.err).toMatch(
+      /outside the task's 2 classes \(ids 0\.\.1, -1 = abstain; module "colour_head" outputs 2 units\)/,
+    );
+  });
+
   it('regression and multi-label heads must match the targets and the labels', async () => {
     await refused(
       config(tempDir(), { price: 3 }),
