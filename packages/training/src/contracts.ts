@@ -32,6 +32,12 @@ export interface LossOutput {
    * and logs `task/dataset/train/loss` and `model/all/train/loss` (Σ weight·loss).
    */
   parts: Record<string, tf.Scalar>;
+  /**
+   * For a part that is not a per-example mean but `scale[key]` times one (e.g. an ELBO term summed
+   * over a task's N training rows): the Trainer minimises the part as returned and logs
+   * `part / scale[key]` as `task/dataset/train/loss`, on the per-example scale of an evaluation's loss.
+   */
+  scale?: Record<string, number>;
   /** A term of no task (regularisers, mixing KL), added to the total unweighted; logged as `model/all/train/extra`, not in `model/all/train/loss`. */
   extra?: tf.Scalar;
 }

@@ -185,6 +185,29 @@ describe('Trainer loop', () => {
     expect(steps[0]!.loss).toBeCloseTo(total0, 5);
   });
 
+  it('a part declared as `scale` × a per-example loss is minimised as is and logged divided by it', async () => {
+    const run = async (scale: number | undefined) => {
+      const q = quad({ init: [0], targets: { a: [1] } });
+      const scaled: Trainable<QuadBatch> = {
+        trainableVariables: () => q.trainableVariables(),
+        loss: (batch, ctx) => ({
+          parts: { 'a/ds': tf.mul(q.loss(batch, ctx).parts['a/ds']!, 8) as tf.Scalar },
+          ...(scale === undefined ? {} : { scale: { 'a/ds': scale } }),
+        }),
+      };
+      const r = await new Trainer({ ...sgd, lr: 0.01, epochs: 1 }).fit(scaled, {
+        train: fixedSource([{}, {}]),
+      });
+      return { metrics: r.history[0]!.metrics, w: q.values()[0] };
+    };
+    const plain = await run(undefined);
+    const declared = await run(8);
+    expect(declared.w).toBe(plain.w); // the same updates
+    expect(declared.metrics['a/ds/train/loss']).toBeCloseTo(plain.metrics['a/ds/train/loss']! / 8, 12);
+    expect(declared.metrics['model/all/train/loss']).toBe(declared.metrics['a/ds/train/loss']);
+    expect(declared.metrics['model/all/train/objective']).toBe(plain.metrics['model/all/train/objective']);
+  });
+
   it('an aborted signal ends the run after the current step as "interrupted", with last.ckpt', async () => {
     const q = quad({ init: [0], targets: { a: [1] } });
     const dir = tmp();

@@ -372,6 +372,7 @@ class TrainingRun<B> {
     const lr = this.schedule.lrAt(step, this.epoch);
     const host = this.optimizer.updates === 'host';
     let keys: string[] = [];
+    let scales: number[] = [];
     let hasExtra = false;
     let kept: tf.Tensor[] = [];
     // Host updates read the gradients back and free them at once (on the cpu and wasm backends a
@@ -385,6 +386,7 @@ class TrainingRun<B> {
           const loss = this.trainable.loss(batch, ctx);
           const r = this.weightedTotal(loss, step);
           keys = r.keys;
+          scales = r.scales;
           hasExtra = loss.extra !== undefined;
           kept = r.stats.map((t) => tf.keep(t));
           return r.total;
@@ -446,7 +448,12 @@ class TrainingRun<B> {
         }
         this.optimizer.applyGradients(this.vars, applied, lr);
       }
-      this.sums.add(keys, values, hasExtra ? values[keys.length]! : undefined, total);
+      this.sums.add(
+        keys,
+        scales.some((c) => c !== 1) ? keys.map((_, i) => values[i]! / scales[i]!) : values,
+        hasExtra ? values[keys.length]! : undefined,
+        total,
+      );
       for (const k of keys) this.seenTasks.add(taskOfPart(k));
       this.lr = lr;
       this.step += 1;
@@ -479,7 +486,7 @@ class TrainingRun<B> {
   private weightedTotal(
     loss: LossOutput,
     step: number,
-  ): { keys: string[]; total: tf.Scalar; stats: tf.Scalar[] } {
+  ): { keys: string[]; scales: number[]; total: tf.Scalar; stats: tf.Scalar[] } {
     const parts = loss?.parts;
     if (parts === null || typeof parts !== 'object') {
       throw new MtlError(
@@ -498,6 +505,19 @@ class TrainingRun<B> {
     }
     const terms: tf.Scalar[] = [];
     const shown: tf.Scalar[] = [];
+    const scales = keys.map((key) => {
+      const c = loss.scale?.[key] ?? 1;
+      if (!(c > 0) || !Number.isFinite(c)) {
+        throw new MtlError(
+          'INVALID_ARGUMENT',
+          `the scale of loss part "${key}" must be a positive number, got ${c}`,
+          {
+            place: `task ${taskOfPart(key)}`,
+          },
+        );
+      }
+      return c;
+    });
     for (const key of keys) {
       const part = parts[key]!;
       if (!(part instanceof tf.Tensor) || part.rank !== 0) {
@@ -526,7 +546,7 @@ class TrainingRun<B> {
     // Many terms (a part per task) are summed as one vector: tf.addN would clone every term for
     // its gradient and clone the incoming gradient once per term on the way back.
     const total = terms.length === 1 ? terms[0]! : sumScalars(terms);
-    return { keys, total, stats: [...shown, total] };
+    return { keys, scales, total, stats: [...shown, total] };
   }
 
   private checkFinite(
