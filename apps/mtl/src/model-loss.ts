@@ -45,6 +45,6 @@ export function withModelLosses(run: RunModel, weights: Readonly<Record<string, 
   const scoreAll = run.scoreAll.bind(run);
   return Object.assign(run, {
     evaluate: async (split: string, step?: number) => withModelLoss(await evaluate(split, step), weights),
-    scoreAll: async (step?: number) => withModelLoss(await scoreAll(step), weights),
+    scoreAll: async () => withModelLoss(await scoreAll(), weights),
   });
 }

@@ -33,8 +33,8 @@ export interface RunModel {
    * training step it is scored at (a VAE's β follows a schedule; default: the schedule's end).
    */
   evaluate(split: string, step?: number): Promise<Record<string, number>>;
-  /** Scores of every task on every split it has. */
-  scoreAll(step?: number): Promise<Record<string, number>>;
+  /** Scores of every task on every split it has (a VAE's β: the schedule's end, so `mtl score` gives the same numbers). */
+  scoreAll(): Promise<Record<string, number>>;
   /** Writes the model into `dir` (model.json). */
   save(dir: string): Promise<void>;
   /** Loads matching weights from a previous run's model folder; new or reshaped modules keep their initialisation. */

@@ -250,9 +250,9 @@ export function buildVaeRun(
         { seed: rng.childSeed('scheduler') },
       ),
     evaluate: async (split, step) => scoreSplit(split, step),
-    async scoreAll(step) {
+    async scoreAll() {
       const out: Record<string, number> = {};
-      for (const split of splits) Object.assign(out, scoreSplit(split, step));
+      for (const split of splits) Object.assign(out, scoreSplit(split, undefined));
       return out;
     },
     async save(dir) {

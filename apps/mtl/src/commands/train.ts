@@ -355,7 +355,7 @@ async function execute(
       return { runDir, scores: {}, summary: summaryOf(), interrupted: true };
     }
     await run.save(join(runDir, RUN_FILES.model));
-    const scores = sortedScores(await clock.measure('evaluate', () => run.scoreAll(result.step)));
+    const scores = sortedScores(await clock.measure('evaluate', () => run.scoreAll()));
     await writeJson(join(runDir, RUN_FILES.scores), scores);
     const mixing = run.mixing();
     if (mixing !== null) await writeJson(join(runDir, RUN_FILES.mixing), mixing);
