@@ -11,7 +11,9 @@ const NOT_INPUT_ERRORS: ReadonlySet<MtlErrorCode> = new Set<MtlErrorCode>([
   'NOT_IMPLEMENTED',
 ]);
 
-/** The process exit code for an error: 2 for bad input, 1 for anything else. */
-export function exitCodeFor(error: unknown): 1 | 2 {
-  return NOT_INPUT_ERRORS.has(toMtlError(error).code) ? 1 : 2;
+/** The process exit code for an error: 130 for a stop by a signal (Ctrl-C), 2 for bad input, 1 for anything else. */
+export function exitCodeFor(error: unknown): 1 | 2 | 130 {
+  const { code } = toMtlError(error);
+  if (code === 'INTERRUPTED') return 130;
+  return NOT_INPUT_ERRORS.has(code) ? 1 : 2;
 }

@@ -45,7 +45,8 @@ validate  Checks a config, loads its data and builds its model, writing nothing.
 --verbose          print stack traces of errors.
 
 Exit codes: 0 success; 2 bad config, data or arguments (the message names the file and config
-path); 1 anything else.`;
+path); 130 train stopped by Ctrl-C/SIGTERM (after the current step, with a checkpoint to
+--resume from); 1 anything else.`;
 
 const COMMON = {
   verbose: { type: 'boolean', default: false },
@@ -138,7 +139,10 @@ export async function run(
           backend: values.backend,
           quiet: values.quiet ?? false,
           write: out,
+          warn: err,
         });
+        // Ctrl-C / SIGTERM: a resumable checkpoint was written and the way to resume printed.
+        if (trained.interrupted) return 130;
         if (values.report) await report({ runDir: trained.runDir, write: out });
         return 0;
       }

@@ -7,7 +7,9 @@ import { multitaskRun } from './build/multitask-run.js';
 import { buildVaeRun, loadVaeDomains } from './build/vae-run.js';
 import { buildVmtlRun } from './build/vmtl-run.js';
 import type { LoadedConfig } from './config/index.js';
+import { taskWeightsOf, withModelLosses } from './model-loss.js';
 import type { RunModel } from './run-model.js';
+import { type PhaseClock, since, timeMark } from './timing.js';
 
 /** Everything a command needs once the config is valid: data loaded, model built and checked. */
 export interface Prepared {
@@ -24,6 +26,8 @@ export interface PrepareOptions {
   backend?: string | undefined;
   /** Build only these tasks (solo baselines of `mtl compare`). */
   onlyTasks?: readonly string[];
+  /** Adds the time of loading the data (`load`) and of building the model (`build`). */
+  clock?: PhaseClock;
 }
 
 /**
@@ -32,6 +36,7 @@ export interface PrepareOptions {
  */
 export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}): Promise<Prepared> {
   const { config } = loaded;
+  const loadStart = timeMark();
   const requested = options.backend ?? (config.backend === 'auto' ? undefined : config.backend);
   const backend = await selectBackend(requested === undefined ? {} : { backend: requested as BackendName });
   const rng = new RandomStream(config.seed);
@@ -60,6 +65,8 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
     }
     taskData[name] = data;
   }
+  options.clock?.add('load', since(loadStart));
+  const buildStart = timeMark();
   const tasks = Object.fromEntries(taskEntries);
   let run: RunModel;
   if (config.model.kind === 'multitask') {
@@ -71,6 +78,8 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   } else {
     run = buildVmtlRun(config, config.model, tasks, taskData, rng);
   }
+  run = withModelLosses(run, taskWeightsOf(config, run.taskNames));
+  options.clock?.add('build', since(buildStart));
   return { loaded, backend, rng, sources, taskData, run };
 }
 

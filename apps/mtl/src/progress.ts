@@ -24,16 +24,18 @@ export function progressReporter(options: ProgressOptions = {}): TrainerCallback
   const useBar = options.bar ?? (Boolean(process.stdout.isTTY) && !process.env.CI);
   let bar: cliProgress.SingleBar | undefined;
   let total = 0;
+  let epochs = 0;
   let lastPrinted = 0;
   return {
     onTrainBegin(info: TrainBeginInfo) {
       total = info.totalSteps;
+      epochs = Math.ceil(total / info.batchesPerEpoch);
       if (useBar) {
         bar = new cliProgress.SingleBar(
           { format: 'train [{bar}] {value}/{total} steps | epoch {epoch} | loss {loss}', hideCursor: true },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(total, info.step, { epoch: info.epoch + 1, loss: '-' });
+        bar.start(total, info.step, { epoch: `${info.epoch}/${epochs}`, loss: '-' });
       } else {
         write(
           `training: ${total} steps, ${info.batchesPerEpoch} per epoch${info.resumed ? `, resumed at step ${info.step}` : ''}`,
@@ -42,11 +44,12 @@ export function progressReporter(options: ProgressOptions = {}): TrainerCallback
       lastPrinted = info.step;
     },
     onStepEnd(info: StepEndInfo) {
-      if (bar) bar.update(info.step, { epoch: info.epoch + 1, loss: fmt(info.loss) });
+      // `epoch` everywhere (console, metrics.jsonl, summary.json, checkpoints) = epochs completed.
+      if (bar) bar.update(info.step, { epoch: `${info.epoch}/${epochs}`, loss: fmt(info.loss) });
       else if (info.step - lastPrinted >= Math.max(1, Math.ceil(total / 10))) {
         lastPrinted = info.step;
         write(
-          `step ${info.step}/${total} epoch ${info.epoch + 1} loss ${fmt(info.loss)} lr ${info.lr.toPrecision(3)}`,
+          `step ${info.step}/${total} epoch ${info.epoch}/${epochs} loss ${fmt(info.loss)} lr ${info.lr.toPrecision(3)}`,
         );
       }
     },
@@ -57,7 +60,7 @@ export function progressReporter(options: ProgressOptions = {}): TrainerCallback
         .map(([k, v]) => `${k}=${fmt(v)}`)
         .join(' ');
       // On a terminal the bar is the progress; evaluations are printed only in plain mode.
-      if (!bar) write(`eval step ${record.step} epoch ${record.epoch + 1}: ${shown}`);
+      if (!bar) write(`eval step ${record.step} epoch ${record.epoch}/${epochs}: ${shown}`);
     },
     onTrainEnd() {
       bar?.stop();

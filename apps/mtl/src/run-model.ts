@@ -28,9 +28,12 @@ export interface RunModel {
   moduleNames(): string[];
   /** The training batches (one step = one or several batches). */
   trainSource(): BatchSource<StepBatches>;
-  /** Scores of every task on one split (exact name); empty when no task has that split. */
-  evaluate(split: string): Promise<Record<string, number>>;
-  /** Scores of every task on every split it has. */
+  /**
+   * Scores of every task on one split (exact name); empty when no task has that split. `step`: the
+   * training step it is scored at (a VAE's β follows a schedule; default: the schedule's end).
+   */
+  evaluate(split: string, step?: number): Promise<Record<string, number>>;
+  /** Scores of every task on every split it has (a VAE's β: the schedule's end, so `mtl score` gives the same numbers). */
   scoreAll(): Promise<Record<string, number>>;
   /** Writes the model into `dir` (model.json). */
   save(dir: string): Promise<void>;

@@ -214,9 +214,9 @@ const cases: Case[] = [
     expect: ['training.checkpointMetric', 'is never produced', 'circle_task/circleDataset/valid/accuracy'],
   },
   {
-    name: 'task weight of an unknown task',
-    replace: ['epochs: 1', 'epochs: 1, taskWeights: { circle: 2 }'],
-    expect: ['training.taskWeights.circle', 'unknown task'],
+    name: 'task weights in the training section (one spelling: tasks.<name>.weight)',
+    replace: ['epochs: 1', 'epochs: 1, taskWeights: { circle_task: 2 }'],
+    expect: ['training.taskWeights', 'use tasks.<name>.weight'],
   },
   {
     name: 'missing CSV file',

@@ -40,6 +40,7 @@ export const MTL_ERROR_CODES = [
   'BACKEND_UNAVAILABLE',
   'TENSOR_LEAK',
   'NOT_IMPLEMENTED',
+  'INTERRUPTED',
   'INTERNAL',
 ] as const;
 

@@ -8,6 +8,7 @@ import type { HistoryRecord } from './trainer-state.js';
  */
 export interface TrainBeginInfo {
   step: number;
+  /** Epochs completed (0 at a fresh start). */
   epoch: number;
   totalSteps: number;
   batchesPerEpoch: number;
@@ -22,6 +23,7 @@ export interface TrainBeginInfo {
 export interface StepEndInfo {
   /** Optimizer steps completed (1 after the first step). */
   step: number;
+  /** Epochs completed, counting this step's epoch once this step was its last batch. */
   epoch: number;
   /** Batches of this epoch done, this one included. */
   batchInEpoch: number;
@@ -42,13 +44,15 @@ export interface CheckpointInfo {
   kind: 'best' | 'last';
   path: string;
   step: number;
+  /** Epochs completed. */
   epoch: number;
 }
 
 /**
  * Hooks into training. Every method is optional and may return a promise (awaited). Loggers
  * ({@link consoleLogger}, {@link JsonlMetricsLogger}) are such hooks. To stop a run from a hook, call
- * `trainer.stop()`: it ends after the current step, writing `last.ckpt` when a checkpoint folder is set.
+ * `trainer.stop()`: it ends after the current step, writing `last.ckpt` when a checkpoint folder is set
+ * (from outside, abort the `signal` given to `fit`).
  * @example
  * const hooks: TrainerCallbacks = {
  *   onEvaluate: (record) => console.log(record.step, record.metrics['model/all/train/loss']),

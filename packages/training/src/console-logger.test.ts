@@ -16,9 +16,9 @@ it('consoleLogger prints the start, every N steps, every record and the end', as
   // w: 0 → 0.5 → 0.75 → 0.875 → 0.9375; losses 1, 0.25 | 0.0625, 0.015625
   expect(lines).toEqual([
     'training at step 0 (epoch 0) of 4, 2 batches per epoch',
-    'epoch 0 step 2 | model/all/train/loss 0.625 | a/ds/train/loss 0.625 | model/all/train/lr 0.25',
+    'epoch 1 step 2 | model/all/train/loss 0.625 | a/ds/train/loss 0.625 | model/all/train/objective 0.625 | model/all/train/lr 0.25',
     'epoch 1 step 3 | loss 0.0625 | lr 0.25',
-    'epoch 1 step 4 | model/all/train/loss 0.0391 | a/ds/train/loss 0.0391 | model/all/train/lr 0.25',
+    'epoch 2 step 4 | model/all/train/loss 0.0391 | a/ds/train/loss 0.0391 | model/all/train/objective 0.0391 | model/all/train/lr 0.25',
     'stopped (completed) at step 4',
   ]);
 });

@@ -19,7 +19,7 @@ export interface ConsoleLoggerOptions {
  * one every N steps.
  * @example
  * await trainer.fit(model, { train, callbacks: [consoleLogger({ everySteps: 100 })] });
- * // epoch 0 step 25 | model/all/train/loss 0.6931 | model/all/train/lr 0.01 | ...
+ * // epoch 1 step 25 | model/all/train/loss 0.6931 | model/all/train/lr 0.01 | ...  (epoch: epochs completed)
  */
 export function consoleLogger(options: ConsoleLoggerOptions = {}): TrainerCallbacks {
   const write = options.write ?? ((line: string) => console.log(line));

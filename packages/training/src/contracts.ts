@@ -12,7 +12,7 @@ import type * as tf from '@tensorflow/tfjs';
 export interface StepContext {
   /** Optimizer steps completed before this one (0 for the first step). */
   step: number;
-  /** 0-based epoch index, the same number the BatchSource received in `epoch(epoch, rng)`. */
+  /** 0-based index of the step's epoch (= epochs completed before it), the number the BatchSource received in `epoch(epoch, rng)`. */
   epoch: number;
   /** A non-negative 31-bit integer seed for this step's random ops. */
   seed: number;
@@ -27,11 +27,18 @@ export interface StepContext {
  */
 export interface LossOutput {
   /**
-   * Scalar losses keyed `task/dataset` (or just `task`). The Trainer multiplies each by its task's
-   * weight (`taskWeights[task]`, default 1), sums them, and logs `task/dataset/train/loss`.
+   * Scalar losses keyed `task/dataset` (or just `task`), each a mean over the batch's labeled rows.
+   * The Trainer multiplies each by its task's weight (`taskWeights[task]`, default 1), sums them,
+   * and logs `task/dataset/train/loss` and `model/all/train/loss` (Σ weight·loss).
    */
   parts: Record<string, tf.Scalar>;
-  /** A term of no task (regularisers, mixing KL), added to the total unweighted. */
+  /**
+   * For a part that is not a per-example mean but `scale[key]` times one (e.g. an ELBO term summed
+   * over a task's N training rows): the Trainer minimises the part as returned and logs
+   * `part / scale[key]` as `task/dataset/train/loss`, on the per-example scale of an evaluation's loss.
+   */
+  scale?: Record<string, number>;
+  /** A term of no task (regularisers, mixing KL), added to the total unweighted; logged as `model/all/train/extra`, not in `model/all/train/loss`. */
   extra?: tf.Scalar;
 }
 
@@ -78,7 +85,7 @@ export interface BatchSource<B> {
 export interface EvaluateInfo {
   /** Optimizer steps completed. */
   step: number;
-  /** 0-based epoch the evaluation falls in (or closes). */
+  /** Epochs completed (the epoch an evaluation closes counts; 0 inside the first epoch). */
   epoch: number;
 }
 

@@ -57,7 +57,7 @@ it('README example runs', async () => {
   });
   log(result.stopReason, result.step, Array.from(w.dataSync())); // completed 160 [≈2.5, ≈-0.5]
   log(Object.keys(result.history[0]!.metrics));
-  // [model/all/train/loss, far/toy/train/loss, near/toy/train/loss, model/all/train/lr, model/all/valid/distance]
+  // [model/all/train/loss, far/toy/train/loss, near/toy/train/loss, model/all/train/objective, model/all/train/lr, model/all/valid/distance]
 
   const best = await loadCheckpoint(join(dir, 'checkpoints', 'best.ckpt'));
   log(best.trainer?.step === result.best?.step); // true
@@ -82,6 +82,7 @@ it('README example runs', async () => {
     'model/all/train/loss',
     'far/toy/train/loss',
     'near/toy/train/loss',
+    'model/all/train/objective',
     'model/all/train/lr',
     'model/all/valid/distance',
   ]);

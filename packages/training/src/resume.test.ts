@@ -88,7 +88,7 @@ describe('resume', () => {
       return trainer.fit(m, {
         train: train(),
         evaluate: () => m.score(valid),
-        callbacks: { onEpochEnd: (r) => (r.epoch === 4 ? trainer.stop() : undefined) },
+        callbacks: { onEpochEnd: (r) => (r.epoch === 5 ? trainer.stop() : undefined) },
       });
     });
     expect(first.result!.stopReason).toBe('stopped');

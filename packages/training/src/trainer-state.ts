@@ -4,11 +4,11 @@ import type { LrScheduleState } from './lr-schedule.js';
 
 /**
  * One line of the training history: the train losses of the epoch so far (`task/dataset/train/loss`
- * per part, `model/all/train/loss`), `model/all/train/lr`, and at an evaluation every score
- * returned by `evaluate`. `step` counts optimizer steps completed; `epoch` is the 0-based epoch the
- * record closes or falls in.
+ * per part, `model/all/train/loss`, `model/all/train/objective`), `model/all/train/lr`, and at an
+ * evaluation every score returned by `evaluate`. `step` counts optimizer steps completed; `epoch`
+ * counts epochs completed (1 for the record closing the first epoch, 0 for one inside it).
  * @example
- * const r: HistoryRecord = { step: 25, epoch: 0, metrics: { 'model/all/train/loss': 0.41, 'model/all/train/lr': 0.01 } };
+ * const r: HistoryRecord = { step: 25, epoch: 1, metrics: { 'model/all/train/loss': 0.41, 'model/all/train/lr': 0.01 } };
  */
 export interface HistoryRecord {
   step: number;
@@ -40,6 +40,9 @@ export interface MetricTrackerState {
  */
 export interface LossSumsState {
   parts: Record<string, { sum: number; count: number }>;
+  /** The trainable's extra term (absent until a step returned one). */
+  extra?: { sum: number; count: number };
+  /** The step objective: weighted parts + extra + L2. */
   total: { sum: number; count: number };
 }
 
@@ -55,7 +58,7 @@ export interface TrainerState {
   config: TrainerConfig;
   /** Optimizer steps completed. */
   step: number;
-  /** The epoch to continue in. */
+  /** Epochs completed; also the 0-based index of the epoch to continue in. */
   epoch: number;
   /** Batches of `epoch` already trained (a resumed run skips them). */
   batchInEpoch: number;

@@ -129,22 +129,131 @@ describe('Trainer loop', () => {
       evaluate: ({ step }) => ({ 'a/ds/valid/loss': step / 10 }),
       callbacks: { onStepEnd: (s) => void steps.push(s) },
     });
+    // epoch = epochs completed: the record closing the first epoch says 1.
     expect(result.history.map((r) => [r.step, r.epoch])).toEqual([
-      [3, 0],
-      [6, 1],
+      [3, 1],
+      [6, 2],
     ]);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const e0 = steps.slice(0, 3);
     expect(result.history[0]!.metrics).toEqual({
       'a/ds/train/loss': mean(e0.map((s) => s.parts['a/ds']!)),
       'b/ds/train/loss': mean([e0[0]!.parts['b/ds']!, e0[2]!.parts['b/ds']!]),
-      'model/all/train/loss': mean(e0.map((s) => s.loss)),
+      // Σ weight·(per-task epoch mean): the weighting an evaluation's model/all/valid/loss uses.
+      'model/all/train/loss':
+        mean(e0.map((s) => s.parts['a/ds']!)) + mean([e0[0]!.parts['b/ds']!, e0[2]!.parts['b/ds']!]),
+      // The mean step total actually minimised (b is missing from one step, so it differs).
+      'model/all/train/objective': mean(e0.map((s) => s.loss)),
       'model/all/train/lr': 0.05,
       'a/ds/valid/loss': 0.3,
     });
     expect(result.stopReason).toBe('completed');
     expect(result.step).toBe(6);
     expect(result.epoch).toBe(2);
+  });
+
+  it('model/all/train/loss weighs each task like the objective; extra and L2 stay out of it', async () => {
+    const q = quad({ init: [0.5], targets: { a: [1], b: [3] } });
+    const withExtra: Trainable<QuadBatch> = {
+      trainableVariables: () => q.trainableVariables(),
+      loss: (batch, ctx) => ({ ...q.loss(batch, ctx), extra: tf.mul(tf.sum(q.w), 0.25) as tf.Scalar }),
+    };
+    const steps: StepEndInfo[] = [];
+    const w = [0.5]; // w before each step
+    const result = await new Trainer({ ...sgd, epochs: 1, l2: 0.1, taskWeights: { a: 2, b: 0.5 } }).fit(
+      withExtra,
+      {
+        train: fixedSource<QuadBatch>([{ tasks: ['a', 'b'] }, { tasks: ['a'] }]),
+        callbacks: {
+          onStepEnd: (s) => {
+            steps.push(s);
+            w.push(q.values()[0]!);
+          },
+        },
+      },
+    );
+    const m = result.history[0]!.metrics;
+    const a = (steps[0]!.parts['a/ds']! + steps[1]!.parts['a/ds']!) / 2;
+    const b = steps[0]!.parts['b/ds']!;
+    expect(m['a/ds/train/loss']).toBe(a);
+    expect(m['b/ds/train/loss']).toBe(b);
+    expect(m['model/all/train/loss']).toBeCloseTo(2 * a + 0.5 * b, 12);
+    expect(m['model/all/train/extra']).toBeCloseTo((0.25 * w[0]! + 0.25 * w[1]!) / 2, 6);
+    // The objective is the mean step total: weighted parts + extra + 0.5·l2·w².
+    expect(m['model/all/train/objective']).toBe((steps[0]!.loss + steps[1]!.loss) / 2);
+    const total0 = 2 * steps[0]!.parts['a/ds']! + 0.5 * b + 0.25 * w[0]! + 0.05 * w[0]! ** 2;
+    expect(steps[0]!.loss).toBeCloseTo(total0, 5);
+  });
+
+  it('a part declared as `scale` × a per-example loss is minimised as is and logged divided by it', async () => {
+    const run = async (scale: number | undefined) => {
+      const q = quad({ init: [0], targets: { a: [1] } });
+      const scaled: Trainable<QuadBatch> = {
+        trainableVariables: () => q.trainableVariables(),
+        loss: (batch, ctx) => ({
+          parts: { 'a/ds': tf.mul(q.loss(batch, ctx).parts['a/ds']!, 8) as tf.Scalar },
+          ...(scale === undefined ? {} : { scale: { 'a/ds': scale } }),
+        }),
+      };
+      const r = await new Trainer({ ...sgd, lr: 0.01, epochs: 1 }).fit(scaled, {
+        train: fixedSource([{}, {}]),
+      });
+      return { metrics: r.history[0]!.metrics, w: q.values()[0] };
+    };
+    const plain = await run(undefined);
+    const declared = await run(8);
+    expect(declared.w).toBe(plain.w); // the same updates
+    expect(declared.metrics['a/ds/train/loss']).toBeCloseTo(plain.metrics['a/ds/train/loss']! / 8, 12);
+    expect(declared.metrics['model/all/train/loss']).toBe(declared.metrics['a/ds/train/loss']);
+    expect(declared.metrics['model/all/train/objective']).toBe(plain.metrics['model/all/train/objective']);
+  });
+
+  it('an aborted signal ends the run after the current step as "interrupted", with last.ckpt', async () => {
+    const q = quad({ init: [0], targets: { a: [1] } });
+    const dir = tmp();
+    const controller = new AbortController();
+    const result = await new Trainer({ ...sgd, epochs: 5, checkpointDir: dir }).fit(q, {
+      train: fixedSource([{}, {}, {}]),
+      signal: controller.signal,
+      callbacks: { onStepEnd: (s) => (s.step === 4 ? controller.abort() : undefined) },
+    });
+    expect(result.stopReason).toBe('interrupted');
+    expect(result.step).toBe(4);
+    expect(result.epoch).toBe(1);
+    const saved = await loadCheckpoint(result.checkpoints.last!);
+    expect([saved.trainer!.step, saved.trainer!.epoch, saved.trainer!.batchInEpoch]).toEqual([4, 1, 1]);
+  });
+
+  it('the epoch of every hook is the number of completed epochs', async () => {
+    const q = quad({ init: [0], targets: { a: [1] } });
+    const seen: string[] = [];
+    const dir = tmp();
+    await new Trainer({ ...sgd, epochs: 2, checkpointDir: dir }).fit(q, {
+      train: fixedSource([{}, {}]),
+      evaluate: ({ epoch }) => {
+        seen.push(`evaluate ${epoch}`);
+        return {};
+      },
+      callbacks: {
+        onStepEnd: (s) => void seen.push(`step ${s.step} ${s.epoch}`),
+        onEpochEnd: (r) => void seen.push(`epochEnd ${r.epoch}`),
+        onCheckpoint: (c) => void seen.push(`${c.kind} ${c.epoch}`),
+        onTrainEnd: (r) => void seen.push(`end ${r.epoch}`),
+      },
+    });
+    expect(seen).toEqual([
+      'step 1 0',
+      'step 2 1',
+      'evaluate 1',
+      'epochEnd 1',
+      'last 1',
+      'step 3 1',
+      'step 4 2',
+      'evaluate 2',
+      'epochEnd 2',
+      'last 2',
+      'end 2',
+    ]);
   });
 
   it('evaluates every N steps; epoch ends and evaluations at the same step share one record', async () => {
@@ -155,9 +264,9 @@ describe('Trainer loop', () => {
     });
     expect(result.history.map((r) => [r.step, r.epoch, 'a/ds/valid/x' in r.metrics])).toEqual([
       [2, 0, true],
-      [3, 0, false],
+      [3, 1, false],
       [4, 1, true],
-      [6, 1, true],
+      [6, 2, true],
     ]);
   });
 
@@ -170,7 +279,7 @@ describe('Trainer loop', () => {
     });
     expect(result.step).toBe(5);
     expect(result.history.map((r) => [r.step, r.epoch, r.metrics.n])).toEqual([
-      [3, 0, undefined],
+      [3, 1, undefined],
       [5, 1, 1],
     ]);
   });
@@ -257,11 +366,11 @@ describe('Trainer early stopping and best model', () => {
       train: fixedSource([{}, {}]),
       evaluate: scripted('a/ds/valid/accuracy', [0.5, 0.6, 0.7, 0.69, 0.7, 0.65, 0.9]),
     });
-    // best 0.7 at epoch 2; 0.69 and 0.7 (not better) are two bad evaluations → stop after epoch 4.
+    // best 0.7 after epoch 3; 0.69 and 0.7 (not better) are two bad evaluations → stop after epoch 5.
     expect(result.stopReason).toBe('early_stopping');
-    expect(result.history.at(-1)!.epoch).toBe(4);
+    expect(result.history.at(-1)!.epoch).toBe(5);
     expect(result.epoch).toBe(5);
-    expect(result.best).toEqual({ metric: 'a/ds/valid/accuracy', value: 0.7, step: 6, epoch: 2 });
+    expect(result.best).toEqual({ metric: 'a/ds/valid/accuracy', value: 0.7, step: 6, epoch: 3 });
   });
 
   it('minDelta: improvements smaller than it count as bad (min mode inferred from "loss")', async () => {
@@ -274,7 +383,7 @@ describe('Trainer early stopping and best model', () => {
       train: fixedSource([{}]),
       evaluate: scripted('model/all/valid/loss', [1, 0.9, 0.88, 0.86, 0.7]),
     });
-    expect(result.history.at(-1)!.epoch).toBe(3);
+    expect(result.history.at(-1)!.epoch).toBe(4);
     expect(result.best).toBeNull();
   });
 

@@ -37,14 +37,22 @@ export interface FitOptions<B> {
   callbacks?: TrainerCallbacks | readonly TrainerCallbacks[];
   /** A checkpoint written by a Trainer (`last.ckpt`, `best.ckpt`): continue that run exactly. */
   resumeFrom?: string;
+  /**
+   * Aborting it ends the run after the current step, like {@link Trainer.stop}, with stopReason
+   * `'interrupted'` (and `last.ckpt` written when a checkpoint folder is set), e.g. on Ctrl-C. The
+   * signal is read between steps: a caller that aborts from an event (a process signal) must let the
+   * event loop run, e.g. with an `onStepEnd` hook that awaits `setImmediate`.
+   */
+  signal?: AbortSignal;
 }
 
 /**
- * Why a run ended: the configured epochs/steps were done, early stopping fired, or `stop()` was called.
+ * Why a run ended: the configured epochs/steps were done, early stopping fired, `stop()` was
+ * called, or the `signal` of {@link FitOptions} was aborted.
  * @example
  * if (result.stopReason === 'early_stopping') console.log('stopped early at', result.epoch);
  */
-export type StopReason = 'completed' | 'early_stopping' | 'stopped';
+export type StopReason = 'completed' | 'early_stopping' | 'stopped' | 'interrupted';
 
 /**
  * What {@link Trainer.fit} returns.
@@ -135,7 +143,10 @@ export class Trainer {
     resume: { path: string; checkpoint: Checkpoint } | undefined,
   ): Promise<FitResult> {
     this.stopRequested = false;
-    const run = new TrainingRun(this.config, trainable, options, () => this.stopRequested);
+    const { signal } = options;
+    const run = new TrainingRun(this.config, trainable, options, (): StopReason | undefined =>
+      signal?.aborted ? 'interrupted' : this.stopRequested ? 'stopped' : undefined,
+    );
     try {
       if (resume) run.restore(resume.checkpoint, resume.path);
       return await run.train(resume !== undefined);
@@ -185,7 +196,8 @@ class TrainingRun<B> {
     private readonly cfg: TrainerConfig,
     private readonly trainable: Trainable<B>,
     options: Omit<FitOptions<B>, 'resumeFrom'>,
-    private readonly stopRequested: () => boolean,
+    /** Why the caller wants the run to end after this step, if it does. */
+    private readonly stopRequested: () => StopReason | undefined,
   ) {
     this.vars = trainable.trainableVariables();
     if (this.vars.length === 0) {
@@ -334,7 +346,7 @@ class TrainingRun<B> {
         } finally {
           this.source.dispose?.(batch);
         }
-        const limit = this.step >= this.totalSteps || this.stopRequested();
+        const limit = this.step >= this.totalSteps || this.stopRequested() !== undefined;
         // Peek at the next batch so an epoch end is known before deciding to log and evaluate.
         if (!limit) pending = iterator.next();
         const epochEnd = limit ? this.batchInEpoch >= this.batchesPerEpoch : pending!.done === true;
@@ -360,6 +372,7 @@ class TrainingRun<B> {
     const lr = this.schedule.lrAt(step, this.epoch);
     const host = this.optimizer.updates === 'host';
     let keys: string[] = [];
+    let scales: number[] = [];
     let hasExtra = false;
     let kept: tf.Tensor[] = [];
     // Host updates read the gradients back and free them at once (on the cpu and wasm backends a
@@ -373,6 +386,7 @@ class TrainingRun<B> {
           const loss = this.trainable.loss(batch, ctx);
           const r = this.weightedTotal(loss, step);
           keys = r.keys;
+          scales = r.scales;
           hasExtra = loss.extra !== undefined;
           kept = r.stats.map((t) => tf.keep(t));
           return r.total;
@@ -434,7 +448,12 @@ class TrainingRun<B> {
         }
         this.optimizer.applyGradients(this.vars, applied, lr);
       }
-      this.sums.add(keys, values, total);
+      this.sums.add(
+        keys,
+        scales.some((c) => c !== 1) ? keys.map((_, i) => values[i]! / scales[i]!) : values,
+        hasExtra ? values[keys.length]! : undefined,
+        total,
+      );
       for (const k of keys) this.seenTasks.add(taskOfPart(k));
       this.lr = lr;
       this.step += 1;
@@ -446,7 +465,8 @@ class TrainingRun<B> {
         });
         const info = {
           step: this.step,
-          epoch: this.epoch,
+          // Epochs completed, this step's epoch included once its last batch is done.
+          epoch: this.epoch + (this.batchInEpoch >= this.batchesPerEpoch ? 1 : 0),
           batchInEpoch: this.batchInEpoch,
           lr,
           loss: total,
@@ -466,7 +486,7 @@ class TrainingRun<B> {
   private weightedTotal(
     loss: LossOutput,
     step: number,
-  ): { keys: string[]; total: tf.Scalar; stats: tf.Scalar[] } {
+  ): { keys: string[]; scales: number[]; total: tf.Scalar; stats: tf.Scalar[] } {
     const parts = loss?.parts;
     if (parts === null || typeof parts !== 'object') {
       throw new MtlError(
@@ -485,6 +505,19 @@ class TrainingRun<B> {
     }
     const terms: tf.Scalar[] = [];
     const shown: tf.Scalar[] = [];
+    const scales = keys.map((key) => {
+      const c = loss.scale?.[key] ?? 1;
+      if (!(c > 0) || !Number.isFinite(c)) {
+        throw new MtlError(
+          'INVALID_ARGUMENT',
+          `the scale of loss part "${key}" must be a positive number, got ${c}`,
+          {
+            place: `task ${taskOfPart(key)}`,
+          },
+        );
+      }
+      return c;
+    });
     for (const key of keys) {
       const part = parts[key]!;
       if (!(part instanceof tf.Tensor) || part.rank !== 0) {
@@ -513,7 +546,7 @@ class TrainingRun<B> {
     // Many terms (a part per task) are summed as one vector: tf.addN would clone every term for
     // its gradient and clone the incoming gradient once per term on the way back.
     const total = terms.length === 1 ? terms[0]! : sumScalars(terms);
-    return { keys, total, stats: [...shown, total] };
+    return { keys, scales, total, stats: [...shown, total] };
   }
 
   private checkFinite(
@@ -570,17 +603,20 @@ class TrainingRun<B> {
     if (completed && this.lastEvalStep !== this.step) evalDue = true;
     let stop: StopReason | undefined = completed ? 'completed' : undefined;
     if (!evalDue && !epochEnd) {
-      if (this.stopRequested()) {
+      const requested = this.stopRequested();
+      if (requested !== undefined) {
         await this.saveCheckpoints(false);
-        return 'stopped';
+        return requested;
       }
       return stop;
     }
-    const metrics = this.sums.metrics();
+    const metrics = this.sums.metrics((task) => cfg.taskWeights[task] ?? 1);
     metrics['model/all/train/lr'] = this.lr;
+    // Epochs completed at this record: the epoch it closes counts.
+    const epoch = epochEnd ? this.epoch + 1 : this.epoch;
     let scores: Record<string, number> = {};
     if (evalDue && this.evaluate) {
-      scores = await this.evaluate({ step: this.step, epoch: this.epoch });
+      scores = await this.evaluate({ step: this.step, epoch });
       for (const [k, v] of Object.entries(scores ?? {})) {
         if (typeof v !== 'number') {
           throw new MtlError('INVALID_ARGUMENT', `evaluate() returned a non-number for "${k}"`, {
@@ -590,15 +626,15 @@ class TrainingRun<B> {
       }
       Object.assign(metrics, scores);
     }
-    const record: HistoryRecord = { step: this.step, epoch: this.epoch, metrics };
+    const record: HistoryRecord = { step: this.step, epoch, metrics };
     this.history.push(record);
     let improved = false;
     if (evalDue) {
       this.lastEvalStep = this.step;
       this.checkMetricsKnown(metrics);
-      if (this.best) improved = this.best.update(metrics[this.best.metric]!, this.step, this.epoch);
+      if (this.best) improved = this.best.update(metrics[this.best.metric]!, this.step, epoch);
       if (this.early) {
-        this.early.update(metrics[this.early.metric]!, this.step, this.epoch);
+        this.early.update(metrics[this.early.metric]!, this.step, epoch);
         if (this.early.state.bad >= cfg.earlyStopping!.patience) stop ??= 'early_stopping';
       }
       this.schedule.observe(metrics);
@@ -613,7 +649,7 @@ class TrainingRun<B> {
     for (const cb of this.callbacks) await cb.onLog?.(record);
     if (epochEnd) for (const cb of this.callbacks) await cb.onEpochEnd?.(record);
     if (evalDue) for (const cb of this.callbacks) await cb.onEvaluate?.(record, scores);
-    if (stop === undefined && this.stopRequested()) stop = 'stopped';
+    stop ??= this.stopRequested();
     if (evalDue || stop !== undefined) await this.saveCheckpoints(improved);
     return stop;
   }

@@ -83,6 +83,14 @@ describe('MultitaskVae: sharing and loss', () => {
       return num(tf.mean(standardNormalKl(out.loc, out.logScale)));
     });
     expect(scores['domain1/domain1Dataset/train/kl']).toBeCloseTo(closed, 4);
+    // The score's loss is the training loss per example at the step's β: recon_nll + β·kl.
+    const atStep2 = model.score(batches, { step: 2 });
+    for (const key of Object.keys(parts[0]!)) {
+      const nll = atStep2[`${key}/train/recon_nll`]!;
+      expect(atStep2[`${key}/train/loss`]).toBeCloseTo(nll + 2 * atStep2[`${key}/train/kl`]!, 10);
+      // Against the training part at step 2 (one draw vs evalSamples draws): within 5%.
+      expect(Math.abs(atStep2[`${key}/train/loss`]! / parts[2]![key]! - 1)).toBeLessThan(0.05);
+    }
     disposeBatch(batches);
   });
 

@@ -470,12 +470,16 @@ export class MultitaskVae {
    * - `kl`: KL(q(z | x) || prior) per example, the model's prior (mixture: noise-free weights at
    *   temperature 1); VQ: log K (a one-hot posterior against a uniform prior over K codes);
    * - `neg_elbo`: recon_nll + kl per example (β = 1: the bound itself);
+   * - `loss`: the training loss per example, recon_nll + β·kl (+ the VQ losses; a VQ task has no β
+   *   term), with β at `options.step` (default: the β the schedule ends at), comparable with the
+   *   `task/dataset/train/loss` a trainer logs;
    * - `active_units`: latent dimensions with Var_x(E[z_d | x]) > threshold (Gaussian latents);
    * - mixture prior: also `kl_std_normal` and `neg_elbo_std_normal`, against N(0, I);
    * - VQ: `perplexity` (exp of the entropy of the average code use) and `codes_used`.
    */
-  score(batches: readonly Batch[]): Record<string, number> {
+  score(batches: readonly Batch[], options: { step?: number } = {}): Record<string, number> {
     const out: Record<string, number> = {};
+    const beta = this.beta(options.step ?? Number.MAX_SAFE_INTEGER);
     const logits = this.mixing?.sampleLogits(1, 0, { noise: false });
     try {
       for (const batch of batches) {
@@ -499,6 +503,7 @@ export class MultitaskVae {
               loc: terms.loc,
             };
             if (terms.klStd !== undefined) kept.klStd = tf.mean(terms.klStd);
+            if (terms.vq !== undefined) kept.vq = tf.mean(terms.vq);
             if (terms.onehot !== undefined) kept.onehot = terms.onehot;
             return kept;
           });
@@ -507,6 +512,10 @@ export class MultitaskVae {
           out[key('recon_nll')] = num('nll');
           out[key('kl')] = num('kl');
           out[key('neg_elbo')] = num('nll') + num('kl');
+          out[key('loss')] =
+            num('nll') +
+            (task.quantizer === undefined ? beta * num('kl') : 0) +
+            (stats.vq === undefined ? 0 : num('vq'));
           if (stats.klStd !== undefined) {
             out[key('kl_std_normal')] = num('klStd');
             out[key('neg_elbo_std_normal')] = num('nll') + num('klStd');

@@ -173,9 +173,13 @@ describe('VmtlModel mechanics', () => {
     const model = randomized({}, 'parts_model');
     tf.tidy(() => {
       const ctx = { step: 0, epoch: 0, seed: 9, training: true };
-      const { parts, extra } = model.loss(uneven, ctx);
+      const { parts, extra, scale } = model.loss(uneven, ctx);
       expect(Object.keys(parts)).toEqual(tasks.map((t) => `${t.name}/${t.dataset}`));
       expect(extra).toBeUndefined();
+      // A part sums the likelihood over N_t rows (÷ T): a trainer logs part / (N_t / T) per row.
+      expect(scale).toEqual(
+        Object.fromEntries(vmtlTasks(tasks).map((t) => [`${t.name}/${t.dataset}`, t.trainSize / 3])),
+      );
       const r = model.elboParts(uneven, ctx);
       const per = take(r.taskLoss);
       Object.values(parts).forEach((p, t) => {

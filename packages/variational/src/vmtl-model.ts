@@ -52,6 +52,11 @@ export interface VmtlLossOutput {
   /** Keyed `task/dataset`: task t's negative ELBO divided by T, so their plain sum is the task-averaged objective. */
   parts: Record<string, tf.Scalar>;
   extra?: tf.Scalar;
+  /**
+   * N_t / T per part: a part sums the likelihood over the task's N_t training rows, so a trainer
+   * logs `part / scale` (the negative ELBO per training row), on the scale of `score`'s per-example loss.
+   */
+  scale: Record<string, number>;
 }
 
 /**
@@ -268,7 +273,7 @@ export class VmtlModel {
    */
   loss(step: StackedStep, ctx: VmtlStepContext): VmtlLossOutput {
     const ordered = this.orderStep(step);
-    return tf.tidy(() => {
+    const out = tf.tidy(() => {
       const per = tf.unstack(
         this.fused
           ? this.fusedLoss(ordered, ctx)
@@ -280,6 +285,12 @@ export class VmtlModel {
       });
       return { parts };
     });
+    return { ...out, scale: this.partScales() };
+  }
+
+  private partScales(): Record<string, number> {
+    const T = this.tasks.length;
+    return Object.fromEntries(this.tasks.map((t) => [`${t.name}/${t.dataset}`, t.trainSize / T]));
   }
 
   /**

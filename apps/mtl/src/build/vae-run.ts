@@ -214,10 +214,10 @@ export function buildVaeRun(
     return [...seen];
   };
   const splits = [...new Set(names.flatMap((n) => Object.keys(taskData[n]!.splits)))];
-  const scoreSplit = (split: string): Record<string, number> => {
+  const scoreSplit = (split: string, step: number | undefined): Record<string, number> => {
     const batches = datasetsOf(split).map(allRows);
     try {
-      return batches.length === 0 ? {} : model.score(batches);
+      return batches.length === 0 ? {} : model.score(batches, step === undefined ? {} : { step });
     } finally {
       disposeBatch(batches);
     }
@@ -249,10 +249,10 @@ export function buildVaeRun(
         scheduler,
         { seed: rng.childSeed('scheduler') },
       ),
-    evaluate: async (split) => scoreSplit(split),
+    evaluate: async (split, step) => scoreSplit(split, step),
     async scoreAll() {
       const out: Record<string, number> = {};
-      for (const split of splits) Object.assign(out, scoreSplit(split));
+      for (const split of splits) Object.assign(out, scoreSplit(split, undefined));
       return out;
     },
     async save(dir) {

@@ -1,10 +1,26 @@
 import { join } from 'node:path';
+import { MtlError } from '@mtl/core';
 import { multitaskImprovement, parseScoreKey } from '@mtl/scoring';
 import { compareVae } from '../build/vae-run.js';
 import { loadConfig } from '../config/index.js';
 import { createRunDir, defaultRunDir, RUN_FILES, writeJson } from '../run-dir.js';
 import { comparedSplit, trainSoloRuns } from './solo-runs.js';
-import { train } from './train.js';
+import { type TrainArgs, type TrainResult, train as trainRun } from './train.js';
+
+/** One inner run; a Ctrl-C during it stops the comparison (exit 130) after its checkpoint. */
+async function train(args: TrainArgs): Promise<TrainResult> {
+  const r = await trainRun(args);
+  if (r.interrupted) {
+    throw new MtlError(
+      'INTERRUPTED',
+      `stopped by a signal; mtl train --resume ${r.runDir} finishes that run`,
+      {
+        place: 'mtl compare',
+      },
+    );
+  }
+  return r;
+}
 
 export interface CompareArgs {
   config: string;

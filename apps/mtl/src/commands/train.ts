@@ -1,9 +1,17 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isMtlError, listNames, MtlError } from '@mtl/core';
+import type { StepBatches } from '@mtl/data';
 import { formatScoreTable } from '@mtl/scoring';
-import { CHECKPOINT_FILES, JsonlMetricsLogger, Trainer, type TrainerCallbacks } from '@mtl/training';
+import {
+  CHECKPOINT_FILES,
+  JsonlMetricsLogger,
+  type Trainable,
+  Trainer,
+  type TrainerCallbacks,
+} from '@mtl/training';
 import { loadConfig } from '../config/index.js';
+import { taskWeightsOf } from '../model-loss.js';
 import { type Prepared, prepare } from '../prepare.js';
 import { progressReporter } from '../progress.js';
 import {
@@ -16,6 +24,7 @@ import {
   writeResolvedConfig,
 } from '../run-dir.js';
 import type { WarmStart } from '../run-model.js';
+import { type Phase, PhaseClock, type PhaseTime, since, timeMark } from '../timing.js';
 
 export interface TrainArgs {
   /** The config file (not with `resume`). */
@@ -29,6 +38,8 @@ export interface TrainArgs {
   quiet?: boolean;
   /** Where messages go (default stdout). */
   write?: (line: string) => void;
+  /** Where the interruption notice goes, even with `quiet` (default stderr). */
+  warn?: (line: string) => void;
   /** Progress bar (default: on a TTY without CI). */
   bar?: boolean;
   /** Skip writing into the run directory what only `train` writes (used by `compare` for its inner runs). */
@@ -39,8 +50,11 @@ export interface TrainArgs {
 
 export interface TrainResult {
   runDir: string;
+  /** Empty when `interrupted`. */
   scores: Record<string, number>;
   summary: Summary;
+  /** Stopped by SIGINT/SIGTERM after writing a resumable checkpoint; nothing else was written (exit 130). */
+  interrupted: boolean;
 }
 
 export interface Summary {
@@ -52,30 +66,25 @@ export interface Summary {
   reshaped: string[];
   backend: string;
   steps: number;
+  /** Epochs completed (the same count as `epoch` in metrics.jsonl and checkpoints). */
   epochs: number;
   stopReason: string;
+  /** Wall and CPU seconds per phase of this process (a resumed run: of the resumed part), and in all. */
+  timing: Record<Phase | 'total', PhaseTime>;
+  /** Training examples (rows of every batch of every step) this process trained on. */
+  examples: number;
+  /** `examples` per wall second of the train phase (0 when it took no measurable time). */
+  examplesPerSecond: number;
 }
 
 /** Trainer options from the config's `training` section (the loop options are the app's). */
 export function trainerOptions(prepared: Prepared, runDir: string) {
   const { batchSize: _b, scheduler: _s, validSplit: _v, seed, ...trainer } = prepared.loaded.config.training;
-  const taskWeights = {
-    ...Object.fromEntries(Object.entries(prepared.loaded.config.tasks).map(([n, t]) => [n, t.weight])),
-    ...trainer.taskWeights,
-  };
-  const configTasks = Object.keys(prepared.loaded.config.tasks);
-  for (const name of Object.keys(taskWeights)) {
-    if (!configTasks.includes(name)) {
-      throw new MtlError('UNKNOWN_TASK', `unknown task "${name}" (known: ${listNames(configTasks)})`, {
-        place: `training.taskWeights.${name}`,
-      });
-    }
-    // A solo run of `mtl compare` trains a subset of the tasks.
-    if (!prepared.run.taskNames.includes(name)) delete taskWeights[name];
-  }
   return {
     ...trainer,
-    taskWeights,
+    // The same map withModelLoss weighs model/all/<split>/loss with (a solo run of `mtl compare`
+    // trains a subset of the tasks).
+    taskWeights: taskWeightsOf(prepared.loaded.config, prepared.run.taskNames),
     seed: prepared.rng.childSeed(`training/${seed}`),
     checkpointDir: join(runDir, RUN_FILES.checkpoints),
   };
@@ -87,11 +96,13 @@ export function trainerOptions(prepared: Prepared, runDir: string) {
  */
 export async function train(args: TrainArgs): Promise<TrainResult> {
   const write = args.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  if (args.resume !== undefined) return resumeRun(args, write);
-  const loaded = loadConfig(args.config!, args.set ?? []);
+  const clock = new PhaseClock();
+  if (args.resume !== undefined) return resumeRun(args, write, clock);
+  const loaded = clock.measure('load', () => loadConfig(args.config!, args.set ?? []));
   const fromDir = args.from === undefined ? undefined : checkRunDir(args.from, '--from');
   const prepared = await prepare(loaded, {
     backend: args.backend,
+    clock,
     ...(args.onlyTasks === undefined ? {} : { onlyTasks: args.onlyTasks }),
   });
   const { run } = prepared;
@@ -114,7 +125,7 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
         );
       }
     }
-    return await execute(prepared, runDir, warm, undefined, args, write);
+    return await execute(prepared, runDir, warm, undefined, args, write, clock);
   } finally {
     run.dispose();
   }
@@ -169,7 +180,11 @@ function evaluateValid(prepared: Prepared): Promise<Record<string, number>> {
  * config; a run killed before its first checkpoint starts again (redoing its warm start). Ends
  * with the same numbers as an uninterrupted run.
  */
-async function resumeRun(args: TrainArgs, write: (line: string) => void): Promise<TrainResult> {
+async function resumeRun(
+  args: TrainArgs,
+  write: (line: string) => void,
+  clock: PhaseClock,
+): Promise<TrainResult> {
   for (const [flag, value] of [
     ['a config', args.config],
     ['--out', args.out],
@@ -191,8 +206,8 @@ async function resumeRun(args: TrainArgs, write: (line: string) => void): Promis
   }
   removeStaleTemporaries(runDir);
   const record = readRunRecord(join(runDir, RUN_FILES.run));
-  const loaded = loadConfig(configFile);
-  const prepared = await prepare(loaded, { backend: args.backend });
+  const loaded = clock.measure('load', () => loadConfig(configFile));
+  const prepared = await prepare(loaded, { backend: args.backend, clock });
   const { run } = prepared;
   try {
     const last = join(runDir, RUN_FILES.checkpoints, CHECKPOINT_FILES.last);
@@ -203,7 +218,7 @@ async function resumeRun(args: TrainArgs, write: (line: string) => void): Promis
       write(
         `resuming ${runDir} ${resumeFrom ? 'from its last checkpoint' : 'from the start (no checkpoint yet)'}`,
       );
-    return await execute(prepared, runDir, warm, resumeFrom, args, write);
+    return await execute(prepared, runDir, warm, resumeFrom, args, write, clock);
   } finally {
     run.dispose();
   }
@@ -227,7 +242,12 @@ function readRunRecord(file: string): RunRecord | undefined {
   }
 }
 
-/** Trains (or resumes), then saves the model and writes scores, mixing and summary, each atomically. */
+/**
+ * Trains (or resumes), then saves the model and writes scores, mixing and summary, each atomically.
+ * SIGINT/SIGTERM during training ends it after the current step with a resumable `last.ckpt`
+ * (result `interrupted`, nothing else written); a second signal exits at once (130), removing any
+ * half-written temporary file first.
+ */
 async function execute(
   prepared: Prepared,
   runDir: string,
@@ -235,51 +255,134 @@ async function execute(
   resumeFrom: string | undefined,
   args: TrainArgs,
   write: (line: string) => void,
+  clock: PhaseClock,
 ): Promise<TrainResult> {
   const { run } = prepared;
+  const warn = args.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const options = trainerOptions(prepared, runDir);
   const trainer = new Trainer(options);
   const validSplit = prepared.loaded.config.training.validSplit;
   const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
-  const result = await trainer.fit(run.trainable, {
-    train: run.trainSource(),
-    ...(hasValid
-      ? {
-          evaluate: (info: { step: number }) =>
-            guardDivergence(run.evaluate(validSplit), info.step, options.lr),
-        }
-      : {}),
-    ...(resumeFrom === undefined ? {} : { resumeFrom }),
-    callbacks: [
-      new JsonlMetricsLogger(join(runDir, RUN_FILES.metrics)),
-      progressReporter({
-        write,
-        quiet: args.quiet ?? false,
-        ...(args.bar === undefined ? {} : { bar: args.bar }),
-      }),
-      ...(args.extraCallbacks ?? []),
-    ],
-  });
-  await run.save(join(runDir, RUN_FILES.model));
-  const scores = sortedScores(await run.scoreAll());
-  await writeJson(join(runDir, RUN_FILES.scores), scores);
-  const mixing = run.mixing();
-  if (mixing !== null) await writeJson(join(runDir, RUN_FILES.mixing), mixing);
-  const summary: Summary = {
-    tasks: run.taskNames,
-    modules: run.moduleNames(),
-    ...warm,
-    backend: prepared.backend,
-    steps: result.step,
-    epochs: result.epoch,
-    stopReason: result.stopReason,
+  let examples = 0;
+  // Counts the rows each step trains on (examples/s); the Trainer sees the model's own loss.
+  const counted: Trainable<StepBatches> = {
+    trainableVariables: () => run.trainable.trainableVariables(),
+    loss: (batches, ctx) => {
+      for (const b of batches) examples += b.size;
+      return run.trainable.loss(batches, ctx);
+    },
   };
-  await writeJson(join(runDir, RUN_FILES.summary), summary);
-  if (!args.quiet) {
-    write('');
-    write(formatScoreTable(scores));
+  const interrupt = new AbortController();
+  let training = true;
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      removeStaleTemporaries(runDir);
+      warn(`${signal} again: exiting now; mtl train --resume ${runDir} continues from the last checkpoint`);
+      process.exit(130);
+    }
+    if (training) {
+      interrupt.abort();
+      warn(`${signal}: stopping after the current step and writing a checkpoint (again to quit at once)`);
+    } else warn(`${signal}: training is done; finishing the run's files (again to quit at once)`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    let evaluating = { wallSeconds: 0, cpuSeconds: 0 };
+    const fitStart = timeMark();
+    const result = await trainer.fit(counted, {
+      train: run.trainSource(),
+      ...(hasValid
+        ? {
+            evaluate: async (info: { step: number }) => {
+              const from = timeMark();
+              try {
+                return await guardDivergence(run.evaluate(validSplit, info.step), info.step, options.lr);
+              } finally {
+                const t = since(from);
+                evaluating = {
+                  wallSeconds: evaluating.wallSeconds + t.wallSeconds,
+                  cpuSeconds: evaluating.cpuSeconds + t.cpuSeconds,
+                };
+              }
+            },
+          }
+        : {}),
+      ...(resumeFrom === undefined ? {} : { resumeFrom }),
+      signal: interrupt.signal,
+      callbacks: [
+        new JsonlMetricsLogger(join(runDir, RUN_FILES.metrics)),
+        progressReporter({
+          write,
+          quiet: args.quiet ?? false,
+          ...(args.bar === undefined ? {} : { bar: args.bar }),
+        }),
+        ...(args.extraCallbacks ?? []),
+        // A signal is an event: let the loop see it between steps.
+        { onStepEnd: () => new Promise<void>((r) => setImmediate(r)) },
+      ],
+    });
+    training = false;
+    const fitTime = since(fitStart);
+    clock.add('evaluate', evaluating);
+    clock.add('train', {
+      wallSeconds: Math.max(0, fitTime.wallSeconds - evaluating.wallSeconds),
+      cpuSeconds: Math.max(0, fitTime.cpuSeconds - evaluating.cpuSeconds),
+    });
+    const summaryOf = (): Summary => {
+      const timing = clock.times();
+      const trainSeconds = timing.train.wallSeconds;
+      return {
+        tasks: run.taskNames,
+        modules: run.moduleNames(),
+        ...warm,
+        backend: prepared.backend,
+        steps: result.step,
+        epochs: result.epoch,
+        stopReason: result.stopReason,
+        timing,
+        examples,
+        examplesPerSecond: trainSeconds > 0 ? examples / trainSeconds : 0,
+      };
+    };
+    if (result.stopReason === 'interrupted') {
+      const last = result.checkpoints.last ?? join(runDir, RUN_FILES.checkpoints, CHECKPOINT_FILES.last);
+      warn(
+        `interrupted after step ${result.step} (${result.epoch} epochs completed); checkpoint ${last}. Resume with: mtl train --resume ${runDir}`,
+      );
+      return { runDir, scores: {}, summary: summaryOf(), interrupted: true };
+    }
+    await run.save(join(runDir, RUN_FILES.model));
+    const scores = sortedScores(await clock.measure('evaluate', () => run.scoreAll()));
+    await writeJson(join(runDir, RUN_FILES.scores), scores);
+    const mixing = run.mixing();
+    if (mixing !== null) await writeJson(join(runDir, RUN_FILES.mixing), mixing);
+    const summary = summaryOf();
+    await writeJson(join(runDir, RUN_FILES.summary), summary);
+    if (!args.quiet) {
+      write('');
+      write(formatScoreTable(scores));
+      write(finalLine(summary, runDir));
+    }
+    return { runDir, scores, summary, interrupted: false };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  return { runDir, scores, summary };
+}
+
+/** The last console line: how the run ended, where it is, and where the time went. */
+export function finalLine(summary: Summary, runDir: string): string {
+  const t = summary.timing;
+  const s = (x: PhaseTime) => `${x.wallSeconds.toFixed(1)}s`;
+  const rate = summary.examplesPerSecond;
+  return (
+    `done (${summary.stopReason}): ${summary.steps} steps, ${summary.epochs} epochs in ${s(t.total)} ` +
+    `(load ${s(t.load)}, build ${s(t.build)}, train ${s(t.train)}, evaluate ${s(t.evaluate)}; ` +
+    `cpu ${t.total.cpuSeconds.toFixed(1)}s), ${rate >= 100 ? rate.toFixed(0) : rate.toPrecision(3)} examples/s; run: ${runDir}`
+  );
 }
 
 /**
@@ -302,6 +405,7 @@ async function checkWatchedMetrics(
   if (watched.every(([, metric]) => metric === undefined)) return;
   const available = new Set(Object.keys(await evaluate()));
   available.add('model/all/train/loss');
+  available.add('model/all/train/objective');
   available.add('model/all/train/lr');
   for (const task of prepared.run.taskNames) {
     const data = prepared.taskData[task]!;

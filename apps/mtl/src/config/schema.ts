@@ -234,6 +234,13 @@ export const trainingSchema = trainerConfigSchema.safeExtend({
   checkpointDir: z
     .undefined({ error: 'checkpoints always go to RUN_DIR/checkpoints; remove "checkpointDir"' })
     .optional(),
+  // One source of task weights for the trainer and model/all/*/loss: the task's own entry.
+  taskWeights: z
+    .record(z.string(), z.number())
+    .refine((weights) => Object.keys(weights).length === 0, {
+      error: 'task weights are set per task: use tasks.<name>.weight instead of "training.taskWeights"',
+    })
+    .default({}),
 });
 
 export const multitaskModelSchema = z.strictObject({ kind: z.literal('multitask') });

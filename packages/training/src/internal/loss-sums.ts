@@ -11,11 +11,11 @@ export function taskOfPart(part: string): string {
   return slash < 0 ? part : part.slice(0, slash);
 }
 
-/** Sums of the per-part and total losses of the epoch so far, read back once per step. */
+/** Sums of the per-part losses, the extra term and the step objective of the epoch so far, read back once per step. */
 export class LossSums {
-  private state: LossSumsState = { parts: {}, total: { sum: 0, count: 0 } };
+  private state: LossSumsState = emptyState();
 
-  add(parts: readonly string[], values: ArrayLike<number>, total: number): void {
+  add(parts: readonly string[], values: ArrayLike<number>, extra: number | undefined, total: number): void {
     for (let i = 0; i < parts.length; i++) {
       const key = parts[i]!;
       const acc = this.state.parts[key];
@@ -25,24 +25,46 @@ export class LossSums {
         acc.count += 1;
       }
     }
+    if (extra !== undefined) {
+      this.state.extra ??= { sum: 0, count: 0 };
+      this.state.extra.sum += extra;
+      this.state.extra.count += 1;
+    }
     this.state.total.sum += total;
     this.state.total.count += 1;
   }
 
-  /** Means as score keys: `model/all/train/loss` and `task/dataset/train/loss` per part. */
-  metrics(): Record<string, number> {
+  /**
+   * Means as score keys: `task/dataset/train/loss` per part (over the batches that had it),
+   * `model/all/train/loss` = Σ_parts weight(task)·mean (the same weighting of the same per-task
+   * losses as `model/all/<split>/loss` of an evaluation, so train and valid curves share a scale),
+   * `model/all/train/extra` (mean extra term, when the trainable returns one) and
+   * `model/all/train/objective` (mean of the total actually minimised: weighted parts + extra + L2).
+   */
+  metrics(weightOf: (task: string) => number): Record<string, number> {
     const out: Record<string, number> = {};
     const t = this.state.total;
-    if (t.count > 0) out['model/all/train/loss'] = t.sum / t.count;
-    for (const key of Object.keys(this.state.parts).sort()) {
+    const keys = Object.keys(this.state.parts).sort();
+    if (keys.length > 0) {
+      let loss = 0;
+      for (const key of keys) {
+        const acc = this.state.parts[key]!;
+        loss += weightOf(taskOfPart(key)) * (acc.sum / acc.count);
+      }
+      out['model/all/train/loss'] = loss;
+    }
+    for (const key of keys) {
       const acc = this.state.parts[key]!;
       out[partLossKey(key)] = acc.sum / acc.count;
     }
+    const e = this.state.extra;
+    if (e !== undefined && e.count > 0) out['model/all/train/extra'] = e.sum / e.count;
+    if (t.count > 0) out['model/all/train/objective'] = t.sum / t.count;
     return out;
   }
 
   reset(): void {
-    this.state = { parts: {}, total: { sum: 0, count: 0 } };
+    this.state = emptyState();
   }
 
   getState(): LossSumsState {
@@ -52,4 +74,8 @@ export class LossSums {
   setState(state: LossSumsState): void {
     this.state = JSON.parse(JSON.stringify(state)) as LossSumsState;
   }
+}
+
+function emptyState(): LossSumsState {
+  return { parts: {}, total: { sum: 0, count: 0 } };
 }
