@@ -1,6 +1,4 @@
 import { type BackendName, listNames, MtlError, RandomStream, selectBackend } from '@mtl/core';
-import type { MultitaskModel } from '@mtl/tasks';
-import * as tf from '@tensorflow/tfjs';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
 import { buildMultitaskModel } from './build/multitask.js';
 import { multitaskRun } from './build/multitask-run.js';
@@ -27,8 +25,8 @@ export interface PrepareOptions {
 }
 
 /**
- * Loads the data and builds the model a config describes, and checks that each task's operation
- * sequence fits its data with a forward pass on two rows. Nothing is written anywhere.
+ * Loads the data and builds the model a config describes. Nothing is written anywhere; whether
+ * the model fits its data on every split is checked by {@link preflight} (train and validate).
  */
 export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}): Promise<Prepared> {
   const { config } = loaded;
@@ -58,6 +56,11 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
         { place: `tasks.${name}.data` },
       );
     }
+    if (data.splits.train.length === 0) {
+      throw new MtlError('DATA_EMPTY', `the train split of "${data.source}" has no rows`, {
+        place: `tasks.${name}`,
+      });
+    }
     taskData[name] = data;
   }
   const tasks = Object.fromEntries(taskEntries);
@@ -65,39 +68,10 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   if (config.model.kind === 'multitask') {
     const built = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'));
     run = multitaskRun(built.model, built.modules, taskData, config, rng);
-    checkForward(built.model, taskData);
   } else if (config.model.kind === 'vae') {
     run = buildVaeRun(config, config.model, tasks, taskData, rng);
   } else {
     run = buildVmtlRun(config, config.model, tasks, taskData, rng);
   }
   return { loaded, backend, rng, sources, taskData, run };
-}
-
-/** Runs each task on two training rows so a module that does not fit its input fails here, naming the task. */
-function checkForward(model: MultitaskModel, taskData: Record<string, TaskData>): void {
-  for (const [name, data] of Object.entries(taskData)) {
-    const ds = data.splits.train!;
-    const n = Math.min(2, ds.length);
-    if (n === 0)
-      throw new MtlError('DATA_EMPTY', `the train split of "${data.source}" has no rows`, {
-        place: `tasks.${name}`,
-      });
-    const batch = ds.collate(Int32Array.from({ length: n }, (_, i) => i));
-    try {
-      tf.tidy(() => {
-        model.forward(batch, { tasks: [name] });
-      });
-    } catch (e) {
-      model.dispose();
-      const shapes = data.inputs.map((f) => `${f} ${JSON.stringify(ds.fieldInfo(f).rowShape)}`).join(', ');
-      throw new MtlError(
-        'SHAPE_MISMATCH',
-        `the operation sequence does not fit the data (input ${shapes}): ${(e as Error).message.split('\n')[0]}`,
-        { place: `tasks.${name}.ops`, cause: e },
-      );
-    } finally {
-      for (const t of [...Object.values(batch.X), ...Object.values(batch.Y)]) t.dispose();
-    }
-  }
 }

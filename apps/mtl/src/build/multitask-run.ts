@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { MtlError, type RandomStream } from '@mtl/core';
-import { DictDataLoader, type DictDataset, scheduleBatches } from '@mtl/data';
+import { DictDataLoader, type DictDataset, disposeBatch, scheduleBatches } from '@mtl/data';
 import type { MultitaskModel } from '@mtl/tasks';
+import * as tf from '@tensorflow/tfjs';
 import type { MtlConfig } from '../config/schema.js';
 import type { RunModel, WarmStart } from '../run-model.js';
 import type { TaskData } from './data.js';
+import { describeInputs, firstRows } from './rows.js';
 
 export const MODEL_FILE = 'model.json';
 
@@ -44,6 +46,13 @@ export function multitaskRun(
         scheduler,
         { seed: rng.childSeed('scheduler') },
       ),
+    checkSplit(split) {
+      for (const [name, data] of Object.entries(taskData)) {
+        const ds = data.splits[split];
+        if (ds === undefined || ds.length === 0) continue;
+        checkTaskOnBatch(model, name, data, ds, batchSize);
+      }
+    },
     async evaluate(split) {
       const loaders = evalLoaders(split);
       return loaders.length === 0 ? {} : model.evaluate(loaders, split);
@@ -81,4 +90,47 @@ export function multitaskRun(
     mixing: () => null,
     dispose: () => model.dispose(),
   };
+}
+
+/**
+ * One task's forward pass and loss on the first batch of one split. A module that does not fit
+ * its input is SHAPE_MISMATCH naming the operation sequence; the loss sees only this task's label,
+ * so a head that does not fit the labels fails with the library's own error, naming the task.
+ */
+function checkTaskOnBatch(
+  model: MultitaskModel,
+  name: string,
+  data: TaskData,
+  ds: DictDataset,
+  batchSize: number,
+): void {
+  const batch = firstRows(ds, batchSize);
+  try {
+    try {
+      tf.tidy(() => {
+        model.forward(batch, { tasks: [name] });
+      });
+    } catch (e) {
+      throw new MtlError(
+        'SHAPE_MISMATCH',
+        `the operation sequence does not fit the ${ds.split} split of "${data.source}" (input ${describeInputs(ds, data.inputs)}): ${(e as Error).message.split('\n')[0]}`,
+        { place: `tasks.${name}.ops`, cause: e },
+      );
+    }
+    const own = { ...batch, Y: { [data.label]: batch.Y[data.label]! } };
+    try {
+      tf.tidy(() => {
+        model.loss(own, { step: 0, epoch: 0, seed: 0, training: false });
+      });
+    } catch (e) {
+      if (e instanceof MtlError) throw e;
+      throw new MtlError(
+        'SHAPE_MISMATCH',
+        `the outputs do not fit the labels "${data.label}" of the ${ds.split} split of "${data.source}": ${(e as Error).message.split('\n')[0]}`,
+        { place: `tasks.${name}`, cause: e },
+      );
+    }
+  } finally {
+    disposeBatch(batch);
+  }
 }
