@@ -65,7 +65,8 @@ export function removeUnstartedRun(made: MadeRunDir): boolean {
   if (existsSync(join(dir, RUN_FILES.checkpoints, CHECKPOINT_FILES.last))) return false;
   const ours = new Set<string>([...Object.values(RUN_FILES), 'report.html']);
   for (const name of existsSync(dir) ? readdirSync(dir) : []) {
-    if (ours.has(name) || TEMPORARY_FILE.test(name)) rmSync(join(dir, name), { recursive: true, force: true });
+    if (ours.has(name) || TEMPORARY_FILE.test(name))
+      rmSync(join(dir, name), { recursive: true, force: true });
   }
   if (made.firstCreated !== undefined) {
     // From the run directory up to the first folder mkdir made; a folder something else now uses stays.
