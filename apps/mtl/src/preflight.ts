@@ -6,9 +6,10 @@ import type { Prepared } from './prepare.js';
 /**
  * Every check `mtl train` makes before its first step, in one place so that `mtl validate` (which
  * calls exactly this) accepts a config if and only if training would start:
- * - each task's forward pass and loss on the first batch of each of its splits (train, valid,
- *   test, ...), so a head whose width does not fit the labels, or a split whose rows have another
- *   shape, fails now and not at the first evaluation or the final scoring;
+ * - each task's forward pass, loss and scorer on the first batch of each of its splits (train,
+ *   valid, test, ...), so a head whose width does not fit the labels, a metric that does not fit
+ *   the task, or a split whose rows have another shape fails now and not at the first evaluation
+ *   or the final scoring;
  * - the trainer options (task weights, optimizer, schedule);
  * - the checkpoint, early-stopping and plateau metrics exist.
  * Writes nothing, changes no weight and draws from no random stream, so it cannot change a run's
@@ -16,7 +17,7 @@ import type { Prepared } from './prepare.js';
  */
 export async function preflight(prepared: Prepared): Promise<void> {
   const splits = ['train', ...Object.values(prepared.taskData).flatMap((d) => Object.keys(d.splits))];
-  for (const split of new Set(splits)) prepared.run.checkSplit(split);
+  for (const split of new Set(splits)) await prepared.run.checkSplit(split);
   new Trainer(trainerOptions(prepared, '.'));
   await checkWatchedMetrics(prepared, () => evaluateValid(prepared));
 }

@@ -76,6 +76,24 @@ const REJECTED: Rejected[] = [
     expect: /training\.earlyStopping\.metric.*never produced/,
   },
   {
+    name: 'a metric that does not fit the task (accuracy of a regression)',
+    config: (dir) =>
+      writeConfig(
+        `data:
+  s: { kind: csv, path: ${join(EXAMPLES, 'data', 'yields.csv')}, fields: { x: [x1, x2, x3, x4] }, labels: { v: { column: yield, kind: regression } } }
+modules:
+  h: { kind: dense, inputSize: 4, units: 1 }
+tasks:
+  t: { data: s, label: v, kind: regression, ops: [h], metrics: [accuracy] }
+training: { epochs: 1 }
+`,
+        'config.yaml',
+        dir,
+      ),
+    set: [],
+    expect: /LABEL_OUT_OF_RANGE.*task t on s\/train/,
+  },
+  {
     name: 'a valid split whose rows have another shape than the train split',
     config: validOnlyShapeProblem,
     set: [],

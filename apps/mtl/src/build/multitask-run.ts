@@ -46,11 +46,15 @@ export function multitaskRun(
         scheduler,
         { seed: rng.childSeed('scheduler') },
       ),
-    checkSplit(split) {
+    async checkSplit(split) {
       for (const [name, data] of Object.entries(taskData)) {
         const ds = data.splits[split];
         if (ds === undefined || ds.length === 0) continue;
         checkTaskOnBatch(model, name, data, ds, batchSize);
+      }
+      // The evaluation path (host-side losses and every task's metrics) on the same rows.
+      for (const ds of datasetsOf(split)) {
+        if (ds.length > 0) await model.score([[firstRows(ds, batchSize)]]);
       }
     },
     async evaluate(split) {

@@ -248,7 +248,7 @@ export function buildVaeRun(
         scheduler,
         { seed: rng.childSeed('scheduler') },
       ),
-    checkSplit(split) {
+    async checkSplit(split) {
       for (const name of names) {
         const ds = taskData[name]!.splits[split];
         if (ds !== undefined && ds.length > 0) checkVaeTask(model, name, taskData[name]!, ds, batchSize);
@@ -329,7 +329,7 @@ function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
 
-/** One task's loss (encoder, sampling, decoder) on the first batch of one split. */
+/** One task's loss (encoder, sampling, decoder) and scores on the first batch of one split. */
 function checkVaeTask(
   model: MultitaskVae,
   name: string,
@@ -342,6 +342,7 @@ function checkVaeTask(
     tf.tidy(() => {
       model.loss([batch], { step: 0, epoch: 0, seed: 0, training: false });
     });
+    model.score([batch]);
   } catch (e) {
     throw new MtlError(
       'SHAPE_MISMATCH',

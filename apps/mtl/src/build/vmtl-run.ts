@@ -141,7 +141,7 @@ export function buildVmtlRun(
         names.map((n) => taskData[n]!.splits.train!),
         { batchSize: config.training.batchSize, seed: rng.childSeed('stacked') },
       ),
-    checkSplit(split) {
+    async checkSplit(split) {
       const has = (n: string) => (taskData[n]!.splits[split]?.length ?? 0) > 0;
       if (!names.some(has)) return;
       // A VMTL step holds a batch of every task: tasks without this split lend their train rows.
