@@ -30,13 +30,13 @@ function exited(child: ChildProcess): Promise<number | null> {
 
 /**
  * Resolves true once `ready()` holds, false if the child exits first. Polls the file system: the
- * moment is defined by what the run has written, never by elapsed time (the 120 s bound only
+ * moment is defined by what the run has written, never by elapsed time (the 600 s bound only
  * keeps a broken run from hanging the suite).
  */
 async function until(ready: () => boolean, child: ChildProcess): Promise<boolean> {
   const start = Date.now();
   while (!ready()) {
-    if (child.exitCode !== null || child.signalCode !== null || Date.now() - start > 120_000) return false;
+    if (child.exitCode !== null || child.signalCode !== null || Date.now() - start > 600_000) return false;
     await new Promise((r) => setTimeout(r, 2));
   }
   return true;
