@@ -28,7 +28,8 @@ train     Trains the model a YAML/JSON config declares, into DIR (default runs/<
           re-initialised (summary.json: reused, new, dropped, reshaped).
           --resume RUN_DIR continues a stopped or killed run from its last checkpoint with the
           run's own resolved config; it ends with the same scores as an uninterrupted run.
-score     Scores every task on every split from a run's saved model (--json: a JSON object).
+score     Scores every task on every split from a run's saved model (--json: a JSON object); for
+          an interrupted run, from its best checkpoint, else its last (it says which, on stderr).
 predict   Predictions of one task for every row of a CSV or JSONL file (labels not needed);
           writes CSV or JSONL (by extension): row, pred, prob_0, ... (regression: value_0, ...;
           VAE tasks: recon_j and z_mean_j). --sample N (VAE tasks) draws N examples from the prior.
@@ -37,11 +38,13 @@ compare   Multitask model vs one solo model per task (VMTL: vs the N(0, I)-prior
 report    Writes RUN_DIR/report.html (or FILE): one self-contained page (no network) with the
           summary, score table, learning curves, VMTL mixing heatmaps and, for a compare folder,
           multitask vs solo bars with Δm. Works on a run still training. (train --report: after training.)
-validate  Checks a config, loads its data and builds its model, writing nothing.
+validate  Runs every check train makes before its first step (data, model, a forward pass and the
+          loss of every task on a batch of every split, watched metrics), writing nothing.
 
 --set PATH=VALUE   overrides any config path (repeatable), e.g. --set training.epochs=100;
                    values are YAML (numbers, booleans, [lists]); the result is validated.
 --backend          tfjs backend (default: config "backend", else MTL_BACKEND, else node > wasm > cpu).
+--quiet            train prints only its run directory and its final line.
 --verbose          print stack traces of errors.
 
 Exit codes: 0 success; 2 bad config, data or arguments (the message names the file and config
@@ -161,6 +164,7 @@ export async function run(
           json: values.json ?? false,
           backend: values.backend,
           write: out,
+          note: err,
         });
         return 0;
       }

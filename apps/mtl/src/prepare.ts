@@ -1,6 +1,4 @@
-import { type BackendName, isMtlError, listNames, MtlError, RandomStream, selectBackend } from '@mtl/core';
-import type { MultitaskModel } from '@mtl/tasks';
-import * as tf from '@tensorflow/tfjs';
+import { type BackendName, listNames, MtlError, RandomStream, selectBackend } from '@mtl/core';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
 import { buildMultitaskModel } from './build/multitask.js';
 import { multitaskRun } from './build/multitask-run.js';
@@ -31,8 +29,8 @@ export interface PrepareOptions {
 }
 
 /**
- * Loads the data and builds the model a config describes, and checks that each task's operation
- * sequence fits its data with a forward pass on two rows. Nothing is written anywhere.
+ * Loads the data and builds the model a config describes. Nothing is written anywhere; whether
+ * the model fits its data on every split is checked by {@link preflight} (train and validate).
  */
 export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}): Promise<Prepared> {
   const { config } = loaded;
@@ -63,6 +61,11 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
         { place: `tasks.${name}.data` },
       );
     }
+    if (data.splits.train.length === 0) {
+      throw new MtlError('DATA_EMPTY', `the train split of "${data.source}" has no rows`, {
+        place: `tasks.${name}`,
+      });
+    }
     taskData[name] = data;
   }
   options.clock?.add('load', since(loadStart));
@@ -72,7 +75,6 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   if (config.model.kind === 'multitask') {
     const built = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'));
     run = multitaskRun(built.model, built.modules, taskData, config, rng);
-    checkForward(built.model, taskData);
   } else if (config.model.kind === 'vae') {
     run = buildVaeRun(config, config.model, tasks, taskData, rng);
   } else {
@@ -81,68 +83,4 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   run = withModelLosses(run, taskWeightsOf(config, run.taskNames));
   options.clock?.add('build', since(buildStart));
   return { loaded, backend, rng, sources, taskData, run };
-}
-
-/** Runs each task on two training rows so a module that does not fit its input fails here, naming the task. */
-function checkForward(model: MultitaskModel, taskData: Record<string, TaskData>): void {
-  for (const [name, data] of Object.entries(taskData)) {
-    const ds = data.splits.train!;
-    const n = Math.min(2, ds.length);
-    if (n === 0)
-      throw new MtlError('DATA_EMPTY', `the train split of "${data.source}" has no rows`, {
-        place: `tasks.${name}`,
-      });
-    const batch = ds.collate(Int32Array.from({ length: n }, (_, i) => i));
-    let units = 0;
-    try {
-      tf.tidy(() => {
-        const out = model.forward(batch, { tasks: [name] })[name]!;
-        units = out.rank === 2 ? out.shape[1]! : 1;
-      });
-    } catch (e) {
-      model.dispose();
-      // The task's own check of its head against its classes, labels or targets says it best.
-      if (
-        (isMtlError(e, 'DATA_SHAPE_MISMATCH') || isMtlError(e, 'LABEL_OUT_OF_RANGE')) &&
-        e.place === `task ${name}`
-      ) {
-        throw new MtlError(e.code, `task ${name}: ${e.reason}`, {
-          place: `tasks.${name}`,
-          details: e.details,
-          cause: e,
-        });
-      }
-      const shapes = data.inputs.map((f) => `${f} ${JSON.stringify(ds.fieldInfo(f).rowShape)}`).join(', ');
-      throw new MtlError(
-        'SHAPE_MISMATCH',
-        `the operation sequence does not fit the data (input ${shapes}): ${(e as Error).message.split('\n')[0]}`,
-        { place: `tasks.${name}.ops`, cause: e },
-      );
-    } finally {
-      for (const t of [...Object.values(batch.X), ...Object.values(batch.Y)]) t.dispose();
-    }
-    checkClassIds(model, name, data, units);
-  }
-}
-
-/**
- * Every class id of every split against the head (the Task checks each batch it sees; this sees
- * them all before a run starts): an id the head cannot output would otherwise stop training midway.
- */
-function checkClassIds(model: MultitaskModel, name: string, data: TaskData, units: number): void {
-  const task = model.getTask(name);
-  if (task.kind !== 'multiclass' && task.kind !== 'binary') return;
-  const classes = task.kind === 'binary' ? 2 : units;
-  for (const [split, ds] of Object.entries(data.splits)) {
-    if (ds.labelInfo(data.label).kind !== 'class') continue;
-    const values = ds.labelValues(data.label);
-    const row = values.findIndex((v) => v !== -1 && (v < 0 || v >= classes));
-    if (row < 0) continue;
-    model.dispose();
-    throw new MtlError(
-      'LABEL_OUT_OF_RANGE',
-      `task ${name}: label "${data.label}" is ${values[row]} at row ${row} of split ${split}, outside the task's ${classes} classes (ids 0..${classes - 1}, -1 = abstain; module "${task.outputModule}" outputs ${units} unit${units === 1 ? '' : 's'})`,
-      { place: `tasks.${name}`, details: { task: name, label: data.label, split, row, value: values[row] } },
-    );
-  }
 }

@@ -59,8 +59,9 @@ export function progressReporter(options: ProgressOptions = {}): TrainerCallback
         .slice(0, 6)
         .map(([k, v]) => `${k}=${fmt(v)}`)
         .join(' ');
-      // On a terminal the bar is the progress; evaluations are printed only in plain mode.
-      if (!bar) write(`eval step ${record.step} epoch ${record.epoch}/${epochs}: ${shown}`);
+      // On a terminal the bar is the progress; evaluations are printed only in plain mode, and
+      // only when there is a score to show (a run without a valid split evaluates nothing).
+      if (!bar && shown !== '') write(`eval step ${record.step} epoch ${record.epoch}/${epochs}: ${shown}`);
     },
     onTrainEnd() {
       bar?.stop();

@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { MtlError, writeFileAtomic } from '@mtl/core';
+import { CHECKPOINT_FILES } from '@mtl/training';
 import { stringify } from 'yaml';
 import { resolveConfigPath } from './build/data.js';
 import type { LoadedConfig, MtlConfig } from './config/index.js';
@@ -27,6 +28,17 @@ export function defaultRunDir(configName: string, prefix = 'runs'): string {
 
 /** Creates a fresh run directory; an existing non-empty one is refused (a run never overwrites another). */
 export function createRunDir(dir: string, place = '--out'): string {
+  return makeRunDir(dir, place).dir;
+}
+
+/** A run directory and what creating it made: the first folder that did not exist before, if any. */
+export interface MadeRunDir {
+  dir: string;
+  firstCreated: string | undefined;
+}
+
+/** {@link createRunDir}, remembering which folders it created so a failed run can remove them. */
+export function makeRunDir(dir: string, place = '--out'): MadeRunDir {
   const abs = resolve(dir);
   if (existsSync(abs)) {
     if (!statSync(abs).isDirectory()) {
@@ -36,8 +48,38 @@ export function createRunDir(dir: string, place = '--out'): string {
       throw new MtlError('INVALID_ARGUMENT', `${abs} already holds files; choose another --out`, { place });
     }
   }
-  mkdirSync(abs, { recursive: true });
-  return abs;
+  return { dir: abs, firstCreated: mkdirSync(abs, { recursive: true }) };
+}
+
+/** Temporary files of writeFileAtomic (`.NAME.PID.HEX.tmp`), complete or left by a killed process. */
+export const TEMPORARY_FILE = /^\..+\.\d+\.[0-9a-f]+\.tmp$/;
+
+/**
+ * Removes what a run that failed before its first checkpoint wrote (it cannot be resumed, and
+ * would make the corrected rerun's `--out` refused): the run's own files and temporaries, then the
+ * folders it created if they are empty. Anything else in the folder stays. A run with a last
+ * checkpoint is kept for `--resume`. Returns whether it removed the run.
+ */
+export function removeUnstartedRun(made: MadeRunDir): boolean {
+  const { dir } = made;
+  if (existsSync(join(dir, RUN_FILES.checkpoints, CHECKPOINT_FILES.last))) return false;
+  const ours = new Set<string>([...Object.values(RUN_FILES), 'report.html']);
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+    if (ours.has(name) || TEMPORARY_FILE.test(name))
+      rmSync(join(dir, name), { recursive: true, force: true });
+  }
+  if (made.firstCreated !== undefined) {
+    // From the run directory up to the first folder mkdir made; a folder something else now uses stays.
+    for (let d = dir; ; d = dirname(d)) {
+      try {
+        rmdirSync(d);
+      } catch {
+        break;
+      }
+      if (d === made.firstCreated || dirname(d) === d) break;
+    }
+  }
+  return true;
 }
 
 /** Checks that `dir` is a run directory (has the resolved config and a saved model). */

@@ -29,6 +29,13 @@ export interface RunModel {
   /** The training batches (one step = one or several batches). */
   trainSource(): BatchSource<StepBatches>;
   /**
+   * Runs every task that has `split` through a forward pass, its loss and its scorer on the
+   * split's first batch (inference mode), so a module, head, label or metric that does not fit
+   * fails before anything is written. Changes no weight and draws from no random stream. A split
+   * no task has is a no-op.
+   */
+  checkSplit(split: string): Promise<void>;
+  /**
    * Scores of every task on one split (exact name); empty when no task has that split. `step`: the
    * training step it is scored at (a VAE's β follows a schedule; default: the schedule's end).
    */

@@ -1,10 +1,12 @@
 import { join } from 'node:path';
-import { MtlError, type RandomStream } from '@mtl/core';
-import { DictDataLoader, type DictDataset, scheduleBatches } from '@mtl/data';
+import { isMtlError, MtlError, type RandomStream } from '@mtl/core';
+import { DictDataLoader, type DictDataset, disposeBatch, scheduleBatches } from '@mtl/data';
 import type { MultitaskModel } from '@mtl/tasks';
+import * as tf from '@tensorflow/tfjs';
 import type { MtlConfig } from '../config/schema.js';
 import type { RunModel, WarmStart } from '../run-model.js';
 import type { TaskData } from './data.js';
+import { describeInputs, firstRows } from './rows.js';
 
 export const MODEL_FILE = 'model.json';
 
@@ -44,6 +46,18 @@ export function multitaskRun(
         scheduler,
         { seed: rng.childSeed('scheduler') },
       ),
+    async checkSplit(split) {
+      for (const [name, data] of Object.entries(taskData)) {
+        const ds = data.splits[split];
+        if (ds === undefined || ds.length === 0) continue;
+        checkTaskOnBatch(model, name, data, ds, batchSize);
+        checkClassIds(model, name, data, split, ds);
+      }
+      // The evaluation path (host-side losses and every task's metrics) on the same rows.
+      for (const ds of datasetsOf(split)) {
+        if (ds.length > 0) await model.score([[firstRows(ds, batchSize)]]);
+      }
+    },
     async evaluate(split) {
       const loaders = evalLoaders(split);
       return loaders.length === 0 ? {} : model.evaluate(loaders, split);
@@ -81,4 +95,93 @@ export function multitaskRun(
     mixing: () => null,
     dispose: () => model.dispose(),
   };
+}
+
+/**
+ * One task's forward pass and loss on the first batch of one split. A module that does not fit
+ * its input is SHAPE_MISMATCH naming the operation sequence; the loss sees only this task's label,
+ * so a head that does not fit the labels fails with the library's own error, naming the task.
+ */
+function checkTaskOnBatch(
+  model: MultitaskModel,
+  name: string,
+  data: TaskData,
+  ds: DictDataset,
+  batchSize: number,
+): void {
+  const batch = firstRows(ds, batchSize);
+  try {
+    try {
+      tf.tidy(() => {
+        model.forward(batch, { tasks: [name] });
+      });
+    } catch (e) {
+      // The task's own check of its head against its classes, labels or targets says it best.
+      if (
+        (isMtlError(e, 'DATA_SHAPE_MISMATCH') || isMtlError(e, 'LABEL_OUT_OF_RANGE')) &&
+        e.place === `task ${name}`
+      ) {
+        throw new MtlError(e.code, `task ${name}: ${e.reason}`, {
+          place: `tasks.${name}`,
+          details: e.details,
+          cause: e,
+        });
+      }
+      throw new MtlError(
+        'SHAPE_MISMATCH',
+        `the operation sequence does not fit the ${ds.split} split of "${data.source}" (input ${describeInputs(ds, data.inputs)}): ${(e as Error).message.split('\n')[0]}`,
+        { place: `tasks.${name}.ops`, cause: e },
+      );
+    }
+    const own = { ...batch, Y: { [data.label]: batch.Y[data.label]! } };
+    try {
+      tf.tidy(() => {
+        model.loss(own, { step: 0, epoch: 0, seed: 0, training: false });
+      });
+    } catch (e) {
+      if (e instanceof MtlError) throw e;
+      throw new MtlError(
+        'SHAPE_MISMATCH',
+        `the outputs do not fit the labels "${data.label}" of the ${ds.split} split of "${data.source}": ${(e as Error).message.split('\n')[0]}`,
+        { place: `tasks.${name}`, cause: e },
+      );
+    }
+  } finally {
+    disposeBatch(batch);
+  }
+}
+
+/**
+ * Every class id of a split against the head (the Task checks each batch it sees; this sees them
+ * all before a run starts): an id the head cannot output would otherwise stop training midway.
+ */
+function checkClassIds(
+  model: MultitaskModel,
+  name: string,
+  data: TaskData,
+  split: string,
+  ds: DictDataset,
+): void {
+  const task = model.getTask(name);
+  if (task.kind !== 'multiclass' && task.kind !== 'binary') return;
+  if (ds.labelInfo(data.label).kind !== 'class') return;
+  const batch = firstRows(ds, 1);
+  let units: number;
+  try {
+    units = tf.tidy(() => {
+      const out = model.forward(batch, { tasks: [name] })[name]!;
+      return out.rank === 2 ? out.shape[1]! : 1;
+    });
+  } finally {
+    disposeBatch(batch);
+  }
+  const classes = task.kind === 'binary' ? 2 : units;
+  const values = ds.labelValues(data.label);
+  const row = values.findIndex((v) => v !== -1 && (v < 0 || v >= classes));
+  if (row < 0) return;
+  throw new MtlError(
+    'LABEL_OUT_OF_RANGE',
+    `task ${name}: label "${data.label}" is ${values[row]} at row ${row} of split ${split}, outside the task's ${classes} classes (ids 0..${classes - 1}, -1 = abstain; module "${task.outputModule}" outputs ${units} unit${units === 1 ? '' : 's'})`,
+    { place: `tasks.${name}`, details: { task: name, label: data.label, split, row, value: values[row] } },
+  );
 }

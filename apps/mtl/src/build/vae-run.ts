@@ -29,7 +29,7 @@ import type { MtlConfig, taskSchema, vaeDomainsSourceSchema, vaeModelSchema } fr
 import type { Predictions, RunModel, WarmStart } from '../run-model.js';
 import type { LoadedSource, TaskData } from './data.js';
 import { MODEL_FILE } from './multitask-run.js';
-import { allRows } from './rows.js';
+import { allRows, describeInputs, firstRows } from './rows.js';
 
 type VaeConfig = z.infer<typeof vaeModelSchema>;
 type VaeDomainsConfig = z.infer<typeof vaeDomainsSourceSchema>;
@@ -202,7 +202,6 @@ export function buildVaeRun(
       throw e;
     }
   })();
-  checkVaeForward(model, taskData);
 
   const { batchSize, scheduler } = config.training;
   const datasetsOf = (split: string): DictDataset[] => {
@@ -249,6 +248,12 @@ export function buildVaeRun(
         scheduler,
         { seed: rng.childSeed('scheduler') },
       ),
+    async checkSplit(split) {
+      for (const name of names) {
+        const ds = taskData[name]!.splits[split];
+        if (ds !== undefined && ds.length > 0) checkVaeTask(model, name, taskData[name]!, ds, batchSize);
+      }
+    },
     evaluate: async (split, step) => scoreSplit(split, step),
     async scoreAll() {
       const out: Record<string, number> = {};
@@ -324,33 +329,28 @@ function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
 
-/** Runs every task on two training rows, so a module that does not fit fails here, naming the task. */
-function checkVaeForward(model: MultitaskVae, taskData: Readonly<Record<string, TaskData>>): void {
-  for (const name of model.taskNames) {
-    const data = taskData[name]!;
-    const ds = data.splits.train!;
-    if (ds.length === 0) {
-      model.dispose();
-      throw new MtlError('DATA_EMPTY', `the train split of "${data.source}" has no rows`, {
-        place: `tasks.${name}`,
-      });
-    }
-    const batch = ds.collate(Int32Array.from({ length: Math.min(2, ds.length) }, (_, i) => i));
-    try {
-      tf.tidy(() => {
-        model.loss([batch], { step: 0, epoch: 0, seed: 0, training: false });
-      });
-    } catch (e) {
-      model.dispose();
-      const shapes = data.inputs.map((f) => `${f} ${JSON.stringify(ds.fieldInfo(f).rowShape)}`).join(', ');
-      throw new MtlError(
-        'SHAPE_MISMATCH',
-        `the encoder/decoder modules do not fit the data (input ${shapes}): ${(e as Error).message.split('\n')[0]}`,
-        { place: `tasks.${name}`, cause: e },
-      );
-    } finally {
-      disposeBatch(batch);
-    }
+/** One task's loss (encoder, sampling, decoder) and scores on the first batch of one split. */
+function checkVaeTask(
+  model: MultitaskVae,
+  name: string,
+  data: TaskData,
+  ds: DictDataset,
+  batchSize: number,
+): void {
+  const batch = firstRows(ds, batchSize);
+  try {
+    tf.tidy(() => {
+      model.loss([batch], { step: 0, epoch: 0, seed: 0, training: false });
+    });
+    model.score([batch]);
+  } catch (e) {
+    throw new MtlError(
+      'SHAPE_MISMATCH',
+      `the encoder/decoder modules do not fit the ${ds.split} split of "${data.source}" (input ${describeInputs(ds, data.inputs)}): ${(e as Error).message.split('\n')[0]}`,
+      { place: `tasks.${name}`, cause: e },
+    );
+  } finally {
+    disposeBatch(batch);
   }
 }
 

@@ -14,7 +14,7 @@ import type { MtlConfig, taskSchema, vmtlModelSchema } from '../config/schema.js
 import type { RunModel, WarmStart } from '../run-model.js';
 import type { TaskData } from './data.js';
 import { MODEL_FILE } from './multitask-run.js';
-import { allRows } from './rows.js';
+import { allRows, firstRows } from './rows.js';
 
 type VmtlConfig = z.infer<typeof vmtlModelSchema>;
 type TaskConfig = z.infer<typeof taskSchema>;
@@ -160,6 +160,29 @@ export function buildVmtlRun(
         names.map((n) => taskData[n]!.splits.train!),
         { batchSize: config.training.batchSize, seed: rng.childSeed('stacked') },
       ),
+    async checkSplit(split) {
+      const has = (n: string) => (taskData[n]!.splits[split]?.length ?? 0) > 0;
+      if (!names.some(has)) return;
+      // A VMTL step holds a batch of every task: tasks without this split lend their train rows.
+      const step = names.map((n) =>
+        firstRows(taskData[n]!.splits[has(n) ? split : 'train']!, config.training.batchSize),
+      );
+      try {
+        tf.tidy(() => {
+          model.loss(step, { step: 0, epoch: 0, seed: 0, training: false });
+        });
+        model.score(step.filter((_, t) => has(names[t]!)));
+      } catch (e) {
+        if (e instanceof MtlError) throw e;
+        throw new MtlError(
+          'SHAPE_MISMATCH',
+          `the model does not fit the ${split} split: ${(e as Error).message.split('\n')[0]}`,
+          { place: 'tasks', cause: e },
+        );
+      } finally {
+        disposeBatch(step);
+      }
+    },
     evaluate: async (split) => scoreSplit(split),
     async scoreAll() {
       const out: Record<string, number> = {};

@@ -1,5 +1,8 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MtlError } from '@mtl/core';
 import { formatScoreTable } from '@mtl/scoring';
+import { assignVariables, CHECKPOINT_FILES, loadCheckpoint } from '@mtl/training';
 import { loadConfig } from '../config/index.js';
 import { type Prepared, prepare } from '../prepare.js';
 import { checkRunDir, RUN_FILES, sortedScores } from '../run-dir.js';
@@ -18,20 +21,63 @@ export async function openRun(runDir: string, backend?: string): Promise<Prepare
   return { ...prepared, runDir: dir };
 }
 
-/** `mtl score RUN_DIR [--json]`: every task on every split, from the saved model. */
+/**
+ * The weights `mtl score` reads: the saved model of a finished run; for an interrupted one (no
+ * model yet) its best checkpoint, else its last. Relative to the run directory.
+ */
+export function scoredWeights(runDir: string): string {
+  const dir = resolve(runDir);
+  if (!existsSync(join(dir, RUN_FILES.config))) checkRunDir(dir, 'RUN_DIR');
+  const candidates = [
+    join(RUN_FILES.model, 'model.json'),
+    join(RUN_FILES.checkpoints, CHECKPOINT_FILES.best),
+    join(RUN_FILES.checkpoints, CHECKPOINT_FILES.last),
+  ];
+  const found = candidates.find((f) => existsSync(join(dir, f)));
+  if (found === undefined) {
+    throw new MtlError(
+      'FILE_NOT_FOUND',
+      `${dir} is not a finished run and has no checkpoint yet (looked for ${candidates.join(', ')})`,
+      { place: 'RUN_DIR' },
+    );
+  }
+  return found;
+}
+
+/**
+ * `mtl score RUN_DIR [--json]`: every task on every split, from the saved model, or from the best
+ * (else last) checkpoint of a run that was interrupted before saving it. Says which through
+ * `note` (stderr in the CLI, so `--json` output stays one JSON value).
+ */
 export async function score(args: {
   runDir: string;
   json?: boolean;
   backend?: string | undefined;
   write?: (line: string) => void;
+  note?: (line: string) => void;
 }): Promise<Record<string, number>> {
   const write = args.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const opened = await openRun(args.runDir, args.backend);
+  const note = args.note ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dir = resolve(args.runDir);
+  const weights = scoredWeights(dir);
+  const prepared = await prepare(loadConfig(join(dir, RUN_FILES.config)), { backend: args.backend });
+  const { run } = prepared;
   try {
-    const scores = sortedScores(await opened.run.scoreAll());
+    if (weights.startsWith(RUN_FILES.model)) {
+      await run.load(join(dir, RUN_FILES.model));
+    } else {
+      const checkpoint = await loadCheckpoint(join(dir, weights));
+      assignVariables(run.trainable.trainableVariables(), checkpoint.weights, join(dir, weights));
+    }
+    const scores = sortedScores(await run.scoreAll());
     write(args.json ? JSON.stringify(scores, null, 2) : formatScoreTable(scores));
+    note(
+      weights.startsWith(RUN_FILES.model)
+        ? `scored the saved model ${join(dir, weights)}`
+        : `scored ${join(dir, weights)}: the run has no saved model (it was interrupted)`,
+    );
     return scores;
   } finally {
-    opened.run.dispose();
+    run.dispose();
   }
 }

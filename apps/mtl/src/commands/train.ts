@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isMtlError, listNames, MtlError } from '@mtl/core';
+import { isMtlError, MtlError } from '@mtl/core';
 import type { StepBatches } from '@mtl/data';
 import { formatScoreTable } from '@mtl/scoring';
 import {
@@ -10,15 +10,19 @@ import {
   Trainer,
   type TrainerCallbacks,
 } from '@mtl/training';
+import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/index.js';
 import { taskWeightsOf } from '../model-loss.js';
+import { preflight } from '../preflight.js';
 import { type Prepared, prepare } from '../prepare.js';
 import { progressReporter } from '../progress.js';
 import {
   checkRunDir,
-  createRunDir,
   defaultRunDir,
+  type MadeRunDir,
+  makeRunDir,
   RUN_FILES,
+  removeUnstartedRun,
   sortedScores,
   writeJson,
   writeResolvedConfig,
@@ -91,13 +95,27 @@ export function trainerOptions(prepared: Prepared, runDir: string) {
 }
 
 /**
- * `mtl train`: validates everything before writing anything, then trains into a fresh run
- * directory, saves the model, scores every task on every split and writes the summary.
+ * `mtl train`: validates everything before writing anything (the {@link preflight} that
+ * `mtl validate` runs), then trains into a fresh run directory, saves the model, scores every
+ * task on every split and writes the summary. A run that fails before its first checkpoint
+ * removes what it created, so the corrected rerun can use the same `--out`. Even with `--quiet`
+ * it prints the run directory and one final line.
  */
 export async function train(args: TrainArgs): Promise<TrainResult> {
   const write = args.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const clock = new PhaseClock();
-  if (args.resume !== undefined) return resumeRun(args, write, clock);
+  const result =
+    args.resume !== undefined ? await resumeRun(args, write, clock) : await freshRun(args, write, clock);
+  // Even with --quiet: how the run ended, where it is, and where the time went.
+  if (!result.interrupted) write(finalLine(result.summary, result.runDir));
+  return result;
+}
+
+async function freshRun(
+  args: TrainArgs,
+  write: (line: string) => void,
+  clock: PhaseClock,
+): Promise<TrainResult> {
   const loaded = clock.measure('load', () => loadConfig(args.config!, args.set ?? []));
   const fromDir = args.from === undefined ? undefined : checkRunDir(args.from, '--from');
   const prepared = await prepare(loaded, {
@@ -106,29 +124,61 @@ export async function train(args: TrainArgs): Promise<TrainResult> {
     ...(args.onlyTasks === undefined ? {} : { onlyTasks: args.onlyTasks }),
   });
   const { run } = prepared;
+  let made: MadeRunDir | undefined;
   try {
+    await preflight(prepared);
     const warm: WarmStart =
       fromDir === undefined
         ? { reused: [], new: run.moduleNames(), dropped: [], reshaped: [] }
         : await run.warmStart(join(fromDir, RUN_FILES.model));
-    await checkWatchedMetrics(prepared, () => evaluateValid(prepared));
-    const runDirPath = args.out ?? defaultRunDir(loaded.name);
-    trainerOptions(prepared, runDirPath);
-    const runDir = createRunDir(runDirPath);
+    made = makeRunDir(args.out ?? defaultRunDir(loaded.name));
+    const runDir = made.dir;
     await writeResolvedConfig(runDir, loaded);
     await writeJson(join(runDir, RUN_FILES.run), { from: fromDir ?? null, warm } satisfies RunRecord);
-    if (!args.quiet) {
-      write(`run: ${runDir} (backend ${prepared.backend})`);
-      if (fromDir !== undefined) {
-        write(
-          `from ${fromDir}: reused ${list(warm.reused)}; new ${list(warm.new)}; dropped ${list(warm.dropped)}; reshaped ${list(warm.reshaped)}`,
-        );
-      }
+    write(`run: ${runDir} (backend ${prepared.backend})`);
+    if (!args.quiet && fromDir !== undefined) {
+      write(
+        `from ${fromDir}: reused ${list(warm.reused)}; new ${list(warm.new)}; dropped ${list(warm.dropped)}; reshaped ${list(warm.reshaped)}`,
+      );
+      for (const line of removedTaskLines(fromDir, run.taskNames, warm.dropped)) write(line);
     }
     return await execute(prepared, runDir, warm, undefined, args, write, clock);
+  } catch (e) {
+    if (made !== undefined) removeUnstartedRun(made);
+    throw e;
   } finally {
     run.dispose();
   }
+}
+
+/**
+ * One line per task of the `--from` run that this config no longer has, naming the modules that
+ * went with it: a head dropped by omission is said out loud, not only listed in summary.json.
+ */
+function removedTaskLines(fromDir: string, tasks: readonly string[], dropped: readonly string[]): string[] {
+  let previous: Record<string, { ops?: unknown }> = {};
+  try {
+    const config = parseYaml(readFileSync(join(fromDir, RUN_FILES.config), 'utf8')) as {
+      tasks?: Record<string, { ops?: unknown }>;
+    };
+    previous = config?.tasks ?? {};
+  } catch {
+    return [];
+  }
+  const lines: string[] = [];
+  for (const [task, spec] of Object.entries(previous)) {
+    if (tasks.includes(task)) continue;
+    const ops = Array.isArray(spec?.ops) ? spec.ops : [];
+    const used = ops.map((op) => (typeof op === 'string' ? op : (op as { module?: unknown })?.module));
+    // VAE runs copy per-task modules as `<task>.<module>`.
+    const gone = dropped.filter((m) => used.includes(m) || m.startsWith(`${task}.`));
+    lines.push(
+      gone.length === 0
+        ? `task ${task} of the --from run is not in this config; none of its modules is dropped (other tasks use them)`
+        : `task ${task} of the --from run is not in this config: dropped its ${gone.length === 1 ? 'module' : 'modules'} ${gone.join(', ')}`,
+    );
+  }
+  return lines;
 }
 
 /** What a run records at its start so that `--resume` can redo it: the warm start, if any. */
@@ -167,12 +217,6 @@ function divergence(place: string, what: string, step: number, lr: number): MtlE
     `training diverged: after step ${step} (learning rate ${lr}) ${what}; the last good checkpoint is kept (lower the learning rate or clip gradients)`,
     { place },
   );
-}
-
-function evaluateValid(prepared: Prepared): Promise<Record<string, number>> {
-  const validSplit = prepared.loaded.config.training.validSplit;
-  const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
-  return hasValid ? prepared.run.evaluate(validSplit) : Promise.resolve({});
 }
 
 /**
@@ -214,10 +258,9 @@ async function resumeRun(
     const warm: WarmStart = record?.warm ?? { reused: [], new: run.moduleNames(), dropped: [], reshaped: [] };
     const resumeFrom = existsSync(last) ? last : undefined;
     if (resumeFrom === undefined && record?.from) await run.warmStart(join(record.from, RUN_FILES.model));
-    if (!args.quiet)
-      write(
-        `resuming ${runDir} ${resumeFrom ? 'from its last checkpoint' : 'from the start (no checkpoint yet)'}`,
-      );
+    write(
+      `resuming ${runDir} ${resumeFrom ? 'from its last checkpoint' : 'from the start (no checkpoint yet)'}`,
+    );
     return await execute(prepared, runDir, warm, resumeFrom, args, write, clock);
   } finally {
     run.dispose();
@@ -364,7 +407,6 @@ async function execute(
     if (!args.quiet) {
       write('');
       write(formatScoreTable(scores));
-      write(finalLine(summary, runDir));
     }
     return { runDir, scores, summary, interrupted: false };
   } finally {
@@ -383,45 +425,6 @@ export function finalLine(summary: Summary, runDir: string): string {
     `(load ${s(t.load)}, build ${s(t.build)}, train ${s(t.train)}, evaluate ${s(t.evaluate)}; ` +
     `cpu ${t.total.cpuSeconds.toFixed(1)}s), ${rate >= 100 ? rate.toFixed(0) : rate.toPrecision(3)} examples/s; run: ${runDir}`
   );
-}
-
-/**
- * A checkpoint, early-stopping or plateau metric that would never be produced fails here, before
- * any file is written (Emmental's default names a key that never exists and silently never saves).
- */
-async function checkWatchedMetrics(
-  prepared: Prepared,
-  evaluate: () => Promise<Record<string, number>>,
-): Promise<void> {
-  const training = prepared.loaded.config.training;
-  const watched: Array<[string, string | undefined]> = [
-    ['training.checkpointMetric', training.checkpointMetric],
-    ['training.earlyStopping.metric', training.earlyStopping?.metric],
-    [
-      'training.lrSchedule.metric',
-      training.lrSchedule.type === 'plateau' ? training.lrSchedule.metric : undefined,
-    ],
-  ];
-  if (watched.every(([, metric]) => metric === undefined)) return;
-  const available = new Set(Object.keys(await evaluate()));
-  available.add('model/all/train/loss');
-  available.add('model/all/train/objective');
-  available.add('model/all/train/lr');
-  for (const task of prepared.run.taskNames) {
-    const data = prepared.taskData[task]!;
-    available.add(`${task}/${data.datasetName}/train/loss`);
-  }
-  for (const [place, metric] of watched) {
-    if (metric !== undefined && !available.has(metric)) {
-      throw new MtlError(
-        'CHECKPOINT_METRIC_UNKNOWN',
-        `"${metric}" is never produced (available: ${listNames(available)})`,
-        {
-          place,
-        },
-      );
-    }
-  }
 }
 
 function list(names: readonly string[]): string {

@@ -1,9 +1,13 @@
 import { loadConfig } from '../config/index.js';
+import { preflight } from '../preflight.js';
 import { prepare } from '../prepare.js';
 
 /**
- * `mtl validate <config>`: parses and checks the config, loads the data and builds the model
- * (a forward pass per task), writing nothing. Returns a one-paragraph description.
+ * `mtl validate <config>`: parses and checks the config, loads the data, builds the model and runs
+ * the same {@link preflight} as `mtl train` (a forward pass and the loss of every task on a batch
+ * of every split, the trainer options, the watched metrics), writing nothing. A config it accepts
+ * starts training; one it refuses, `mtl train` refuses with the same message. Returns a
+ * one-paragraph description.
  */
 export async function validate(args: {
   config: string;
@@ -15,6 +19,7 @@ export async function validate(args: {
   const loaded = loadConfig(args.config, args.set ?? []);
   const prepared = await prepare(loaded, { backend: args.backend });
   try {
+    await preflight(prepared);
     const lines = [`${args.config}: valid (${loaded.config.model.kind} model, backend ${prepared.backend})`];
     for (const [name, data] of Object.entries(prepared.taskData)) {
       const sizes = Object.entries(data.splits)

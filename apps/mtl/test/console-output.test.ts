@@ -1,0 +1,114 @@
+import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { train } from '../src/commands/train.js';
+import { cli, EXAMPLES, readJson, tempDir } from './helpers.js';
+
+const SNORKEL = join(EXAMPLES, 'snorkel-basics.yaml');
+
+describe('what mtl train prints', () => {
+  it('--quiet prints the run directory and the final line, nothing else (train and --resume)', async () => {
+    const out = join(tempDir(), 'run');
+    const r = await cli('train', SNORKEL, '--out', out, '--quiet', '--set', 'training.epochs=2');
+    expect(r.err).toBe('');
+    const lines = r.out.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(new RegExp(`^run: ${out} \\(backend \\w+\\)$`));
+    const summary = readJson<{ steps: number; epochs: number }>(join(out, 'summary.json'));
+    expect(lines[1]).toBe(
+      `done: completed after ${summary.steps} steps (${summary.epochs} epochs); scores in ${join(out, 'scores.json')}`,
+    );
+
+    rmSync(join(out, 'scores.json'));
+    const resumed = await cli('train', '--resume', out, '--quiet');
+    expect(resumed.err).toBe('');
+    expect(resumed.out.split('\n')).toEqual([
+      `resuming ${out} from its last checkpoint`,
+      `done: completed after ${summary.steps} steps (${summary.epochs} epochs); scores in ${join(out, 'scores.json')}`,
+    ]);
+  });
+
+  it('a run without a valid split prints no empty evaluation lines (VMTL)', async () => {
+    const lines: string[] = [];
+    await train({
+      config: join(EXAMPLES, 'vmtl-logistic.yaml'),
+      out: join(tempDir(), 'run'),
+      set: ['training.epochs=2'],
+      bar: false,
+      write: (l) => lines.push(l),
+    });
+    expect(lines.some((l) => l.startsWith('training: '))).toBe(true);
+    expect(lines.filter((l) => l.startsWith('eval step'))).toEqual([]);
+  });
+
+  it('--from naming a task this config drops says which modules went with it', async () => {
+    const dir = tempDir();
+    const first = join(dir, 'three');
+    const three = await cli(
+      'train',
+      join(EXAMPLES, 'snorkel-basics-inv-circle.yaml'),
+      '--out',
+      first,
+      '--quiet',
+      '--set',
+      'training.epochs=1',
+    );
+    expect(three.code, three.err).toBe(0);
+    const r = await cli(
+      'train',
+      SNORKEL,
+      '--out',
+      join(dir, 'two'),
+      '--from',
+      first,
+      '--set',
+      'training.epochs=1',
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.split('\n')).toContain(
+      'task inv_circle_task of the --from run is not in this config: dropped its module inv_circle_head',
+    );
+  });
+});
+
+describe('mtl score on a run that was interrupted before saving its model', () => {
+  it('scores the last checkpoint, and says so', async () => {
+    const out = join(tempDir(), 'run');
+    expect((await cli('train', SNORKEL, '--out', out, '--quiet', '--set', 'training.epochs=2')).code).toBe(0);
+    const saved = await cli('score', out, '--json');
+    expect(saved.err).toBe(`scored the saved model ${join(out, 'model', 'model.json')}`);
+    // Without a checkpoint metric the final weights are the last checkpoint's.
+    renameSync(join(out, 'model'), join(out, 'model.away'));
+    const r = await cli('score', out, '--json');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toBe(
+      `scored ${join(out, 'checkpoints', 'last.ckpt')}: the run has no saved model (it was interrupted)`,
+    );
+    expect(JSON.parse(r.out)).toEqual(JSON.parse(readFileSync(join(out, 'scores.json'), 'utf8')));
+  });
+
+  it('prefers the best checkpoint to the last one', async () => {
+    const out = join(tempDir(), 'run');
+    const trained = await cli(
+      'train',
+      SNORKEL,
+      '--out',
+      out,
+      '--quiet',
+      '--set',
+      'training.epochs=3',
+      '--set',
+      'training.checkpointMetric=model/all/valid/loss',
+    );
+    expect(trained.code, trained.err).toBe(0);
+    // The saved model is the best weights (restoreBest), which best.ckpt holds.
+    rmSync(join(out, 'model'), { recursive: true });
+    const r = await cli('score', out, '--json');
+    expect(r.err).toContain(join(out, 'checkpoints', 'best.ckpt'));
+    expect(JSON.parse(r.out)).toEqual(readJson(join(out, 'scores.json')));
+    rmSync(join(out, 'checkpoints'), { recursive: true });
+    const none = await cli('score', out);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('is not a finished run and has no checkpoint yet');
+  });
+});
