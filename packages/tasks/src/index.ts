@@ -64,6 +64,15 @@ export {
   type OperationSpec,
 } from './operation.js';
 export {
+  concatRowShape,
+  type InputShapes,
+  inferShapes,
+  knownSize,
+  type OutputShape,
+  type RowShape,
+  resolveSize,
+} from './shape-inference.js';
+export {
   TASK_KINDS,
   Task,
   type TaskKind,
