@@ -67,10 +67,12 @@ export {
   concatRowShape,
   type InputShapes,
   inferShapes,
+  isRowShape,
   knownSize,
   type OutputShape,
   type RowShape,
   resolveSize,
+  ShapeWalk,
 } from './shape-inference.js';
 export {
   TASK_KINDS,

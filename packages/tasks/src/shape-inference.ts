@@ -122,7 +122,12 @@ function fmt(shape: RowShape): string {
   return `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
 }
 
-function isShape(x: unknown): x is RowShape {
+/**
+ * True when an {@link OutputShape} is one row shape (not a list or named shapes).
+ * @example
+ * isRowShape([2, 3]); // true
+ */
+export function isRowShape(x: unknown): x is RowShape {
   return Array.isArray(x) && x.every((d) => d === null || typeof d === 'number');
 }
 
@@ -134,14 +139,14 @@ function pickShape(
 ): RowShape | undefined {
   if (output === undefined) return undefined;
   if (key === undefined) {
-    if (isShape(output)) return output;
+    if (isRowShape(output)) return output;
     throw new MtlError(
       'INVALID_ARGUMENT',
       `"${source}" outputs ${Array.isArray(output) ? 'a list' : 'named tensors'}: read one with ["${source}", key]`,
       { place },
     );
   }
-  if (isShape(output)) {
+  if (isRowShape(output)) {
     throw new MtlError(
       'INVALID_ARGUMENT',
       `"${source}" outputs one tensor; it has no entry ${JSON.stringify(key)}`,
@@ -174,6 +179,43 @@ interface Feeder {
 }
 
 /**
+ * One shape-inference walk over several tasks: runs each module's {@link Module.inferShape} on
+ * behalf of a task and operation, and remembers who fed a module first, so that a module shared by
+ * two tasks that feed it different widths is an error naming both. {@link inferShapes} walks
+ * MultitaskModel flows with it; other model kinds (e.g. @mtl/vae's chains) walk theirs.
+ * @example
+ * const walk = new ShapeWalk();
+ * const z = walk.apply(encoder, 'encoder', [[16]], { task: 'a', operation: 'encoder' }); // { loc: [2], ... }
+ */
+export class ShapeWalk {
+  private readonly fed = new Map<Module, Feeder>();
+
+  /**
+   * The module's output shape for inputs of these row shapes (undefined when an input's shape is
+   * unknown or the module cannot tell); errors carry `details {module, task, operation}`.
+   */
+  apply(
+    module: Module,
+    name: string,
+    inputs: readonly (RowShape | undefined)[],
+    where: { task: string; operation: string },
+  ): OutputShape | undefined {
+    if (inputs.some((s) => s === undefined) || module.inferShape === undefined) return undefined;
+    const shapes = inputs as RowShape[];
+    const here = { ...where, inputs: shapes };
+    const first = this.fed.get(module);
+    let out: OutputShape | undefined;
+    try {
+      out = module.inferShape(shapes);
+    } catch (e) {
+      throw shapeError(e, name, here, first);
+    }
+    if (first === undefined) this.fed.set(module, here);
+    return out;
+  }
+}
+
+/**
  * Shape inference over tasks' flows, before any variable exists: each operation's input row
  * shapes come from the data fields (`inputShapes`) and the upstream operations' output shapes;
  * every module with an {@link Module.inferShape} fills in the input widths it was built without
@@ -193,7 +235,7 @@ export function inferShapes(
   tasks: readonly Task[],
   inputShapes: InputShapes,
 ): Record<string, RowShape | undefined> {
-  const fed = new Map<Module, Feeder>();
+  const walk = new ShapeWalk();
   const result: Record<string, RowShape | undefined> = {};
   for (const task of tasks) {
     const fields = typeof inputShapes === 'function' ? inputShapes(task.name) : inputShapes;
@@ -202,23 +244,13 @@ export function inferShapes(
       const place = `task ${task.name} opSequence[${i}] (${op.name})`;
       const inputs = op.inputs.map((input) => inputShape(input, fields, outputs, task.name, place));
       const module = task.modulePool.get(op.moduleName)!;
-      if (inputs.some((s) => s === undefined) || module.inferShape === undefined) {
-        outputs.set(op.name, undefined);
-        return;
-      }
-      const shapes = inputs as RowShape[];
-      const first = fed.get(module);
-      let out: OutputShape | undefined;
-      try {
-        out = module.inferShape(shapes);
-      } catch (e) {
-        throw shapeError(e, op.moduleName, { task: task.name, operation: op.name, inputs: shapes }, first);
-      }
-      if (first === undefined) fed.set(module, { task: task.name, operation: op.name, inputs: shapes });
-      outputs.set(op.name, out);
+      outputs.set(
+        op.name,
+        walk.apply(module, op.moduleName, inputs, { task: task.name, operation: op.name }),
+      );
     });
     const last = outputs.get(task.outputOp);
-    result[task.name] = last !== undefined && isShape(last) ? last : undefined;
+    result[task.name] = last !== undefined && isRowShape(last) ? last : undefined;
   }
   return result;
 }
@@ -240,7 +272,7 @@ function inputShape(
         { place },
       );
     }
-    if (!isShape(shape)) {
+    if (!isRowShape(shape)) {
       throw new MtlError('INVALID_ARGUMENT', `the row shape of field "${key}" must be a list of sizes`, {
         place,
       });
