@@ -59,6 +59,15 @@ const cases: Case[] = [
   },
   { name: 'unknown module kind', replace: ['kind: mlp', 'kind: conv'], expect: ['modules.base_mlp.kind'] },
   {
+    name: 'a module over the parameter cap once its input width is inferred',
+    set: [
+      'modules.base_mlp.hidden=[8, 200]',
+      'modules.circle_head={kind: dense, units: 1000000}',
+      'modules.square_head={kind: dense, units: 2}',
+    ],
+    expect: ['modules.circle_head: this module would have 2.01e+8 parameters (at most 1e+8)'],
+  },
+  {
     name: 'a module shared by two tasks whose inputs differ in width',
     config: `data:\n  a: { kind: csv, path: ${SENSORS}, fields: { x: [x1, x2] }, labels: { status: { column: status, classes: [ok, alarm] } } }\n  b: { kind: csv, path: ${SENSORS}, fields: { x: [x1, x2, x3] }, labels: { status: { column: status, classes: [ok, alarm] } } }\ntasks:\n  ta: { data: a, ops: [m, h] }\n  tb: { data: b, ops: [m, h] }\nmodules:\n  m: { kind: mlp, hidden: [4] }\n  h: { kind: dense, units: 2 }\n`,
     expect: [
