@@ -59,12 +59,21 @@ const cases: Case[] = [
   },
   { name: 'unknown module kind', replace: ['kind: mlp', 'kind: conv'], expect: ['modules.base_mlp.kind'] },
   {
-    name: 'module without its input size',
-    replace: [
-      'circle_head: { kind: dense, inputSize: 4, units: 2 }',
-      'circle_head: { kind: dense, units: 2 }',
+    name: 'a module over the parameter cap once its input width is inferred',
+    set: [
+      'modules.base_mlp.hidden=[8, 200]',
+      'modules.circle_head={kind: dense, units: 1000000}',
+      'modules.square_head={kind: dense, units: 2}',
     ],
-    expect: ['modules.circle_head.inputSize'],
+    expect: ['modules.circle_head: this module would have 2.01e+8 parameters (at most 1e+8)'],
+  },
+  {
+    name: 'a module shared by two tasks whose inputs differ in width',
+    config: `data:\n  a: { kind: csv, path: ${SENSORS}, fields: { x: [x1, x2] }, labels: { status: { column: status, classes: [ok, alarm] } } }\n  b: { kind: csv, path: ${SENSORS}, fields: { x: [x1, x2, x3] }, labels: { status: { column: status, classes: [ok, alarm] } } }\ntasks:\n  ta: { data: a, ops: [m, h] }\n  tb: { data: b, ops: [m, h] }\nmodules:\n  m: { kind: mlp, hidden: [4] }\n  h: { kind: dense, units: 2 }\n`,
+    expect: [
+      'modules.m.inputSize',
+      'module "m" is shared by tasks ta (operation m) and tb (operation m), which feed it rows of shapes [2] and [3]',
+    ],
   },
   {
     name: 'negative units',
@@ -178,12 +187,15 @@ const cases: Case[] = [
   {
     name: 'a module that does not fit its input',
     replace: ['inputSize: 2, hidden: [8, 4]', 'inputSize: 3, hidden: [8, 4]'],
-    expect: ['tasks.circle_task.ops', 'does not fit', 'circle_data [2]'],
+    expect: ['modules.base_mlp.inputSize', 'inputSize is 3 but the input has 2 values per row'],
   },
   {
     name: 'a head whose input size does not match the trunk',
     replace: ['circle_head: { kind: dense, inputSize: 4', 'circle_head: { kind: dense, inputSize: 5'],
-    expect: ['tasks.circle_task.ops', 'does not fit'],
+    expect: [
+      'modules.circle_head.inputSize',
+      'module "circle_head" in task circle_task operation circle_head: inputSize is 5 but the input has 4 values per row',
+    ],
   },
   {
     name: '__proto__ key',

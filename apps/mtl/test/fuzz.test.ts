@@ -104,7 +104,6 @@ const REQUIRED: (string | number)[][] = [
   ['tasks', 'a', 'data'],
   ['modules', 'head_a', 'kind'],
   ['modules', 'head_a', 'units'],
-  ['modules', 'trunk', 'inputSize'],
   ['data', 'pts', 'kind'],
 ];
 const OBJECTS: (string | number)[][] = [

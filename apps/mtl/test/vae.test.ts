@@ -187,7 +187,21 @@ describe('vae config errors name their place', () => {
     [
       'a module that does not fit the data',
       ['model.modules.enc_trunk.inputSize=15'],
-      /tasks\.domain1: .*do not fit/,
+      /model\.modules\.enc_trunk\.inputSize: module "enc_trunk" in task domain1 operation encoder\[0\]: inputSize is 15 but the input has 16 values per row/,
+    ],
+    [
+      'a decoder that does not end in the data width',
+      ['model.modules.decoder.outputSize=15'],
+      /model\.modules\.decoder: the decoder ends in 15 values per row but input field "x" has 16/,
+    ],
+    [
+      'a codebook of another width than the encoder output',
+      [
+        'model.encoder=[enc_trunk, vq_out]',
+        'model.quantizer=codebook',
+        'model.modules.codebook.embeddingDim=3',
+      ],
+      /model\.modules\.codebook\.embeddingDim: .*embeddingDim is 3 but the input has 2 values per row/,
     ],
     ['a bad data option', ['data.domains.taskSpread=-1'], /data\.domains\.taskSpread/],
   ];

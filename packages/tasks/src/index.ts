@@ -64,6 +64,17 @@ export {
   type OperationSpec,
 } from './operation.js';
 export {
+  concatRowShape,
+  type InputShapes,
+  inferShapes,
+  isRowShape,
+  knownSize,
+  type OutputShape,
+  type RowShape,
+  resolveSize,
+  ShapeWalk,
+} from './shape-inference.js';
+export {
   TASK_KINDS,
   Task,
   type TaskKind,

@@ -2,6 +2,7 @@ import { MtlError, RandomStream } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { type Initializer, initialValues } from './internal/init.js';
 import { assertFreeVariableNames, assignWeights } from './internal/module-utils.js';
+import type { OutputShape, RowShape } from './shape-inference.js';
 
 /**
  * What a module sees besides its inputs on one forward call.
@@ -50,8 +51,9 @@ export interface ModuleBuildOptions {
 /**
  * A building block of a task's flow. A module gets its pool name when it joins a model (or by an
  * explicit {@link Module.build}): that is when its variables are created, named
- * `<prefix><moduleName>/<param>` (e.g. `base_mlp/dense_0/kernel`). Shapes are known from the
- * module's options, so building needs no data.
+ * `<prefix><moduleName>/<param>` (e.g. `base_mlp/dense_0/kernel`). Shapes follow from the
+ * module's options; an input width left out (`inputSize`, `size`) is filled in before build by
+ * shape inference ({@link Module.inferShape}) from the data's field shapes, so building reads no data.
  *
  * An operation with several inputs passes them as a list; built-in single-input modules concatenate
  * the list along the last axis.
@@ -81,6 +83,16 @@ export interface Module {
   getConfig(): ModuleConfig;
   /** Disposes the variables; the module can be built again afterwards (with fresh weights). */
   dispose(): void;
+  /**
+   * Shape inference, before build: given the row shapes (no batch axis) of the inputs an operation
+   * passes, fills in the input widths the module was made without, checks the given ones
+   * (DATA_SHAPE_MISMATCH with `details {option, given, inferred}`, e.g. from
+   * {@link resolveSize}), and returns the output's row shape(s). Without it, the module's output
+   * shape is unknown to {@link inferShapes} and modules after it need their sizes given.
+   */
+  inferShape?(inputs: readonly RowShape[]): OutputShape | undefined;
+  /** Number of parameter values the module allocates when built (known before build). */
+  parameterCount?(): number;
 }
 
 /**
@@ -134,6 +146,11 @@ export abstract class BaseModule implements Module {
     return this.moduleName;
   }
 
+  /** Values the parameters hold, from {@link BaseModule.paramSpecs}: known before anything is allocated. */
+  parameterCount(): number {
+    return this.paramSpecs().reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  }
+
   get isBuilt(): boolean {
     return this.moduleName !== undefined;
   }
@@ -152,7 +169,12 @@ export abstract class BaseModule implements Module {
         { place: `module ${name}` },
       );
     }
-    const specs = this.paramSpecs();
+    let specs: ParamSpec[];
+    try {
+      specs = this.paramSpecs();
+    } catch (e) {
+      throw e instanceof MtlError ? e.within(`module ${name}`) : e;
+    }
     const prefix = options.prefix ?? '';
     assertFreeVariableNames(
       specs.map((s) => `${prefix}${name}/${s.name}`),

@@ -28,6 +28,7 @@ import {
 import { checkTaskOutputs } from './internal/output-check.js';
 import type { Module, ModuleContext } from './module.js';
 import { moduleFromConfig } from './module-registry.js';
+import { type InputShapes, inferShapes, type RowShape } from './shape-inference.js';
 import { Task } from './task.js';
 
 /**
@@ -47,6 +48,12 @@ export interface MultitaskModelOptions {
    * Checkpoint keys and `getWeights` keys never include it.
    */
   variablePrefix?: string;
+  /**
+   * Row shapes of the input fields (e.g. `{circle_data: [2]}`, or per task): with them, input widths
+   * left out of the modules (`inputSize`, `size`) are inferred before build and given ones are
+   * checked ({@link inferShapes}). Without them every module needs its sizes.
+   */
+  inputShapes?: InputShapes;
 }
 
 /**
@@ -202,6 +209,9 @@ interface Accumulator {
 export class MultitaskModel {
   readonly seed: number;
   readonly variablePrefix: string;
+  private readonly inputShapes: InputShapes | undefined;
+  /** Output row shape of each task, when shape inference could tell it. */
+  private outputShapes: Record<string, RowShape | undefined> = {};
   private readonly taskMap = new Map<string, Task>();
   private readonly pool = new Map<string, Module>();
   private readonly frozen = new Set<string>();
@@ -215,6 +225,7 @@ export class MultitaskModel {
       });
     }
     this.variablePrefix = options.variablePrefix ?? '';
+    this.inputShapes = options.inputShapes;
     if (!Array.isArray(tasks)) {
       throw new MtlError('INVALID_ARGUMENT', 'expects a list of tasks', { place: 'MultitaskModel' });
     }
@@ -233,6 +244,15 @@ export class MultitaskModel {
   /** Modules by name: one entry per distinct name over all tasks. */
   get modulePool(): ReadonlyMap<string, Module> {
     return new Map(this.pool);
+  }
+
+  /**
+   * Row shape of a task's output (its last operation's) as shape inference found it; undefined
+   * without `inputShapes` or when a module's output shape is unknown.
+   */
+  outputShape(task: string): RowShape | undefined {
+    this.getTask(task);
+    return this.outputShapes[task];
   }
 
   /** The task called `name`; UNKNOWN_TASK otherwise. */
@@ -699,6 +719,9 @@ export class MultitaskModel {
         if (!owner.has(name)) owner.set(name, task.name);
         if (existing === undefined) incoming.set(name, module);
       }
+    }
+    if (this.inputShapes !== undefined) {
+      this.outputShapes = inferShapes([...this.tasks, ...tasks], this.inputShapes);
     }
     const built: Module[] = [];
     try {

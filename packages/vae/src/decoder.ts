@@ -8,12 +8,17 @@ import {
   checkInt,
   checkIntList,
   checkNumber,
+  concatRowShape,
   defined,
   type Initializer,
+  knownSize,
   type ModuleConfig,
   type ModuleOutput,
+  type OutputShape,
   optionalSeed,
   type ParamSpec,
+  type RowShape,
+  resolveSize,
 } from '@mtl/tasks';
 import { Bernoulli, type Distribution, Independent, Normal } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
@@ -46,8 +51,11 @@ export type DecoderScale = 'learned' | 'fixed';
  * const options: DecoderOptions = { inputSize: 2, hidden: [32], outputSize: 16, likelihood: 'gaussian' };
  */
 export interface DecoderOptions {
-  /** Size of the input's last axis (the latent size, or the width of a trunk before it). */
-  inputSize: number;
+  /**
+   * Size of the input's last axis (the latent size, or the width of a trunk before it); optional:
+   * a model infers it and checks a given one.
+   */
+  inputSize?: number;
   /** Hidden layers, each followed by `activation` (default none: a linear map). */
   hidden?: number[];
   /** Dimension of x. */
@@ -75,7 +83,7 @@ export interface DecoderOptions {
  */
 export class Decoder extends BaseModule {
   readonly type = 'vaeDecoder';
-  readonly inputSize: number;
+  private size: number | undefined;
   readonly hidden: number[];
   readonly outputSize: number;
   readonly activation: ActivationName;
@@ -87,7 +95,7 @@ export class Decoder extends BaseModule {
   constructor(options: DecoderOptions) {
     const place = 'vaeDecoder';
     super({ seed: optionalSeed(options.seed, place) });
-    this.inputSize = checkInt(options.inputSize, 'inputSize', place);
+    this.size = options.inputSize === undefined ? undefined : checkInt(options.inputSize, 'inputSize', place);
     this.hidden = checkIntList(options.hidden ?? [], 'hidden', place);
     this.outputSize = checkInt(options.outputSize, 'outputSize', place);
     this.activation = checkActivation(options.activation ?? 'tanh', 'activation', place);
@@ -113,6 +121,19 @@ export class Decoder extends BaseModule {
     this.scaleMode = scaleMode;
     this.scale = checkNumber(options.scale ?? 1, 'scale', place, { min: 0, minExclusive: true });
     this.kernelInit = checkInit(options.kernelInit ?? 'glorotUniform', 'kernelInit', place);
+  }
+
+  /** Given or inferred; CONFIG_INVALID while neither. */
+  get inputSize(): number {
+    return knownSize(this.size, 'inputSize', 'vaeDecoder');
+  }
+
+  inferShape(inputs: readonly RowShape[]): OutputShape {
+    const shape = concatRowShape(inputs, 'vaeDecoder');
+    this.size = resolveSize(this.size, shape[shape.length - 1]!, 'inputSize', 'vaeDecoder');
+    const out = [...shape.slice(0, -1), this.outputSize];
+    if (this.likelihood === 'bernoulli') return { logits: out };
+    return { loc: out, logScale: this.scaleMode === 'learned' ? [this.outputSize] : [] };
   }
 
   protected paramSpecs(): ParamSpec[] {
@@ -149,7 +170,7 @@ export class Decoder extends BaseModule {
   getConfig(): ModuleConfig {
     return defined({
       type: this.type,
-      inputSize: this.inputSize,
+      inputSize: this.size,
       hidden: [...this.hidden],
       outputSize: this.outputSize,
       activation: this.activation,

@@ -8,12 +8,17 @@ import {
   checkInt,
   checkIntList,
   checkNumber,
+  concatRowShape,
   defined,
   type Initializer,
+  knownSize,
   type ModuleConfig,
   type ModuleContext,
+  type OutputShape,
   optionalSeed,
   type ParamSpec,
+  type RowShape,
+  resolveSize,
 } from '@mtl/tasks';
 import { Independent, Normal } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
@@ -25,8 +30,8 @@ import { linear, singleInput } from './internal/tensors.js';
  * const options: GaussianEncoderOptions = { inputSize: 16, hidden: [32], latentSize: 2 };
  */
 export interface GaussianEncoderOptions {
-  /** Size of the input's last axis. */
-  inputSize: number;
+  /** Size of the input's last axis; optional: a model infers it from the data and checks a given one. */
+  inputSize?: number;
   /** Hidden layers of the trunk, each followed by `activation` (default none: linear heads on the input). */
   hidden?: number[];
   /** Dimension of the latent z. */
@@ -64,7 +69,7 @@ export interface GaussianEncoderOutput {
  */
 export class GaussianEncoder extends BaseModule {
   readonly type = 'gaussianEncoder';
-  readonly inputSize: number;
+  private size: number | undefined;
   readonly hidden: number[];
   readonly latentSize: number;
   readonly activation: ActivationName;
@@ -74,12 +79,24 @@ export class GaussianEncoder extends BaseModule {
   constructor(options: GaussianEncoderOptions) {
     const place = 'gaussianEncoder';
     super({ seed: optionalSeed(options.seed, place) });
-    this.inputSize = checkInt(options.inputSize, 'inputSize', place);
+    this.size = options.inputSize === undefined ? undefined : checkInt(options.inputSize, 'inputSize', place);
     this.hidden = checkIntList(options.hidden ?? [], 'hidden', place);
     this.latentSize = checkInt(options.latentSize, 'latentSize', place);
     this.activation = checkActivation(options.activation ?? 'tanh', 'activation', place);
     this.kernelInit = checkInit(options.kernelInit ?? 'glorotUniform', 'kernelInit', place);
     this.logScaleInit = checkNumber(options.logScaleInit ?? 0, 'logScaleInit', place);
+  }
+
+  /** Given or inferred; CONFIG_INVALID while neither. */
+  get inputSize(): number {
+    return knownSize(this.size, 'inputSize', 'gaussianEncoder');
+  }
+
+  inferShape(inputs: readonly RowShape[]): OutputShape {
+    const shape = concatRowShape(inputs, 'gaussianEncoder');
+    this.size = resolveSize(this.size, shape[shape.length - 1]!, 'inputSize', 'gaussianEncoder');
+    const latent = [...shape.slice(0, -1), this.latentSize];
+    return { loc: latent, logScale: latent, z: latent };
   }
 
   protected paramSpecs(): ParamSpec[] {
@@ -120,7 +137,7 @@ export class GaussianEncoder extends BaseModule {
   getConfig(): ModuleConfig {
     return defined({
       type: this.type,
-      inputSize: this.inputSize,
+      inputSize: this.size,
       hidden: [...this.hidden],
       latentSize: this.latentSize,
       activation: this.activation,

@@ -4,10 +4,15 @@ import { scoreKey } from '@mtl/scoring';
 import {
   decodeTensor,
   encodeTensor,
+  type InputShapes,
+  isRowShape,
   type Module,
   type ModuleContext,
   type ModuleOutput,
+  type OutputShape,
+  type RowShape,
   type SavedTensor,
+  ShapeWalk,
 } from '@mtl/tasks';
 import {
   Independent,
@@ -110,6 +115,13 @@ export interface MultitaskVaeOptions {
   seed?: number;
   /** Prefix of every variable name (default none). */
   variablePrefix?: string;
+  /**
+   * Row shapes of the input fields (e.g. `{x: [16]}`, or per task): with them, input widths left out
+   * of the modules (`inputSize`, a quantizer's `embeddingDim`) are inferred along each task's
+   * encoder, quantizer and decoder chains before build, given ones are checked, and a decoder whose
+   * output width differs from the input's is an error. Without them every module needs its sizes.
+   */
+  inputShapes?: InputShapes;
 }
 
 /**
@@ -367,6 +379,7 @@ export class MultitaskVae {
     }
     const prefix = options.variablePrefix ?? '';
     this.pool = used;
+    if (options.inputShapes !== undefined) this.inferShapes(options.inputShapes);
     const built: Module[] = [];
     try {
       for (const [name, m] of used) {
@@ -693,6 +706,66 @@ export class MultitaskVae {
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  /** Shape inference along each task's chains (see {@link MultitaskVaeOptions.inputShapes}). */
+  private inferShapes(inputShapes: InputShapes): void {
+    const walk = new ShapeWalk();
+    for (const task of this.tasks) {
+      const name = task.spec.name;
+      const fields = typeof inputShapes === 'function' ? inputShapes(name) : inputShapes;
+      const x = fields?.[task.field];
+      if (x === undefined) {
+        throw new MtlError('UNKNOWN_FIELD', `the input shapes give no row shape for field "${task.field}"`, {
+          place: `task ${name}`,
+        });
+      }
+      const chain = (
+        what: string,
+        modules: readonly Module[],
+        names: readonly string[],
+        input?: RowShape,
+      ) => {
+        let shape: OutputShape | undefined = input;
+        modules.forEach((m, i) => {
+          // Named outputs mid-chain are refused by the forward pass with a clearer message.
+          const row = shape !== undefined && isRowShape(shape) ? shape : undefined;
+          shape = walk.apply(m, names[i]!, [row], { task: name, operation: `${what}[${i}]` });
+        });
+        return shape;
+      };
+      const named = (shape: OutputShape | undefined, key: string): RowShape | undefined => {
+        if (shape === undefined || isRowShape(shape) || Array.isArray(shape)) return undefined;
+        return (shape as Record<string, RowShape>)[key];
+      };
+      const encoded = chain('encoder', task.encoders, asList(task.spec.encoder), x);
+      let latent: RowShape | undefined;
+      if (task.quantizer === undefined) {
+        latent = named(encoded, 'loc');
+      } else {
+        const ze = encoded !== undefined && isRowShape(encoded) ? encoded : named(encoded, 'loc');
+        const q = walk.apply(task.quantizer, task.spec.quantizer!, [ze], {
+          task: name,
+          operation: 'quantizer',
+        });
+        latent = named(q, 'z');
+      }
+      const decoded = chain('decoder', task.decoders, asList(task.spec.decoder), latent);
+      const recon = named(decoded, 'loc') ?? named(decoded, 'logits');
+      const width = recon?.[recon.length - 1];
+      const xWidth = x[x.length - 1];
+      if (typeof width === 'number' && typeof xWidth === 'number' && width !== xWidth) {
+        const last = asList(task.spec.decoder);
+        throw new MtlError(
+          'DATA_SHAPE_MISMATCH',
+          `the decoder ends in ${width} values per row but input field "${task.field}" has ${xWidth}: the last decoder module ("${last[last.length - 1]}") must output ${xWidth}`,
+          {
+            place: `task ${name}`,
+            details: { module: last[last.length - 1], given: width, inferred: xWidth },
+          },
+        );
+      }
+    }
+  }
 
   private taskIndex(name: string): number {
     const t = this.taskNames.indexOf(name);

@@ -3,11 +3,16 @@ import {
   checkInit,
   checkInt,
   checkNumber,
+  concatRowShape,
   defined,
   type Initializer,
+  knownSize,
   type ModuleConfig,
+  type OutputShape,
   optionalSeed,
   type ParamSpec,
+  type RowShape,
+  resolveSize,
 } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { singleInput, stopGradient, straightThrough } from './internal/tensors.js';
@@ -20,8 +25,8 @@ import { singleInput, stopGradient, straightThrough } from './internal/tensors.j
 export interface VectorQuantizerOptions {
   /** K, the number of codebook vectors. */
   numEmbeddings: number;
-  /** D, the size of each vector (the encoder's output size). */
-  embeddingDim: number;
+  /** D, the size of each vector (the encoder's output size); optional: a model infers it and checks a given one. */
+  embeddingDim?: number;
   /** β of the commitment loss β‖z_e − sg(e)‖² (default 0.25, the VQ-VAE paper's). */
   commitmentCost?: number;
   /** Codebook initialiser (default `{uniform: 1}`: U(−1, 1)). */
@@ -61,7 +66,7 @@ export interface VectorQuantizerOutput {
 export class VectorQuantizer extends BaseModule {
   readonly type = 'vectorQuantizer';
   readonly numEmbeddings: number;
-  readonly embeddingDim: number;
+  private dim: number | undefined;
   readonly commitmentCost: number;
   readonly init: Initializer;
 
@@ -69,9 +74,30 @@ export class VectorQuantizer extends BaseModule {
     const place = 'vectorQuantizer';
     super({ seed: optionalSeed(options.seed, place) });
     this.numEmbeddings = checkInt(options.numEmbeddings, 'numEmbeddings', place);
-    this.embeddingDim = checkInt(options.embeddingDim, 'embeddingDim', place);
+    this.dim =
+      options.embeddingDim === undefined ? undefined : checkInt(options.embeddingDim, 'embeddingDim', place);
     this.commitmentCost = checkNumber(options.commitmentCost ?? 0.25, 'commitmentCost', place, { min: 0 });
     this.init = checkInit(options.init ?? { uniform: 1 }, 'init', place);
+  }
+
+  /** Given or inferred; CONFIG_INVALID while neither. */
+  get embeddingDim(): number {
+    return knownSize(this.dim, 'embeddingDim', 'vectorQuantizer');
+  }
+
+  inferShape(inputs: readonly RowShape[]): OutputShape {
+    const shape = concatRowShape(inputs, 'vectorQuantizer');
+    this.dim = resolveSize(this.dim, shape[shape.length - 1]!, 'embeddingDim', 'vectorQuantizer');
+    const lead = shape.slice(0, -1);
+    const z = [...lead, this.dim];
+    return {
+      z,
+      quantized: z,
+      onehot: [...lead, this.numEmbeddings],
+      codebookLoss: lead,
+      commitmentLoss: lead,
+      loss: lead,
+    };
   }
 
   protected paramSpecs(): ParamSpec[] {
@@ -99,7 +125,7 @@ export class VectorQuantizer extends BaseModule {
     return defined({
       type: this.type,
       numEmbeddings: this.numEmbeddings,
-      embeddingDim: this.embeddingDim,
+      embeddingDim: this.dim,
       commitmentCost: this.commitmentCost,
       init: this.init,
       seed: this.seed,

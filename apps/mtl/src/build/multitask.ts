@@ -1,11 +1,14 @@
 import { listNames, MtlError } from '@mtl/core';
+import type { DictDataset } from '@mtl/data';
 import {
+  inferShapes,
   type Module,
   type ModuleConfig,
   MultitaskModel,
   moduleFromConfig,
   Operation,
   type OperationInput,
+  type RowShape,
   Task,
 } from '@mtl/tasks';
 import type { z } from 'zod';
@@ -100,27 +103,45 @@ export function moduleConfigOf(entry: ModuleConfigEntry, seed: number): ModuleCo
   return config;
 }
 
-/** Parameters a module config would allocate (so absurd sizes fail before any allocation). */
-export function parameterCount(entry: ModuleConfigEntry): number {
-  switch (entry.kind) {
-    case 'dense':
-      return entry.inputSize * entry.units + (entry.useBias === false ? 0 : entry.units);
-    case 'mlp': {
-      const sizes = [
-        entry.inputSize,
-        ...entry.hidden,
-        ...(entry.outputSize === undefined ? [] : [entry.outputSize]),
-      ];
-      let n = 0;
-      for (let i = 1; i < sizes.length; i++) n += sizes[i - 1]! * sizes[i]! + sizes[i]!;
-      return n;
-    }
-    case 'layerNorm':
-      return 2 * entry.size;
-    case 'embedding':
-      return entry.vocabSize * entry.dim;
-    default:
-      return 0;
+/**
+ * Row shapes of a task's input fields, as @mtl/tasks' shape inference reads them: a padded
+ * variable-length field's length varies between batches (`null`), and it brings its `<field>_mask`.
+ */
+export function fieldShapes(data: TaskData): Record<string, RowShape> {
+  const ds: DictDataset | undefined = data.splits.train ?? Object.values(data.splits)[0];
+  const shapes: Record<string, RowShape> = {};
+  if (ds === undefined) return shapes;
+  for (const field of ds.fieldNames) {
+    const info = ds.fieldInfo(field);
+    shapes[field] = info.ragged ? [null, ...info.rowShape.slice(1)] : info.rowShape;
+    if (info.ragged && shapes[`${field}_mask`] === undefined) shapes[`${field}_mask`] = [null];
+  }
+  return shapes;
+}
+
+/**
+ * A shape-inference error of @mtl/tasks or @mtl/vae placed at the config path of the module option
+ * it is about (`modules.NAME.inputSize`), so the message names module, path, given and inferred widths.
+ */
+export function atModulePath(e: unknown, pathOf: (module: string) => string): unknown {
+  if (!(e instanceof MtlError) || typeof e.details.module !== 'string') return e;
+  const option = typeof e.details.option === 'string' ? `.${e.details.option}` : '';
+  return new MtlError(e.code, e.reason, {
+    place: `${pathOf(e.details.module)}${option}`,
+    details: e.details,
+    cause: e,
+  });
+}
+
+/** Throws CONFIG_INVALID when a module (its sizes known) would allocate more than {@link MAX_PARAMETERS}. */
+export function checkParameterCount(module: Module, place: string): void {
+  const count = module.parameterCount?.() ?? 0;
+  if (count > MAX_PARAMETERS) {
+    throw new MtlError(
+      'CONFIG_INVALID',
+      `this module would have ${count.toExponential(2)} parameters (at most ${MAX_PARAMETERS.toExponential(0)})`,
+      { place },
+    );
   }
 }
 
@@ -164,14 +185,7 @@ export function buildMultitaskModel(
     for (const op of ops) {
       let module = built.get(op.moduleName);
       if (module === undefined) {
-        const count = parameterCount(modules[op.moduleName]!);
-        if (count > MAX_PARAMETERS) {
-          throw new MtlError(
-            'CONFIG_INVALID',
-            `this module would have ${count.toExponential(2)} parameters (at most ${MAX_PARAMETERS.toExponential(0)})`,
-            { place: `modules.${op.moduleName}` },
-          );
-        }
+        // Making a module allocates nothing: sizes are inferred and counted before the model builds it.
         module = moduleFromConfig(moduleConfigOf(modules[op.moduleName]!, seed), `modules.${op.moduleName}`);
         built.set(op.moduleName, module);
         order.push(op.moduleName);
@@ -202,5 +216,12 @@ export function buildMultitaskModel(
       throw e instanceof MtlError ? e.within(`tasks.${taskName}`) : e;
     }
   }
-  return { model: new MultitaskModel(taskObjects, { seed }), modules: order };
+  const inputShapes = (task: string) => fieldShapes(taskData[task]!);
+  try {
+    inferShapes(taskObjects, inputShapes);
+  } catch (e) {
+    throw atModulePath(e, (m) => `modules.${m}`);
+  }
+  for (const [name, module] of built) checkParameterCount(module, `modules.${name}`);
+  return { model: new MultitaskModel(taskObjects, { seed, inputShapes }), modules: order };
 }

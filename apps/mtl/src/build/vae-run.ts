@@ -28,6 +28,7 @@ import type { LoadedConfig } from '../config/index.js';
 import type { MtlConfig, taskSchema, vaeDomainsSourceSchema, vaeModelSchema } from '../config/schema.js';
 import type { Predictions, RunModel, WarmStart } from '../run-model.js';
 import type { LoadedSource, TaskData } from './data.js';
+import { atModulePath, fieldShapes } from './multitask.js';
 import { MODEL_FILE } from './multitask-run.js';
 import { allRows, describeInputs, firstRows } from './rows.js';
 
@@ -133,8 +134,10 @@ export function buildVaeRun(
   });
 
   const modules: Record<string, Module> = {};
+  const templateOf: Record<string, string> = {};
   const make = (module: string, task: string): string => {
     const instance = instanceName(module, task, perTask);
+    templateOf[instance] = module;
     if (modules[instance] === undefined) {
       const { kind, ...rest } = templates[module]!;
       const moduleConfig: ModuleConfig = { type: kind, ...rest };
@@ -177,6 +180,7 @@ export function buildVaeRun(
         evalSamples: modelConfig.evalSamples,
         activeUnitThreshold: modelConfig.activeUnitThreshold,
         seed: rng.childSeed('init'),
+        inputShapes: (task: string) => fieldShapes(taskData[task]!),
         mixture: {
           gumbelNoise: mixture.gumbelNoise,
           estimator: mixture.estimator,
@@ -198,8 +202,12 @@ export function buildVaeRun(
       });
     } catch (e) {
       for (const m of Object.values(modules)) m.dispose();
-      if (e instanceof MtlError && !e.place?.startsWith('model')) throw e.within('model');
-      throw e;
+      const placed = atModulePath(e, (instance) => {
+        const module = templateOf[instance] ?? instance;
+        return module in modelConfig.modules ? `model.modules.${module}` : `modules.${module}`;
+      });
+      if (placed instanceof MtlError && !placed.place?.startsWith('model')) throw placed.within('model');
+      throw placed;
     }
   })();
 

@@ -151,11 +151,13 @@ const initializer = z.union([
   z.strictObject({ constant: finite }),
 ]);
 const size = positiveInt.max(1_000_000);
+/** An input width: optional, inferred from the data fields and the upstream module at build (checked when given). */
+const inputWidth = size.optional();
 
 export const moduleSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('dense'),
-    inputSize: size,
+    inputSize: inputWidth,
     units: size,
     activation: activationName.optional(),
     useBias: z.boolean().optional(),
@@ -164,7 +166,7 @@ export const moduleSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('mlp'),
-    inputSize: size,
+    inputSize: inputWidth,
     hidden: z.array(size).min(1),
     outputSize: size.optional(),
     activation: activationName.optional(),
@@ -176,7 +178,7 @@ export const moduleSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('dropout'), rate: z.number().min(0).lt(1) }),
   z.strictObject({
     kind: z.literal('layerNorm'),
-    size,
+    size: inputWidth,
     epsilon: z.number().positive().finite().optional(),
     affine: z.boolean().optional(),
   }),
@@ -282,7 +284,7 @@ export const vmtlModelSchema = z.strictObject({
 const vaeModuleSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('gaussianEncoder'),
-    inputSize: size,
+    inputSize: inputWidth,
     hidden: z.array(size).optional(),
     latentSize: size,
     activation: activationName.optional(),
@@ -291,7 +293,7 @@ const vaeModuleSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('vaeDecoder'),
-    inputSize: size,
+    inputSize: inputWidth,
     hidden: z.array(size).optional(),
     outputSize: size,
     activation: activationName.optional(),
@@ -303,7 +305,7 @@ const vaeModuleSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('vectorQuantizer'),
     numEmbeddings: size,
-    embeddingDim: size,
+    embeddingDim: inputWidth,
     commitmentCost: z.number().min(0).finite().optional(),
     init: initializer.optional(),
   }),

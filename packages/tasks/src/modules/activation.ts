@@ -2,6 +2,7 @@ import { listNames, MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { singleInput } from '../internal/module-utils.js';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
+import { concatRowShape, type RowShape } from '../shape-inference.js';
 
 /**
  * Element-wise activations; every one is differentiable on the cpu and wasm backends.
@@ -100,6 +101,11 @@ export class Activation extends BaseModule {
 
   protected paramSpecs(): ParamSpec[] {
     return [];
+  }
+
+  /** Element-wise: the (concatenated) input's row shape. */
+  inferShape(inputs: readonly RowShape[]): RowShape {
+    return concatRowShape(inputs, 'activation');
   }
 
   protected forward(inputs: tf.Tensor[]): tf.Tensor {

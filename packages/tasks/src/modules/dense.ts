@@ -4,6 +4,7 @@ import type { Initializer } from '../internal/init.js';
 import { matmulLastAxis, singleInput } from '../internal/module-utils.js';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
 import { checkInit, checkInt, defined, optionalSeed } from '../module-options.js';
+import { concatRowShape, knownSize, type RowShape, resolveSize } from '../shape-inference.js';
 import { type ActivationName, applyActivation, checkActivation } from './activation.js';
 
 /**
@@ -12,8 +13,11 @@ import { type ActivationName, applyActivation, checkActivation } from './activat
  * const options: DenseOptions = { inputSize: 4, units: 2, activation: 'linear' };
  */
 export interface DenseOptions {
-  /** Size of the input's last axis (of the concatenated inputs when an operation passes several). */
-  inputSize: number;
+  /**
+   * Size of the input's last axis (of the concatenated inputs when an operation passes several).
+   * Optional: a model infers it from the data's field shapes and checks a given one.
+   */
+  inputSize?: number;
   units: number;
   /** Default `linear`. */
   activation?: ActivationName;
@@ -34,7 +38,7 @@ export interface DenseOptions {
  */
 export class Dense extends BaseModule {
   readonly type = 'dense';
-  readonly inputSize: number;
+  private size: number | undefined;
   readonly units: number;
   readonly activation: ActivationName;
   readonly useBias: boolean;
@@ -44,12 +48,23 @@ export class Dense extends BaseModule {
   constructor(options: DenseOptions) {
     const place = 'dense';
     super({ seed: optionalSeed(options.seed, place) });
-    this.inputSize = checkInt(options.inputSize, 'inputSize', place);
+    this.size = options.inputSize === undefined ? undefined : checkInt(options.inputSize, 'inputSize', place);
     this.units = checkInt(options.units, 'units', place);
     this.activation = checkActivation(options.activation ?? 'linear', 'activation', place);
     this.useBias = options.useBias ?? true;
     this.kernelInit = checkInit(options.kernelInit ?? 'glorotUniform', 'kernelInit', place);
     this.biasInit = checkInit(options.biasInit ?? 'zeros', 'biasInit', place);
+  }
+
+  /** Given or inferred; CONFIG_INVALID while neither. */
+  get inputSize(): number {
+    return knownSize(this.size, 'inputSize', 'dense');
+  }
+
+  inferShape(inputs: readonly RowShape[]): RowShape {
+    const shape = concatRowShape(inputs, 'dense');
+    this.size = resolveSize(this.size, shape[shape.length - 1]!, 'inputSize', 'dense');
+    return [...shape.slice(0, -1), this.units];
   }
 
   protected paramSpecs(): ParamSpec[] {
@@ -78,7 +93,7 @@ export class Dense extends BaseModule {
   getConfig(): ModuleConfig {
     return defined({
       type: this.type,
-      inputSize: this.inputSize,
+      inputSize: this.size,
       units: this.units,
       activation: this.activation,
       useBias: this.useBias,

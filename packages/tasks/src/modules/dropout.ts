@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { singleInput } from '../internal/module-utils.js';
 import { BaseModule, type ModuleConfig, type ModuleContext, type ParamSpec } from '../module.js';
 import { checkNumber } from '../module-options.js';
+import { concatRowShape, type RowShape } from '../shape-inference.js';
 
 /**
  * Options of {@link dropout}.
@@ -31,6 +32,11 @@ export class Dropout extends BaseModule {
 
   protected paramSpecs(): ParamSpec[] {
     return [];
+  }
+
+  /** Element-wise: the (concatenated) input's row shape. */
+  inferShape(inputs: readonly RowShape[]): RowShape {
+    return concatRowShape(inputs, 'dropout');
   }
 
   protected forward(inputs: tf.Tensor[], ctx: ModuleContext): tf.Tensor {

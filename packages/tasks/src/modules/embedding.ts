@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Initializer } from '../internal/init.js';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
 import { checkInit, checkInt, defined, optionalSeed } from '../module-options.js';
+import type { RowShape } from '../shape-inference.js';
 
 /**
  * Options of {@link embedding}.
@@ -37,6 +38,16 @@ export class Embedding extends BaseModule {
     this.vocabSize = checkInt(options.vocabSize, 'vocabSize', place);
     this.dim = checkInt(options.dim, 'dim', place);
     this.init = checkInit(options.init ?? { uniform: 0.05 }, 'init', place);
+  }
+
+  /** Ids of row shape S give vectors of row shape [...S, dim]. */
+  inferShape(inputs: readonly RowShape[]): RowShape {
+    if (inputs.length !== 1) {
+      throw new MtlError('INVALID_ARGUMENT', `expects one input (ids), got ${inputs.length}`, {
+        place: 'embedding',
+      });
+    }
+    return [...inputs[0]!, this.dim];
   }
 
   protected paramSpecs(): ParamSpec[] {

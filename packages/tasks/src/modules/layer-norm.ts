@@ -2,7 +2,8 @@ import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { singleInput } from '../internal/module-utils.js';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
-import { checkInt, checkNumber } from '../module-options.js';
+import { checkInt, checkNumber, defined } from '../module-options.js';
+import { concatRowShape, knownSize, type RowShape, resolveSize } from '../shape-inference.js';
 
 /**
  * Options of {@link layerNorm}.
@@ -10,8 +11,8 @@ import { checkInt, checkNumber } from '../module-options.js';
  * const options: LayerNormOptions = { size: 16, epsilon: 1e-6 };
  */
 export interface LayerNormOptions {
-  /** Size of the normalised (last) axis. */
-  size: number;
+  /** Size of the normalised (last) axis; optional: a model infers it from the data and checks a given one. */
+  size?: number;
   /** Default 1e-5. */
   epsilon?: number;
   /** Learn `gamma` (ones) and `beta` (zeros); default true. */
@@ -25,15 +26,26 @@ export interface LayerNormOptions {
  */
 export class LayerNorm extends BaseModule {
   readonly type = 'layerNorm';
-  readonly size: number;
+  private width: number | undefined;
   readonly epsilon: number;
   readonly affine: boolean;
 
   constructor(options: LayerNormOptions) {
     super();
-    this.size = checkInt(options.size, 'size', 'layerNorm');
+    this.width = options.size === undefined ? undefined : checkInt(options.size, 'size', 'layerNorm');
     this.epsilon = checkNumber(options.epsilon ?? 1e-5, 'epsilon', 'layerNorm', { min: 0 });
     this.affine = options.affine ?? true;
+  }
+
+  /** Given or inferred; CONFIG_INVALID while neither. */
+  get size(): number {
+    return knownSize(this.width, 'size', 'layerNorm');
+  }
+
+  inferShape(inputs: readonly RowShape[]): RowShape {
+    const shape = concatRowShape(inputs, 'layerNorm');
+    this.width = resolveSize(this.width, shape[shape.length - 1]!, 'size', 'layerNorm');
+    return shape;
   }
 
   protected paramSpecs(): ParamSpec[] {
@@ -47,8 +59,8 @@ export class LayerNorm extends BaseModule {
   protected forward(inputs: tf.Tensor[]): tf.Tensor {
     const place = `module ${this.name}`;
     const x = singleInput(inputs, place);
-    if (x.shape[x.shape.length - 1] !== this.size) {
-      throw new MtlError('DATA_SHAPE_MISMATCH', `expects a last axis of ${this.size}, got [${x.shape}]`, {
+    if (this.width !== undefined && x.shape[x.shape.length - 1] !== this.width) {
+      throw new MtlError('DATA_SHAPE_MISMATCH', `expects a last axis of ${this.width}, got [${x.shape}]`, {
         place,
       });
     }
@@ -60,7 +72,7 @@ export class LayerNorm extends BaseModule {
   }
 
   getConfig(): ModuleConfig {
-    return { type: this.type, size: this.size, epsilon: this.epsilon, affine: this.affine };
+    return defined({ type: this.type, size: this.width, epsilon: this.epsilon, affine: this.affine });
   }
 
   static fromConfig(config: ModuleConfig): LayerNorm {

@@ -2,6 +2,7 @@ import { MtlError, seedGlobalRandom } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { assertFreeVariableNames, assignWeights } from '../internal/module-utils.js';
 import type { Module, ModuleBuildOptions, ModuleConfig, ModuleContext, ModuleOutput } from '../module.js';
+import type { OutputShape, RowShape } from '../shape-inference.js';
 
 /**
  * Options of {@link layersModule}.
@@ -11,7 +12,8 @@ import type { Module, ModuleBuildOptions, ModuleConfig, ModuleContext, ModuleOut
 export interface LayersModuleOptions {
   /**
    * Shape of one input row (no batch axis), a list of shapes for a layer with several inputs.
-   * Needed when the layer is not built yet; a model with a declared input shape is already built.
+   * Needed when the layer is not built yet (a model infers it from the data when it can); a model
+   * with a declared input shape is already built.
    */
   inputShape?: number[] | number[][];
 }
@@ -60,7 +62,8 @@ type WithVal = { val: tf.Variable };
 export class LayersModule implements Module {
   readonly type = 'tfLayers';
   readonly layer: tf.layers.Layer;
-  readonly inputShape: number[] | number[][] | undefined;
+  /** As given, or inferred from the data before build. */
+  inputShape: number[] | number[][] | undefined;
   private moduleName: string | undefined;
   private vars: Record<string, tf.Variable> = {};
   private disposed = false;
@@ -79,6 +82,33 @@ export class LayersModule implements Module {
 
   get isBuilt(): boolean {
     return this.moduleName !== undefined;
+  }
+
+  /**
+   * An unbuilt layer without an `inputShape` takes the inferred one (when no axis varies); the
+   * output shape comes from the layer's `computeOutputShape` (undefined when it cannot tell).
+   */
+  inferShape(inputs: readonly RowShape[]): OutputShape | undefined {
+    const known = inputs.every((s) => s.every((d) => d !== null));
+    if (
+      !this.layer.built &&
+      this.inputShape === undefined &&
+      known &&
+      !(this.layer instanceof tf.Sequential)
+    ) {
+      const rows = inputs.map((s) => s.map((d) => d as number));
+      this.inputShape = rows.length === 1 ? rows[0]! : rows;
+    }
+    try {
+      const shapes = inputs.map((s) => [null, ...s]);
+      const out = this.layer.computeOutputShape(shapes.length === 1 ? shapes[0]! : shapes);
+      const strip = (shape: (number | null)[]): RowShape => shape.slice(1);
+      return Array.isArray(out[0])
+        ? (out as (number | null)[][]).map(strip)
+        : strip(out as (number | null)[]);
+    } catch {
+      return undefined;
+    }
   }
 
   build(name: string, options: ModuleBuildOptions = {}): void {

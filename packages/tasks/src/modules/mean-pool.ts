@@ -1,6 +1,7 @@
 import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
+import type { RowShape } from '../shape-inference.js';
 
 /**
  * Averages `[B, T, D]` over T. With a second input, a `[B, T]` mask (1 = real, 0 = padding, as the
@@ -14,6 +15,31 @@ export class MeanPool extends BaseModule {
 
   protected paramSpecs(): ParamSpec[] {
     return [];
+  }
+
+  /** Values of row shape [T, D] (and a mask [T]) give [D]. */
+  inferShape(inputs: readonly RowShape[]): RowShape {
+    const [x, mask] = inputs;
+    if (x === undefined || x.length !== 2 || inputs.length > 2) {
+      throw new MtlError(
+        'DATA_SHAPE_MISMATCH',
+        `expects values of row shape [T, D] (and a mask [T]), got ${inputs.length} input(s) of row shapes ${inputs.map((s) => `[${s.map((d) => d ?? '?')}]`).join(', ')}`,
+        { place: 'meanPool' },
+      );
+    }
+    if (
+      mask !== undefined &&
+      (mask.length !== 1 || (mask[0] !== null && x[0] !== null && mask[0] !== x[0]))
+    ) {
+      throw new MtlError(
+        'DATA_SHAPE_MISMATCH',
+        `mask rows [${mask.map((d) => d ?? '?')}] do not fit values [${x.map((d) => d ?? '?')}]`,
+        {
+          place: 'meanPool',
+        },
+      );
+    }
+    return [x[1]!];
   }
 
   protected forward(inputs: tf.Tensor[]): tf.Tensor {

@@ -5,6 +5,7 @@ import type { Initializer } from '../internal/init.js';
 import { matmulLastAxis, singleInput } from '../internal/module-utils.js';
 import { BaseModule, type ModuleConfig, type ModuleContext, type ParamSpec } from '../module.js';
 import { checkInit, checkInt, checkNumber, defined, optionalSeed } from '../module-options.js';
+import { concatRowShape, knownSize, type RowShape, resolveSize } from '../shape-inference.js';
 import { type ActivationName, applyActivation, checkActivation } from './activation.js';
 
 /**
@@ -13,7 +14,8 @@ import { type ActivationName, applyActivation, checkActivation } from './activat
  * const options: MlpOptions = { inputSize: 2, hidden: [8, 4], dropout: 0.1 };
  */
 export interface MlpOptions {
-  inputSize: number;
+  /** Size of the input's last axis; optional: a model infers it from the data and checks a given one. */
+  inputSize?: number;
   /** Sizes of the hidden layers; each is followed by `activation` (and dropout when set). */
   hidden: number[];
   /** When set, a last dense layer of this size follows, with `outputActivation` (default linear). */
@@ -38,7 +40,7 @@ export interface MlpOptions {
  */
 export class Mlp extends BaseModule {
   readonly type = 'mlp';
-  readonly inputSize: number;
+  private size: number | undefined;
   readonly hidden: number[];
   readonly outputSize: number | undefined;
   readonly activation: ActivationName;
@@ -49,7 +51,7 @@ export class Mlp extends BaseModule {
   constructor(options: MlpOptions) {
     const place = 'mlp';
     super({ seed: optionalSeed(options.seed, place) });
-    this.inputSize = checkInt(options.inputSize, 'inputSize', place);
+    this.size = options.inputSize === undefined ? undefined : checkInt(options.inputSize, 'inputSize', place);
     if (!Array.isArray(options.hidden)) {
       throw new MtlError('INVALID_ARGUMENT', 'hidden must be a list of layer sizes', { place });
     }
@@ -67,6 +69,18 @@ export class Mlp extends BaseModule {
       maxExclusive: true,
     });
     this.kernelInit = checkInit(options.kernelInit ?? 'glorotUniform', 'kernelInit', place);
+  }
+
+  /** Given or inferred; CONFIG_INVALID while neither. */
+  get inputSize(): number {
+    return knownSize(this.size, 'inputSize', 'mlp');
+  }
+
+  inferShape(inputs: readonly RowShape[]): RowShape {
+    const shape = concatRowShape(inputs, 'mlp');
+    this.size = resolveSize(this.size, shape[shape.length - 1]!, 'inputSize', 'mlp');
+    const sizes = this.sizes();
+    return [...shape.slice(0, -1), sizes[sizes.length - 1]!];
   }
 
   /** Layer sizes from input to output. */
@@ -105,7 +119,7 @@ export class Mlp extends BaseModule {
   getConfig(): ModuleConfig {
     return defined({
       type: this.type,
-      inputSize: this.inputSize,
+      inputSize: this.size,
       hidden: [...this.hidden],
       outputSize: this.outputSize,
       activation: this.activation,
