@@ -19,7 +19,7 @@ export function multitaskRun(
   config: MtlConfig,
   rng: RandomStream,
 ): RunModel {
-  const { batchSize, scheduler } = config.training;
+  const { batchSize, scheduler, shuffle } = config.training;
   const datasetsOf = (split: string): DictDataset[] => {
     const seen = new Set<DictDataset>();
     for (const data of Object.values(taskData)) {
@@ -40,7 +40,7 @@ export function multitaskRun(
     moduleNames: () => [...modules],
     trainSource: () =>
       scheduleBatches(
-        datasetsOf('train').map((ds) => loaderOf(ds, true)),
+        datasetsOf('train').map((ds) => loaderOf(ds, shuffle)),
         scheduler,
         { seed: rng.childSeed('scheduler') },
       ),

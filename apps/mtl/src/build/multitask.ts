@@ -1,4 +1,5 @@
 import { listNames, MtlError } from '@mtl/core';
+import type { Scorer } from '@mtl/scoring';
 import {
   type Module,
   type ModuleConfig,
@@ -142,6 +143,8 @@ export function buildMultitaskModel(
   taskData: Readonly<Record<string, TaskData>>,
   modules: Readonly<Record<string, ModuleConfigEntry>>,
   seed: number,
+  /** Scorers that replace a task's default (e.g. scoring regression in the label's original units). */
+  scorers: Readonly<Record<string, Scorer>> = {},
 ): BuiltMultitask {
   const built = new Map<string, Module>();
   const order: string[] = [];
@@ -176,14 +179,16 @@ export function buildMultitaskModel(
           kind: task.kind,
           label: data.label,
           weight: task.weight,
-          ...(task.metrics === undefined
-            ? {}
-            : {
-                scorer: {
-                  metrics: task.metrics,
-                  ...(task.kind === 'regression' ? { abstainLabel: null } : {}),
-                },
-              }),
+          ...(scorers[taskName] !== undefined
+            ? { scorer: scorers[taskName] }
+            : task.metrics === undefined
+              ? {}
+              : {
+                  scorer: {
+                    metrics: task.metrics,
+                    ...(task.kind === 'regression' ? { abstainLabel: null } : {}),
+                  },
+                }),
         }),
       );
     } catch (e) {

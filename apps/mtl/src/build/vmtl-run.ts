@@ -139,7 +139,11 @@ export function buildVmtlRun(
     trainSource: () =>
       new StackedLoader(
         names.map((n) => taskData[n]!.splits.train!),
-        { batchSize: config.training.batchSize, seed: rng.childSeed('stacked') },
+        {
+          batchSize: config.training.batchSize,
+          shuffle: config.training.shuffle,
+          seed: rng.childSeed('stacked'),
+        },
       ),
     evaluate: async (split) => scoreSplit(split),
     async scoreAll() {

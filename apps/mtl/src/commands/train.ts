@@ -58,7 +58,14 @@ export interface Summary {
 
 /** Trainer options from the config's `training` section (the loop options are the app's). */
 export function trainerOptions(prepared: Prepared, runDir: string) {
-  const { batchSize: _b, scheduler: _s, validSplit: _v, seed, ...trainer } = prepared.loaded.config.training;
+  const {
+    batchSize: _b,
+    scheduler: _s,
+    shuffle: _sh,
+    validSplit: _v,
+    seed,
+    ...trainer
+  } = prepared.loaded.config.training;
   const taskWeights = {
     ...Object.fromEntries(Object.entries(prepared.loaded.config.tasks).map(([n, t]) => [n, t.weight])),
     ...trainer.taskWeights,

@@ -150,7 +150,13 @@ function planField(name: string, c: FieldColumns, place: string): FieldPlan {
 export function resolveFieldColumns(fields: FieldPlan[], available: readonly string[], place: string): void {
   for (const f of fields) {
     const selector = f.prefix === undefined ? { items: f.items! } : { prefix: f.prefix };
-    f.columns = selectColumns(selector, available, `field "${f.name}"`, place);
+    try {
+      f.columns = selectColumns(selector, available, `field "${f.name}"`, place);
+    } catch (e) {
+      // The field's name in details lets an app point at its own config path.
+      if (isMtlError(e)) throw new MtlError(e.code, e.reason, { place, details: { ...e.details, field: f.name } });
+      throw e;
+    }
     if (f.prefix === undefined && !f.vector && f.columns.length !== 1) f.vector = true;
   }
 }
