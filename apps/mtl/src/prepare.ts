@@ -5,6 +5,7 @@ import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from '.
 import { buildMultitaskModel } from './build/multitask.js';
 import { multitaskRun } from './build/multitask-run.js';
 import {
+  checkEmbeddingVocabularies,
   labelScaler,
   OriginalUnitsScorer,
   preprocessSource,
@@ -99,6 +100,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
         );
       }
     }
+    checkEmbeddingVocabularies(tasks, taskData, config.modules, preprocessing);
     const built = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'), scorers);
     run = multitaskRun(built.model, built.modules, taskData, config, rng);
     checkForward(built.model, taskData);

@@ -129,7 +129,8 @@ export async function loadSource(
   } catch (e) {
     if (e instanceof MtlError) {
       const field = (e.details as { field?: unknown } | undefined)?.field;
-      if (typeof field === 'string' && e.code === 'CSV_MISSING_COLUMN') throw e.within(`${place}.fields.${field}`);
+      if (typeof field === 'string' && e.code === 'CSV_MISSING_COLUMN')
+        throw e.within(`${place}.fields.${field}`);
       throw e.place?.startsWith(place) ? e : e.within(place);
     }
     throw e;

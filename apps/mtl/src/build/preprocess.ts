@@ -13,12 +13,17 @@ import {
   invertScaler,
   type PreprocessingSpec,
   type ScaleMethod,
+  vocabularySize,
 } from '@mtl/data';
 import { type Labels, type Probs, Scorer, type ScorerOptions } from '@mtl/scoring';
 import type { z } from 'zod';
-import type { dataSourceSchema } from '../config/schema.js';
+import type { dataSourceSchema, moduleSchema, taskSchema } from '../config/schema.js';
 import type { Predictions } from '../run-model.js';
 import type { LoadedSource, TaskData } from './data.js';
+import { expandOps } from './multitask.js';
+
+type TaskConfig = z.infer<typeof taskSchema>;
+type ModuleEntry = z.infer<typeof moduleSchema>;
 
 type SourceConfig = z.infer<typeof dataSourceSchema>;
 /** A `fields` entry of a csv / jsonl source, as the schema parses it. */
@@ -212,7 +217,10 @@ export function labelScaler(preprocessing: RunPreprocessing, data: TaskData): Fi
 }
 
 function unscaleRows(rows: Labels | Probs, scaler: FittedScaler): Labels {
-  if (Array.isArray(rows)) return rows.map((r) => invertScaler(r as ArrayLike<number>, scaler));
+  // Rows of values (several targets), or one value per row (a plain array or a typed array).
+  if (rows.length > 0 && typeof rows[0] !== 'number') {
+    return Array.from(rows as ArrayLike<ArrayLike<number>>, (r) => invertScaler(r, scaler));
+  }
   return invertScaler(rows as ArrayLike<number>, scaler);
 }
 
@@ -246,4 +254,38 @@ export function unscalePredictions(p: Predictions, scaler: FittedScaler): Predic
   if (p.preds !== undefined)
     out.preds = unscaleRows(p.preds as Labels, scaler) as NonNullable<Predictions['preds']>;
   return out;
+}
+
+/**
+ * An `embedding` that reads a categorical or text field must have room for every id the fitted
+ * vocabulary gives: an id past `vocabSize` would silently look up a zero vector.
+ */
+export function checkEmbeddingVocabularies(
+  tasks: Readonly<Record<string, TaskConfig>>,
+  taskData: Readonly<Record<string, TaskData>>,
+  modules: Readonly<Record<string, ModuleEntry>>,
+  preprocessing: RunPreprocessing,
+): void {
+  for (const [taskName, task] of Object.entries(tasks)) {
+    const data = taskData[taskName]!;
+    const fitted = preprocessing[data.source]?.[data.datasetName];
+    if (fitted === undefined || task.ops === undefined) continue;
+    expandOps(taskName, task.ops, data.inputs, modules).forEach((op, i) => {
+      const module = modules[op.moduleName];
+      if (module?.kind !== 'embedding') return;
+      for (const input of op.inputs) {
+        if (typeof input === 'string' || input[0] !== '_input_') continue;
+        const field = fitted.fields[String(input[1])];
+        if (field === undefined || field.kind === 'scale') continue;
+        const needed = vocabularySize(field);
+        if (module.vocabSize < needed) {
+          throw new MtlError(
+            'DATA_SHAPE_MISMATCH',
+            `module "${op.moduleName}" has vocabSize ${module.vocabSize}, but ${field.kind} field "${input[1]}" uses ${needed} ids (${field.tokens.length} fitted on the train split + ${needed - field.tokens.length} reserved): set vocabSize >= ${needed}`,
+            { place: `tasks.${taskName}.ops[${i}]` },
+          );
+        }
+      }
+    });
+  }
 }
