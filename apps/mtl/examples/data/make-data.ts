@@ -40,7 +40,20 @@ const pick = <T>(xs: readonly T[]): T => xs[Math.floor(listingsRng.next() * xs.l
 const cities = { harbour: 120, hills: 60, centre: 250, river: 40, airport: -30, old_town: 180 } as const;
 const positive = ['great', 'lovely', 'bright', 'quiet', 'spacious'];
 const negative = ['noisy', 'dark', 'cramped', 'damp', 'awful'];
-const filler = ['the', 'flat', 'is', 'very', 'and', 'near', 'station', 'kitchen', 'view', 'street', 'with', 'a'];
+const filler = [
+  'the',
+  'flat',
+  'is',
+  'very',
+  'and',
+  'near',
+  'station',
+  'kitchen',
+  'view',
+  'street',
+  'with',
+  'a',
+];
 const listings = ['city,area,age,review,price,mood'];
 for (let i = 0; i < 1500; i++) {
   const city = pick(Object.keys(cities) as (keyof typeof cities)[]);

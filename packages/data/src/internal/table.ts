@@ -154,7 +154,8 @@ export function resolveFieldColumns(fields: FieldPlan[], available: readonly str
       f.columns = selectColumns(selector, available, `field "${f.name}"`, place);
     } catch (e) {
       // The field's name in details lets an app point at its own config path.
-      if (isMtlError(e)) throw new MtlError(e.code, e.reason, { place, details: { ...e.details, field: f.name } });
+      if (isMtlError(e))
+        throw new MtlError(e.code, e.reason, { place, details: { ...e.details, field: f.name } });
       throw e;
     }
     if (f.prefix === undefined && !f.vector && f.columns.length !== 1) f.vector = true;
