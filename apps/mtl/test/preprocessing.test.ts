@@ -3,6 +3,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RandomStream } from '@mtl/core';
+import { applyPreprocessing, DictDataset, fitPreprocessing } from '@mtl/data';
+import { embedding, meanPool } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.js';
@@ -238,5 +240,37 @@ training: { batchSize: 10, shuffle: ${shuffle} }
     expect([...on0.flat()].sort((a, b) => a - b)).toEqual(off.flat());
     expect(on1.flat()).not.toEqual(on0.flat());
     expect(await firstBatches(true, 0)).toEqual(on0); // deterministic
+  });
+});
+
+describe('text fields through embedding + meanPool', () => {
+  it('pools only the real tokens: padding does not move the mean', () => {
+    const before = tf.memory().numTensors;
+    // Two rows of token dictionary ids: "a b" and "a b a c" (maxLength 4: the first row is padded).
+    const ds = new DictDataset(
+      'd',
+      'train',
+      { t: { values: Int32Array.from([0, 1, 0, 1, 0, 2]), offsets: [0, 2, 6] } },
+      {},
+      { dictionaries: { t: ['a', 'b', 'c'] } },
+    );
+    const ready = applyPreprocessing(ds, fitPreprocessing(ds));
+    const emb = embedding({ vocabSize: 5, dim: 3, seed: 1 });
+    const pool = meanPool();
+    emb.build('emb');
+    pool.build('pool');
+    const batch = ready.collate([0, 1]);
+    const ctx = { training: false, seed: 0 };
+    const [pooled, firstTwo] = tf.tidy(() => {
+      const vectors = emb.apply([batch.X.t!], ctx) as tf.Tensor;
+      const out = pool.apply([vectors, batch.X.t_mask!], ctx) as tf.Tensor;
+      // Row 0's true mean: its two real token vectors only.
+      const real = tf.mean(tf.slice(vectors, [0, 0, 0], [1, 2, 3]), 1);
+      return [out.arraySync() as number[][], real.arraySync() as number[][]];
+    });
+    for (let j = 0; j < 3; j++) expect(pooled[0]![j]!).toBeCloseTo(firstTwo[0]![j]!, 6);
+    for (const t of Object.values(batch.X)) t.dispose();
+    emb.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
