@@ -191,6 +191,35 @@ describe('listings example: categorical, text and scaled numeric fields', () => 
     expect(r.err).toMatch(/module "word_emb" has vocabSize 10, but text field "review" uses \d+ ids/);
   });
 
+  it('checks field options in the schema, naming the path', async () => {
+    const several = await cli(
+      'validate',
+      join(EXAMPLES, 'listings.yaml'),
+      '--set',
+      'data.listings.fields.city={column: [city, area], kind: categorical}',
+    );
+    expect(several.code).toBe(2);
+    expect(several.err).toContain('data.listings.fields.city');
+    expect(several.err).toContain('a categorical field reads exactly one column');
+    const misplaced = await cli(
+      'validate',
+      join(EXAMPLES, 'listings.yaml'),
+      '--set',
+      'data.listings.fields.city={column: city, kind: categorical, maxLength: 3}',
+    );
+    expect(misplaced.code).toBe(2);
+    expect(misplaced.err).toContain('"maxLength" applies to text fields');
+    const scaled = await cli(
+      'validate',
+      join(EXAMPLES, 'listings.yaml'),
+      '--set',
+      'data.listings.scale={city: standard}',
+    );
+    expect(scaled.code).toBe(2);
+    expect(scaled.err).toContain('data.listings.scale.city');
+    expect(scaled.err).toContain('field "city" is categorical: it cannot be scaled');
+  });
+
   it('names the config path and file when a prefix matches no column', async () => {
     const r = await cli(
       'validate',

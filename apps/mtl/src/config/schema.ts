@@ -93,42 +93,49 @@ const columnName = z.string().min(1);
 const fieldColumns = z.union([
   columnName,
   z.array(columnName).min(1),
-  z
-    .strictObject({
-      /** A name, a range or a list (as above). */
-      column: z.union([columnName, z.array(columnName).min(1)]).optional(),
-      /** Every column starting with this (CSV header / first JSONL line), in file order. */
-      prefix: columnName.optional(),
-      /** `number` (default), `categorical` (string ids, OOV = 0), `text` (token ids, padding 0, OOV 1, plus `<field>_mask`). */
-      kind: z.enum(FIELD_KINDS).optional(),
-      /** Text: lower-case before splitting on whitespace (default true). */
-      lowercase: z.boolean().optional(),
-      /** Categorical / text: keep strings seen at least this often on the train split (default 1). */
-      minCount: positiveInt.optional(),
-      /** Categorical / text: keep at most this many of the most frequent strings. */
-      maxSize: positiveInt.max(1_000_000).optional(),
-      /** Text: tokens per row (longer rows are cut, shorter padded); default the longest train row. */
-      maxLength: positiveInt.max(100_000).optional(),
-    })
-    .check((ctx) => {
-      const v = ctx.value;
-      const issue = (message: string, path: string[]) =>
-        ctx.issues.push({ code: 'custom', message, input: v, path });
-      if ((v.column === undefined) === (v.prefix === undefined))
-        issue('give either "column" or "prefix"', []);
-      const kind = v.kind ?? 'number';
-      if (kind !== 'number' && (v.prefix !== undefined || Array.isArray(v.column))) {
-        issue(`a ${kind} field reads exactly one column`, ['column']);
-      }
-      for (const key of ['minCount', 'maxSize'] as const) {
-        if (v[key] !== undefined && kind === 'number')
-          issue(`"${key}" applies to categorical and text fields`, [key]);
-      }
-      for (const key of ['lowercase', 'maxLength'] as const) {
-        if (v[key] !== undefined && kind !== 'text') issue(`"${key}" applies to text fields`, [key]);
-      }
-    }),
+  z.strictObject({
+    /** A name, a range or a list (as above). */
+    column: z.union([columnName, z.array(columnName).min(1)]).optional(),
+    /** Every column starting with this (CSV header / first JSONL line), in file order. */
+    prefix: columnName.optional(),
+    /** `number` (default), `categorical` (string ids, OOV = 0), `text` (token ids, padding 0, OOV 1, plus `<field>_mask`). */
+    kind: z.enum(FIELD_KINDS).optional(),
+    /** Text: lower-case before splitting on whitespace (default true). */
+    lowercase: z.boolean().optional(),
+    /** Categorical / text: keep strings seen at least this often on the train split (default 1). */
+    minCount: positiveInt.optional(),
+    /** Categorical / text: keep at most this many of the most frequent strings. */
+    maxSize: positiveInt.max(1_000_000).optional(),
+    /** Text: tokens per row (longer rows are cut, shorter padded); default the longest train row. */
+    maxLength: positiveInt.max(100_000).optional(),
+  }),
 ]);
+
+type FieldColumnsConfig = z.infer<typeof fieldColumns>;
+
+/** The checks of a field object that span several keys (outside the union, so messages stay precise). */
+function fieldIssues(spec: FieldColumnsConfig): { message: string; path: string[] }[] {
+  if (typeof spec === 'string' || Array.isArray(spec)) return [];
+  const out: { message: string; path: string[] }[] = [];
+  if ((spec.column === undefined) === (spec.prefix === undefined)) {
+    out.push({ message: 'give either "column" or "prefix"', path: [] });
+  }
+  const kind = spec.kind ?? 'number';
+  if (kind !== 'number' && (spec.prefix !== undefined || Array.isArray(spec.column))) {
+    out.push({ message: `a ${kind} field reads exactly one column`, path: ['column'] });
+  }
+  for (const key of ['minCount', 'maxSize'] as const) {
+    if (spec[key] !== undefined && kind === 'number') {
+      out.push({ message: `"${key}" applies to categorical and text fields`, path: [key] });
+    }
+  }
+  for (const key of ['lowercase', 'maxLength'] as const) {
+    if (spec[key] !== undefined && kind !== 'text') {
+      out.push({ message: `"${key}" applies to text fields`, path: [key] });
+    }
+  }
+  return out;
+}
 
 const fileSourceFields = {
   /** One file, split by `splits` ratios (seeded). */
@@ -160,6 +167,11 @@ const fileSource = (kind: 'csv' | 'jsonl') =>
           input: v,
           path: [],
         });
+      }
+      for (const [field, spec] of Object.entries(v.fields)) {
+        for (const { message, path } of fieldIssues(spec)) {
+          ctx.issues.push({ code: 'custom', message, input: spec, path: ['fields', field, ...path] });
+        }
       }
       if (v.files !== undefined && v.splits !== undefined) {
         ctx.issues.push({
