@@ -160,9 +160,12 @@ export function preprocessSource(
         });
       } catch (e) {
         if (!(e instanceof MtlError)) throw e;
+        // fitPreprocessing names `fields.F` / `labels.L`; the config's path is `scale.KEY` for a
+        // scaling and `fields.F` for a categorical / text field's options.
         const key = /(fields|labels)\.([^ ]+)$/.exec(e.place ?? '');
+        const scaled = key !== null && (key[1] === 'labels' || typeof spec.fields?.[key[2]!] === 'string');
         throw new MtlError(e.code, e.reason, {
-          place: key === null ? place : `${place}.${key[1] === 'labels' ? 'scale' : 'fields'}.${key[2]}`,
+          place: key === null ? place : `${place}.${scaled ? 'scale' : 'fields'}.${key[2]}`,
           cause: e,
         });
       }
