@@ -119,6 +119,37 @@ describe('scaling fitted on the train split', () => {
   });
 });
 
+describe('scaling in a vmtl run', () => {
+  it('standardises each task dataset on its own train split and saves it with the model', async () => {
+    const config = writeConfig(`
+seed: 43
+data:
+  logistic: { kind: logistic_tasks, tasks: 2, sizes: 200, dim: 2, scale: { x: standard } }
+tasks:
+  task1: { data: logistic }
+  task2: { data: logistic }
+model: { kind: vmtl }
+`);
+    const prepared = await prepare(loadConfig(config));
+    try {
+      for (const task of ['task1', 'task2']) {
+        const { train, test } = prepared.taskData[task]!.splits;
+        const mean = (v: ArrayLike<number>, j: number) => {
+          let s = 0;
+          for (let i = j; i < v.length; i += 2) s += v[i]!;
+          return s / (v.length / 2);
+        };
+        // Fitted on train: its mean is 0; the test split keeps its own offset (inputs ~ 5·N(0, I)).
+        expect(Math.abs(mean(train!.fieldValues('x'), 0))).toBeLessThan(1e-5);
+        expect(Math.abs(mean(test!.fieldValues('x'), 1))).toBeGreaterThan(1e-4);
+      }
+      expect(Object.keys(prepared.preprocessing.logistic!).sort()).toEqual(['task1Dataset', 'task2Dataset']);
+    } finally {
+      prepared.run.dispose();
+    }
+  });
+});
+
 describe('listings example: categorical, text and scaled numeric fields', () => {
   it('trains well above chance and predicts new rows with unknown categories and words', async () => {
     const dir = tempDir();
