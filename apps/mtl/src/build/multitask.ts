@@ -179,16 +179,15 @@ export function buildMultitaskModel(
           kind: task.kind,
           label: data.label,
           weight: task.weight,
-          ...(scorers[taskName] !== undefined
-            ? { scorer: scorers[taskName] }
-            : task.metrics === undefined
-              ? {}
-              : {
-                  scorer: {
-                    metrics: task.metrics,
-                    ...(task.kind === 'regression' ? { abstainLabel: null } : {}),
-                  },
-                }),
+          ...(task.metrics === undefined
+            ? {}
+            : {
+                scorer: {
+                  metrics: task.metrics,
+                  ...(task.kind === 'regression' ? { abstainLabel: null } : {}),
+                },
+              }),
+          ...(scorers[taskName] === undefined ? {} : { scorer: scorers[taskName] }),
         }),
       );
     } catch (e) {
