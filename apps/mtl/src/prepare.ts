@@ -2,6 +2,15 @@ import { type BackendName, listNames, MtlError, RandomStream, selectBackend } fr
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
 import { buildMultitaskModel } from './build/multitask.js';
 import { multitaskRun } from './build/multitask-run.js';
+import {
+  checkEmbeddingVocabularies,
+  labelScaler,
+  OriginalUnitsScorer,
+  preprocessSource,
+  type RunPreprocessing,
+  savePreprocessing,
+  unscalePredictions,
+} from './build/preprocess.js';
 import { buildVaeRun, loadVaeDomains } from './build/vae-run.js';
 import { buildVmtlRun } from './build/vmtl-run.js';
 import type { LoadedConfig } from './config/index.js';
@@ -17,6 +26,8 @@ export interface Prepared {
   sources: Record<string, LoadedSource>;
   taskData: Record<string, TaskData>;
   run: RunModel;
+  /** Scalers and vocabularies fitted on the train splits (saved with the model as preprocessing.json). */
+  preprocessing: RunPreprocessing;
 }
 
 export interface PrepareOptions {
@@ -26,6 +37,8 @@ export interface PrepareOptions {
   onlyTasks?: readonly string[];
   /** Adds the time of loading the data (`load`) and of building the model (`build`). */
   clock?: PhaseClock;
+  /** A saved run's fitted preprocessing, used instead of fitting on the train splits again. */
+  preprocessing?: RunPreprocessing | undefined;
 }
 
 /**
@@ -51,6 +64,20 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
         ? loadVaeDomains(name, source, rng)
         : await loadSource(name, source, loaded.file, rng);
   }
+  const preprocessing: RunPreprocessing = {};
+  for (const [name, source] of Object.entries(config.data)) {
+    if (source.kind === 'vae_domains' || sources[name] === undefined) continue;
+    const fitted = preprocessSource(name, source, sources[name], options.preprocessing?.[name]);
+    if (fitted === undefined) continue;
+    if (config.model.kind === 'vae' && used.has(name)) {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        'a vae model reads raw numeric fields: scaling and categorical / text fields are not supported for it',
+        { place: `data.${name}` },
+      );
+    }
+    preprocessing[name] = fitted;
+  }
   const taskData: Record<string, TaskData> = {};
   for (const [name, task] of taskEntries) {
     const data = resolveTaskData(name, task, sources);
@@ -73,7 +100,18 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   const tasks = Object.fromEntries(taskEntries);
   let run: RunModel;
   if (config.model.kind === 'multitask') {
-    const built = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'));
+    const scorers: Record<string, OriginalUnitsScorer> = {};
+    for (const [name, task] of taskEntries) {
+      const scaler = labelScaler(preprocessing, taskData[name]!);
+      if (scaler !== undefined && task.kind === 'regression') {
+        scorers[name] = new OriginalUnitsScorer(
+          { metrics: task.metrics ?? ['mse'], abstainLabel: null },
+          scaler,
+        );
+      }
+    }
+    checkEmbeddingVocabularies(tasks, taskData, config.modules, preprocessing);
+    const built = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'), scorers);
     run = multitaskRun(built.model, built.modules, taskData, config, rng);
   } else if (config.model.kind === 'vae') {
     run = buildVaeRun(config, config.model, tasks, taskData, rng);
@@ -82,5 +120,38 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   }
   run = withModelLosses(run, taskWeightsOf(config, run.taskNames));
   options.clock?.add('build', since(buildStart));
-  return { loaded, backend, rng, sources, taskData, run };
+  return {
+    loaded,
+    backend,
+    rng,
+    sources,
+    taskData,
+    run: withPreprocessing(run, preprocessing, taskData),
+    preprocessing,
+  };
+}
+
+/**
+ * The run, saving its fitted preprocessing with the model and giving regression predictions in
+ * the label's original units.
+ */
+function withPreprocessing(
+  run: RunModel,
+  preprocessing: RunPreprocessing,
+  taskData: Record<string, TaskData>,
+): RunModel {
+  if (Object.keys(preprocessing).length === 0) return run;
+  return {
+    ...run,
+    async save(dir) {
+      await run.save(dir);
+      await savePreprocessing(dir, preprocessing);
+    },
+    async predict(task, dataset) {
+      const p = await run.predict(task, dataset);
+      const data = taskData[task];
+      const scaler = data === undefined ? undefined : labelScaler(preprocessing, data);
+      return scaler === undefined ? p : unscalePredictions(p, scaler);
+    },
+  };
 }

@@ -60,6 +60,11 @@ export interface DictDatasetOptions {
    * copy: do not change them afterwards.
    */
   copy?: boolean;
+  /**
+   * The strings behind an int32 field's ids (`dictionary[id]`), for categorical and text fields
+   * read from files: a vocabulary is fitted on these strings (see `fitPreprocessing`). Kept by `subset`.
+   */
+  dictionaries?: Record<string, readonly string[]>;
 }
 
 /**
@@ -199,6 +204,7 @@ export class DictDataset {
   readonly padValue: number;
   private readonly fields: Map<string, Column>;
   private readonly labels: Map<string, LabelColumn>;
+  private readonly dictionaries: Map<string, readonly string[]>;
 
   constructor(
     name: string,
@@ -245,6 +251,10 @@ export class DictDataset {
       }
     }
     this.length = length;
+    this.dictionaries = new Map();
+    for (const [f, dict] of Object.entries(options.dictionaries ?? {})) {
+      this.dictionaries.set(f, checkDictionary(f, dict, this.fields.get(f), place));
+    }
     this.labels = new Map();
     for (const l of Object.keys(options.labelKinds ?? {})) {
       if (!(l in Y)) {
@@ -326,6 +336,12 @@ export class DictDataset {
     return this.field(name).values;
   }
 
+  /** The strings behind a field's int32 ids (see {@link DictDatasetOptions.dictionaries}), if it has them. */
+  fieldDictionary(name: string): readonly string[] | undefined {
+    this.field(name);
+    return this.dictionaries.get(name);
+  }
+
   /** Row offsets of a ragged field (`length + 1` entries), or `null` for a fixed-shape field. */
   fieldOffsets(name: string): Int32Array | null {
     const col = this.field(name);
@@ -396,6 +412,7 @@ export class DictDataset {
       numClasses,
       padValue: this.padValue,
       copy: false,
+      dictionaries: Object.fromEntries(this.dictionaries),
     });
   }
 
@@ -427,6 +444,41 @@ export class DictDataset {
       });
     }
   }
+}
+
+function checkDictionary(
+  field: string,
+  dict: readonly string[],
+  col: Column | undefined,
+  place: string,
+): readonly string[] {
+  if (col === undefined) {
+    throw new MtlError(
+      'UNKNOWN_FIELD',
+      `dictionaries names field "${field}", which the dataset does not have`,
+      {
+        place,
+      },
+    );
+  }
+  if (!Array.isArray(dict) || col.dtype !== 'int32') {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      `field "${field}" has a dictionary, so it must hold int32 ids and the dictionary a list of strings`,
+      { place },
+    );
+  }
+  for (let i = 0; i < col.values.length; i++) {
+    const id = col.values[i]!;
+    if (id < 0 || id >= dict.length) {
+      throw new MtlError(
+        'LABEL_OUT_OF_RANGE',
+        `field "${field}" holds id ${id}, outside its dictionary of ${dict.length} strings`,
+        { place: `${place} field "${field}"` },
+      );
+    }
+  }
+  return dict;
 }
 
 function columnInput(col: Column): FieldInput {

@@ -8,7 +8,16 @@ export {
   scheduleBatches,
 } from './batch-scheduler.js';
 export type { BatchSource } from './batch-source.js';
-export type { ColumnMapping, LabelColumnSpec, ReadTableOptions } from './column-mapping.js';
+export {
+  type ColumnMapping,
+  FIELD_KINDS,
+  type FieldColumnSpec,
+  type FieldColumns,
+  type FieldKind,
+  type LabelColumnSpec,
+  type ReadTableOptions,
+} from './column-mapping.js';
+export { expandColumnRange, selectColumns } from './column-select.js';
 export { DictDataLoader, type DictDataLoaderOptions } from './dict-data-loader.js';
 export {
   type DatasetRow,
@@ -23,6 +32,29 @@ export {
 } from './dict-dataset.js';
 export type { ColumnInput, DenseArray, NestedNumbers, RaggedArray, TypedNumberArray } from './field-input.js';
 export { type LogisticTask, type LogisticTasksOptions, makeLogisticTasks } from './logistic-tasks.js';
+export {
+  applyPreprocessing,
+  applyScaler,
+  checkFittedPreprocessing,
+  type FieldPreprocessing,
+  type FittedCategorical,
+  type FittedField,
+  type FittedNumeric,
+  type FittedPreprocessing,
+  type FittedScaler,
+  type FittedText,
+  fitPreprocessing,
+  fitScaler,
+  invertScaler,
+  type PreprocessingSpec,
+  SCALE_METHODS,
+  type ScaleMethod,
+  tokenize,
+  unscaleLabel,
+  VOCABULARY_IDS,
+  type VocabularyOptions,
+  vocabularySize,
+} from './preprocessing.js';
 export { type ReadCsvOptions, readCsv } from './read-csv.js';
 export { readJsonl } from './read-jsonl.js';
 export { type SplitRatios, splitDataset, splitIndices, splitSizes } from './split.js';

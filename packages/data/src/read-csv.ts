@@ -10,6 +10,8 @@ import {
   parseLabelNumberCell,
   parseNumberCell,
   planColumns,
+  pushStringCell,
+  resolveFieldColumns,
 } from './internal/table.js';
 
 /**
@@ -37,7 +39,8 @@ interface CsvItem {
  * Errors name the place `file:line:column`: a mapped column missing from the header
  * (`CSV_MISSING_COLUMN`, lists the header), a cell that is not a number (`CSV_PARSE`, shows the
  * text), `NaN` / `Infinity` cells (`DATA_NON_FINITE`), a row with more or fewer cells than the
- * header (`CSV_PARSE`), no rows (`DATA_EMPTY`), a class id out of range (`LABEL_OUT_OF_RANGE`).
+ * header (`CSV_PARSE`), no rows (`DATA_EMPTY`), a class id out of range (`LABEL_OUT_OF_RANGE`), a
+ * column range or prefix that matches no column (`CSV_MISSING_COLUMN`).
  * @example
  * const train = await readCsv('data/circle.csv', {
  *   name: 'circleDataset', split: 'train',
@@ -85,6 +88,7 @@ export async function readCsv(file: string, options: ReadCsvOptions): Promise<Di
           }
           return i;
         };
+        resolveFieldColumns(plans.fields, header, `${file}:${line}`);
         fieldIdx = plans.fields.map((f) => f.columns.map((c) => find(c, `field "${f.name}"`)));
         labelIdx = plans.labels.map((l) => l.columns.map((c) => find(c, `label "${l.name}"`)));
         continue;
@@ -97,6 +101,10 @@ export async function readCsv(file: string, options: ReadCsvOptions): Promise<Di
         );
       }
       plans.fields.forEach((f, k) => {
+        if (f.kind !== 'number') {
+          pushStringCell(f, record[fieldIdx[k]![0]!]!);
+          return;
+        }
         for (const i of fieldIdx[k]!) {
           f.values.push(parseNumberCell(record[i]!, file, line, header![i]!, `field "${f.name}"`));
         }

@@ -11,6 +11,8 @@ import {
   type LabelPlan,
   parseClassValue,
   planColumns,
+  pushStringCell,
+  resolveFieldColumns,
 } from './internal/table.js';
 
 type Row = Record<string, unknown>;
@@ -60,6 +62,20 @@ function flushMissing(plan: LabelPlan): void {
   const pending = plan as LabelPlan & { pendingMissing?: number };
   for (let i = 0; i < (pending.pendingMissing ?? 0); i++) plan.values.push(Number.NaN);
   delete pending.pendingMissing;
+}
+
+/** A categorical or text value: strings as they are; numbers and booleans (categorical) as text; null = "". */
+function stringAt(v: unknown, file: string, line: number, key: string, what: string, kind: string): string {
+  if (typeof v === 'string') return v;
+  if (v === null) return '';
+  if (kind === 'categorical' && (typeof v === 'number' || typeof v === 'boolean')) return String(v);
+  throw new MtlError(
+    'DATA_INVALID',
+    `${what} (${kind}): ${JSON.stringify(v)} under "${key}" is not a string`,
+    {
+      place: cellPlace(file, line, key),
+    },
+  );
 }
 
 function keyValue(row: Row, key: string, file: string, line: number, what: string): unknown {
@@ -131,7 +147,6 @@ function pushFlexible(
 export async function readJsonl(file: string, options: ReadTableOptions): Promise<DictDataset> {
   await checkReadable(file);
   const plans = planColumns(options, `readJsonl ${file}`);
-  for (const f of plans.fields) f.offsets.push(0);
   const input = createReadStream(file, { encoding: 'utf8' });
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let line = 0;
@@ -154,9 +169,13 @@ export async function readJsonl(file: string, options: ReadTableOptions): Promis
         throw new MtlError('DATA_INVALID', 'line is not a JSON object', { place: `${file}:${line}` });
       }
       const obj = row as Row;
+      if (rows === 0) resolveFieldColumns(plans.fields, Object.keys(obj), `${file}:${line}`);
       for (const f of plans.fields) {
         const what = `field "${f.name}"`;
-        if (f.vector) {
+        if (f.kind !== 'number') {
+          const key = f.columns[0]!;
+          pushStringCell(f, stringAt(keyValue(obj, key, file, line, what), file, line, key, what, f.kind));
+        } else if (f.vector) {
           for (const key of f.columns)
             f.values.push(numberAt(keyValue(obj, key, file, line, what), file, line, key, what));
         } else {

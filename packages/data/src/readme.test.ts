@@ -1,16 +1,21 @@
 // The README's example, run as written (console.log lines become assertions).
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertNoLeaks, RandomStream } from '@mtl/core';
 import { expect, it } from 'vitest';
 import {
+  applyPreprocessing,
   DictDataLoader,
+  fitPreprocessing,
   makeCircleDatasets,
   makeLogisticTasks,
   makeSquareDatasets,
   readCsv,
   StackedLoader,
   scheduleBatches,
+  splitDataset,
+  unscaleLabel,
   writeCsv,
 } from './index.js';
 
@@ -54,4 +59,33 @@ it('runs the README example', async () => {
     const back = await readCsv(file, { ...mapping, name: 'circleDataset', split: 'test' });
     expect(back.length).toBe(100);
   });
+});
+
+it('runs the README preprocessing example', async () => {
+  const file = join(tmpdir(), 'flats.csv');
+  const rows = ['city,px0,px1,review,price'];
+  for (let i = 0; i < 100; i++)
+    rows.push(`${i % 3 ? 'north' : 'south'},${i * 10},${i % 7},Nice  FLAT ${i},${300 + i}`);
+  writeFileSync(file, `${rows.join('\n')}\n`);
+
+  const all = await readCsv(file, {
+    fields: {
+      pixels: 'px0..px1', // a range (or { prefix: 'px' }): a vector field
+      city: { column: 'city', kind: 'categorical' },
+      review: { column: 'review', kind: 'text' },
+    },
+    labels: { price: { column: 'price', kind: 'regression' } },
+  });
+  const { train, test } = splitDataset(all, { train: 0.8, test: 0.2 }, 1);
+  const fitted = fitPreprocessing(train!, {
+    fields: { pixels: 'standard', review: { kind: 'text', maxLength: 4, minCount: 2 } },
+    labels: { price: 'standard' },
+  }); // plain JSON: save it with the model
+  const ready = applyPreprocessing(test!, fitted);
+  expect(ready.fieldInfo('review').rowShape).toEqual([4]);
+  expect(ready.hasField('review_mask')).toBe(true);
+  expect(ready.row(0).X.review).toEqual([3, 2, 1, 0]);
+  expect(fitted.fields.city).toEqual({ kind: 'categorical', tokens: ['north', 'south'] });
+  const first = test!.row(0).Y.price as number;
+  expect(Math.round(unscaleLabel(fitted, 'price', ready.labelValues('price'))[0]!)).toBe(first);
 });

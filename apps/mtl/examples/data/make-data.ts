@@ -5,6 +5,11 @@
 //   5% of the labels are left empty (abstain: the row trains nothing and is not scored).
 // - yields.csv, label `yield` (regression): 2·x1 − x2 + x3 + N(0, 0.1²).
 // Both targets depend on the same direction x1 − x2/2, which a shared trunk can learn once.
+// - listings.csv (listings.yaml, its own seed): flats with a categorical `city`, a free-text
+//   `review` and numbers on very different scales (`area` in m², `age` in years). `price` (k€) =
+//   2.2·area − 1.1·age + the city's premium + N(0, 15²); `mood` is "pos" when the review was drawn
+//   with positive words, else "neg" (3% flipped). Reviews mix cases and carry one-off typos
+//   (`typoN`), which a vocabulary with minCount 2 maps to the unknown id.
 import { writeFileSync } from 'node:fs';
 import { RandomStream } from '@mtl/core';
 
@@ -29,4 +34,43 @@ for (let i = 0; i < 600; i++) {
   yields.push(`${x.map(f).join(',')},${f(y)}`);
 }
 writeFileSync(new URL('yields.csv', here), `${yields.join('\n')}\n`);
-console.log('wrote sensors.csv (1200 rows) and yields.csv (600 rows)');
+
+const listingsRng = new RandomStream(2025);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(listingsRng.next() * xs.length)]!;
+const cities = { harbour: 120, hills: 60, centre: 250, river: 40, airport: -30, old_town: 180 } as const;
+const positive = ['great', 'lovely', 'bright', 'quiet', 'spacious'];
+const negative = ['noisy', 'dark', 'cramped', 'damp', 'awful'];
+const filler = [
+  'the',
+  'flat',
+  'is',
+  'very',
+  'and',
+  'near',
+  'station',
+  'kitchen',
+  'view',
+  'street',
+  'with',
+  'a',
+];
+const listings = ['city,area,age,review,price,mood'];
+for (let i = 0; i < 1500; i++) {
+  const city = pick(Object.keys(cities) as (keyof typeof cities)[]);
+  const area = 25 + 155 * listingsRng.next();
+  const age = 90 * listingsRng.next();
+  const price = 2.2 * area - 1.1 * age + cities[city] + 15 * listingsRng.normal();
+  const pos = listingsRng.next() < 0.5;
+  const words: string[] = [];
+  const length = 4 + Math.floor(listingsRng.next() * 6);
+  for (let w = 0; w < length; w++) words.push(pick(filler));
+  for (let k = 0; k < 1 + Math.floor(listingsRng.next() * 2); k++) {
+    words.splice(Math.floor(listingsRng.next() * words.length), 0, pick(pos ? positive : negative));
+  }
+  if (listingsRng.next() < 0.2) words.push(`typo${i}`);
+  const review = words.map((w) => (listingsRng.next() < 0.2 ? w.toUpperCase() : w)).join(' ');
+  const mood = listingsRng.next() < 0.03 ? (pos ? 'neg' : 'pos') : pos ? 'pos' : 'neg';
+  listings.push(`${city},${area.toFixed(1)},${age.toFixed(0)},${review},${price.toFixed(1)},${mood}`);
+}
+writeFileSync(new URL('listings.csv', here), `${listings.join('\n')}\n`);
+console.log('wrote sensors.csv (1200 rows), yields.csv (600 rows) and listings.csv (1500 rows)');

@@ -11,6 +11,7 @@ import {
 } from '@mtl/data';
 import type { z } from 'zod';
 import type { dataSourceSchema } from '../config/schema.js';
+import { readerField } from './preprocess.js';
 
 type SourceConfig = z.infer<typeof dataSourceSchema>;
 
@@ -99,7 +100,7 @@ export async function loadSource(
       case 'jsonl': {
         const base: ReadTableOptions & { delimiter?: string } = {
           name: sourceName,
-          fields: config.fields,
+          fields: Object.fromEntries(Object.entries(config.fields).map(([f, c]) => [f, readerField(c)])),
           labels: labelSpecs(config.labels) ?? {},
           ...(config.kind === 'csv' && typeof config.delimiter === 'string'
             ? { delimiter: config.delimiter }
@@ -126,7 +127,12 @@ export async function loadSource(
       }
     }
   } catch (e) {
-    if (e instanceof MtlError) throw e.place?.startsWith(place) ? e : e.within(place);
+    if (e instanceof MtlError) {
+      const field = (e.details as { field?: unknown } | undefined)?.field;
+      if (typeof field === 'string' && e.code === 'CSV_MISSING_COLUMN')
+        throw e.within(`${place}.fields.${field}`);
+      throw e.place?.startsWith(place) ? e : e.within(place);
+    }
     throw e;
   }
 }

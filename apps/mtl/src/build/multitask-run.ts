@@ -21,7 +21,7 @@ export function multitaskRun(
   config: MtlConfig,
   rng: RandomStream,
 ): RunModel {
-  const { batchSize, scheduler } = config.training;
+  const { batchSize, scheduler, shuffle } = config.training;
   const datasetsOf = (split: string): DictDataset[] => {
     const seen = new Set<DictDataset>();
     for (const data of Object.values(taskData)) {
@@ -42,7 +42,7 @@ export function multitaskRun(
     moduleNames: () => [...modules],
     trainSource: () =>
       scheduleBatches(
-        datasetsOf('train').map((ds) => loaderOf(ds, true)),
+        datasetsOf('train').map((ds) => loaderOf(ds, shuffle)),
         scheduler,
         { seed: rng.childSeed('scheduler') },
       ),

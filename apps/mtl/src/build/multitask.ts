@@ -1,5 +1,6 @@
 import { listNames, MtlError } from '@mtl/core';
 import type { DictDataset } from '@mtl/data';
+import type { Scorer } from '@mtl/scoring';
 import {
   inferShapes,
   type Module,
@@ -174,6 +175,8 @@ export function buildMultitaskModel(
   taskData: Readonly<Record<string, TaskData>>,
   modules: Readonly<Record<string, ModuleConfigEntry>>,
   seed: number,
+  /** Scorers that replace a task's default (e.g. scoring regression in the label's original units). */
+  scorers: Readonly<Record<string, Scorer>> = {},
 ): BuiltMultitask {
   const built = new Map<string, Module>();
   const order: string[] = [];
@@ -210,6 +213,7 @@ export function buildMultitaskModel(
                   ...(task.kind === 'regression' ? { abstainLabel: null } : {}),
                 },
               }),
+          ...(scorers[taskName] === undefined ? {} : { scorer: scorers[taskName] }),
         }),
       );
     } catch (e) {

@@ -249,7 +249,7 @@ export function buildVaeRun(
           (ds) =>
             new DictDataLoader(ds, {
               batchSize,
-              shuffle: true,
+              shuffle: config.training.shuffle,
               seed: rng.childSeed(`loader/${ds.name}/${ds.split}`),
             }),
         ),

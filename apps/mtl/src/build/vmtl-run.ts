@@ -158,7 +158,11 @@ export function buildVmtlRun(
     trainSource: () =>
       new StackedLoader(
         names.map((n) => taskData[n]!.splits.train!),
-        { batchSize: config.training.batchSize, seed: rng.childSeed('stacked') },
+        {
+          batchSize: config.training.batchSize,
+          shuffle: config.training.shuffle,
+          seed: rng.childSeed('stacked'),
+        },
       ),
     async checkSplit(split) {
       const has = (n: string) => (taskData[n]!.splits[split]?.length ?? 0) > 0;

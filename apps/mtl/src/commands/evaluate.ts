@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { MtlError } from '@mtl/core';
 import { formatScoreTable } from '@mtl/scoring';
 import { assignVariables, CHECKPOINT_FILES, loadCheckpoint } from '@mtl/training';
+import { readPreprocessing } from '../build/preprocess.js';
 import { loadConfig } from '../config/index.js';
 import { type Prepared, prepare } from '../prepare.js';
 import { checkRunDir, RUN_FILES, sortedScores } from '../run-dir.js';
@@ -11,7 +12,9 @@ import { checkRunDir, RUN_FILES, sortedScores } from '../run-dir.js';
 export async function openRun(runDir: string, backend?: string): Promise<Prepared & { runDir: string }> {
   const dir = checkRunDir(runDir, 'RUN_DIR');
   const loaded = loadConfig(join(dir, RUN_FILES.config));
-  const prepared = await prepare(loaded, { backend });
+  // The scalers and vocabularies the model was trained with, not a refit on today's files.
+  const preprocessing = readPreprocessing(join(dir, RUN_FILES.model));
+  const prepared = await prepare(loaded, { backend, preprocessing });
   try {
     await prepared.run.load(join(dir, RUN_FILES.model));
   } catch (e) {

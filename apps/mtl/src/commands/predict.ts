@@ -1,7 +1,15 @@
 import { extname } from 'node:path';
 import { listNames, MtlError, writeFileAtomic } from '@mtl/core';
-import { type DictDataset, readCsv, readJsonl } from '@mtl/data';
+import {
+  applyPreprocessing,
+  type DictDataset,
+  type FieldColumnSpec,
+  type FieldColumns,
+  readCsv,
+  readJsonl,
+} from '@mtl/data';
 import { stringify } from 'csv-stringify/sync';
+import { readerField } from '../build/preprocess.js';
 import type { Predictions } from '../run-model.js';
 import { openRun } from './evaluate.js';
 
@@ -20,11 +28,21 @@ function tableKind(file: string, place: string): 'csv' | 'jsonl' {
 function inputMapping(
   inputs: readonly string[],
   train: DictDataset,
-  sourceFields: Record<string, string | string[]> | undefined,
+  sourceFields: Record<string, FieldColumns> | undefined,
   kind: 'csv' | 'jsonl',
-): Record<string, string | string[]> {
-  const fields: Record<string, string | string[]> = {};
+): Record<string, FieldColumns> {
+  const fields: Record<string, FieldColumns> = {};
   for (const f of inputs) {
+    const base = f.endsWith('_mask') ? f.slice(0, -'_mask'.length) : undefined;
+    const textOf = (name: string) => {
+      const spec = sourceFields?.[name];
+      return typeof spec === 'object' && !Array.isArray(spec) && (spec as FieldColumnSpec).kind === 'text';
+    };
+    // A text field's mask is made from its text, not read.
+    if (base !== undefined && textOf(base)) {
+      if (fields[base] === undefined) fields[base] = sourceFields![base]!;
+      continue;
+    }
     if (sourceFields?.[f] !== undefined) fields[f] = sourceFields[f]!;
     else if (kind === 'jsonl') fields[f] = f;
     else {
@@ -87,11 +105,17 @@ export async function predict(args: {
       );
     }
     const source = opened.loaded.config.data[data.source]!;
-    const sourceFields = source.kind === 'csv' || source.kind === 'jsonl' ? source.fields : undefined;
+    const sourceFields =
+      source.kind === 'csv' || source.kind === 'jsonl'
+        ? Object.fromEntries(Object.entries(source.fields).map(([f, c]) => [f, readerField(c)]))
+        : undefined;
     const fields = inputMapping(data.inputs, data.splits.train!, sourceFields, inKind);
     const options = { name: 'input', split: 'predict', fields, labels: {} };
     const input = args.input!;
-    const dataset = inKind === 'csv' ? await readCsv(input, options) : await readJsonl(input, options);
+    const raw = inKind === 'csv' ? await readCsv(input, options) : await readJsonl(input, options);
+    // The train split's scalers and vocabularies, as saved with the model.
+    const fitted = opened.preprocessing[data.source]?.[data.datasetName];
+    const dataset = fitted === undefined ? raw : applyPreprocessing(raw, fitted);
     const task = opened.loaded.config.tasks[args.task]!;
     const predictions = await opened.run.predict(args.task, dataset);
     return await writePredictions(

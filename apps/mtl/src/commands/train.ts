@@ -83,7 +83,14 @@ export interface Summary {
 
 /** Trainer options from the config's `training` section (the loop options are the app's). */
 export function trainerOptions(prepared: Prepared, runDir: string) {
-  const { batchSize: _b, scheduler: _s, validSplit: _v, seed, ...trainer } = prepared.loaded.config.training;
+  const {
+    batchSize: _b,
+    scheduler: _s,
+    shuffle: _sh,
+    validSplit: _v,
+    seed,
+    ...trainer
+  } = prepared.loaded.config.training;
   return {
     ...trainer,
     // The same map withModelLoss weighs model/all/<split>/loss with (a solo run of `mtl compare`

@@ -1,5 +1,5 @@
 import { BACKENDS } from '@mtl/core';
-import { SCHEDULER_NAMES } from '@mtl/data';
+import { FIELD_KINDS, SCALE_METHODS, SCHEDULER_NAMES } from '@mtl/data';
 import { ACTIVATIONS, TASK_KINDS } from '@mtl/tasks';
 import { trainerConfigSchema } from '@mtl/training';
 import { z } from 'zod';
@@ -33,6 +33,13 @@ const splitRatios = z
 const DEFAULT_SPLITS = { train: 0.8, valid: 0.1, test: 0.1 };
 
 // ---- data -------------------------------------------------------------------------------------
+/**
+ * Scaling per field or regression label of a source (`standard`, `minmax`, `none`), fitted on its
+ * train split only and saved with the model; regression outputs and metrics are given back in the
+ * label's original units.
+ */
+const scaleSchema = z.record(name, z.enum(SCALE_METHODS)).optional();
+
 const toySource = z.strictObject({
   kind: z.enum(['circle', 'square', 'inv_circle']),
   /** Points before splitting. */
@@ -45,6 +52,7 @@ const toySource = z.strictObject({
   label: name.optional(),
   /** Seed of this source; default derived from the config's seed and the source name. */
   seed: seed.optional(),
+  scale: scaleSchema,
 });
 
 const logisticSource = z
@@ -60,6 +68,7 @@ const logisticSource = z
     taskNames: z.array(name).min(1).optional(),
     field: name.default('x'),
     seed: seed.optional(),
+    scale: scaleSchema,
   })
   .refine(
     (c) => c.tasks * (Array.isArray(c.sizes) ? Math.max(...c.sizes) : c.sizes) * c.dim <= 1e8,
@@ -76,17 +85,70 @@ const labelColumn = z.union([
   }),
 ]);
 
+const columnName = z.string().min(1);
+/**
+ * A field's columns: a name (scalar rows), a range `px0..px63` or a list of names and ranges
+ * (vector rows), or `{column | prefix, kind, ...}`.
+ */
+const fieldColumns = z.union([
+  columnName,
+  z.array(columnName).min(1),
+  z.strictObject({
+    /** A name, a range or a list (as above). */
+    column: z.union([columnName, z.array(columnName).min(1)]).optional(),
+    /** Every column starting with this (CSV header / first JSONL line), in file order. */
+    prefix: columnName.optional(),
+    /** `number` (default), `categorical` (string ids, OOV = 0), `text` (token ids, padding 0, OOV 1, plus `<field>_mask`). */
+    kind: z.enum(FIELD_KINDS).optional(),
+    /** Text: lower-case before splitting on whitespace (default true). */
+    lowercase: z.boolean().optional(),
+    /** Categorical / text: keep strings seen at least this often on the train split (default 1). */
+    minCount: positiveInt.optional(),
+    /** Categorical / text: keep at most this many of the most frequent strings. */
+    maxSize: positiveInt.max(1_000_000).optional(),
+    /** Text: tokens per row (longer rows are cut, shorter padded); default the longest train row. */
+    maxLength: positiveInt.max(100_000).optional(),
+  }),
+]);
+
+type FieldColumnsConfig = z.infer<typeof fieldColumns>;
+
+/** The checks of a field object that span several keys (outside the union, so messages stay precise). */
+function fieldIssues(spec: FieldColumnsConfig): { message: string; path: string[] }[] {
+  if (typeof spec === 'string' || Array.isArray(spec)) return [];
+  const out: { message: string; path: string[] }[] = [];
+  if ((spec.column === undefined) === (spec.prefix === undefined)) {
+    out.push({ message: 'give either "column" or "prefix"', path: [] });
+  }
+  const kind = spec.kind ?? 'number';
+  if (kind !== 'number' && (spec.prefix !== undefined || Array.isArray(spec.column))) {
+    out.push({ message: `a ${kind} field reads exactly one column`, path: ['column'] });
+  }
+  for (const key of ['minCount', 'maxSize'] as const) {
+    if (spec[key] !== undefined && kind === 'number') {
+      out.push({ message: `"${key}" applies to categorical and text fields`, path: [key] });
+    }
+  }
+  for (const key of ['lowercase', 'maxLength'] as const) {
+    if (spec[key] !== undefined && kind !== 'text') {
+      out.push({ message: `"${key}" applies to text fields`, path: [key] });
+    }
+  }
+  return out;
+}
+
 const fileSourceFields = {
   /** One file, split by `splits` ratios (seeded). */
   path: z.string().min(1).optional(),
   /** One file per split, e.g. `{train: train.csv, valid: valid.csv}`. */
   files: z.record(name, z.string().min(1)).optional(),
   splits: splitRatios.optional(),
-  /** field -> column (scalar field) or list of columns (vector field). */
-  fields: z.record(name, z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])),
+  /** field -> column (scalar field), list or range of columns (vector field), or {column | prefix, kind, ...}. */
+  fields: z.record(name, fieldColumns),
   /** label -> column, or {column, kind, classes, numClasses}. */
   labels: z.record(name, labelColumn).default({}),
   seed: seed.optional(),
+  scale: scaleSchema,
 };
 
 const fileSource = (kind: 'csv' | 'jsonl') =>
@@ -105,6 +167,11 @@ const fileSource = (kind: 'csv' | 'jsonl') =>
           input: v,
           path: [],
         });
+      }
+      for (const [field, spec] of Object.entries(v.fields)) {
+        for (const { message, path } of fieldIssues(spec)) {
+          ctx.issues.push({ code: 'custom', message, input: spec, path: ['fields', field, ...path] });
+        }
       }
       if (v.files !== undefined && v.splits !== undefined) {
         ctx.issues.push({
@@ -222,6 +289,8 @@ export const loopSchema = z.strictObject({
   batchSize: positiveInt.max(1_000_000).default(32),
   /** How batches of several tasks interleave (multitask model); VMTL always stacks one sub-batch per task. */
   scheduler: z.enum(SCHEDULER_NAMES).default('shuffled'),
+  /** Reshuffle each train loader's rows every epoch (seeded); false reads them in file order. Evaluation never shuffles. */
+  shuffle: z.boolean().default(true),
   /** Evaluate on this split during training (exact name). */
   validSplit: name.default('valid'),
 });

@@ -1,7 +1,15 @@
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { isMtlError, MtlError } from '@mtl/core';
-import type { ColumnMapping, LabelColumnSpec, ReadTableOptions } from '../column-mapping.js';
+import {
+  type ColumnMapping,
+  FIELD_KINDS,
+  type FieldColumns,
+  type FieldKind,
+  type LabelColumnSpec,
+  type ReadTableOptions,
+} from '../column-mapping.js';
+import { expandColumnRange, selectColumns } from '../column-select.js';
 import {
   DictDataset,
   type DictDatasetOptions,
@@ -9,6 +17,7 @@ import {
   type LabelInput,
   type LabelKind,
 } from '../dict-dataset.js';
+import { tokenize } from '../preprocessing.js';
 
 /** A typed array that grows by doubling, so a file's rows are stored once, as they stream in. */
 export class Growable {
@@ -41,9 +50,16 @@ export class Growable {
 
 export interface FieldPlan {
   name: string;
+  /** Names and ranges as given, or a prefix; {@link resolveFieldColumns} turns them into `columns`. */
+  items: string[] | undefined;
+  prefix: string | undefined;
   columns: string[];
-  /** Given as a list of columns: always a vector row, even of one column. */
+  /** Given as a list of columns, a range or a prefix: always a vector row, even of one column. */
   vector: boolean;
+  kind: FieldKind;
+  lowercase: boolean;
+  /** Categorical and text fields: string -> id, in first-seen order (the dataset's dictionary). */
+  dictionary: Map<string, number>;
   values: Growable;
   /** Row offsets, for a single JSONL key whose values are arrays. */
   offsets: Growable;
@@ -73,6 +89,100 @@ function columnList(c: string | readonly string[], what: string, place: string):
   return list;
 }
 
+function planField(name: string, c: FieldColumns, place: string): FieldPlan {
+  const what = `field "${name}"`;
+  const spec =
+    typeof c === 'string' || Array.isArray(c)
+      ? { column: c as string | string[] }
+      : (c as Exclude<FieldColumns, string | readonly string[]>);
+  if (spec === null || typeof spec !== 'object') {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      `${what} needs a column name, a list of names, or {column | prefix, kind}`,
+      { place },
+    );
+  }
+  const kind = spec.kind ?? 'number';
+  if (!(FIELD_KINDS as readonly string[]).includes(kind)) {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      `${what}: unknown kind "${kind}" (kinds: ${FIELD_KINDS.join(', ')})`,
+      { place },
+    );
+  }
+  if ((spec.column === undefined) === (spec.prefix === undefined)) {
+    throw new MtlError('INVALID_ARGUMENT', `${what} needs either "column" or "prefix"`, { place });
+  }
+  if (spec.prefix !== undefined && (typeof spec.prefix !== 'string' || spec.prefix.length === 0)) {
+    throw new MtlError('INVALID_ARGUMENT', `${what}: "prefix" must be a non-empty string`, { place });
+  }
+  const items = spec.column === undefined ? undefined : columnList(spec.column, what, place);
+  const single = typeof spec.column === 'string';
+  if (kind !== 'number' && (!single || expandColumnRange(spec.column as string) !== null)) {
+    throw new MtlError('INVALID_ARGUMENT', `${what} is ${kind} and is read from exactly one column`, {
+      place,
+    });
+  }
+  if (spec.lowercase !== undefined && kind !== 'text') {
+    throw new MtlError('INVALID_ARGUMENT', `${what}: "lowercase" applies to text fields only`, { place });
+  }
+  const offsets = new Growable('int32');
+  offsets.push(0);
+  return {
+    name,
+    items,
+    prefix: spec.prefix,
+    columns: items === undefined ? [] : items,
+    vector: !single,
+    kind,
+    lowercase: spec.lowercase ?? true,
+    dictionary: new Map(),
+    values: new Growable(kind === 'number' ? 'float32' : 'int32'),
+    offsets,
+    ragged: kind === 'text',
+  };
+}
+
+/**
+ * Resolves ranges and prefixes of every field against the file's columns (the CSV header, or the
+ * keys of the first JSONL line); a single name that resolves to a range makes a vector field.
+ */
+export function resolveFieldColumns(fields: FieldPlan[], available: readonly string[], place: string): void {
+  for (const f of fields) {
+    const selector = f.prefix === undefined ? { items: f.items! } : { prefix: f.prefix };
+    try {
+      f.columns = selectColumns(selector, available, `field "${f.name}"`, place);
+    } catch (e) {
+      // The field's name in details lets an app point at its own config path.
+      if (isMtlError(e))
+        throw new MtlError(e.code, e.reason, { place, details: { ...e.details, field: f.name } });
+      throw e;
+    }
+    if (f.prefix === undefined && !f.vector && f.columns.length !== 1) f.vector = true;
+  }
+}
+
+/** The id of a categorical value or token, adding it to the field's dictionary when new. */
+export function internString(plan: FieldPlan, text: string): number {
+  let id = plan.dictionary.get(text);
+  if (id === undefined) {
+    id = plan.dictionary.size;
+    plan.dictionary.set(text, id);
+  }
+  return id;
+}
+
+/** Pushes one categorical or text cell (text is tokenized into a ragged row). */
+export function pushStringCell(plan: FieldPlan, text: string): void {
+  if (plan.kind === 'categorical') {
+    plan.values.push(internString(plan, text.trim()));
+    return;
+  }
+  for (const token of tokenize(text, { lowercase: plan.lowercase }))
+    plan.values.push(internString(plan, token));
+  plan.offsets.push(plan.values.length);
+}
+
 /** Checks a column mapping and prepares one builder per field and label. */
 export function planColumns(
   mapping: ColumnMapping,
@@ -82,14 +192,7 @@ export function planColumns(
   if (fieldEntries.length === 0) {
     throw new MtlError('INVALID_ARGUMENT', 'the column mapping needs at least one field', { place });
   }
-  const fields = fieldEntries.map(([name, c]) => ({
-    name,
-    columns: columnList(c, `field "${name}"`, place),
-    vector: typeof c !== 'string',
-    values: new Growable('float32'),
-    offsets: new Growable('int32'),
-    ragged: false,
-  }));
+  const fields = fieldEntries.map(([name, c]) => planField(name, c, place));
   const labels = Object.entries(mapping.labels ?? {}).map(([name, spec]): LabelPlan => {
     const s: LabelColumnSpec = typeof spec === 'string' ? { column: spec } : spec;
     const columns = columnList(s.column, `label "${name}"`, place);
@@ -248,9 +351,13 @@ export function buildDataset(
   options: ReadTableOptions,
 ): DictDataset {
   const X: Record<string, FieldInput> = {};
+  const dictionaries: Record<string, string[]> = {};
   for (const f of plans.fields) {
     const values = f.values.finish();
-    if (f.ragged) {
+    if (f.kind !== 'number') dictionaries[f.name] = [...f.dictionary.keys()];
+    if (f.kind === 'categorical') {
+      X[f.name] = { values, shape: [rows] };
+    } else if (f.ragged) {
       X[f.name] = { values, offsets: f.offsets.finish() };
     } else {
       const width = f.mode === 'array' ? f.rowLength! : f.columns.length;
@@ -269,7 +376,7 @@ export function buildDataset(
     if (l.kind !== undefined) labelKinds[l.name] = l.kind;
     if (l.numClasses !== undefined) numClasses[l.name] = l.numClasses;
   }
-  const dsOptions: DictDatasetOptions = { labelKinds, numClasses, copy: false };
+  const dsOptions: DictDatasetOptions = { labelKinds, numClasses, copy: false, dictionaries };
   if (options.padValue !== undefined) dsOptions.padValue = options.padValue;
   const name = options.name ?? basename(file, extname(file));
   try {
