@@ -143,11 +143,15 @@ export function curveCharts(runs: readonly CurveRun[], maxPoints = MAX_POINTS_PE
         const task = p?.task ?? OTHER;
         const metric = p?.metric ?? key;
         getOrSet(datasetsOf, `${task}\u0000${metric}`, () => new Set()).add(p?.dataset ?? '');
-        const panel = getOrSet(getOrSet(byTask, task, () => new Map<string, Panel>()), metric, () => ({
+        const panel = getOrSet(
+          getOrSet(byTask, task, () => new Map<string, Panel>()),
           metric,
-          rows: [],
-          lines: new Map<string, CurveRow[]>(),
-        }));
+          () => ({
+            metric,
+            rows: [],
+            lines: new Map<string, CurveRow[]>(),
+          }),
+        );
         const row: CurveRow = {
           run: run.label,
           split: p?.split ?? '',
@@ -225,8 +229,7 @@ export function curveCharts(runs: readonly CurveRun[], maxPoints = MAX_POINTS_PE
     const concat = panels.map((panel) => {
       const roles = [...new Set(panel.rows.flatMap((r) => [...(watched.get(r.key) ?? [])]))];
       const watchedSplits = splitOrder(panel.rows.filter((r) => watched.has(r.key)).map((r) => r.split));
-      const subtitle =
-        roles.length > 0 ? `${roles.join(', ')} (${watchedSplits.join(', ')})` : undefined;
+      const subtitle = roles.length > 0 ? `${roles.join(', ')} (${watchedSplits.join(', ')})` : undefined;
       return {
         title: {
           text: panel.metric,
@@ -275,7 +278,7 @@ export function curveCharts(runs: readonly CurveRun[], maxPoints = MAX_POINTS_PE
             ? []
             : [
                 {
-                        data: { values: bests },
+                  data: { values: bests },
                   mark: { type: 'rule' as const, strokeDash: [5, 3], strokeWidth: 1.5 },
                   encoding: {
                     x,
@@ -293,7 +296,7 @@ export function curveCharts(runs: readonly CurveRun[], maxPoints = MAX_POINTS_PE
                   ? []
                   : [
                       {
-                                    data: { values: bests },
+                        data: { values: bests },
                         mark: {
                           type: 'text' as const,
                           align: 'left' as const,

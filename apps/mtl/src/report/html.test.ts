@@ -14,6 +14,8 @@ function run(partial: Partial<RunFiles>): RunFiles {
   return {
     dir: '/runs/x',
     name: 'x',
+    best: undefined,
+    watched: [],
     configText: undefined,
     metrics: [],
     scores: undefined,
@@ -86,7 +88,7 @@ describe('buildReportPage', () => {
     expect(markup).toContain('written 2025-01-02 03:04:05 UTC');
     // Three libraries, the charts' JSON and the start-up script: nothing else runs.
     expect(markup.match(/<script/g)).toHaveLength(5);
-    expect(page.scoreRows).toBe(1);
+    expect(page.scoreCells).toBe(1);
     expect(page.kind).toBe('multitask');
     expect(page.inProgress).toBe(false);
   });

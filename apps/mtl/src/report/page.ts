@@ -21,7 +21,7 @@ export interface ReportPage {
   kind: ReportKind;
   /** The run (or comparison) has not written its final files yet. */
   inProgress: boolean;
-  charts: { id: string; section: Chart['section']; title: string; rows: number }[];
+  charts: { id: string; section: Chart['section']; title: string; rows: number; best?: Chart['best'] }[];
   /** Value cells of the score pivot (one per key of each run's scores.json; 0 while in progress). */
   scoreCells: number;
 }
@@ -123,7 +123,9 @@ function runSections(
     });
   }
 
-  const curves = curveCharts([{ label: run.name, metrics: run.metrics, best: run.best, watched: run.watched }]);
+  const curves = curveCharts([
+    { label: run.name, metrics: run.metrics, best: run.best, watched: run.watched },
+  ]);
   charts.push(...curves);
   const last = run.metrics.at(-1);
   sections.push({
@@ -205,7 +207,10 @@ function configLeaves(run: RunFiles): Map<string, string> | undefined {
 }
 
 /** The sections of several runs drawn together: who they are, scores side by side, curves overlaid. */
-function runsSections(runs: readonly LabelledRun[], charts: Chart[]): { sections: Section[]; scoreCells: number } {
+function runsSections(
+  runs: readonly LabelledRun[],
+  charts: Chart[],
+): { sections: Section[]; scoreCells: number } {
   const sections: Section[] = [];
   sections.push({
     id: 'runs',
@@ -274,7 +279,9 @@ function runsSections(runs: readonly LabelledRun[], charts: Chart[]): { sections
   const leaves = runs.map((r) => configLeaves(r.run));
   const known = runs.filter((_, i) => leaves[i] !== undefined);
   const paths = [...new Set(leaves.flatMap((l) => [...(l?.keys() ?? [])]))].sort();
-  const differing = paths.filter((p) => new Set(leaves.filter((l) => l !== undefined).map((l) => l.get(p))).size > 1);
+  const differing = paths.filter(
+    (p) => new Set(leaves.filter((l) => l !== undefined).map((l) => l.get(p))).size > 1,
+  );
   sections.push({
     id: 'config',
     title: 'Configuration differences',
@@ -463,7 +470,13 @@ export function buildReportPage(source: ReportSource, generatedAt: Date = new Da
     html,
     kind,
     inProgress,
-    charts: charts.map((c) => ({ id: c.id, section: c.section, title: c.title, rows: c.rows })),
+    charts: charts.map((c) => ({
+      id: c.id,
+      section: c.section,
+      title: c.title,
+      rows: c.rows,
+      ...(c.best === undefined ? {} : { best: c.best }),
+    })),
     scoreCells: scoreCount,
   };
 }

@@ -66,7 +66,9 @@ export function scorePivot(runs: readonly PivotRun[]): Pivot {
       m.splits.add(p.split);
     }
   }
-  const order = [...metrics.keys()].sort((a, b) => Number(b === 'loss') - Number(a === 'loss') || byText(a, b));
+  const order = [...metrics.keys()].sort(
+    (a, b) => Number(b === 'loss') - Number(a === 'loss') || byText(a, b),
+  );
   let cells = 0;
   const tables: string[] = [];
   for (const metric of order) {
@@ -80,7 +82,9 @@ export function scorePivot(runs: readonly PivotRun[]): Pivot {
     const head = several
       ? `<tr><th rowspan="2">task / dataset</th>${runs
           .map((r) => `<th class="run" colspan="${splitList.length}">${escapeHtml(r.label)}</th>`)
-          .join('')}</tr><tr>${runs.map(() => splitList.map((s) => `<th class="num">${escapeHtml(s)}</th>`).join('')).join('')}</tr>`
+          .join(
+            '',
+          )}</tr><tr>${runs.map(() => splitList.map((s) => `<th class="num">${escapeHtml(s)}</th>`).join('')).join('')}</tr>`
       : `<tr><th>task / dataset</th>${splitList.map((s) => `<th class="num">${escapeHtml(s)}</th>`).join('')}</tr>`;
     const body = rowList.map((row) => {
       const best = new Map<string, number>();

@@ -296,7 +296,11 @@ export async function readReportSource(dir: string, place = 'RUN_DIR'): Promise<
  * runLabels(['/r/a/multitask', '/r/b/multitask']); // ['a/multitask', 'b/multitask']
  */
 export function runLabels(dirs: readonly string[]): string[] {
-  const parts = dirs.map((d) => resolve(d).split(sep).filter((p) => p !== ''));
+  const parts = dirs.map((d) =>
+    resolve(d)
+      .split(sep)
+      .filter((p) => p !== ''),
+  );
   const longest = Math.max(1, ...parts.map((p) => p.length));
   for (let depth = 1; depth <= longest; depth++) {
     const labels = parts.map((p) => p.slice(-depth).join('/'));
@@ -335,15 +339,18 @@ export async function readReportSources(dirs: readonly string[]): Promise<Report
       }
     } else runs.push(...source.runs.map((r) => r.run));
   }
-  const seen = new Map<string, number>();
-  for (const [i, r] of runs.entries()) {
-    const first = seen.get(r.dir);
-    if (first !== undefined) {
-      throw new MtlError('INVALID_ARGUMENT', `${r.dir} is given twice`, { place: `RUN_DIR ${i + 1}` });
-    }
-    seen.set(r.dir, i);
+  const seen = new Set<string>();
+  for (const r of runs) {
+    if (seen.has(r.dir))
+      throw new MtlError('INVALID_ARGUMENT', `${r.dir} is given twice`, { place: 'RUN_DIR' });
+    seen.add(r.dir);
   }
   const labels = runLabels(runs.map((r) => r.dir));
   const dir = commonParent(runs.map((r) => r.dir));
-  return { kind: 'runs', dir, name: `${runs.length} runs`, runs: runs.map((run, i) => ({ label: labels[i]!, run })) };
+  return {
+    kind: 'runs',
+    dir,
+    name: `${runs.length} runs`,
+    runs: runs.map((run, i) => ({ label: labels[i]!, run })),
+  };
 }
