@@ -436,7 +436,13 @@ export function buildReportPage(source: ReportSource, generatedAt: Date = new Da
             [{ text: 'task' }, { text: 'Δ (relative)', numeric: true }],
             Object.entries(c.perTask).map(([t, d]) => [{ text: t }, percentCell(d)]),
           ) +
-          (soloDirs.length > 0 ? note(`Solo runs (mtl report DIR draws each): ${soloDirs.join('; ')}.`) : ''),
+          (soloDirs.length > 0
+            ? note(
+                `Solo runs: ${soloDirs.join('; ')}. mtl report DIR draws one; mtl report ${
+                  source.multitask === undefined ? '' : 'MULTITASK_DIR '
+                }SOLO_DIR ... overlays their learning curves and scores.`,
+              )
+            : ''),
       });
     }
     if (source.multitask !== undefined) {
