@@ -194,6 +194,15 @@ describe('report files', () => {
     expect(results.get('multitask')!.scoreCells).toBe(15);
     expect(results.get('vmtl')!.scoreCells).toBe(12);
     expect(results.get('runs')!.scoreCells).toBe(45);
+    // What differs between the overlaid runs' resolved configs, and nothing else.
+    const runsHtml = readFileSync(results.get('runs')!.path, 'utf8');
+    const diff = /<table class="config-diff">[\s\S]*?<\/table>/.exec(runsHtml)![0];
+    expect([...diff.matchAll(/<tr><td>([^<]+)<\/td>/g)].map((m) => m[1])).toEqual([
+      'training.checkpointMetric',
+      'training.epochs',
+      'training.lr',
+    ]);
+    expect(diff).toContain('<td>training.lr</td><td>0.02</td><td>0.1</td><td>0.02</td>');
     // The best checkpoints are not at the runs' last evaluations, and differ between runs.
     expect(expected('runs', dirs.get('runs')!).best).toEqual({ multitask: 400, 'multitask-lr': 150 });
     expect(results.get('runs')!.charts.map((c) => c.id)).toEqual([
