@@ -4,7 +4,11 @@ import { MtlError, writeFileAtomic } from '@mtl/core';
 import { buildReportPage, type ReportKind, type ReportPage } from '../report/page.js';
 import { readReportSources } from '../report/run-files.js';
 
-/** The page's name when several runs are drawn together (in their common parent folder). */
+/**
+ * The page's name when several runs are drawn together (in their common parent folder).
+ * @example
+ * join(commonParent, RUNS_REPORT_FILE); // runs/report-runs.html
+ */
 export const RUNS_REPORT_FILE = 'report-runs.html';
 
 export interface ReportArgs {

@@ -37,7 +37,11 @@ function splitRank(split: string): number {
   return i < 0 ? SPLIT_ORDER.length : i;
 }
 
-/** One run's logged history, as the learning-curve charts draw it. */
+/**
+ * One run's logged history, as the learning-curve charts draw it.
+ * @example
+ * const r: CurveRun = { label: 'a', metrics: history, best: run.best, watched: run.watched };
+ */
 export interface CurveRun {
   /** The run's name in legends (several runs) or nothing to show (one run). */
   label: string;
@@ -97,7 +101,7 @@ function thin<T>(items: T[], max: number): T[] {
 /** Split colours stay the same on every chart of every report: train blue, valid orange, test green. */
 const SPLIT_COLOURS: Record<string, string> = { train: '#4c78a8', valid: '#f58518', test: '#54a24b' };
 /** Run colours (Tableau 10), in the order the runs were given. */
-export const RUN_COLOURS = [
+const RUN_COLOURS = [
   '#4c78a8',
   '#f58518',
   '#e45756',

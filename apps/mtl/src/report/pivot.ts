@@ -1,14 +1,22 @@
 import { isScoreKey, MODEL_TASK, metricHigherIsBetter, parseScoreKey } from '@mtl/scoring';
 import { escapeHtml, formatNumber } from './html.js';
 
-/** One run's scores as the pivot shows them. */
+/**
+ * One run's scores as the pivot shows them.
+ * @example
+ * const r: PivotRun = { label: 'a', scores: { 't/d/test/accuracy': 0.9 } };
+ */
 export interface PivotRun {
   /** Column-group title (ignored when there is one run). */
   label: string;
   scores: Readonly<Record<string, number>> | undefined;
 }
 
-/** What {@link scorePivot} drew, for the caller's message and for tests. */
+/**
+ * What {@link scorePivot} drew, for the caller's message and for tests.
+ * @example
+ * const { html, cells, metrics } = scorePivot([{ label: 'a', scores }]);
+ */
 export interface Pivot {
   html: string;
   /** Cells holding a value (one per score key of every run). */

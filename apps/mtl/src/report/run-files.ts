@@ -66,6 +66,8 @@ export function isTwoDimensional(r: ReconstructionsFile[string]): boolean {
  * Where `checkpoints/best.ckpt` was saved, read from the checkpoint's own trainer state (the only
  * place a run records it). `epoch` is taken from the metrics.jsonl line of that step, so it follows
  * the same convention as every epoch the report shows; undefined when that line is not there.
+ * @example
+ * const b: BestCheckpoint = { metric: 'model/all/valid/loss', mode: 'min', value: 0.13, step: 400, epoch: 8 };
  */
 export interface BestCheckpoint {
   /** The watched score key (`training.checkpointMetric`). */
@@ -76,7 +78,11 @@ export interface BestCheckpoint {
   epoch: number | undefined;
 }
 
-/** The metrics a run watches (`training.checkpointMetric`, `earlyStopping.metric`, plateau `lrSchedule.metric`). */
+/**
+ * A metric a run watches (`training.checkpointMetric`, `earlyStopping.metric`, plateau `lrSchedule.metric`).
+ * @example
+ * const w: WatchedMetric = { key: 'model/all/valid/loss', role: 'checkpoint' };
+ */
 export interface WatchedMetric {
   key: string;
   /** The config path that names it. */
@@ -100,7 +106,11 @@ export interface RunFiles {
   reconstructions: ReconstructionsFile | undefined;
 }
 
-/** One run of a report on several runs, with the name its legend and columns show. */
+/**
+ * One run of a report on several runs, with the name its legend and columns show.
+ * @example
+ * const r: LabelledRun = { label: 'lr-0.1', run: await readRunFiles('runs/lr-0.1') };
+ */
 export interface LabelledRun {
   label: string;
   run: RunFiles;
@@ -217,7 +227,11 @@ async function readBestCheckpoint(
   }
 }
 
-/** The watched metrics named in a resolved config (none when it is missing or not YAML). */
+/**
+ * The watched metrics named in a resolved config (none when it is missing or not YAML).
+ * @example
+ * watchedMetrics('training:\n  checkpointMetric: model/all/valid/loss\n'); // [{ key: 'model/all/valid/loss', role: 'checkpoint' }]
+ */
 export function watchedMetrics(configText: string | undefined): WatchedMetric[] {
   if (configText === undefined) return [];
   let training: Record<string, unknown> | undefined;
