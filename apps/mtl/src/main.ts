@@ -13,7 +13,7 @@ export const HELP = `mtl — multitask learning on TensorFlow.js
 Usage:
   mtl train <config> [--out DIR] [--from RUN_DIR] [--set a.b=value ...] [--backend node|wasm|cpu] [--report] [--quiet] [--verbose]
   mtl train --resume RUN_DIR [--backend B] [--quiet] [--verbose]
-  mtl report <RUN_DIR> [--out FILE]
+  mtl report <RUN_DIR> [RUN_DIR ...] [--out FILE]
   mtl score <RUN_DIR> [--json] [--backend B] [--verbose]
   mtl predict <RUN_DIR> --task NAME (--input FILE | --sample N) --output FILE [--backend B] [--verbose]
   mtl compare <config> [--out DIR] [--set a.b=value ...] [--backend B] [--verbose]
@@ -36,8 +36,11 @@ predict   Predictions of one task for every row of a CSV or JSONL file (labels n
 compare   Multitask model vs one solo model per task (VMTL: vs the N(0, I)-prior baseline) with
           the same budget; writes comparison.json (both score maps, Δm) and prints the table.
 report    Writes RUN_DIR/report.html (or FILE): one self-contained page (no network) with the
-          summary, score table, learning curves, VMTL mixing heatmaps and, for a compare folder,
-          multitask vs solo bars with Δm. Works on a run still training. (train --report: after training.)
+          summary, score tables (task x split, one per metric), learning curves (train and valid on
+          the same axes, the best checkpoint marked), VMTL mixing heatmaps and, for a compare
+          folder, multitask vs solo bars with Δm. Several RUN_DIRs are overlaid (colour per run,
+          a score column group per run) in <their parent>/report-runs.html. Works on a run still
+          training. (train --report: after training.)
 validate  Runs every check train makes before its first step (data, model, a forward pass and the
           loss of every task on a batch of every split, watched metrics), writing nothing.
 
@@ -227,7 +230,10 @@ export async function run(
           }),
         );
         if (values.help) return printHelp(out);
-        await report({ runDir: onePositional(positionals, 'RUN_DIR', command), out: values.out, write: out });
+        if (positionals.length === 0) {
+          throw new MtlError('INVALID_ARGUMENT', 'missing RUN_DIR', { place: `mtl ${command}` });
+        }
+        await report({ runDir: positionals, out: values.out, write: out });
         return 0;
       }
       case 'validate': {

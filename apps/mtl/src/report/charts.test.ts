@@ -10,8 +10,29 @@ function valuesOf(chart: { spec: unknown }): Values {
   return (chart.spec as { data: { values: Values } }).data.values;
 }
 
-function facetSort(chart: { spec: unknown }): string[] {
-  return (chart.spec as { facet: { sort: string[] } }).facet.sort;
+interface PanelSpec {
+  title: { text: string; subtitle?: string };
+  layer: {
+    data: { values: Values };
+    mark: { type: string };
+    encoding: Record<
+      string,
+      { field?: string; title?: string; value?: unknown; scale?: { domain: string[] } }
+    >;
+  }[];
+}
+
+function panels(chart: { spec: unknown }): PanelSpec[] {
+  return (chart.spec as { concat: PanelSpec[] }).concat;
+}
+
+function panelTitles(chart: { spec: unknown }): string[] {
+  return panels(chart).map((p) => p.title.text);
+}
+
+/** The curve points of every panel, each with its panel's title. */
+function points(chart: { spec: unknown }): Values {
+  return panels(chart).flatMap((p) => p.layer[0]!.data.values.map((v) => ({ panel: p.title.text, ...v })));
 }
 
 const rec = (step: number, metrics: Record<string, number>): HistoryRecord => ({
@@ -44,33 +65,102 @@ describe('curveCharts', () => {
     }),
   ];
 
-  it('one chart per task (model first, other last), a panel per split and metric', () => {
-    const charts = curveCharts(history);
+  const one = (metrics: HistoryRecord[]) => [{ label: 'run1', metrics }];
+
+  it('one chart per task (model first, other last), a panel per metric with every split on it', () => {
+    const charts = curveCharts(one(history));
     expect(charts.map((c) => c.id)).toEqual(['curves-model', 'curves-a', 'curves-b', 'curves-other']);
     // 4 + 8 + 1 + 2 finite values.
     expect(charts.map((c) => c.rows)).toEqual([4, 8, 1, 2]);
-    expect(facetSort(charts[1]!)).toEqual(['train loss', 'valid loss', 'valid accuracy', 'valid f1']);
-    expect(facetSort(charts[0]!)).toEqual(['train loss', 'train lr']);
-    expect(facetSort(charts[3]!)).toEqual(['temperature']);
-    const aTrain = valuesOf(charts[1]!).filter((v) => v.panel === 'train loss');
-    expect(aTrain).toEqual([
-      { panel: 'train loss', series: 'aData', step: 10, epoch: 1, value: 0.7 },
-      { panel: 'train loss', series: 'aData', step: 20, epoch: 2, value: 0.6 },
-      { panel: 'train loss', series: 'aExtra', step: 10, epoch: 1, value: 0.5 },
+    expect(panelTitles(charts[1]!)).toEqual(['loss', 'accuracy', 'f1']);
+    expect(panelTitles(charts[0]!)).toEqual(['loss', 'lr']);
+    expect(panelTitles(charts[3]!)).toEqual(['temperature']);
+    // Train and valid loss share one panel (one pair of axes); a task with two datasets names them.
+    const aLoss = points(charts[1]!).filter((v) => v.panel === 'loss');
+    expect(aLoss.map((v) => [v.series, v.step, v.epoch, v.value])).toEqual([
+      ['train · aData', 10, 1, 0.7],
+      ['train · aData', 20, 2, 0.6],
+      ['valid · aData', 10, 1, 0.8],
+      ['valid · aData', 20, 2, 0.75],
+      ['train · aExtra', 10, 1, 0.5],
     ]);
-    expect(valuesOf(charts[2]!)).toEqual([
-      { panel: 'train loss', series: 'bData', step: 10, epoch: 1, value: 0.9 },
+    expect(points(charts[2]!)).toEqual([
+      {
+        panel: 'loss',
+        run: 'run1',
+        split: 'train',
+        dataset: 'bData',
+        series: 'train',
+        key: 'b/bData/train/loss',
+        step: 10,
+        epoch: 1,
+        value: 0.9,
+      },
     ]);
+    // Every panel is labelled on both axes: step, and the metric.
+    for (const chart of charts) {
+      for (const p of panels(chart)) {
+        expect(p.layer[0]!.encoding.x!.title).toBe('step');
+        expect(p.layer[0]!.encoding.y!.title).toBe(p.title.text);
+      }
+    }
+    // One run: colour by split, in train, valid, test order.
+    expect(panels(charts[0]!)[0]!.layer[0]!.encoding.color!.field).toBe('series');
+  });
+
+  it('the best checkpoint is a rule at its step in every panel; watched panels say so', () => {
+    const best = { metric: 'a/aData/valid/loss', mode: 'min' as const, value: 0.75, step: 20, epoch: 2 };
+    const charts = curveCharts([
+      { label: 'r', metrics: history, best, watched: [{ key: 'a/aData/valid/loss', role: 'checkpoint' }] },
+    ]);
+    for (const chart of charts) {
+      expect(chart.best).toEqual([{ run: 'r', step: 20 }]);
+      for (const p of panels(chart)) {
+        const rule = p.layer.find((l) => l.mark.type === 'rule')!;
+        expect(rule.data.values.map((v) => v.step)).toEqual([20]);
+        expect(rule.encoding.x!.field).toBe('step');
+      }
+    }
+    const a = panels(charts[1]!);
+    expect(a.map((p) => p.title.subtitle)).toEqual(['★ checkpoint metric (valid)', undefined, undefined]);
+    // No best checkpoint: no rule.
+    const none = curveCharts(one(history));
+    expect(none.every((c) => panels(c).every((p) => p.layer.length === 1))).toBe(true);
+  });
+
+  it('several runs: one chart per task, coloured by run (legend: run names), splits dashed', () => {
+    const other = history.map((r) => ({ ...r, metrics: { ...r.metrics, 'a/aData/train/loss': 9 } }));
+    const charts = curveCharts([
+      { label: 'first', metrics: history, best: { metric: 'm', mode: 'min', value: 1, step: 10, epoch: 1 } },
+      { label: 'second', metrics: other, best: { metric: 'm', mode: 'min', value: 1, step: 20, epoch: 2 } },
+    ]);
+    expect(charts.map((c) => c.id)).toEqual(['curves-model', 'curves-a', 'curves-b', 'curves-other']);
+    const loss = panels(charts[1]!)[0]!;
+    expect(loss.layer[0]!.encoding.color!.field).toBe('run');
+    expect(loss.layer[0]!.encoding.color!.scale!.domain).toEqual(['first', 'second']);
+    expect(loss.layer[0]!.encoding.strokeDash!.field).toBe('series');
+    const values = loss.layer[0]!.data.values;
+    expect(
+      values.filter((v) => v.run === 'second' && v.key === 'a/aData/train/loss').map((v) => v.value),
+    ).toEqual([9, 9]);
+    expect(charts[1]!.rows).toBe(16);
+    const rule = loss.layer.find((l) => l.mark.type === 'rule')!;
+    expect(rule.data.values.map((v) => [v.run, v.step])).toEqual([
+      ['first', 10],
+      ['second', 20],
+    ]);
+    expect(rule.encoding.color!.field).toBe('run');
   });
 
   it('nothing logged: no chart', () => {
     expect(curveCharts([])).toEqual([]);
+    expect(curveCharts(one([]))).toEqual([]);
   });
 
   it('a long curve is thinned to evenly spaced points, keeping the first and last', () => {
     const long = Array.from({ length: 2501 }, (_, i) => rec(i + 1, { 'a/d/train/loss': i }));
-    const [chart] = curveCharts(long, 1000);
-    const steps = valuesOf(chart!).map((v) => v.step as number);
+    const [chart] = curveCharts(one(long), 1000);
+    const steps = points(chart!).map((v) => v.step as number);
     expect(steps).toHaveLength(1000);
     expect(steps[0]).toBe(1);
     expect(steps.at(-1)).toBe(2501);

@@ -2,10 +2,12 @@ import { isScoreKey, MODEL_TASK, parseScoreKey } from '@mtl/scoring';
 import type { HistoryRecord } from '@mtl/training';
 import type { TopLevelSpec } from 'vega-lite';
 import {
+  type BestCheckpoint,
   type ComparisonFile,
   isTwoDimensional,
   type MixingFile,
   type ReconstructionsFile,
+  type WatchedMetric,
 } from './run-files.js';
 
 /** One chart of the report: a Vega-Lite spec with its data inlined, drawn into `<div id={id}>`. */
@@ -16,6 +18,8 @@ export interface Chart {
   spec: TopLevelSpec;
   /** Data rows drawn as marks (points, cells, bars): what a reader of the page should count. */
   rows: number;
+  /** Curve charts: the step of each run's best checkpoint, marked by a rule in every panel. */
+  best?: { run: string; step: number }[];
 }
 
 /** Points kept per curve: enough to see any learning curve, and long runs stay well under 2 MB. */
@@ -33,27 +37,43 @@ function splitRank(split: string): number {
   return i < 0 ? SPLIT_ORDER.length : i;
 }
 
+/**
+ * One run's logged history, as the learning-curve charts draw it.
+ * @example
+ * const r: CurveRun = { label: 'a', metrics: history, best: run.best, watched: run.watched };
+ */
+export interface CurveRun {
+  /** The run's name in legends (several runs) or nothing to show (one run). */
+  label: string;
+  metrics: readonly HistoryRecord[];
+  /** Where `best.ckpt` was saved: a dashed rule at that step in every panel. */
+  best?: BestCheckpoint | undefined;
+  /** Keys the run watches: their panels say so. */
+  watched?: readonly WatchedMetric[];
+}
+
 interface CurveRow {
-  panel: string;
+  run: string;
+  split: string;
+  dataset: string;
+  /** The line within a run: the split, with the dataset when a task logs several. */
   series: string;
+  key: string;
   step: number;
   epoch: number;
   value: number;
 }
 
-interface PanelKey {
-  split: string;
+interface Panel {
+  /** The metric name (score keys) or the whole key (anything else, chart `other`). */
   metric: string;
-  panel: string;
+  rows: CurveRow[];
+  /** Series -> rows of each run, before thinning. */
+  lines: Map<string, CurveRow[]>;
 }
 
-function comparePanels(a: PanelKey, b: PanelKey): number {
-  return (
-    splitRank(a.split) - splitRank(b.split) ||
-    byText(a.split, b.split) ||
-    Number(b.metric === 'loss') - Number(a.metric === 'loss') ||
-    byText(a.metric, b.metric)
-  );
+function comparePanels(a: string, b: string): number {
+  return Number(b === 'loss') - Number(a === 'loss') || byText(a, b);
 }
 
 function compareTasks(a: string, b: string): number {
@@ -78,84 +98,237 @@ function thin<T>(items: T[], max: number): T[] {
   return out;
 }
 
+/** Split colours stay the same on every chart of every report: train blue, valid orange, test green. */
+const SPLIT_COLOURS: Record<string, string> = { train: '#4c78a8', valid: '#f58518', test: '#54a24b' };
+/** Run colours (Tableau 10), in the order the runs were given. */
+const RUN_COLOURS = [
+  '#4c78a8',
+  '#f58518',
+  '#e45756',
+  '#72b7b2',
+  '#54a24b',
+  '#eeca3b',
+  '#b279a2',
+  '#ff9da6',
+  '#9d755d',
+  '#bab0ac',
+];
+const SPARE_COLOURS = ['#b279a2', '#e45756', '#72b7b2', '#9d755d', '#eeca3b', '#bab0ac'];
+
+function splitOrder(splits: Iterable<string>): string[] {
+  return [...new Set(splits)].sort((a, b) => splitRank(a) - splitRank(b) || byText(a, b));
+}
+
+const ROLE_TITLE: Record<WatchedMetric['role'], string> = {
+  checkpoint: 'checkpoint metric',
+  'early stopping': 'early-stopping metric',
+  'lr plateau': 'plateau metric',
+};
+
 /**
- * One learning-curve chart per task (model-wide keys first, as task `model`): a panel per
- * split and metric (`train loss`, `valid accuracy`, ...), each with its own y scale, a line per
- * dataset, against `step`. Non-finite values (logged as null) are left out; a curve with one point
- * (a single evaluation) is drawn as a dot. Keys that are not score keys go to a chart `other`.
+ * Learning curves, one chart per task (model-wide keys first, as task `model`; keys that are not
+ * score keys last, as `other`), a panel per metric with its own y axis titled by the metric, and
+ * every split of that metric on the same axes (train and valid loss meet on one scale), against
+ * `step` (epoch in the tooltips). With one run the splits are coloured; with several, the runs are
+ * coloured (legend: run names) and the splits dashed. The step where each run saved `best.ckpt` is
+ * a dashed vertical rule in every panel; panels of a watched metric say so in their title.
+ * Non-finite values (logged as null) are left out; curves over `maxPoints` are thinned evenly.
  * @example
- * curveCharts([{ step: 50, epoch: 0, metrics: { 'a/d/train/loss': 0.5 } }])[0]!.title; // 'a'
+ * curveCharts([{ label: 'a', metrics: [{ step: 50, epoch: 1, metrics: { 't/d/train/loss': 0.5 } }] }])[0]!.id; // 'curves-t'
  */
-export function curveCharts(metrics: readonly HistoryRecord[], maxPoints = MAX_POINTS_PER_CURVE): Chart[] {
-  const byTask = new Map<string, Map<string, { panel: PanelKey; series: Map<string, CurveRow[]> }>>();
-  for (const record of metrics) {
-    for (const [key, value] of Object.entries(record.metrics)) {
-      if (!Number.isFinite(value)) continue;
-      let task: string;
-      let panel: PanelKey;
-      let series: string;
-      if (isScoreKey(key)) {
-        const p = parseScoreKey(key);
-        task = p.task;
-        panel = { split: p.split, metric: p.metric, panel: `${p.split} ${p.metric}` };
-        series = p.task === MODEL_TASK ? 'model' : p.dataset;
-      } else {
-        task = OTHER;
-        panel = { split: '', metric: key, panel: key };
-        series = 'value';
+export function curveCharts(runs: readonly CurveRun[], maxPoints = MAX_POINTS_PER_CURVE): Chart[] {
+  const byTask = new Map<string, Map<string, Panel>>();
+  const datasetsOf = new Map<string, Set<string>>();
+  for (const run of runs) {
+    for (const record of run.metrics) {
+      for (const [key, value] of Object.entries(record.metrics)) {
+        if (!Number.isFinite(value)) continue;
+        const p = isScoreKey(key) ? parseScoreKey(key) : undefined;
+        const task = p?.task ?? OTHER;
+        const metric = p?.metric ?? key;
+        getOrSet(datasetsOf, `${task}\u0000${metric}`, () => new Set()).add(p?.dataset ?? '');
+        const panel = getOrSet(
+          getOrSet(byTask, task, () => new Map<string, Panel>()),
+          metric,
+          () => ({
+            metric,
+            rows: [],
+            lines: new Map<string, CurveRow[]>(),
+          }),
+        );
+        const row: CurveRow = {
+          run: run.label,
+          split: p?.split ?? '',
+          dataset: p?.dataset ?? '',
+          series: '',
+          key,
+          step: record.step,
+          epoch: record.epoch,
+          value,
+        };
+        getOrSet(panel.lines, `${run.label}\u0000${key}`, (): CurveRow[] => []).push(row);
       }
-      const panels = getOrSet(byTask, task, () => new Map());
-      const entry = getOrSet(panels, panel.panel, () => ({ panel, series: new Map<string, CurveRow[]>() }));
-      const rows = getOrSet(entry.series, series, (): CurveRow[] => []);
-      rows.push({ panel: panel.panel, series, step: record.step, epoch: record.epoch, value });
     }
+  }
+  const several = runs.length > 1;
+  const runNames = runs.map((r) => r.label);
+  const bests = runs.flatMap((r) =>
+    r.best === undefined
+      ? []
+      : [
+          {
+            run: r.label,
+            step: r.best.step,
+            epoch: r.best.epoch ?? null,
+            metric: r.best.metric,
+            value: r.best.value,
+            label: several ? '' : `best: step ${r.best.step}`,
+          },
+        ],
+  );
+  const watched = new Map<string, Set<string>>();
+  for (const r of runs) {
+    for (const w of r.watched ?? []) getOrSet(watched, w.key, () => new Set()).add(ROLE_TITLE[w.role]);
   }
   const charts: Chart[] = [];
   for (const task of [...byTask.keys()].sort(compareTasks)) {
-    const panels = [...byTask.get(task)!.values()].sort((a, b) => comparePanels(a.panel, b.panel));
-    const values = panels.flatMap((p) => [...p.series.values()].flatMap((rows) => thin(rows, maxPoints)));
-    const seriesTitle = task === MODEL_TASK || task === OTHER ? 'series' : 'dataset';
+    const panels = [...byTask.get(task)!.values()].sort((a, b) => comparePanels(a.metric, b.metric));
+    let total = 0;
+    const splits = new Set<string>();
+    for (const panel of panels) {
+      const manyDatasets = datasetsOf.get(`${task}\u0000${panel.metric}`)!.size > 1;
+      for (const rows of panel.lines.values()) {
+        for (const row of thin(rows, maxPoints)) {
+          row.series = manyDatasets ? `${row.split} · ${row.dataset}` : row.split || 'value';
+          splits.add(row.series);
+          panel.rows.push(row);
+        }
+      }
+      total += panel.rows.length;
+    }
+    const seriesDomain = splitOrder(splits);
+    let spare = 0;
+    const seriesRange = seriesDomain.map(
+      (s) => SPLIT_COLOURS[s] ?? SPARE_COLOURS[spare++ % SPARE_COLOURS.length]!,
+    );
+    const colour = several
+      ? {
+          field: 'run',
+          type: 'nominal' as const,
+          title: 'run',
+          scale: { domain: runNames, range: runNames.map((_, i) => RUN_COLOURS[i % RUN_COLOURS.length]!) },
+        }
+      : {
+          field: 'series',
+          type: 'nominal' as const,
+          title: 'split',
+          scale: { domain: seriesDomain, range: seriesRange },
+        };
+    const x = {
+      field: 'step',
+      type: 'quantitative' as const,
+      title: 'step',
+      axis: { tickMinStep: 1, format: 'd' },
+    };
+    const concat = panels.map((panel) => {
+      const roles = [...new Set(panel.rows.flatMap((r) => [...(watched.get(r.key) ?? [])]))];
+      const watchedSplits = splitOrder(panel.rows.filter((r) => watched.has(r.key)).map((r) => r.split));
+      const subtitle = roles.length > 0 ? `${roles.join(', ')} (${watchedSplits.join(', ')})` : undefined;
+      return {
+        title: {
+          text: panel.metric,
+          ...(subtitle === undefined ? {} : { subtitle: `★ ${subtitle}` }),
+          fontSize: 12,
+          anchor: 'start' as const,
+        },
+        width: 260,
+        height: 170,
+        layer: [
+          {
+            data: { values: panel.rows },
+            mark: { type: 'line' as const, point: true, strokeWidth: 1.6 },
+            encoding: {
+              x,
+              y: {
+                field: 'value',
+                type: 'quantitative' as const,
+                title: panel.metric,
+                scale: { zero: false },
+                axis: { format: '~r' },
+              },
+              color: colour,
+              ...(several
+                ? {
+                    strokeDash: {
+                      field: 'series',
+                      type: 'nominal' as const,
+                      title: 'split',
+                      sort: seriesDomain,
+                      legend: { symbolType: 'stroke', symbolStrokeWidth: 2 },
+                    },
+                    detail: { field: 'series', type: 'nominal' as const },
+                  }
+                : {}),
+              tooltip: [
+                ...(several ? [{ field: 'run', type: 'nominal' as const }] : []),
+                { field: 'key', type: 'nominal' as const, title: 'key' },
+                { field: 'step', type: 'quantitative' as const },
+                { field: 'epoch', type: 'quantitative' as const },
+                { field: 'value', type: 'quantitative' as const, format: '.4~g' },
+              ],
+            },
+          },
+          ...(bests.length === 0
+            ? []
+            : [
+                {
+                  data: { values: bests },
+                  mark: { type: 'rule' as const, strokeDash: [5, 3], strokeWidth: 1.5 },
+                  encoding: {
+                    x,
+                    ...(several ? { color: colour } : { color: { value: '#444444' } }),
+                    tooltip: [
+                      { field: 'run', type: 'nominal' as const, title: 'best.ckpt of' },
+                      { field: 'step', type: 'quantitative' as const },
+                      { field: 'epoch', type: 'quantitative' as const },
+                      { field: 'metric', type: 'nominal' as const, title: 'checkpoint metric' },
+                      { field: 'value', type: 'quantitative' as const, format: '.4~g' },
+                    ],
+                  },
+                },
+                ...(several
+                  ? []
+                  : [
+                      {
+                        data: { values: bests },
+                        mark: {
+                          type: 'text' as const,
+                          align: 'left' as const,
+                          baseline: 'top' as const,
+                          dx: 3,
+                          y: 2,
+                          fontSize: 10,
+                          color: '#444444',
+                        },
+                        encoding: { x, text: { field: 'label', type: 'nominal' as const } },
+                      },
+                    ]),
+              ]),
+        ],
+      };
+    });
     charts.push({
       id: `curves-${task}`,
       section: 'curves',
       title: task,
-      rows: values.length,
+      rows: total,
+      best: bests.map((b) => ({ run: b.run, step: b.step })),
       spec: {
         title: { text: task === MODEL_TASK ? 'model (all tasks)' : task, anchor: 'start' },
-        data: { values },
-        columns: Math.min(panels.length, 4),
-        facet: {
-          field: 'panel',
-          type: 'nominal',
-          title: null,
-          sort: panels.map((p) => p.panel.panel),
-          header: { labelFontSize: 12, labelFontWeight: 'bold' },
-        },
-        spec: {
-          width: 220,
-          height: 150,
-          mark: { type: 'line', point: true, strokeWidth: 1.5 },
-          encoding: {
-            x: { field: 'step', type: 'quantitative', title: 'step', axis: { tickMinStep: 1, format: 'd' } },
-            y: {
-              field: 'value',
-              type: 'quantitative',
-              title: null,
-              scale: { zero: false },
-              axis: { format: '~r' },
-            },
-            color: { field: 'series', type: 'nominal', title: seriesTitle },
-            tooltip: [
-              { field: 'series', type: 'nominal', title: seriesTitle },
-              { field: 'panel', type: 'nominal', title: 'metric' },
-              { field: 'step', type: 'quantitative' },
-              { field: 'epoch', type: 'quantitative' },
-              { field: 'value', type: 'quantitative', format: '.4~g' },
-            ],
-          },
-        },
-        resolve: { scale: { y: 'independent' } },
-      },
+        columns: Math.min(panels.length, 3),
+        concat,
+        resolve: { scale: { x: 'shared', y: 'independent', color: 'shared', strokeDash: 'shared' } },
+      } as TopLevelSpec,
     });
   }
   return charts;

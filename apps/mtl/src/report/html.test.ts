@@ -14,6 +14,8 @@ function run(partial: Partial<RunFiles>): RunFiles {
   return {
     dir: '/runs/x',
     name: 'x',
+    best: undefined,
+    watched: [],
     configText: undefined,
     metrics: [],
     scores: undefined,
@@ -86,7 +88,7 @@ describe('buildReportPage', () => {
     expect(markup).toContain('written 2025-01-02 03:04:05 UTC');
     // Three libraries, the charts' JSON and the start-up script: nothing else runs.
     expect(markup.match(/<script/g)).toHaveLength(5);
-    expect(page.scoreRows).toBe(1);
+    expect(page.scoreCells).toBe(1);
     expect(page.kind).toBe('multitask');
     expect(page.inProgress).toBe(false);
   });
@@ -100,5 +102,43 @@ describe('buildReportPage', () => {
     expect(markup).toContain('No scores.json yet');
     expect(markup).toContain('No metrics.jsonl lines yet');
     expect(markup).toContain('in progress');
+  });
+
+  it('several runs: names are escaped, one column group and one legend entry per run', () => {
+    const metrics = [{ step: 5, epoch: 1, metrics: { 't/d/train/loss': 0.5, 't/d/valid/loss': 0.4 } }];
+    const page = buildReportPage({
+      kind: 'runs',
+      dir: '/runs',
+      name: '2 runs',
+      runs: [
+        {
+          label: 'a<b',
+          run: run({ dir: '/runs/a<b', name: 'a<b', metrics, scores: { 't/d/test/loss': 0.1 } }),
+        },
+        {
+          label: 'c',
+          run: run({
+            dir: '/runs/c',
+            name: 'c',
+            metrics,
+            best: { metric: 't/d/valid/loss', mode: 'min', value: 0.4, step: 5, epoch: 1 },
+            configText: 'training:\n  lr: 0.1\n',
+          }),
+        },
+      ],
+    });
+    expect(page.kind).toBe('runs');
+    expect(page.inProgress).toBe(true); // c has no scores.json yet
+    expect(page.scoreCells).toBe(1);
+    expect(page.charts).toEqual([
+      { id: 'curves-t', section: 'curves', title: 't', rows: 4, best: [{ run: 'c', step: 5 }] },
+    ]);
+    const markup = ownMarkup(page.html);
+    expect(markup).not.toContain('a<b');
+    expect(markup).toContain('<th class="run" colspan="1">a&lt;b</th><th class="run" colspan="1">c</th>');
+    expect(markup).toContain('No scores.json yet for: c.');
+    expect(markup).toContain('(none for: a&lt;b)');
+    expect(markup).toContain('step 5 (epoch 1), t/d/valid/loss = 0.4000 (min)');
+    expect(markup).toContain('Fewer than two runs have a config.resolved.yaml to compare.');
   });
 });

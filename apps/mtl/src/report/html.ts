@@ -97,6 +97,13 @@ th, td { padding: 4px 12px; text-align: left; border-bottom: 1px solid #eef0f4; 
 th { background: #f3f5f8; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.pos { color: #2e7d32; } td.neg { color: #c62828; }
+.pivots { display: flex; flex-wrap: wrap; gap: 18px; align-items: flex-start; }
+table.pivot caption { caption-side: top; text-align: left; font-weight: 600; padding: 0 0 4px; }
+table.pivot tbody th { font-weight: 500; background: #fff; white-space: nowrap; }
+table.pivot th.run { text-align: center; border-left: 1px solid var(--line); }
+table.pivot td.group-start { border-left: 1px solid var(--line); }
+table.pivot td.best { font-weight: 700; }
+table.pivot td.empty { color: #b0b6c0; }
 tbody tr:hover { background: #f7f9fc; }
 pre.config { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; overflow: auto; max-height: 640px; font-size: 12px; line-height: 1.4; }
 p.note { color: var(--muted); margin: 6px 0; }
@@ -112,7 +119,7 @@ footer { color: var(--muted); font-size: 12px; padding: 0 28px 24px; }
 const INIT = `
 (function () {
   var charts = JSON.parse(document.getElementById('mtl-charts').textContent);
-  var options = { renderer: 'svg', ast: true, actions: { export: true, source: false, compiled: false, editor: false } };
+  var options = { mode: 'vega-lite', renderer: 'svg', ast: true, actions: { export: true, source: false, compiled: false, editor: false } };
   var done = charts.map(function (c) {
     var el = document.getElementById(c.id);
     return vegaEmbed(el, c.spec, options).then(
@@ -133,7 +140,11 @@ const INIT = `
 
 /** A chart's placeholder, filled in the browser. */
 export function chartDiv(chart: Chart): string {
-  return `<div class="chart" id="${escapeHtml(chart.id)}" data-chart="${escapeHtml(chart.section)}" data-rows="${chart.rows}" aria-label="${escapeHtml(chart.title)}"></div>`;
+  const best =
+    chart.best === undefined || chart.best.length === 0
+      ? ''
+      : ` data-best-steps="${escapeHtml(chart.best.map((b) => b.step).join(' '))}"`;
+  return `<div class="chart" id="${escapeHtml(chart.id)}" data-chart="${escapeHtml(chart.section)}" data-rows="${chart.rows}"${best} aria-label="${escapeHtml(chart.title)}"></div>`;
 }
 
 /** The whole self-contained page. */

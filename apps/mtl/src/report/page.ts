@@ -1,4 +1,3 @@
-import { scoreRows } from '@mtl/scoring';
 import { parse as parseYaml } from 'yaml';
 import { chartLibraries } from './assets.js';
 import {
@@ -10,10 +9,11 @@ import {
   reconstructionCharts,
 } from './charts.js';
 import { type Cell, chartDiv, escapeHtml, formatNumber, renderPage, type Section, table } from './html.js';
-import { REPORT_FILES, type ReportSource, type RunFiles } from './run-files.js';
+import { scorePivot } from './pivot.js';
+import { type LabelledRun, REPORT_FILES, type ReportSource, type RunFiles } from './run-files.js';
 
-/** What was reported on: a multitask run, a VMTL run, or a `mtl compare` folder. */
-export type ReportKind = 'multitask' | 'vmtl' | 'compare';
+/** What was reported on: a multitask run, a VMTL run, a `mtl compare` folder, or several runs. */
+export type ReportKind = 'multitask' | 'vmtl' | 'compare' | 'runs';
 
 /** The built page and what it contains (for the caller's message, and for tests to check against). */
 export interface ReportPage {
@@ -21,16 +21,22 @@ export interface ReportPage {
   kind: ReportKind;
   /** The run (or comparison) has not written its final files yet. */
   inProgress: boolean;
-  charts: { id: string; section: Chart['section']; title: string; rows: number }[];
-  /** Rows of the score table (one per key of scores.json; 0 while a run is in progress). */
-  scoreRows: number;
+  charts: { id: string; section: Chart['section']; title: string; rows: number; best?: Chart['best'] }[];
+  /** Value cells of the score pivot (one per key of each run's scores.json; 0 while in progress). */
+  scoreCells: number;
 }
 
 const KIND_LABEL: Record<ReportKind, string> = {
   multitask: 'multitask run',
   vmtl: 'VMTL run',
   compare: 'comparison: multitask vs solo',
+  runs: 'runs overlaid',
 };
+
+/** What `model/all/<split>/loss` is, said once on every page that draws it. */
+const MODEL_LOSS_NOTE =
+  'model/all/<split>/loss is the objective: the weighted combination of the per-task losses that ' +
+  'training minimises, defined the same way for every split, so its train and valid curves are comparable.';
 
 function note(text: string): string {
   return `<p class="note">${escapeHtml(text)}</p>`;
@@ -88,28 +94,12 @@ function runSections(
       html: note(`No ${REPORT_FILES.scores} yet: the run is still training (or stopped before scoring).`),
     });
   } else {
-    const scored = scoreRows(run.scores);
-    rows = scored.length;
+    const pivot = scorePivot([{ label: run.name, scores: run.scores }]);
+    rows = pivot.cells;
     sections.push({
       id: id('scores'),
       title: title('Scores'),
-      html: table(
-        'scores',
-        [
-          { text: 'task' },
-          { text: 'dataset' },
-          { text: 'split' },
-          { text: 'metric' },
-          { text: 'value', numeric: true },
-        ],
-        scored.map((r) => [
-          { text: r.task },
-          { text: r.dataset },
-          { text: r.split },
-          { text: r.metric },
-          { text: formatNumber(r.value), numeric: true },
-        ]),
-      ),
+      html: note('One table per metric: a row per task and dataset, a column per split.') + pivot.html,
     });
   }
 
@@ -133,7 +123,9 @@ function runSections(
     });
   }
 
-  const curves = curveCharts(run.metrics);
+  const curves = curveCharts([
+    { label: run.name, metrics: run.metrics, best: run.best, watched: run.watched },
+  ]);
   charts.push(...curves);
   const last = run.metrics.at(-1);
   sections.push({
@@ -141,11 +133,15 @@ function runSections(
     title: title('Learning curves'),
     html:
       curves.length === 0
-        ? note(`No ${REPORT_FILES.metrics} lines yet: nothing has been logged.`)
+        ? note(`No ${REPORT_FILES.metrics} lines yet: nothing has been logged.`) + bestNote(run)
         : note(
-            `${run.metrics.length} logged evaluation${run.metrics.length === 1 ? '' : 's'} ` +
-              `(last: step ${last!.step}, epoch ${last!.epoch}). One chart per task, a panel per split and metric.`,
-          ) + chartsHtml(curves),
+            `${run.metrics.length} logged line${run.metrics.length === 1 ? '' : 's'} ` +
+              `(last: step ${last!.step}, epoch ${last!.epoch}). One chart per task, a panel per metric ` +
+              'with every split on the same axes, against the optimizer step (epoch in the tooltips).',
+          ) +
+          bestNote(run) +
+          note(MODEL_LOSS_NOTE) +
+          chartsHtml(curves),
   });
 
   if (run.reconstructions !== undefined) {
@@ -169,6 +165,149 @@ function runSections(
         : `<pre class="config">${escapeHtml(run.configText)}</pre>`,
   });
   return { sections, scoreRows: rows };
+}
+
+function bestText(run: RunFiles): string {
+  const b = run.best;
+  if (b === undefined) return '';
+  const epoch = b.epoch === undefined ? '' : ` (epoch ${b.epoch})`;
+  return `step ${b.step}${epoch}, ${b.metric} = ${formatNumber(b.value)} (${b.mode})`;
+}
+
+/** Where the best checkpoint is, or why none is marked. */
+function bestNote(run: RunFiles): string {
+  if (run.best !== undefined) {
+    return note(`Best checkpoint (dashed rule in every panel): ${bestText(run)}.`);
+  }
+  if (run.bestError !== undefined) return note(`No best checkpoint marked: ${run.bestError}.`);
+  const checkpoint = run.watched.find((w) => w.role === 'checkpoint');
+  return note(
+    checkpoint === undefined
+      ? 'No best checkpoint: the run sets no training.checkpointMetric.'
+      : `No best checkpoint yet (watching ${checkpoint.key}).`,
+  );
+}
+
+/** Leaf values of a parsed config by dotted path (arrays are leaves: compared as a whole). */
+function flatten(value: unknown, path: string, out: Map<string, string>): void {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, path === '' ? k : `${path}.${k}`, out);
+  } else out.set(path, JSON.stringify(value) ?? String(value));
+}
+
+function configLeaves(run: RunFiles): Map<string, string> | undefined {
+  if (run.configText === undefined) return undefined;
+  try {
+    const out = new Map<string, string>();
+    flatten(parseYaml(run.configText), '', out);
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The sections of several runs drawn together: who they are, scores side by side, curves overlaid. */
+function runsSections(
+  runs: readonly LabelledRun[],
+  charts: Chart[],
+): { sections: Section[]; scoreCells: number } {
+  const sections: Section[] = [];
+  sections.push({
+    id: 'runs',
+    title: 'Runs',
+    html: table(
+      'runs',
+      [
+        { text: 'run' },
+        { text: 'status' },
+        { text: 'steps', numeric: true },
+        { text: 'epochs', numeric: true },
+        { text: 'best checkpoint' },
+        { text: 'folder' },
+      ],
+      runs.map(({ label, run }) => {
+        const last = run.metrics.at(-1);
+        const steps = typeof run.summary?.steps === 'number' ? run.summary.steps : last?.step;
+        const epochs = typeof run.summary?.epochs === 'number' ? run.summary.epochs : last?.epoch;
+        return [
+          { text: label },
+          { text: runStatus(run).status },
+          { text: steps === undefined ? '—' : String(steps), numeric: true },
+          { text: epochs === undefined ? '—' : String(epochs), numeric: true },
+          { text: run.best === undefined ? '—' : bestText(run) },
+          { text: run.dir },
+        ];
+      }),
+    ),
+  });
+
+  const pivot = scorePivot(runs.map((r) => ({ label: r.label, scores: r.run.scores })));
+  const unscored = runs.filter((r) => r.run.scores === undefined).map((r) => r.label);
+  sections.push({
+    id: 'scores',
+    title: 'Scores',
+    html:
+      note(
+        'One table per metric: a row per task and dataset, a column group per run, a column per split; ' +
+          'bold: the best run for that row and split.',
+      ) +
+      (unscored.length > 0 ? note(`No ${REPORT_FILES.scores} yet for: ${unscored.join(', ')}.`) : '') +
+      pivot.html,
+  });
+
+  const curves = curveCharts(
+    runs.map((r) => ({ label: r.label, metrics: r.run.metrics, best: r.run.best, watched: r.run.watched })),
+  );
+  charts.push(...curves);
+  const unmarked = runs.filter((r) => r.run.best === undefined).map((r) => r.label);
+  sections.push({
+    id: 'curves',
+    title: 'Learning curves',
+    html:
+      curves.length === 0
+        ? note(`No ${REPORT_FILES.metrics} lines yet in any run.`)
+        : note(
+            'One chart per task, a panel per metric; colour: run, dash: split; the dashed vertical rule in a ' +
+              "run's colour is the step where it saved best.ckpt" +
+              (unmarked.length > 0 ? ` (none for: ${unmarked.join(', ')})` : '') +
+              '. x: optimizer step (epoch in the tooltips).',
+          ) +
+          note(MODEL_LOSS_NOTE) +
+          chartsHtml(curves),
+  });
+
+  const leaves = runs.map((r) => configLeaves(r.run));
+  const known = runs.filter((_, i) => leaves[i] !== undefined);
+  const paths = [...new Set(leaves.flatMap((l) => [...(l?.keys() ?? [])]))].sort();
+  const differing = paths.filter(
+    (p) => new Set(leaves.filter((l) => l !== undefined).map((l) => l.get(p))).size > 1,
+  );
+  sections.push({
+    id: 'config',
+    title: 'Configuration differences',
+    html:
+      known.length < 2
+        ? note(`Fewer than two runs have a ${REPORT_FILES.config} to compare.`)
+        : differing.length === 0
+          ? note('The resolved configs are identical.')
+          : table(
+              'config-diff',
+              [{ text: 'config path' }, ...known.map((r) => ({ text: r.label }))],
+              differing.map((p) => [
+                { text: p },
+                ...leaves.filter((l) => l !== undefined).map((l) => ({ text: l.get(p) ?? '—' })),
+              ]),
+            ),
+  });
+  const vmtl = runs.filter((r) => r.run.mixing !== undefined).map((r) => r.label);
+  if (vmtl.length > 0) {
+    sections.push({
+      id: 'mixing',
+      title: 'Mixing weights',
+      html: note(`α/β heatmaps are drawn on each run's own report (mtl report RUN_DIR): ${vmtl.join(', ')}.`),
+    });
+  }
+  return { sections, scoreCells: pivot.cells };
 }
 
 function percentCell(x: number | undefined): Cell {
@@ -222,7 +361,20 @@ export function buildReportPage(source: ReportSource, generatedAt: Date = new Da
   let dir: string;
   let scoreCount = 0;
   let metaLines: string[];
-  if (source.kind === 'run') {
+  if (source.kind === 'runs') {
+    kind = 'runs';
+    name = source.name;
+    dir = source.dir;
+    const states = source.runs.map((r) => runStatus(r.run));
+    inProgress = states.some((st) => st.inProgress);
+    status = inProgress
+      ? `${states.filter((st) => st.inProgress).length} of ${states.length} in progress`
+      : 'finished';
+    const built = runsSections(source.runs, charts);
+    sections.push(...built.sections);
+    scoreCount = built.scoreCells;
+    metaLines = [source.runs.map((r) => r.label).join(' · ')];
+  } else if (source.kind === 'run') {
     const { run } = source;
     kind = isVmtl(run) ? 'vmtl' : 'multitask';
     ({ status, inProgress } = runStatus(run));
@@ -284,7 +436,13 @@ export function buildReportPage(source: ReportSource, generatedAt: Date = new Da
             [{ text: 'task' }, { text: 'Δ (relative)', numeric: true }],
             Object.entries(c.perTask).map(([t, d]) => [{ text: t }, percentCell(d)]),
           ) +
-          (soloDirs.length > 0 ? note(`Solo runs (mtl report DIR draws each): ${soloDirs.join('; ')}.`) : ''),
+          (soloDirs.length > 0
+            ? note(
+                `Solo runs: ${soloDirs.join('; ')}. mtl report DIR draws one; mtl report ${
+                  source.multitask === undefined ? '' : 'MULTITASK_DIR '
+                }SOLO_DIR ... overlays their learning curves and scores.`,
+              )
+            : ''),
       });
     }
     if (source.multitask !== undefined) {
@@ -318,7 +476,13 @@ export function buildReportPage(source: ReportSource, generatedAt: Date = new Da
     html,
     kind,
     inProgress,
-    charts: charts.map((c) => ({ id: c.id, section: c.section, title: c.title, rows: c.rows })),
-    scoreRows: scoreCount,
+    charts: charts.map((c) => ({
+      id: c.id,
+      section: c.section,
+      title: c.title,
+      rows: c.rows,
+      ...(c.best === undefined ? {} : { best: c.best }),
+    })),
+    scoreCells: scoreCount,
   };
 }

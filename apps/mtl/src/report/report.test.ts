@@ -1,18 +1,21 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReportResult, report } from '../commands/report.js';
+import { run as runCli } from '../main.js';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
 const CHROMIUM = '/usr/bin/chromium';
 const MAX_BYTES = 2 * 1024 * 1024;
 
-/** The report kinds the issue asks for, each a fixture folder. */
-const KINDS = ['multitask', 'vmtl', 'compare', 'in-progress', 'single-epoch'] as const;
+/** The report kinds the issue asks for, each a fixture folder; `runs` overlays three of them. */
+const KINDS = ['multitask', 'vmtl', 'compare', 'in-progress', 'single-epoch', 'runs'] as const;
 type Kind = (typeof KINDS)[number];
+/** The runs overlaid by the `runs` page, in the order given. */
+const OVERLAID = ['multitask', 'multitask-lr', 'single-epoch'] as const;
 
 /** Reads a metrics file by hand (complete lines only), independently of the code under test. */
 function metricLines(file: string): Record<string, number | null>[] {
@@ -29,6 +32,12 @@ function readJson<T>(file: string): T {
 /** What each page must show, worked out from the fixture files alone. */
 interface Expected {
   charts: string[];
+  /** Every value the score pivot must show: run label -> scores.json. */
+  scores: Record<string, Record<string, number>>;
+  /** Run label -> step of its best checkpoint (the lowest logged value of its checkpoint metric). */
+  best: Record<string, number>;
+  /** Distinct steps logged (all runs). */
+  steps: number[];
   /** Chart id -> number of points a curve chart draws (finite values of the task's keys). */
   curvePoints: Record<string, number>;
   scoreRows: number;
@@ -40,9 +49,37 @@ interface Expected {
   reconstructionPoints: number;
 }
 
+/**
+ * The step of a run's best checkpoint worked out from the files alone: the lowest (its metric is a
+ * loss) logged value of the resolved config's checkpointMetric, the first one on a tie.
+ */
+function bestStep(runDir: string): number | undefined {
+  const config = readFileSync(join(runDir, 'config.resolved.yaml'), 'utf8');
+  const metric = /^ {2}checkpointMetric: (.+)$/m.exec(config)?.[1];
+  if (metric === undefined) return undefined;
+  let best: [number, number] | undefined;
+  for (const line of metricLines(join(runDir, 'metrics.jsonl'))) {
+    const v = line[metric];
+    if (typeof v === 'number' && (best === undefined || v < best[1])) best = [line.step as number, v];
+  }
+  return best?.[0];
+}
+
 function expected(kind: Kind, dir: string): Expected {
-  const runDir = kind === 'compare' ? join(dir, 'multitask') : dir;
-  const lines = metricLines(join(runDir, 'metrics.jsonl'));
+  const runDirs =
+    kind === 'runs' ? OVERLAID.map((k) => join(dir, k)) : [kind === 'compare' ? join(dir, 'multitask') : dir];
+  const labels = kind === 'runs' ? [...OVERLAID] : [basename(runDirs[0]!)];
+  const scores: Record<string, Record<string, number>> = {};
+  const best: Record<string, number> = {};
+  runDirs.forEach((d, i) => {
+    const f = join(d, 'scores.json');
+    if (existsSync(f)) scores[labels[i]!] = readJson(f);
+    const b = bestStep(d);
+    if (b !== undefined) best[labels[i]!] = b;
+  });
+  const lines = runDirs.flatMap((d) => metricLines(join(d, 'metrics.jsonl')));
+  const steps = [...new Set(lines.map((l) => l.step as number))].sort((a, b) => a - b);
+  const runDir = runDirs[0]!;
   const tasks = [...new Set(lines.flatMap((l) => Object.keys(l)).filter((k) => k.includes('/')))].map(
     (k) => k.split('/')[0]!,
   );
@@ -52,12 +89,12 @@ function expected(kind: Kind, dir: string): Expected {
       .flatMap((l) => Object.entries(l))
       .filter(([k, v]) => k.startsWith(`${task}/`) && typeof v === 'number').length;
   }
-  const scoresFile = join(runDir, 'scores.json');
-  const scoreRows = existsSync(scoresFile) ? Object.keys(readJson<object>(scoresFile)).length : 0;
+  const scoreRows = Object.values(scores).reduce((n, s) => n + Object.keys(s).length, 0);
   const mixingFile = join(runDir, 'mixing.json');
-  const mixing = existsSync(mixingFile)
-    ? readJson<{ tasks: string[]; alpha: unknown; beta: unknown }>(mixingFile)
-    : undefined;
+  const mixing =
+    kind !== 'runs' && existsSync(mixingFile)
+      ? readJson<{ tasks: string[]; alpha: unknown; beta: unknown }>(mixingFile)
+      : undefined;
   const heatmaps = mixing === undefined ? [] : ['mixing-alpha', ...(mixing.beta ? ['mixing-beta'] : [])];
   const cmpFile = join(dir, 'comparison.json');
   const cmp = existsSync(cmpFile)
@@ -75,6 +112,9 @@ function expected(kind: Kind, dir: string): Expected {
       ...Object.keys(curvePoints),
       ...rec2d.map(([t]) => `reconstructions-${t}`),
     ].sort(),
+    scores,
+    best,
+    steps,
     curvePoints,
     scoreRows,
     mixingTasks: mixing?.tasks.length ?? 0,
@@ -94,6 +134,12 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'mtl-report-test-'));
   for (const kind of KINDS) {
     const dir = join(work, kind);
+    if (kind === 'runs') {
+      for (const k of OVERLAID) cpSync(join(FIXTURES, k), join(dir, k), { recursive: true });
+      dirs.set(kind, dir);
+      results.set(kind, await report({ runDir: OVERLAID.map((k) => join(dir, k)), quiet: true }));
+      continue;
+    }
     cpSync(join(FIXTURES, kind), dir, { recursive: true });
     dirs.set(kind, dir);
     results.set(kind, await report({ runDir: dir, quiet: true }));
@@ -109,7 +155,7 @@ describe('report files', () => {
     const r = results.get(kind)!;
     const dir = dirs.get(kind)!;
     const exp = expected(kind, dir);
-    expect(r.path).toBe(join(dir, 'report.html'));
+    expect(r.path).toBe(join(dir, kind === 'runs' ? 'report-runs.html' : 'report.html'));
     expect(r.bytes).toBeLessThan(MAX_BYTES);
     expect(r.bytes).toBeGreaterThan(500_000); // the charting library is inlined
     const html = readFileSync(r.path, 'utf8');
@@ -122,13 +168,16 @@ describe('report files', () => {
     expect(markup).not.toMatch(/url\(/i);
     expect(html).toContain(`content="default-src 'none';`);
     expect(html.match(/<script data-lib=/g)).toHaveLength(3);
-    expect(r.kind).toBe(kind === 'vmtl' ? 'vmtl' : kind === 'compare' ? 'compare' : 'multitask');
+    expect(r.kind).toBe(kind === 'vmtl' || kind === 'compare' || kind === 'runs' ? kind : 'multitask');
     expect(r.inProgress).toBe(kind === 'in-progress');
     expect(r.charts.map((c) => c.id).sort()).toEqual(exp.charts);
-    expect(r.scoreRows).toBe(exp.scoreRows);
+    expect(r.scoreCells).toBe(exp.scoreRows);
     for (const [id, n] of Object.entries(exp.curvePoints)) {
       expect(r.charts.find((c) => c.id === id)!.rows).toBe(n);
     }
+    // Every curve chart marks the best checkpoint of every run that has one.
+    const bestList = Object.entries(exp.best).map(([run, step]) => ({ run, step }));
+    for (const c of r.charts.filter((c) => c.section === 'curves')) expect(c.best).toEqual(bestList);
   });
 
   it('counts what the fixtures hold (so the browser checks below are checks of something)', () => {
@@ -142,8 +191,41 @@ describe('report files', () => {
     expect(results.get('in-progress')!.charts.map((c) => c.rows)).toEqual([9, 9, 9]); // 3 whole lines
     expect(results.get('vmtl')!.charts).toHaveLength(7); // α, β, 4 curve charts, 1 reconstruction
     expect(results.get('compare')!.charts).toHaveLength(5);
-    expect(results.get('multitask')!.scoreRows).toBe(15);
-    expect(results.get('vmtl')!.scoreRows).toBe(12);
+    expect(results.get('multitask')!.scoreCells).toBe(15);
+    expect(results.get('vmtl')!.scoreCells).toBe(12);
+    expect(results.get('runs')!.scoreCells).toBe(45);
+    // What differs between the overlaid runs' resolved configs, and nothing else.
+    const runsHtml = readFileSync(results.get('runs')!.path, 'utf8');
+    const diff = /<table class="config-diff">[\s\S]*?<\/table>/.exec(runsHtml)![0];
+    expect([...diff.matchAll(/<tr><td>([^<]+)<\/td>/g)].map((m) => m[1])).toEqual([
+      'training.checkpointMetric',
+      'training.epochs',
+      'training.lr',
+    ]);
+    expect(diff).toContain('<td>training.lr</td><td>0.02</td><td>0.1</td><td>0.02</td>');
+    // The best checkpoints are not at the runs' last evaluations, and differ between runs.
+    expect(expected('runs', dirs.get('runs')!).best).toEqual({ multitask: 400, 'multitask-lr': 150 });
+    expect(results.get('runs')!.charts.map((c) => c.id)).toEqual([
+      'curves-model',
+      'curves-circle_task',
+      'curves-square_task',
+    ]);
+  });
+
+  it('mtl report RUN_A RUN_B --out FILE overlays them; no RUN_DIR is exit 2', async () => {
+    const out = join(work, 'cli', 'both.html');
+    const lines: string[] = [];
+    const dir = dirs.get('runs')!;
+    const code = await runCli(['report', join(dir, 'multitask'), join(dir, 'multitask-lr'), '--out', out], {
+      out: (l: string) => lines.push(l),
+      err: (l: string) => lines.push(l),
+    });
+    expect(code).toBe(0);
+    expect(lines).toEqual([expect.stringMatching(/^report: .*both\.html \(runs; 3 charts, \d+ KiB\)$/)]);
+    expect(readFileSync(out, 'utf8')).toContain('<title>mtl report: 2 runs</title>');
+    const errors: string[] = [];
+    expect(await runCli(['report'], { out: () => {}, err: (l: string) => errors.push(l) })).toBe(2);
+    expect(errors.join('\n')).toContain('missing RUN_DIR');
   });
 
   it('--out writes elsewhere, replacing an older report', async () => {
@@ -168,6 +250,21 @@ const ARGS = [
   '--no-first-run',
 ];
 
+/** The parts of a browser table cell the pivot check reads (the test is compiled without the DOM types). */
+interface Named {
+  textContent: string | null;
+  colSpan?: number;
+}
+interface TableCell extends Named {
+  cellIndex: number;
+  dataset: Record<string, string | undefined>;
+  parentElement: { cells: ArrayLike<Named> };
+  closest(selector: 'table'): {
+    dataset: Record<string, string | undefined>;
+    tHead: { rows: ArrayLike<{ cells: ArrayLike<Named> }> } | null;
+  } | null;
+}
+
 interface ChartSeen {
   id: string;
   rendered: string | null;
@@ -178,6 +275,11 @@ interface ChartSeen {
   weights: number;
   labels: number;
   bars: number;
+  /** Per panel of a curve chart: x of each best-checkpoint rule and the distinct x of the points. */
+  panels: { rules: number[]; ruleColours: string[]; xs: number[] }[];
+  /** Stroke colours of the drawn curves, and the legend's labels. */
+  lineColours: string[];
+  legend: string[];
 }
 
 describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium, network blocked', () => {
@@ -248,6 +350,30 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium, network blo
             weights: count('g.weights_marks path'),
             labels: count('g.labels_marks text'),
             bars: count('g.bars_marks path'),
+            panels: [...el.querySelectorAll('g.mark-group.role-scope > g')]
+              .filter((g) => g.querySelector(':scope > g > g.mark-symbol.role-mark') !== null)
+              .map((g) => {
+                const centre = (e: { getBoundingClientRect(): { left: number; width: number } }) => {
+                  const b = e.getBoundingClientRect();
+                  return b.left + b.width / 2;
+                };
+                const rules = [...g.querySelectorAll('g.mark-rule.role-mark line')];
+                const xs = [...g.querySelectorAll('g.mark-symbol.role-mark path')].map(centre);
+                const distinct = [...new Set(xs.map((x) => Math.round(x * 2) / 2))].sort((a, b) => a - b);
+                return {
+                  rules: rules.map(centre),
+                  ruleColours: rules.map((r) => r.getAttribute('stroke') ?? ''),
+                  xs: distinct,
+                };
+              }),
+            lineColours: [
+              ...new Set(
+                [...el.querySelectorAll('g.mark-line.role-mark path')].map(
+                  (p) => p.getAttribute('stroke') ?? '',
+                ),
+              ),
+            ],
+            legend: [...el.querySelectorAll('g.role-legend-label text')].map((t) => t.textContent ?? ''),
           };
         }),
       );
@@ -274,12 +400,74 @@ describe.skipIf(!existsSync(CHROMIUM))('report in headless Chromium, network blo
       if (exp.reconstructionPoints > 0) {
         expect(byId.get('reconstructions-task1')!.symbols).toBe(exp.reconstructionPoints);
       }
-      // One table row per score key.
-      expect(await page.locator('table.scores tbody tr').count()).toBe(exp.scoreRows);
+      // The score pivot: one cell per score key of each run, holding exactly its value, in the row of
+      // its task/dataset, the column of its split (and run), the table of its metric.
+      const cells = await page.$$eval('table.pivot td[data-key]', (tds) =>
+        tds.map((td) => {
+          const cell = td as unknown as TableCell;
+          const table = cell.closest('table')!;
+          const head = table.tHead!.rows;
+          // One header row (task / dataset, splits...), or two with several runs (run groups, then splits).
+          const offset = head.length > 1 ? 1 : 0;
+          const splits = head[head.length - 1]!.cells;
+          const perRun = offset === 1 ? head[0]!.cells[1]!.colSpan! : 0;
+          return {
+            key: cell.dataset.key!,
+            run: cell.dataset.run!,
+            value: Number(cell.dataset.value),
+            text: cell.textContent!,
+            metric: table.dataset.metric!,
+            row: cell.parentElement.cells[0]!.textContent!,
+            split: splits[cell.cellIndex - offset]!.textContent!,
+            group:
+              offset === 1 ? head[0]!.cells[1 + Math.floor((cell.cellIndex - 1) / perRun)]!.textContent! : '',
+          };
+        }),
+      );
+      const shown = cells.map((c) => `${c.run} ${c.key}`).sort();
+      const wanted = Object.entries(exp.scores)
+        .flatMap(([run, sc]) => Object.keys(sc).map((k) => `${run} ${k}`))
+        .sort();
+      expect(shown).toEqual(wanted);
+      for (const c of cells) {
+        const v = exp.scores[c.run]![c.key]!;
+        const [task, dataset, split, metric] = c.key.split('/');
+        expect(c.value, c.key).toBe(v);
+        expect(Math.abs(Number(c.text) - v), c.key).toBeLessThanOrEqual(5e-5 + 1e-4 * Math.abs(v));
+        expect([c.row, c.split, c.metric]).toEqual([`${task}/${dataset}`, split, metric]);
+        if (kind === 'runs') expect(c.group).toBe(c.run);
+      }
+      expect(await page.locator('table.scores:not(.pivot)').count()).toBe(0);
       if (kind === 'in-progress') {
         expect(await page.locator('#scores').textContent()).toContain('No scores.json yet');
       }
-      expect(await page.locator('pre.config').count()).toBe(1);
+      expect(await page.locator('pre.config').count()).toBe(kind === 'runs' ? 0 : 1);
+
+      // The best checkpoint: in every panel of every curve chart, one rule per run that saved one,
+      // drawn at the x of its step (the steps' points fix the scale), in the run's colour.
+      const bestRuns = Object.entries(exp.best);
+      for (const c of seen.filter((c) => c.id.startsWith('curves-'))) {
+        expect(c.panels.length, c.id).toBeGreaterThan(0);
+        for (const p of c.panels) {
+          expect(p.rules, c.id).toHaveLength(bestRuns.length);
+          if (p.xs.length !== exp.steps.length) continue; // a panel with fewer steps (lr of one run)
+          const at = bestRuns.map(([, step]) => p.xs[exp.steps.indexOf(step)]!);
+          p.rules.forEach((x, i) => {
+            expect(Math.abs(x - at[i]!), `${c.id} best of ${bestRuns[i]![0]}`).toBeLessThan(1.5);
+          });
+        }
+        if (kind === 'runs') {
+          // One series colour per run, the legend naming every run.
+          expect(c.lineColours, c.id).toHaveLength(OVERLAID.length);
+          expect(c.legend, c.id).toEqual(expect.arrayContaining([...OVERLAID]));
+          expect(new Set(c.panels.flatMap((p) => p.ruleColours)).size, c.id).toBe(bestRuns.length);
+        }
+      }
+      if (kind === 'multitask') {
+        expect(await page.locator('#curves').textContent()).toContain(
+          'Best checkpoint (dashed rule in every panel): step 400',
+        );
+      }
 
       expect(errors).toEqual([]);
       expect(blocked).toEqual([]);

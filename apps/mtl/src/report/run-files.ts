@@ -1,8 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { MtlError } from '@mtl/core';
-import { type HistoryRecord, readMetricsJsonl } from '@mtl/training';
+import { CHECKPOINT_FILES, type HistoryRecord, loadCheckpoint, readMetricsJsonl } from '@mtl/training';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 /** The files of a run directory that the report reads (RUN_FILES in run-dir.ts, plus the VAE hook). */
@@ -14,6 +15,7 @@ export const REPORT_FILES = {
   mixing: 'mixing.json',
   comparison: 'comparison.json',
   reconstructions: 'reconstructions.json',
+  checkpoints: 'checkpoints',
 } as const;
 
 const finite = z.number();
@@ -60,10 +62,42 @@ export function isTwoDimensional(r: ReconstructionsFile[string]): boolean {
   return [...r.original, ...r.reconstruction].every((p) => point2.safeParse(p).success);
 }
 
+/**
+ * Where `checkpoints/best.ckpt` was saved, read from the checkpoint's own trainer state (the only
+ * place a run records it). `epoch` is taken from the metrics.jsonl line of that step, so it follows
+ * the same convention as every epoch the report shows; undefined when that line is not there.
+ * @example
+ * const b: BestCheckpoint = { metric: 'model/all/valid/loss', mode: 'min', value: 0.13, step: 400, epoch: 8 };
+ */
+export interface BestCheckpoint {
+  /** The watched score key (`training.checkpointMetric`). */
+  metric: string;
+  mode: 'min' | 'max';
+  value: number;
+  step: number;
+  epoch: number | undefined;
+}
+
+/**
+ * A metric a run watches (`training.checkpointMetric`, `earlyStopping.metric`, plateau `lrSchedule.metric`).
+ * @example
+ * const w: WatchedMetric = { key: 'model/all/valid/loss', role: 'checkpoint' };
+ */
+export interface WatchedMetric {
+  key: string;
+  /** The config path that names it. */
+  role: 'checkpoint' | 'early stopping' | 'lr plateau';
+}
+
 /** What a run directory holds now; every file is optional, since a run in progress has only some. */
 export interface RunFiles {
   dir: string;
   name: string;
+  /** The best checkpoint, when the run has written one. */
+  best: BestCheckpoint | undefined;
+  /** Why `checkpoints/best.ckpt` is there but could not be read (the rest of the report still is). */
+  bestError?: string;
+  watched: WatchedMetric[];
   configText: string | undefined;
   metrics: HistoryRecord[];
   scores: Record<string, number> | undefined;
@@ -72,9 +106,23 @@ export interface RunFiles {
   reconstructions: ReconstructionsFile | undefined;
 }
 
-/** What the report is drawn from: one run, or a `mtl compare` folder with its multitask sub-run. */
+/**
+ * One run of a report on several runs, with the name its legend and columns show.
+ * @example
+ * const r: LabelledRun = { label: 'lr-0.1', run: await readRunFiles('runs/lr-0.1') };
+ */
+export interface LabelledRun {
+  label: string;
+  run: RunFiles;
+}
+
+/**
+ * What the report is drawn from: one run, a `mtl compare` folder with its multitask sub-run, or
+ * several runs drawn over each other (`mtl report RUN_A RUN_B ...`; `dir` is their common parent).
+ */
 export type ReportSource =
   | { kind: 'run'; run: RunFiles }
+  | { kind: 'runs'; dir: string; name: string; runs: LabelledRun[] }
   | {
       kind: 'compare';
       dir: string;
@@ -138,16 +186,72 @@ export async function readRunFiles(dir: string): Promise<RunFiles> {
   const metricsPath = join(abs, REPORT_FILES.metrics);
   const mixingPath = join(abs, REPORT_FILES.mixing);
   const mixing = await readJson(mixingPath, mixingSchema);
+  const configText = await readText(join(abs, REPORT_FILES.config));
+  const metrics = existsSync(metricsPath) ? await readMetricsJsonl(metricsPath) : [];
+  const best = await readBestCheckpoint(join(abs, REPORT_FILES.checkpoints, CHECKPOINT_FILES.best), metrics);
   return {
     dir: abs,
     name: basename(abs),
-    configText: await readText(join(abs, REPORT_FILES.config)),
-    metrics: existsSync(metricsPath) ? await readMetricsJsonl(metricsPath) : [],
+    ...best,
+    watched: watchedMetrics(configText),
+    configText,
+    metrics,
     scores: await readJson(join(abs, REPORT_FILES.scores), scoresSchema),
     summary: await readJson(join(abs, REPORT_FILES.summary), z.record(z.string(), z.unknown())),
     mixing: mixing === undefined ? undefined : checkMixing(mixing, mixingPath),
     reconstructions: await readJson(join(abs, REPORT_FILES.reconstructions), reconstructionsSchema),
   };
+}
+
+/**
+ * The best checkpoint's step, metric and value from its trainer state. The checkpoint is read whole
+ * (its checksum verified) rather than trusting a bare header. A checkpoint that cannot be read does
+ * not stop the report: the curves are still worth seeing, and the page says why no best is marked.
+ */
+async function readBestCheckpoint(
+  path: string,
+  metrics: readonly HistoryRecord[],
+): Promise<{ best: BestCheckpoint | undefined; bestError?: string }> {
+  if (!existsSync(path)) return { best: undefined };
+  try {
+    const tracker = (await loadCheckpoint(path)).trainer?.best;
+    if (tracker?.step == null || tracker.value === null || !Number.isFinite(tracker.value)) {
+      return { best: undefined, bestError: `${path} records no best value` };
+    }
+    const epoch = metrics.find((r) => r.step === tracker.step)?.epoch;
+    return {
+      best: { metric: tracker.metric, mode: tracker.mode, value: tracker.value, step: tracker.step, epoch },
+    };
+  } catch (e) {
+    return { best: undefined, bestError: (e as Error).message };
+  }
+}
+
+/**
+ * The watched metrics named in a resolved config (none when it is missing or not YAML).
+ * @example
+ * watchedMetrics('training:\n  checkpointMetric: model/all/valid/loss\n'); // [{ key: 'model/all/valid/loss', role: 'checkpoint' }]
+ */
+export function watchedMetrics(configText: string | undefined): WatchedMetric[] {
+  if (configText === undefined) return [];
+  let training: Record<string, unknown> | undefined;
+  try {
+    const config = parseYaml(configText) as { training?: Record<string, unknown> } | null;
+    training = config?.training;
+  } catch {
+    return [];
+  }
+  if (training === undefined || training === null || typeof training !== 'object') return [];
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const sub = (v: unknown) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {});
+  const checkpoint = str(training.checkpointMetric);
+  const early = training.earlyStopping ? (str(sub(training.earlyStopping).metric) ?? checkpoint) : undefined;
+  const plateau = str(sub(training.lrSchedule).metric);
+  const out: WatchedMetric[] = [];
+  if (checkpoint !== undefined) out.push({ key: checkpoint, role: 'checkpoint' });
+  if (early !== undefined) out.push({ key: early, role: 'early stopping' });
+  if (plateau !== undefined) out.push({ key: plateau, role: 'lr plateau' });
+  return out;
 }
 
 const RUN_MARKERS = [REPORT_FILES.config, REPORT_FILES.metrics, REPORT_FILES.scores, REPORT_FILES.summary];
@@ -197,4 +301,70 @@ export async function readReportSource(dir: string, place = 'RUN_DIR'): Promise<
     );
   }
   return { kind: 'run', run: await readRunFiles(abs) };
+}
+
+/**
+ * Short names that tell runs apart: each folder's name, with as many parent folders as it takes
+ * to make the names distinct (`a/multitask`, `b/multitask`).
+ * @example
+ * runLabels(['/r/a/multitask', '/r/b/multitask']); // ['a/multitask', 'b/multitask']
+ */
+export function runLabels(dirs: readonly string[]): string[] {
+  const parts = dirs.map((d) =>
+    resolve(d)
+      .split(sep)
+      .filter((p) => p !== ''),
+  );
+  const longest = Math.max(1, ...parts.map((p) => p.length));
+  for (let depth = 1; depth <= longest; depth++) {
+    const labels = parts.map((p) => p.slice(-depth).join('/'));
+    if (new Set(labels).size === labels.length) return labels;
+  }
+  return dirs.map((d) => resolve(d));
+}
+
+function commonParent(dirs: readonly string[]): string {
+  let common = dirname(dirs[0]!);
+  while (!dirs.every((d) => !relative(common, d).startsWith('..'))) {
+    const up = dirname(common);
+    if (up === common) break;
+    common = up;
+  }
+  return common;
+}
+
+/**
+ * Reads several runs to draw over each other. A `mtl compare` folder stands for its multitask and
+ * solo runs; a folder named twice is INVALID_ARGUMENT, one that is not a run FILE_NOT_FOUND.
+ * @example
+ * const source = await readReportSources(['runs/a', 'runs/b']);
+ * source.kind === 'runs' && source.runs.map((r) => r.label); // ['a', 'b']
+ */
+export async function readReportSources(dirs: readonly string[]): Promise<ReportSource> {
+  if (dirs.length === 1) return readReportSource(dirs[0]!);
+  const runs: RunFiles[] = [];
+  for (const [i, dir] of dirs.entries()) {
+    const source = await readReportSource(dir, `RUN_DIR ${i + 1} (${dir})`);
+    if (source.kind === 'run') runs.push(source.run);
+    else if (source.kind === 'compare') {
+      if (source.multitask !== undefined) runs.push(source.multitask);
+      for (const soloDir of new Set(Object.values(source.solo))) {
+        if (isDir(soloDir)) runs.push(await readRunFiles(soloDir));
+      }
+    } else runs.push(...source.runs.map((r) => r.run));
+  }
+  const seen = new Set<string>();
+  for (const r of runs) {
+    if (seen.has(r.dir))
+      throw new MtlError('INVALID_ARGUMENT', `${r.dir} is given twice`, { place: 'RUN_DIR' });
+    seen.add(r.dir);
+  }
+  const labels = runLabels(runs.map((r) => r.dir));
+  const dir = commonParent(runs.map((r) => r.dir));
+  return {
+    kind: 'runs',
+    dir,
+    name: `${runs.length} runs`,
+    runs: runs.map((run, i) => ({ label: labels[i]!, run })),
+  };
 }
