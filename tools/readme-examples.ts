@@ -18,6 +18,9 @@ import { staleProjects } from '../apps/mtl/bin/built.mjs';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** A README test may first have to build stale packages (minutes on a loaded machine). */
+export const README_TIMEOUT_MS = 900_000;
+
 /** What a script printed, and how it ended. */
 export interface ScriptResult {
   code: number | null;
@@ -44,6 +47,19 @@ function allPackageProjects(): string[] {
     .filter((file) => existsSync(file));
 }
 
+/** The lock's process is gone (killed mid-build), or the lock is older than an hour. */
+function lockHolderDied(lock: string): boolean {
+  try {
+    if (Date.now() - statSync(lock).mtimeMs > 3_600_000) return true;
+    const pid = Number(readFileSync(join(lock, 'pid'), 'utf8'));
+    if (!Number.isInteger(pid) || pid <= 0) return false; // being written: wait
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
 }
@@ -60,11 +76,10 @@ export async function ensurePackagesBuilt(): Promise<void> {
   for (;;) {
     try {
       mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
       break;
     } catch {
-      // A lock older than ten minutes belongs to a process that died.
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 600_000)
-        rmSync(lock, { recursive: true });
+      if (lockHolderDied(lock)) rmSync(lock, { recursive: true, force: true });
       await sleep(250);
     }
   }

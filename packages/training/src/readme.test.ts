@@ -1,8 +1,10 @@
 // The README's example, run as a newcomer runs it: the code block verbatim, `npx tsx`, built dist/.
 import { expect, it } from 'vitest';
-import { runReadmeExamples, scriptErrors } from '../../../tools/readme-examples.js';
+import { README_TIMEOUT_MS, runReadmeExamples, scriptErrors } from '../../../tools/readme-examples.js';
 
-it('README example runs as printed: trains to the weighted minimum, checkpoints, resumes', async () => {
+it('README example runs as printed: trains to the weighted minimum, checkpoints, resumes', {
+  timeout: README_TIMEOUT_MS,
+}, async () => {
   const [result] = await runReadmeExamples(new URL('../README.md', import.meta.url));
   expect(scriptErrors(result!)).toBe('');
   expect(result!.code).toBe(0);

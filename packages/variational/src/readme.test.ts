@@ -1,8 +1,10 @@
 // The README's examples, run as a newcomer runs them: each code block verbatim, `npx tsx`, built dist/.
 import { expect, it } from 'vitest';
-import { runReadmeExamples, scriptErrors } from '../../../tools/readme-examples.js';
+import { README_TIMEOUT_MS, runReadmeExamples, scriptErrors } from '../../../tools/readme-examples.js';
 
-it('README examples run as printed: VMTL learns that a and b are related; the ELBO pieces', async () => {
+it('README examples run as printed: VMTL learns that a and b are related; the ELBO pieces', {
+  timeout: README_TIMEOUT_MS,
+}, async () => {
   const [vmtl, elbo, ...more] = await runReadmeExamples(new URL('../README.md', import.meta.url));
   expect(more).toEqual([]);
   for (const result of [vmtl!, elbo!]) {
