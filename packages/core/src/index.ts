@@ -6,6 +6,7 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './backend.js';
+export { importedBackend } from './default-backend.js';
 export {
   assertMtl,
   isMtlError,

@@ -1,32 +1,28 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+// The README's example, run as a newcomer runs it: the code block verbatim, `npx tsx`, built dist/.
+import { createRequire } from 'node:module';
 import { expect, it } from 'vitest';
-import { assertNoLeaks, MtlError, RandomStream, selectBackend, writeFileAtomic } from './index.js';
+import { README_TIMEOUT_MS, runReadmeExamples, scriptErrors } from '../../../tools/readme-examples.js';
 
-it('README example runs', async () => {
-  const cwd = process.cwd();
-  process.chdir(mkdtempSync(join(tmpdir(), 'mtl-core-readme-')));
-  try {
-    const backend = await selectBackend();
-    const rng = new RandomStream(42);
-    const order = rng.permutation(5);
-    const noise = await assertNoLeaks(() =>
-      tf.tidy(() => Array.from(tf.randomNormal([3], 0, 1, 'float32', rng.nextSeed()).dataSync())),
-    );
-    let message = '';
-    try {
-      throw new MtlError('DATA_NON_FINITE', 'value is NaN', { place: 'data/train.csv:12 column "x1"' });
-    } catch (e) {
-      message = `${(e as MtlError).code} ${(e as MtlError).message}`;
-    }
-    expect(message).toBe('DATA_NON_FINITE data/train.csv:12 column "x1": value is NaN');
-    await writeFileAtomic('scores.json', JSON.stringify({ backend, order: [...order], noise }));
-    const saved = JSON.parse(readFileSync('scores.json', 'utf8'));
-    expect(saved.order).toEqual([...new RandomStream(42).permutation(5)]);
-    expect(saved.noise).toHaveLength(3);
-  } finally {
-    process.chdir(cwd);
-  }
+it('README example runs as printed, on the best backend, without a tfjs banner', {
+  timeout: README_TIMEOUT_MS,
+}, async () => {
+  const [result] = await runReadmeExamples(new URL('../README.md', import.meta.url));
+  expect(scriptErrors(result!)).toBe('');
+  expect(result!.code).toBe(0);
+  const expected = process.env.MTL_BACKEND?.trim() || autoBackend();
+  expect(result!.lines).toEqual([
+    `${expected} ${expected === 'node' ? 'tensorflow' : expected}`,
+    '[ 1, 3, 2, 4, 0 ]',
+    'DATA_NON_FINITE data/train.csv:12 column "x1": value is NaN',
+  ]);
 });
+
+/** What `auto` picks here: tfjs-node when it is installed, else wasm. */
+function autoBackend(): string {
+  try {
+    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node');
+    return 'node';
+  } catch {
+    return 'wasm';
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * One sentence per config option, keyed by its path in the reference (apps/mtl/CONFIG.md):
+ * `*` for a name the user chooses, `[kind]` for one variant of a union, `[]` for list items; a key
+ * with `[*]` covers that option in every variant that has it (an exact key wins). Kept apart
+ * from the schemas so that adding an option and describing it are separate, conflict-free edits;
+ * `npm run docs:config` fails, naming the path, when an option has no description here (or in
+ * its schema's `.meta({ description })`) and when a key here names no option.
+ * @example
+ * CONFIG_DESCRIPTIONS['data.*[csv].delimiter']; // 'Cell delimiter, e.g. ";" or a tab ("\t"); default ",".'
+ */
+export const CONFIG_DESCRIPTIONS: Record<string, string> = {
+  seed: 'Seeds everything: data generation and splits, initialisation, shuffles, dropout, sampling. Same seed + same backend = identical scores.',
+  backend:
+    'tfjs backend: `auto` = tfjs-node if installed, else wasm, else cpu. `--backend` and `MTL_BACKEND` override it.',
+
+  // ---- data ----
+  data: 'The data sources, by name; the name is the dataset name in score keys (`task/dataset/split/metric`).',
+  'data.*': 'One data source; its `kind` says which of the variants below applies.',
+  'data.*[circle|square|inv_circle]':
+    "Seed 003's toy tasks: points uniform in [-1, 1]², label 1 inside the circle x²+y² < r² (`circle`), the square |x|, |y| < r/2 (`square`) or outside the circle (`inv_circle`).",
+  'data.*[circle|square|inv_circle].n': 'Points generated, before splitting.',
+  'data.*[circle|square|inv_circle].radius':
+    'The radius r of the circle (or twice the half-side of the square).',
+  'data.*[circle|square|inv_circle].field':
+    'Name of the input field (2 coordinates per row); default `<kind>_data`, e.g. `circle_data`. `mtl predict` reads it from the columns `<field>_0`, `<field>_1`.',
+  'data.*[circle|square|inv_circle].label': 'Name of the label (class ids 0/1); default `<kind>_task`.',
+  'data.*[*].splits':
+    'Split ratios by split name, summing to 1; rows are assigned by a seeded shuffle. Toy sources default to `{train: 0.8, valid: 0.1, test: 0.1}`; for a file source they apply to `path` only (default the same ratios).',
+  'data.*[*].seed':
+    "Seed of this source's generation and split; default derived from the config's `seed` and the source name.",
+  'data.*[*].taskNames':
+    'Names of the generated tasks (default `task1`, `task2`, ...); each task is its own dataset `<name>Dataset` with a label named like it.',
+  'data.*[logistic_tasks]':
+    "The VMTL example's linked logistic-regression tasks (pairs 1-2, 3-4, ... have almost the same true weights; an odd last task is solo).",
+  'data.*[logistic_tasks].tasks': 'Number of tasks.',
+  'data.*[logistic_tasks].sizes': 'Examples per task: one number for all, or one per task.',
+  'data.*[logistic_tasks].dim': 'Input dimension.',
+  'data.*[logistic_tasks].testRatio': 'Share of each task held out as the `test` split; the rest is `train`.',
+  'data.*[logistic_tasks].inputScale': 'Inputs are `inputScale · N(0, I)`.',
+  'data.*[logistic_tasks].linkNoise':
+    "The second task of a pair sees its partner's inputs plus `linkNoise · N(0, I)`.",
+  'data.*[logistic_tasks].weightScale': 'Standard deviation of the true weights around their means.',
+  'data.*[logistic_tasks].field':
+    'Name of the input field (`dim` values per row). `mtl predict` reads it from the columns `<field>_0` ... `<field>_<dim-1>` (CSV) or the key `<field>` holding an array (JSONL).',
+  'data.*[csv]': 'A CSV file (or one per split) with a header row; `fields` and `labels` map its columns.',
+  'data.*[jsonl]':
+    'A JSON Lines file (or one per split): one object per line; `fields` and `labels` map its keys.',
+  'data.*[*].path':
+    'One file, relative to the config file, split by the `splits` ratios. Give `path` or `files`.',
+  'data.*[*].files':
+    'One file per split, e.g. `{train: train.csv, valid: valid.csv, test: test.csv}`, relative to the config file. Give `path` or `files`.',
+  'data.*[*].fields':
+    'Input fields: field name -> one column (a scalar field) or a list of columns (a vector field, in that order). A JSONL key may also hold an array. `mtl predict` reads the same columns.',
+  'data.*[csv].labels':
+    "Labels: label name -> its column, or `{column, kind, classes, numClasses}`. An empty cell (or -1) abstains: the row is left out of that label's loss and metrics.",
+  'data.*[csv].labels.*':
+    'One label: a column name (class ids, or numbers for a regression task), or the object form.',
+  'data.*[csv].labels.*.column':
+    'The column (or columns: one row of numbers, for `soft`, `multilabel` or `regression` labels).',
+  'data.*[csv].labels.*.kind':
+    'How cells are read: `class` (ids or `classes` names), `soft` (class probabilities), `multilabel` (0/1 per class), `regression` (numbers); inferred when left out.',
+  'data.*[csv].labels.*.classes': 'Class names: a cell holding `classes[i]` becomes class id i.',
+  'data.*[csv].labels.*.numClasses': 'Class count, for range checks; default the length of `classes`.',
+  'data.*[csv].delimiter': 'Cell delimiter, e.g. ";" or a tab ("\\t"); default ",".',
+  'data.*[vae_domains]':
+    "Seeded multi-domain VAE data (@mtl/vae's makeVaeDomains): related domains x = s·tanh(A_t z + b_t) + noise from one shared latent z.",
+  'data.*[vae_domains].tasks': 'Number of domains (tasks).',
+  'data.*[vae_domains].dim': 'Observation dimension.',
+  'data.*[vae_domains].latentDim': 'Dimension of the shared latent z.',
+  'data.*[vae_domains].train': 'Training rows per domain: one number, or one per domain.',
+  'data.*[vae_domains].valid': 'Validation rows per domain (0: no `valid` split).',
+  'data.*[vae_domains].test': 'Test rows per domain.',
+  'data.*[vae_domains].amplitude': 'Amplitude s of the observations.',
+  'data.*[vae_domains].noise': 'Standard deviation of the observation noise.',
+  'data.*[vae_domains].mapScale': "Standard deviation of the shared map's entries A.",
+  'data.*[vae_domains].biasScale': "Standard deviation of the shared offset's entries b.",
+  'data.*[vae_domains].taskSpread': "Standard deviation of each domain's perturbation of A and b.",
+  'data.*[vae_domains].field':
+    'Name of the input field (`dim` values per row); `mtl predict` reads it from the columns `<field>_0` ... (CSV) or the key `<field>` (JSONL).',
+
+  // ---- modules ----
+  modules: 'The module pool, by name. Tasks that use the same module name share that module and its weights.',
+  'modules.*': 'One module; its `kind` says which of the variants below applies.',
+  'modules.*[dense]': 'A fully connected layer: `activation(x W + b)`.',
+  'modules.*[*].inputSize':
+    "Size of the input's last axis (of the concatenated inputs when an operation passes several).",
+  'modules.*[dense].units': 'Output size.',
+  'modules.*[*].activation': 'Activation function; default `linear` for `dense`, `relu` for `mlp`.',
+  'modules.*[dense].useBias': 'Add a bias; default true.',
+  'modules.*[dense].kernelInit':
+    'Weight initialiser: `glorotUniform` (default), `heUniform`, `torchUniform` (as PyTorch, biases too), `zeros`, `ones`, or `{uniform: a}` U(-a, a), `{normal: s}` N(0, s²), `{constant: c}`.',
+  'modules.*[dense].kernelInit.uniform': 'U(-a, a) with this a.',
+  'modules.*[dense].kernelInit.normal': 'N(0, s²) with this standard deviation s.',
+  'modules.*[dense].kernelInit.constant': 'Every value equal to this constant.',
+  'modules.*[mlp]':
+    'A stack of dense layers: `hidden` layers each followed by `activation`, then an optional output layer.',
+  'modules.*[mlp].hidden':
+    'Sizes of the hidden layers; each is followed by `activation` (and dropout when set).',
+  'modules.*[mlp].outputSize': 'When set, a last dense layer of this size follows, with `outputActivation`.',
+  'modules.*[mlp].outputActivation': 'Activation of the output layer; default `linear`.',
+  'modules.*[mlp].dropout': 'Dropout rate after each hidden activation, in training only; default 0.',
+  'modules.*[activation]': 'An activation function as its own operation.',
+  'modules.*[activation].fn': 'The function.',
+  'modules.*[dropout]': 'Dropout as its own operation (training only).',
+  'modules.*[dropout].rate': 'Fraction of values zeroed in training.',
+  'modules.*[layerNorm]': 'Layer normalisation over the last axis.',
+  'modules.*[layerNorm].size': 'Size of the normalised (last) axis.',
+  'modules.*[layerNorm].epsilon': 'Added to the variance; default 1e-5.',
+  'modules.*[layerNorm].affine': 'Learn a scale (ones) and a shift (zeros); default true.',
+  'modules.*[embedding]': 'A lookup table from integer ids to vectors.',
+  'modules.*[embedding].vocabSize':
+    'Number of ids; ids outside [0, vocabSize) (e.g. -1 padding) map to a zero vector.',
+  'modules.*[embedding].dim': 'Size of each vector.',
+  'modules.*[meanPool]': 'The mean over the second-to-last axis (e.g. of a sequence of embeddings).',
+
+  // ---- tasks ----
+  tasks: 'The tasks, by name; the name is the task in score keys and `mtl predict --task`.',
+  'tasks.*':
+    'One task: which data it reads, the path of operations through the module pool, its loss and metrics.',
+  'tasks.*.data': 'The data source the task reads (a name under `data`).',
+  'tasks.*.input':
+    'Input field(s) of the source; default its only field. Several fields are passed to the first operation together.',
+  'tasks.*.label':
+    "Label of the source; default the label named like the task, else the source's only label.",
+  'tasks.*.ops':
+    'Operation sequence. A module name is shorthand for an operation reading the previous one (the first reads the input); the object form names its inputs. Required for a multitask model; VMTL and VAE tasks have none.',
+  'tasks.*.ops[].name': 'Name of this operation (default the module name), for later operations to read.',
+  'tasks.*.ops[].module': 'The module this operation runs (a name under `modules`).',
+  'tasks.*.ops[].inputs':
+    'What the operation reads: `[_input_, FIELD]`, the name of an earlier operation, or `[OPERATION, KEY]` (a named output, or an index).',
+  'tasks.*.kind':
+    'The loss and prediction: `multiclass` (softmax cross-entropy), `binary` (one sigmoid output), `multilabel` (a sigmoid per class), `regression` (mean squared error).',
+  'tasks.*.metrics':
+    'Metrics scored on every split: names from @mtl/scoring (`accuracy`, `f1`, `roc_auc`, `mse`, ...) or `{name, ...options}`; default accuracy (mse for regression).',
+  'tasks.*.metrics[].name': 'The metric name; the other keys are its options, e.g. `{name: fbeta, beta: 2}`.',
+  'tasks.*.weight': "Weight of this task's loss in the training objective.",
+
+  // ---- training ----
+  training:
+    "Everything @mtl/training's Trainer offers, plus how batches are drawn (`batchSize`, `scheduler`, `validSplit`).",
+  'training.seed':
+    "The trainer's seed (per-epoch shuffles and per-step seeds); the app derives it from the top-level `seed`.",
+  'training.epochs': 'Passes over the training data.',
+  'training.steps': 'When set, training stops after this many optimizer steps and `epochs` is ignored.',
+  'training.lr': 'Learning rate (the schedule multiplies it).',
+  'training.l2': 'Coupled L2: `0.5·l2·Σ‖w‖²` over all trainable variables is added to the loss.',
+  'training.optimizer': 'The optimizer, chosen by `type`.',
+  'training.optimizer[sgd]': 'Stochastic gradient descent.',
+  'training.optimizer[*].momentum': 'Momentum factor.',
+  'training.optimizer[sgd].nesterov': 'Nesterov momentum.',
+  'training.optimizer[adam]': 'Adam.',
+  'training.optimizer[*].beta1': 'Decay of the first-moment estimate.',
+  'training.optimizer[*].beta2': 'Decay of the second-moment estimate.',
+  'training.optimizer[*].epsilon': 'Added to the denominator for numerical stability.',
+  'training.optimizer[adamw]': 'Adam with decoupled weight decay.',
+  'training.optimizer[adamw].weightDecay': 'Decoupled weight decay per step (times the learning rate).',
+  'training.optimizer[adamax]': 'Adamax (Adam with the infinity norm).',
+  'training.optimizer[rmsprop]': 'RMSprop.',
+  'training.optimizer[rmsprop].rho': 'Decay of the squared-gradient average.',
+  'training.optimizer[rmsprop].centered': 'Divide by the centred (variance) estimate.',
+  'training.lrSchedule':
+    'Learning-rate schedule, chosen by `type`; every schedule may start with a linear warmup.',
+  'training.lrSchedule[*].warmupSteps': 'Steps of linear warmup from 0 to the learning rate.',
+  'training.lrSchedule[constant]': 'The learning rate stays `lr`.',
+  'training.lrSchedule[linear]': 'Linear decay from `lr` to `lr · endFactor` at the end of training.',
+  'training.lrSchedule[linear].endFactor': 'Factor reached at the last step.',
+  'training.lrSchedule[exponential]': 'Multiplied by `gamma` every epoch (or step).',
+  'training.lrSchedule[*].gamma': 'Multiplier applied at each decay.',
+  'training.lrSchedule[*].unit': 'Whether decays count epochs or steps.',
+  'training.lrSchedule[step]': 'Multiplied by `gamma` every `stepSize` epochs (or steps).',
+  'training.lrSchedule[step].stepSize': 'Epochs (or steps) between decays.',
+  'training.lrSchedule[cosine]': 'Cosine decay from `lr` to `lr · minFactor` over training.',
+  'training.lrSchedule[cosine].minFactor': 'Factor reached at the last step.',
+  'training.lrSchedule[plateau]': 'Multiplied by `factor` when `metric` stops improving.',
+  'training.lrSchedule[plateau].metric': 'The score key watched, e.g. `model/all/valid/loss`.',
+  'training.lrSchedule[plateau].mode':
+    'Whether lower or higher is better; inferred from the metric name when left out.',
+  'training.lrSchedule[plateau].factor': 'Multiplier applied on a plateau.',
+  'training.lrSchedule[plateau].patience': 'Evaluations without improvement before the rate drops.',
+  'training.lrSchedule[plateau].minDelta': 'Smallest change that counts as an improvement.',
+  'training.lrSchedule[plateau].cooldown': 'Evaluations to wait after a drop before watching again.',
+  'training.lrSchedule[plateau].minLr': 'The rate never drops below this.',
+  'training.gradClipNorm': 'Clip gradients by their global norm to at most this value.',
+  'training.taskWeights':
+    "Weight of each task's loss parts, by task name (default 1); a task's `weight` sets the same thing.",
+  'training.evalEvery': 'Evaluate (and checkpoint) every this many epochs or steps (`evalUnit`).',
+  'training.evalUnit': 'Whether `evalEvery` counts epochs or steps.',
+  'training.checkpointMetric':
+    'Score key that picks the best checkpoint, e.g. `model/all/valid/loss` or `circle_task/circleDataset/valid/accuracy`. A key that training never produces is an error before anything is written.',
+  'training.checkpointMode':
+    'Whether lower or higher is better; inferred from the metric name when left out (min for loss/error-like names).',
+  'training.checkpointDir': 'Not allowed: checkpoints always go to RUN_DIR/checkpoints.',
+  'training.restoreBest':
+    'Put the best weights back at the end; default true when `checkpointMetric` is set.',
+  'training.earlyStopping': 'Stop when a metric has not improved for `patience` evaluations.',
+  'training.earlyStopping.patience': 'Evaluations without improvement before stopping.',
+  'training.earlyStopping.minDelta': 'Smallest change that counts as an improvement.',
+  'training.earlyStopping.metric': 'The score key watched; default `checkpointMetric`.',
+  'training.earlyStopping.mode':
+    'Whether lower or higher is better; inferred from the metric name when left out.',
+  'training.batchSize': 'Rows per batch (per task sub-batch for VMTL).',
+  'training.scheduler':
+    'How batches of several tasks interleave (multitask model): `shuffled` (random, in proportion to their batches), `sequential`, `roundRobin`, `mixed`. VMTL always stacks one sub-batch per task.',
+  'training.validSplit': 'The split evaluated during training (exact name).',
+
+  // ---- model ----
+  model: 'The model kind and its options.',
+  'model[multitask]': 'Tasks as paths through the shared module pool (the default).',
+  'model[vmtl]':
+    "Variational multitask learning: Bayesian logistic regression per task, each task's prior a Gumbel-softmax mixture of the other tasks' posteriors (see @mtl/variational).",
+  'model[vmtl].prior':
+    '`mixture` = VMTL; `standardNormal` = the solo baseline (fixed N(0, I) prior, no mixing).',
+  'model[vmtl].classifierSamples': 'Monte Carlo samples of the classifier weights per step.',
+  'model[vmtl].latentSamples': 'Monte Carlo samples of the latent representation per step.',
+  'model[vmtl].klSamples': "Samples for the mixture KL's Monte Carlo estimator.",
+  'model[vmtl].classifierKl':
+    'Estimator of the KL to the mixture prior: `upperBound` (Jensen, the default), `monteCarlo`, `momentMatched`.',
+  'model[vmtl].detachPrior': "Stop the gradient through the other tasks' posteriors in a task's prior.",
+  'model[vmtl].temperature':
+    'Gumbel-softmax temperature of the mixing weights: a number, or a schedule `{kind: constant | inverseSqrt | exponential}`; default exponential 1 -> 0.5.',
+  'model[vmtl].temperature[constant]': 'A fixed temperature.',
+  'model[vmtl].temperature[constant].value': 'The temperature.',
+  'model[vmtl].temperature[inverseSqrt]': 'initial / sqrt(1 + step), not below `floor`.',
+  'model[vmtl].temperature[*].initial': 'Temperature at step 0.',
+  'model[vmtl].temperature[*].floor': 'The temperature never goes below this.',
+  'model[vmtl].temperature[exponential]': 'initial · exp(-rate · step), not below `floor`.',
+  'model[vmtl].temperature[exponential].rate': 'Decay rate per step.',
+  'model[vmtl].klWeight': 'Weight of the KL terms in the ELBO.',
+  'model[vmtl].gumbelNoise': 'Add Gumbel noise to the mixing logits in training.',
+  'model[vmtl].mixingInit': 'Initial value of the mixing logits; default uniform mixing weights.',
+  'model[vmtl].predictiveSamples': 'Samples of the posterior predictive at evaluation and prediction.',
+  'model[vae]':
+    'Multitask VAEs whose tasks share encoder and decoder modules by name (see @mtl/vae and examples/mt-vae.md).',
+  'model[vae].modules':
+    "Module templates by name: @mtl/vae's kinds below or any kind of the `modules` section (a name not found here is looked up in the top-level `modules`).",
+  'model[vae].modules.*': 'One module; its `kind` says which of the variants applies.',
+  'model[vae].modules.*[gaussianEncoder]': 'x -> q(z | x) = N(loc, exp(logScale)²) through an MLP trunk.',
+  'model[vae].modules.*[gaussianEncoder].inputSize': 'Dimension of x.',
+  'model[vae].modules.*[gaussianEncoder].hidden':
+    'Hidden layers of the trunk, each followed by `activation` (default none: linear heads on the input).',
+  'model[vae].modules.*[gaussianEncoder].latentSize': 'Dimension of the latent z.',
+  'model[vae].modules.*[gaussianEncoder].activation': 'Activation of the hidden layers; default `tanh`.',
+  'model[vae].modules.*[gaussianEncoder].logScaleInit':
+    'Initial bias of the log-scale head (default 0: the posteriors start with scale about 1).',
+  'model[vae].modules.*[vaeDecoder]': 'z -> p(x | z): an MLP and a Gaussian or Bernoulli likelihood.',
+  'model[vae].modules.*[vaeDecoder].inputSize':
+    "Size of the input's last axis (the latent size, or the width of a trunk before it).",
+  'model[vae].modules.*[vaeDecoder].hidden':
+    'Hidden layers, each followed by `activation` (default none: a linear map).',
+  'model[vae].modules.*[vaeDecoder].outputSize': 'Dimension of x.',
+  'model[vae].modules.*[vaeDecoder].activation': 'Activation of the hidden layers; default `tanh`.',
+  'model[vae].modules.*[vaeDecoder].likelihood': '`gaussian` (default) or `bernoulli`.',
+  'model[vae].modules.*[vaeDecoder].scaleMode': 'Gaussian only: `learned` (default) or `fixed` σ.',
+  'model[vae].modules.*[vaeDecoder].scale':
+    'Gaussian only: the fixed σ, or the initial σ of a learned scale (default 1).',
+  'model[vae].modules.*[vectorQuantizer]':
+    'A VQ-VAE codebook: the encoder output snaps to its nearest codebook vector.',
+  'model[vae].modules.*[vectorQuantizer].numEmbeddings': 'K, the number of codebook vectors.',
+  'model[vae].modules.*[vectorQuantizer].embeddingDim':
+    "D, the size of each vector (the encoder's output size).",
+  'model[vae].modules.*[vectorQuantizer].commitmentCost':
+    'β of the commitment loss β‖z_e − sg(e)‖² (default 0.25).',
+  'model[vae].encoder':
+    'Module chain x -> q(z | x): the last returns {loc, logScale} (or z_e with a quantizer).',
+  'model[vae].decoder':
+    'Module chain z -> p(x | z): the last is a vaeDecoder (or returns {loc, logScale} / {logits}).',
+  'model[vae].quantizer': 'A vectorQuantizer module: a VQ-VAE latent.',
+  'model[vae].perTask':
+    'Modules copied once per task (named `<task>.<module>`); every other module is shared by all tasks.',
+  'model[vae].prior':
+    "`standardNormal` N(0, I), or `mixture`: each task's prior mixes the other tasks' posteriors.",
+  'model[vae].beta': 'KL weight: a number, or a schedule `{kind: constant | linear}` (KL annealing).',
+  'model[vae].beta[constant]': 'A fixed weight.',
+  'model[vae].beta[constant].value': 'The weight.',
+  'model[vae].beta[linear]': 'From `from` to `to` over `steps` steps, after `delay` steps at `from`.',
+  'model[vae].beta[linear].from': 'Weight at the start.',
+  'model[vae].beta[linear].to': 'Weight at the end.',
+  'model[vae].beta[linear].steps': 'Steps of the ramp.',
+  'model[vae].beta[linear].delay': 'Steps at `from` before the ramp.',
+  'model[vae].latentSamples': 'Latent draws per row in training.',
+  'model[vae].evalSamples': 'Latent draws per row for the scores (neg_elbo, recon_nll).',
+  'model[vae].activeUnitThreshold':
+    'A latent unit counts as active when the variance of its posterior mean exceeds this.',
+  'model[vae].mixture': 'Options of the `mixture` prior.',
+  'model[vae].mixture.gumbelNoise': 'Add Gumbel noise to the mixing logits in training.',
+  'model[vae].mixture.init': 'Initial value of the mixing logits; default uniform mixing weights.',
+  'model[vae].mixture.estimator':
+    'Estimator of the KL to the mixture prior: `monteCarlo` (default), `upperBound`, `momentMatched`.',
+  'model[vae].mixture.klSamples': "Samples for the mixture KL's Monte Carlo estimator.",
+  'model[vae].mixture.detachPrior':
+    "Stop the gradient through the other tasks' posteriors in a task's prior.",
+  'model[vae].mixture.standardWeight':
+    'Weight λ of N(0, I) in the prior λ·N(0, I) + (1 − λ)·Σ β q_other(z | x); with 0 nothing anchors the latents.',
+};
