@@ -61,7 +61,7 @@ const REJECTED: Rejected[] = [
     name: 'a regression head of 3 units for a 1-value target',
     config: CSV_TASKS,
     set: ['modules.yield_head.units=3', 'training.epochs=1'],
-    expect: /DATA_SHAPE_MISMATCH.*task yield.*1 values per row but the outputs have 3/,
+    expect: /DATA_SHAPE_MISMATCH.*task yield.*outputs 3 units but the targets have 1 value per row/,
   },
   {
     name: 'a checkpoint metric that never exists',

@@ -63,7 +63,13 @@ export async function score(args: {
   const note = args.note ?? ((line: string) => process.stderr.write(`${line}\n`));
   const dir = resolve(args.runDir);
   const weights = scoredWeights(dir);
-  const prepared = await prepare(loadConfig(join(dir, RUN_FILES.config)), { backend: args.backend });
+  // The scalers and vocabularies the model was trained with (an interrupted run saved none yet:
+  // they are fitted again on its train splits, which gives the same values on unchanged files).
+  const preprocessing = readPreprocessing(join(dir, RUN_FILES.model));
+  const prepared = await prepare(loadConfig(join(dir, RUN_FILES.config)), {
+    backend: args.backend,
+    preprocessing,
+  });
   const { run } = prepared;
   try {
     if (weights.startsWith(RUN_FILES.model)) {
