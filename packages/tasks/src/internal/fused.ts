@@ -32,16 +32,36 @@ function transposeExplicitly(other: number, multiplyAdds: number): boolean {
   return other >= 8 && multiplyAdds >= 4096 && tf.getBackend() === 'wasm';
 }
 
+/**
+ * The kernel of the whole backward pass of a dense layer (`dy, x, kernel[, y]` → `dx, dkernel,
+ * dbias`), registered by the optional native package (@mtl/native) for backends it accelerates.
+ * Where it is registered the product, bias and ReLU also run as one fused kernel.
+ */
+const DENSE_GRAD = 'MtlDenseGrad';
+
+function hasDenseKernels(): boolean {
+  return tf.getKernel(DENSE_GRAD, tf.getBackend()) !== undefined;
+}
+
 function makeDense(relu: boolean): DenseFn {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    const z = tf.add(tf.matMul(x, kernel), bias) as tf.Tensor2D;
-    const y = relu ? tf.relu(z) : z;
+    const native = hasDenseKernels();
+    const y = native
+      ? tf.fused.matMul({ a: x, b: kernel, bias, activation: relu ? 'relu' : 'linear' })
+      : relu
+        ? tf.relu(tf.add(tf.matMul(x, kernel), bias) as tf.Tensor2D)
+        : (tf.add(tf.matMul(x, kernel), bias) as tf.Tensor2D);
     save(relu ? [x, kernel, y] : [x, kernel]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sk, sy] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D?];
+        if (native) {
+          const inputs: tf.NamedTensorMap = { dy, x: sx, kernel: sk };
+          if (sy !== undefined) inputs.y = sy;
+          return tf.engine().runKernel(DENSE_GRAD, inputs) as tf.Tensor[];
+        }
         // relu'(z) = step(z), and y > 0 exactly where z > 0.
         const dz = (sy === undefined ? dy : tf.mul(dy, tf.step(sy))) as tf.Tensor2D;
         return [matMulBT(dz, sk), matMulAT(sx, dz), tf.sum(dz, 0)];
