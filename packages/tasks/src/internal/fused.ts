@@ -47,8 +47,15 @@ function makeDense(relu: boolean): DenseFn {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     const native = hasDenseKernels();
+    // The kernel itself: under a gradient tape tf.fused.matMul unfuses a ReLU into three ops.
     const y = native
-      ? tf.fused.matMul({ a: x, b: kernel, bias, activation: relu ? 'relu' : 'linear' })
+      ? (tf
+          .engine()
+          .runKernel(
+            '_FusedMatMul',
+            { a: x, b: kernel, bias },
+            { transposeA: false, transposeB: false, activation: relu ? 'relu' : 'linear', leakyreluAlpha: 0 },
+          ) as tf.Tensor2D)
       : relu
         ? tf.relu(tf.add(tf.matMul(x, kernel), bias) as tf.Tensor2D)
         : (tf.add(tf.matMul(x, kernel), bias) as tf.Tensor2D);
