@@ -212,6 +212,55 @@ napi_value DenseGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// softmaxCrossEntropy(heap, rows, classes, logitsOff, labelsOff, lossOff, gradOff)
+// Mean softmax cross-entropy over labeled rows (int32 labels; one outside [0, classes) abstains):
+// loss = −Σ log softmax(z)[r, label_r] / max(labeled, 1), and its gradient in z for a unit loss
+// gradient, (softmax(z)_r − onehot_r) / max(labeled, 1) on labeled rows, 0 on the others.
+napi_value SoftmaxCrossEntropy(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!GetArgs(env, info, a, 7)) return nullptr;
+  size_t heapBytes = 0;
+  uint8_t* heap = Buffer(a, 0, &heapBytes);
+  const int64_t rows = Int(a, 1), classes = Int(a, 2);
+  if (!a.ok || rows < 0 || classes < 1) {
+    Fail(env, "softmaxCrossEntropy: bad arguments");
+    return nullptr;
+  }
+  const float* z = At(a, heap, heapBytes, Int(a, 3), rows * classes);
+  const int32_t* labels = reinterpret_cast<const int32_t*>(At(a, heap, heapBytes, Int(a, 4), rows));
+  float* loss = At(a, heap, heapBytes, Int(a, 5), 1);
+  float* grad = At(a, heap, heapBytes, Int(a, 6), rows * classes);
+  if (!a.ok) {
+    Fail(env, "softmaxCrossEntropy: operand outside the heap");
+    return nullptr;
+  }
+  int64_t labeled = 0;
+  for (int64_t r = 0; r < rows; r++) labeled += labels[r] >= 0 && labels[r] < classes;
+  const float count = labeled > 0 ? static_cast<float>(labeled) : 1.0f;
+  double total = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* zr = z + r * classes;
+    float* gr = grad + r * classes;
+    const int32_t label = labels[r];
+    if (label < 0 || label >= classes) {
+      for (int64_t c = 0; c < classes; c++) gr[c] = 0.0f;
+      continue;
+    }
+    float max = zr[0];
+    for (int64_t c = 1; c < classes; c++) max = zr[c] > max ? zr[c] : max;
+    float sum = 0.0f;
+    for (int64_t c = 0; c < classes; c++) sum += std::exp(zr[c] - max);
+    const float lse = std::log(sum);
+    for (int64_t c = 0; c < classes; c++) {
+      const float logp = (zr[c] - max) - lse;
+      gr[c] = (std::exp(logp) - (c == label ? 1.0f : 0.0f)) / count;
+      if (c == label) total -= logp;
+    }
+  }
+  *loss = static_cast<float>(total / count);
+  return nullptr;
+}
+
 // adam(w, g, m, v, out, b1, b2, a1, a2, c1, c2, eps, decay, lr, scale)
 // The host path's Adam/AdamW rule, every operation rounded to float32 in the same order
 // (packages/training/src/optimizer.ts). scale != 1 multiplies g first, like its `scaled` helper;
@@ -290,6 +339,7 @@ napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"gemm", nullptr, Gemm, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"denseGrad", nullptr, DenseGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxCrossEntropy", nullptr, SoftmaxCrossEntropy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"sumSquares", nullptr, SumSquares, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -35,6 +35,15 @@ export interface Addon {
     dkernelOffset: number,
     dbiasOffset: number,
   ): void;
+  softmaxCrossEntropy(
+    heap: ArrayBuffer,
+    rows: number,
+    classes: number,
+    logitsOffset: number,
+    labelsOffset: number,
+    lossOffset: number,
+    gradOffset: number,
+  ): void;
   adam(
     w: Float32Array,
     g: Float32Array,

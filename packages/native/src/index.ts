@@ -1,9 +1,15 @@
 import { type NativeStatus, nativeStatus, reportNative } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { loadAddon } from './addon.js';
-import { DENSE_GRAD, planProduct, registerNativeKernels, unregisterNativeKernels } from './kernels.js';
+import {
+  DENSE_GRAD,
+  planProduct,
+  registerNativeKernels,
+  SOFTMAX_CROSS_ENTROPY,
+  unregisterNativeKernels,
+} from './kernels.js';
 
-export { DENSE_GRAD, type NativeStatus, nativeStatus, planProduct };
+export { DENSE_GRAD, type NativeStatus, nativeStatus, planProduct, SOFTMAX_CROSS_ENTROPY };
 
 /**
  * OpenBLAS threads by default. Measured on the 2-vCPU machine (tools/bench/README.md): a second

@@ -2,7 +2,7 @@ import { nativeStatus, selectBackend } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
-import { DENSE_GRAD, installNative, uninstallNative } from './index.js';
+import { DENSE_GRAD, installNative, SOFTMAX_CROSS_ENTROPY, uninstallNative } from './index.js';
 
 const built = loadAddon().addon !== undefined;
 let wasRegistered = false;
@@ -248,5 +248,42 @@ describe.skipIf(!built)('native kernels on the wasm backend', () => {
     expect(tf.getKernel(DENSE_GRAD, 'wasm')).toBeUndefined();
     installNative({ env: {} });
     expect(nativeStatus().active).toBe(true);
+  });
+});
+
+describe.skipIf(!built)('native loss and identity kernels', () => {
+  beforeAll(async () => {
+    await selectBackend({ backend: 'wasm' });
+    wasRegistered = nativeStatus().registered;
+    installNative({ env: {} });
+  });
+  afterAll(() => {
+    if (!wasRegistered) uninstallNative('disabled by MTL_NATIVE=0');
+  });
+
+  it(`${SOFTMAX_CROSS_ENTROPY} gives the masked mean cross-entropy and its gradient (abstaining rows: 0)`, () => {
+    tf.tidy(() => {
+      const z = rand([7, 3], 30).mul(4);
+      const labels = tf.tensor1d([2, -1, 0, 1, 5, 1, 0], 'int32');
+      const [loss, grad] = tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { logits: z, labels }) as tf.Tensor[];
+      const [refLoss, refGrad] = plainWasm(() => {
+        // Rows 1 and 4 abstain (-1, and an id outside [0, 3)): 5 labeled rows.
+        const target = tf.oneHot(labels, 3).cast('float32');
+        const f = (x: tf.Tensor) => tf.div(tf.sum(tf.mul(target, tf.neg(tf.logSoftmax(x)))), 5);
+        const { value, grad: g } = tf.valueAndGrad(f)(z);
+        return [value, g];
+      });
+      expect(relError(loss!, refLoss!)).toBeLessThan(1e-6);
+      expect(relError(grad!, refGrad!)).toBeLessThan(1e-6);
+      expect(grad!.slice([1, 0], [1, 3]).dataSync()).toEqual(new Float32Array(3));
+    });
+  });
+
+  it('a clone shares its data (no copy) and outlives the original', () => {
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
   });
 });

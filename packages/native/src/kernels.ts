@@ -8,6 +8,7 @@ interface WasmBackend {
   wasm: { HEAPU8: Uint8Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  incRef(dataId: object): void;
 }
 
 interface KernelArgs {
@@ -19,8 +20,14 @@ interface KernelArgs {
 /** The backward pass of a dense layer: inputs `dy, x, kernel[, y]` (y: relu output), outputs `dx, dkernel, dbias`. */
 export const DENSE_GRAD = 'MtlDenseGrad';
 
-/** The kernels this package replaces (tfjs names), and the one it adds. */
-const REPLACED = ['BatchMatMul', '_FusedMatMul'] as const;
+/**
+ * Mean softmax cross-entropy of `logits [B, C]` against int32 `labels [B]` (outside `[0, C)`:
+ * abstain), outputs `loss` (scalar) and its gradient in the logits for a unit loss gradient.
+ */
+export const SOFTMAX_CROSS_ENTROPY = 'MtlSoftmaxCrossEntropy';
+
+/** The kernels this package replaces (tfjs names). */
+const REPLACED = ['BatchMatMul', '_FusedMatMul', 'Identity'] as const;
 
 /** tfjs's fused activations, numbered as binding/mtl_native.cc numbers them. */
 const ACTIVATIONS: Record<string, number> = {
@@ -229,6 +236,37 @@ function makeDenseGrad(addon: Addon): tf.KernelFunc {
   };
 }
 
+function makeSoftmaxCrossEntropy(addon: Addon): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const { logits, labels } = args.inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo };
+    const [rows, classes] = logits.shape as [number, number];
+    const backend = args.backend as WasmBackend;
+    const loss = backend.makeOutput([], 'float32');
+    const grad = backend.makeOutput([rows, classes], 'float32');
+    addon.softmaxCrossEntropy(
+      backend.wasm.HEAPU8.buffer as ArrayBuffer,
+      rows,
+      classes,
+      offset(backend, logits),
+      offset(backend, labels),
+      offset(backend, loss),
+      offset(backend, grad),
+    );
+    return [loss, grad];
+  };
+}
+
+/**
+ * tfjs clones every tensor a custom gradient saves (the `Identity` kernel), and wasm's Identity
+ * copies the data. Tensor data is never written in place, so the clone can share it, as the cpu
+ * backend's does and as wasm's own Reshape does: one reference more instead of a copy.
+ */
+const sharedIdentity: tf.KernelFunc = (args: KernelArgs) => {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  (args.backend as WasmBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
 let originals: Map<string, tf.KernelConfig> | undefined;
 
 /** Registers the native kernels for the wasm backend (idempotent). */
@@ -247,7 +285,13 @@ export function registerNativeKernels(addon: Addon): void {
   };
   replace(saved.get('BatchMatMul')!, makeBatchMatMul(addon, saved.get('BatchMatMul')!));
   replace(saved.get('_FusedMatMul')!, makeFusedMatMul(addon, saved.get('_FusedMatMul')!));
+  replace(saved.get('Identity')!, sharedIdentity);
   tf.registerKernel({ kernelName: DENSE_GRAD, backendName: 'wasm', kernelFunc: makeDenseGrad(addon) });
+  tf.registerKernel({
+    kernelName: SOFTMAX_CROSS_ENTROPY,
+    backendName: 'wasm',
+    kernelFunc: makeSoftmaxCrossEntropy(addon),
+  });
   originals = saved;
 }
 
@@ -259,5 +303,6 @@ export function unregisterNativeKernels(): void {
     tf.registerKernel(config);
   }
   tf.unregisterKernel(DENSE_GRAD, 'wasm');
+  tf.unregisterKernel(SOFTMAX_CROSS_ENTROPY, 'wasm');
   originals = undefined;
 }
