@@ -54,6 +54,8 @@ export interface NativeUpdateRules {
     out: Float32Array,
     scalars: AdamRuleScalars,
   ) => void;
+  /** `Σ g²` over the arrays in order, accumulated in float64 as the JavaScript loop does. */
+  sumSquares?: (arrays: readonly Float32Array[]) => number;
 }
 
 interface NativeState {

@@ -61,6 +61,7 @@ export function installNative(options: InstallNativeOptions = {}): NativeStatus 
     rules: {
       adam: (w, g, m, v, out, s) =>
         addon.adam(w, g, m, v, out, s.b1, s.b2, s.a1, s.a2, s.c1, s.c2, s.eps, s.decay, s.lr, s.scale),
+      sumSquares: (arrays) => addon.sumSquares(...arrays),
     },
     isActive: () => tf.getBackend() === 'wasm',
   });

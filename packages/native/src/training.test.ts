@@ -108,6 +108,18 @@ describe.skipIf(!built)('training on the native path', () => {
     });
   }
 
+  it("the native gradient sum of squares is the JavaScript loop's float64 sum, bit for bit", () => {
+    const fast = new TrainerOptimizer({ type: 'sgd' }, { updates: 'host', native: true });
+    const slow = new TrainerOptimizer({ type: 'sgd' }, { updates: 'host', native: false });
+    const rng = new RandomStream(12);
+    const arrays = [5, 1000, 77_777, 3].map((n, k) =>
+      Float32Array.from({ length: n }, () => (rng.next() - 0.5) * 10 ** (k - 2)),
+    );
+    const a = fast.sumOfSquares(arrays);
+    expect(a).toBeGreaterThan(0);
+    expect(Object.is(a, slow.sumOfSquares(arrays))).toBe(true);
+  });
+
   it('a multitask training run is bit-identical run to run, uses the native kernels, and stays close to tfjs kernels', async () => {
     let first = new Map<string, Float32Array>();
     const profile = await tf.profile(async () => {

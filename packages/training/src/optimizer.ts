@@ -92,6 +92,7 @@ export class TrainerOptimizer {
   private readonly mirrors = new Map<string, { dataId: object; values: Float32Array }>();
   /** The native implementation of this optimizer's host rule, chosen at construction. */
   private readonly nativeAdam: NativeUpdateRules['adam'];
+  private readonly nativeSumSquares: NativeUpdateRules['sumSquares'];
 
   constructor(config: OptimizerConfigInput | OptimizerConfig, options: TrainerOptimizerOptions = {}) {
     const parsed = optimizerConfigSchema.safeParse(config);
@@ -115,11 +116,26 @@ export class TrainerOptimizer {
     const adamLike = this.config.type === 'adam' || this.config.type === 'adamw';
     this.nativeAdam =
       this.updates === 'host' && adamLike && options.native !== false ? nativeUpdateRules().adam : undefined;
+    this.nativeSumSquares = options.native !== false ? nativeUpdateRules().sumSquares : undefined;
   }
 
   /** Whether host updates run in native code (see {@link TrainerOptimizerOptions.native}). */
   get nativeUpdates(): boolean {
     return this.nativeAdam !== undefined;
+  }
+
+  /**
+   * `Σ g²` over host gradients in float64, array by array in order (the gradient norm's square):
+   * the same number natively or in JavaScript.
+   * @example
+   * const norm = Math.fround(Math.sqrt(opt.sumOfSquares(hostGrads.values())));
+   */
+  sumOfSquares(grads: Iterable<Float32Array>): number {
+    const arrays = [...grads];
+    if (this.nativeSumSquares !== undefined) return this.nativeSumSquares(arrays);
+    let sum = 0;
+    for (const g of arrays) for (let i = 0; i < g.length; i++) sum += g[i]! * g[i]!;
+    return sum;
   }
 
   /** The slots this optimizer keeps per variable. */
