@@ -32,6 +32,7 @@ interface VariableState {
  *   numbers on the cpu and wasm backends) and the new weights written back with one `assign`.
  *   On the cpu and wasm backends a tfjs op costs microseconds of bookkeeping whatever its size,
  *   so for the small and mid-sized models of multitask learning `host` is several times faster;
+ *   With @mtl/native's rules registered, Adam/AdamW run that loop in C++ (same bits);
  * - `auto` (default): `host` on the cpu and wasm backends, `tensor` elsewhere (GPU, tfjs-node).
  * @example
  * const opt = new TrainerOptimizer({ type: 'adam' }, { updates: 'host' });
