@@ -57,6 +57,8 @@ export interface Result {
   gflops: number;
   notes: Record<string, number | string>;
   peers: Array<PeerFigure & { ratio: number }>;
+  /** The backend a user gets by default (`selectBackend()` with no option), in JSON output. */
+  default?: true;
 }
 
 export function median(xs: readonly number[]): number {

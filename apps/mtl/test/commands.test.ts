@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { currentBackend, nativeStatus } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli, EXAMPLES, readJson, tempDir } from './helpers.js';
@@ -97,6 +98,11 @@ describe('mtl score, predict, validate, compare', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('task status: sensors [readings] -> status (train 840, valid 180, test 180)');
     expect(r.out).toContain('modules: trunk, status_head, yield_head');
+    // On wasm it says whether @mtl/native's BLAS kernels are in use, and why not.
+    if (currentBackend() === 'wasm') {
+      const native = nativeStatus();
+      expect(r.out).toContain(`native kernels: ${native.active ? 'on' : 'off'} (${native.detail})`);
+    }
   });
 
   it('compare trains the multitask model and one solo model per task, and reports Δm', async () => {

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { listNames, MtlError } from './errors.js';
+import { loadNative } from './native.js';
 
 /** The backends the toolkit can run on, in the order `auto` tries them. */
 export const BACKENDS = ['node', 'wasm', 'cpu'] as const;
@@ -19,7 +20,10 @@ export interface SelectBackendOptions {
 
 const require = createRequire(import.meta.url);
 
-async function tryActivate(name: BackendName): Promise<string | undefined> {
+async function tryActivate(
+  name: BackendName,
+  env: Record<string, string | undefined>,
+): Promise<string | undefined> {
   try {
     if (name === 'node') {
       // tfjs-node is optional: it cannot be installed without internet access at install time.
@@ -30,6 +34,8 @@ async function tryActivate(name: BackendName): Promise<string | undefined> {
     const ok = await tf.setBackend(TF_NAME[name]);
     if (!ok) return `tf.setBackend('${TF_NAME[name]}') returned false`;
     await tf.ready();
+    // The optional native BLAS kernels (@mtl/native) replace wasm's matMuls when they load.
+    if (name === 'wasm') await loadNative(env);
     return undefined;
   } catch (e) {
     return e instanceof Error ? e.message.split('\n')[0] : String(e);
@@ -63,7 +69,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   const current = currentBackend();
   if (isBackendName(requested)) {
     if (current === requested) return requested;
-    const failure = await tryActivate(requested);
+    const failure = await tryActivate(requested, env);
     if (failure !== undefined) {
       throw new MtlError('BACKEND_UNAVAILABLE', `backend "${requested}" could not be loaded: ${failure}`, {
         place,
@@ -73,7 +79,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   }
   for (const name of BACKENDS) {
     if (current === name) return name;
-    if ((await tryActivate(name)) === undefined) return name;
+    if ((await tryActivate(name, env)) === undefined) return name;
   }
   throw new MtlError('BACKEND_UNAVAILABLE', 'no tfjs backend could be loaded', { place });
 }

@@ -24,5 +24,13 @@ export {
   writeFileAtomic,
   writeFileAtomicSync,
 } from './fs.js';
+export {
+  type AdamRuleScalars,
+  type NativeStatus,
+  type NativeUpdateRules,
+  nativeStatus,
+  nativeUpdateRules,
+  reportNative,
+} from './native.js';
 export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
 export { assertNoLeaks, countNewTensors, disposeAll } from './tensors.js';

@@ -1,4 +1,4 @@
-import { listNames, MtlError } from '@mtl/core';
+import { listNames, MtlError, type NativeUpdateRules, nativeUpdateRules } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import type { NamedArray } from './checkpoint.js';
 import { type OptimizerConfig, type OptimizerConfigInput, optimizerConfigSchema } from './config.js';
@@ -32,6 +32,7 @@ interface VariableState {
  *   numbers on the cpu and wasm backends) and the new weights written back with one `assign`.
  *   On the cpu and wasm backends a tfjs op costs microseconds of bookkeeping whatever its size,
  *   so for the small and mid-sized models of multitask learning `host` is several times faster;
+ *   With @mtl/native's rules registered, Adam/AdamW run that loop in C++ (same bits);
  * - `auto` (default): `host` on the cpu and wasm backends, `tensor` elsewhere (GPU, tfjs-node).
  * @example
  * const opt = new TrainerOptimizer({ type: 'adam' }, { updates: 'host' });
@@ -46,6 +47,11 @@ export type OptimizerUpdates = 'auto' | 'host' | 'tensor';
 export interface TrainerOptimizerOptions {
   /** Default `auto`; see {@link OptimizerUpdates}. */
   updates?: OptimizerUpdates;
+  /**
+   * Host updates use the native update rules registered by @mtl/native when there are (the same
+   * float32 results, bit for bit, several times faster); default true. Read once, here.
+   */
+  native?: boolean;
 }
 
 /** Backends on which the host update path is the faster one. */
@@ -85,6 +91,9 @@ export class TrainerOptimizer {
   private readonly states = new Map<string, VariableState>();
   /** Host copies of weights this optimizer wrote, valid while the variable still holds that data. */
   private readonly mirrors = new Map<string, { dataId: object; values: Float32Array }>();
+  /** The native implementation of this optimizer's host rule, chosen at construction. */
+  private readonly nativeAdam: NativeUpdateRules['adam'];
+  private readonly nativeSumSquares: NativeUpdateRules['sumSquares'];
 
   constructor(config: OptimizerConfigInput | OptimizerConfig, options: TrainerOptimizerOptions = {}) {
     const parsed = optimizerConfigSchema.safeParse(config);
@@ -105,6 +114,29 @@ export class TrainerOptimizer {
       );
     }
     this.updates = updates === 'auto' ? (HOST_BACKENDS.has(tf.getBackend()) ? 'host' : 'tensor') : updates;
+    const adamLike = this.config.type === 'adam' || this.config.type === 'adamw';
+    this.nativeAdam =
+      this.updates === 'host' && adamLike && options.native !== false ? nativeUpdateRules().adam : undefined;
+    this.nativeSumSquares = options.native !== false ? nativeUpdateRules().sumSquares : undefined;
+  }
+
+  /** Whether host updates run in native code (see {@link TrainerOptimizerOptions.native}). */
+  get nativeUpdates(): boolean {
+    return this.nativeAdam !== undefined;
+  }
+
+  /**
+   * `Σ g²` over host gradients in float64, array by array in order (the gradient norm's square):
+   * the same number natively or in JavaScript.
+   * @example
+   * const norm = Math.fround(Math.sqrt(opt.sumOfSquares(hostGrads.values())));
+   */
+  sumOfSquares(grads: Iterable<Float32Array>): number {
+    const arrays = [...grads];
+    if (this.nativeSumSquares !== undefined) return this.nativeSumSquares(arrays);
+    let sum = 0;
+    for (const g of arrays) for (let i = 0; i < g.length; i++) sum += g[i]! * g[i]!;
+    return sum;
   }
 
   /** The slots this optimizer keeps per variable. */
@@ -265,6 +297,11 @@ export class TrainerOptimizer {
         const decay = c.type === 'adamw' && c.weightDecay > 0 ? f32(1 - lr * c.weightDecay) : 1;
         const m = s.m!;
         const v = s.v!;
+        if (this.nativeAdam !== undefined) {
+          const scalars = { b1, b2, a1, a2, c1, c2, eps, decay, lr: flr, scale: 1 };
+          this.nativeAdam(w, g, m, v, out, scalars);
+          return;
+        }
         for (let i = 0; i < n; i++) {
           const gi = g[i]!;
           const mi = f32(f32(b1 * m[i]!) + f32(a1 * gi));

@@ -428,9 +428,7 @@ class TrainingRun<B> {
             values[i] = t.dataSync()[0]!;
           });
         }
-        let sumSq = 0;
-        for (const g of hostGrads.values()) for (let i = 0; i < g.length; i++) sumSq += g[i]! * g[i]!;
-        norm = Math.fround(Math.sqrt(sumSq));
+        norm = Math.fround(Math.sqrt(this.optimizer.sumOfSquares(hostGrads.values())));
       } else {
         values = await out.readback!.data<'float32'>();
         norm = values[values.length - 1]!;

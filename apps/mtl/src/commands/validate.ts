@@ -1,3 +1,4 @@
+import { nativeStatus } from '@mtl/core';
 import { loadConfig } from '../config/index.js';
 import { preflight } from '../preflight.js';
 import { prepare } from '../prepare.js';
@@ -30,6 +31,10 @@ export async function validate(args: {
       );
     }
     lines.push(`  modules: ${prepared.run.moduleNames().join(', ') || '(none)'}`);
+    if (prepared.backend === 'wasm') {
+      const native = nativeStatus();
+      lines.push(`  native kernels: ${native.active ? 'on' : 'off'} (${native.detail})`);
+    }
     const text = lines.join('\n');
     write(text);
     return text;

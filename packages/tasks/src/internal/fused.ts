@@ -32,16 +32,45 @@ function transposeExplicitly(other: number, multiplyAdds: number): boolean {
   return other >= 8 && multiplyAdds >= 4096 && tf.getBackend() === 'wasm';
 }
 
+/**
+ * The kernel of the whole backward pass of a dense layer (`dy, x, kernel[, y]` → `dx, dkernel,
+ * dbias`), registered by the optional native package (@mtl/native) for backends it accelerates.
+ * Where it is registered the product, bias and ReLU also run as one fused kernel.
+ */
+const DENSE_GRAD = 'MtlDenseGrad';
+/** Softmax cross-entropy and its gradient as one kernel, registered by @mtl/native likewise. */
+const SOFTMAX_CROSS_ENTROPY = 'MtlSoftmaxCrossEntropy';
+
+function hasDenseKernels(): boolean {
+  return tf.getKernel(DENSE_GRAD, tf.getBackend()) !== undefined;
+}
+
 function makeDense(relu: boolean): DenseFn {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, kernel, bias, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    const z = tf.add(tf.matMul(x, kernel), bias) as tf.Tensor2D;
-    const y = relu ? tf.relu(z) : z;
+    const native = hasDenseKernels();
+    // The kernel itself: under a gradient tape tf.fused.matMul unfuses a ReLU into three ops.
+    const y = native
+      ? (tf
+          .engine()
+          .runKernel(
+            '_FusedMatMul',
+            { a: x, b: kernel, bias },
+            { transposeA: false, transposeB: false, activation: relu ? 'relu' : 'linear', leakyreluAlpha: 0 },
+          ) as tf.Tensor2D)
+      : relu
+        ? tf.relu(tf.add(tf.matMul(x, kernel), bias) as tf.Tensor2D)
+        : (tf.add(tf.matMul(x, kernel), bias) as tf.Tensor2D);
     save(relu ? [x, kernel, y] : [x, kernel]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sk, sy] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D?];
+        if (native) {
+          const inputs: tf.NamedTensorMap = { dy, x: sx, kernel: sk };
+          if (sy !== undefined) inputs.y = sy;
+          return tf.engine().runKernel(DENSE_GRAD, inputs) as tf.Tensor[];
+        }
         // relu'(z) = step(z), and y > 0 exactly where z > 0.
         const dz = (sy === undefined ? dy : tf.mul(dy, tf.step(sy))) as tf.Tensor2D;
         return [matMulBT(dz, sk), matMulAT(sx, dz), tf.sum(dz, 0)];
@@ -80,6 +109,21 @@ export function fusedDense(
 export const maskedSoftmaxCrossEntropy: (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar =
   tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [z, labels, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    if (labels.dtype === 'int32' && tf.getKernel(SOFTMAX_CROSS_ENTROPY, tf.getBackend()) !== undefined) {
+      // One kernel for the loss and its gradient (registered by @mtl/native), instead of about 20.
+      const [loss, unitGrad] = tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { logits: z, labels }) as [
+        tf.Scalar,
+        tf.Tensor2D,
+      ];
+      save([unitGrad!]);
+      return {
+        value: loss!,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const dz = tf.mul(saved[0]!, dy);
+          return [dz, dz];
+        },
+      };
+    }
     const ids = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
     // The cast is needed: wasm's OneHot ignores the dtype argument and writes int32 data.
     const target = tf.cast(tf.oneHot(ids as tf.Tensor1D, z.shape[1]), 'float32') as tf.Tensor2D;

@@ -1,0 +1,90 @@
+import { createRequire } from 'node:module';
+
+/** The functions of build/mtl_native.node (binding/mtl_native.cc documents each). */
+export interface Addon {
+  gemm(
+    heap: ArrayBuffer,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    aOffset: number,
+    aStride: number,
+    bOffset: number,
+    bStride: number,
+    outOffset: number,
+    biasOffset: number,
+    biasLength: number,
+    activation: number,
+    alpha: number,
+    preluOffset: number,
+    preluLength: number,
+  ): void;
+  denseGrad(
+    heap: ArrayBuffer,
+    rows: number,
+    inputs: number,
+    outputs: number,
+    dyOffset: number,
+    xOffset: number,
+    kernelOffset: number,
+    yOffset: number,
+    dxOffset: number,
+    dkernelOffset: number,
+    dbiasOffset: number,
+  ): void;
+  softmaxCrossEntropy(
+    heap: ArrayBuffer,
+    rows: number,
+    classes: number,
+    logitsOffset: number,
+    labelsOffset: number,
+    lossOffset: number,
+    gradOffset: number,
+  ): void;
+  adam(
+    w: Float32Array,
+    g: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    b1: number,
+    b2: number,
+    a1: number,
+    a2: number,
+    c1: number,
+    c2: number,
+    eps: number,
+    decay: number,
+    lr: number,
+    scale: number,
+  ): void;
+  sumSquares(...arrays: Float32Array[]): number;
+  setThreads(n: number): number;
+  config(): string;
+}
+
+let cached: { addon?: Addon; error?: string } | undefined;
+
+/**
+ * Loads the compiled addon (once); `error` says why it is unavailable. The file sits beside `src`
+ * and `dist`, so one relative path serves the sources and the build.
+ */
+export function loadAddon(): { addon?: Addon; error?: string } {
+  if (cached === undefined) {
+    try {
+      const require = createRequire(import.meta.url);
+      cached = { addon: require('../build/mtl_native.node') as Addon };
+    } catch (e) {
+      const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+      cached = {
+        error: /Cannot find module/.test(message)
+          ? 'the addon is not built (needs a C++ compiler and OpenBLAS at install time: npm run build:addon -w @mtl/native)'
+          : `the addon did not load: ${message}`,
+      };
+    }
+  }
+  return cached;
+}
