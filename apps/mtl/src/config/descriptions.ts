@@ -51,6 +51,22 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'One file per split, e.g. `{train: train.csv, valid: valid.csv, test: test.csv}`, relative to the config file. Give `path` or `files`.',
   'data.*[*].fields':
     'Input fields: field name -> one column (a scalar field) or a list of columns (a vector field, in that order). A JSONL key may also hold an array. `mtl predict` reads the same columns.',
+  'data.*[*].fields.*':
+    'One field: a column name, a list of columns (a vector field), a range `px0..px63` (a list may mix names and ranges), or `{column | prefix, kind, ...}`.',
+  'data.*[*].fields.*.column': 'The column (or JSONL key) the field reads.',
+  'data.*[*].fields.*.prefix':
+    'Every column whose name starts with this, in file order (CSV header, or the keys of the first JSONL line): a vector field.',
+  'data.*[*].fields.*.kind':
+    '`number` (default), `categorical` (int32 ids from a vocabulary fitted on the train split; 0 = unknown) or `text` (lower-cased, whitespace-split word ids padded to `maxLength`, plus a `<field>_mask` field).',
+  'data.*[*].fields.*.lowercase': 'Text fields: lower-case before splitting on whitespace; default true.',
+  'data.*[*].fields.*.minCount':
+    'Categorical and text fields: a value (word) seen fewer times than this in the train split maps to the unknown id; default 1.',
+  'data.*[*].fields.*.maxSize':
+    'Categorical and text fields: keep at most this many of the most frequent values (words) of the train split.',
+  'data.*[*].fields.*.maxLength':
+    'Text fields: words per row (longer rows are cut, shorter ones padded with 0); default the longest train row.',
+  'data.*[*].scale':
+    'Scaling per numeric field or regression label: `standard` (zero mean, unit variance per column), `minmax` (into [0, 1]) or `none`; fitted on the train split only, saved with the model, applied by `mtl score` and `mtl predict`; regression metrics and predictions stay in the original units.',
   'data.*[csv].labels':
     "Labels: label name -> its column, or `{column, kind, classes, numClasses}`. An empty cell (or -1) abstains: the row is left out of that label's loss and metrics.",
   'data.*[csv].labels.*':
@@ -201,6 +217,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'training.batchSize': 'Rows per batch (per task sub-batch for VMTL).',
   'training.scheduler':
     'How batches of several tasks interleave (multitask model): `shuffled` (random, in proportion to their batches), `sequential`, `roundRobin`, `mixed`. VMTL always stacks one sub-batch per task.',
+  'training.shuffle':
+    "Reshuffle each train loader's rows every epoch (from the seed); `false` reads them in file order, as Snorkel's tutorial does. Evaluation never shuffles.",
   'training.validSplit': 'The split evaluated during training (exact name).',
 
   // ---- model ----
