@@ -51,7 +51,6 @@ export function multitaskRun(
         const ds = data.splits[split];
         if (ds === undefined || ds.length === 0) continue;
         checkTaskOnBatch(model, name, data, ds, batchSize);
-        checkClassIds(model, name, data, split, ds);
       }
       // The evaluation path (host-side losses and every task's metrics) on the same rows.
       for (const ds of datasetsOf(split)) {
@@ -111,9 +110,13 @@ function checkTaskOnBatch(
 ): void {
   const batch = firstRows(ds, batchSize);
   try {
+    let units = 0;
     try {
+      // Without labels: the head's width against the declared classes first, then (below) every
+      // class id of the split against that width, then this batch's loss.
       tf.tidy(() => {
-        model.forward(batch, { tasks: [name] });
+        const out = model.forward({ ...batch, Y: {} }, { tasks: [name] })[name]!;
+        units = out.rank === 2 ? out.shape[1]! : 1;
       });
     } catch (e) {
       // The task's own check of its head against its classes, labels or targets says it best.
@@ -133,6 +136,7 @@ function checkTaskOnBatch(
         { place: `tasks.${name}.ops`, cause: e },
       );
     }
+    checkClassIds(model, name, data, ds, units);
     const own = { ...batch, Y: { [data.label]: batch.Y[data.label]! } };
     try {
       tf.tidy(() => {
@@ -159,22 +163,13 @@ function checkClassIds(
   model: MultitaskModel,
   name: string,
   data: TaskData,
-  split: string,
   ds: DictDataset,
+  units: number,
 ): void {
+  const split = ds.split;
   const task = model.getTask(name);
   if (task.kind !== 'multiclass' && task.kind !== 'binary') return;
   if (ds.labelInfo(data.label).kind !== 'class') return;
-  const batch = firstRows(ds, 1);
-  let units: number;
-  try {
-    units = tf.tidy(() => {
-      const out = model.forward(batch, { tasks: [name] })[name]!;
-      return out.rank === 2 ? out.shape[1]! : 1;
-    });
-  } finally {
-    disposeBatch(batch);
-  }
   const classes = task.kind === 'binary' ? 2 : units;
   const values = ds.labelValues(data.label);
   const row = values.findIndex((v) => v !== -1 && (v < 0 || v >= classes));

@@ -203,25 +203,34 @@ async function guardDivergence(
   scores: Promise<Record<string, number>>,
   step: number,
   lr: number,
+  checkpointed: boolean,
 ): Promise<Record<string, number>> {
   try {
     const out = await scores;
     const bad = Object.entries(out).find(([k, v]) => k.endsWith('/loss') && !Number.isFinite(v));
     if (bad)
-      throw divergence(bad[0].split('/').slice(0, 2).join('/'), `its ${bad[0]} is ${bad[1]}`, step, lr);
+      throw divergence(
+        bad[0].split('/').slice(0, 2).join('/'),
+        `its ${bad[0]} is ${bad[1]}`,
+        step,
+        lr,
+        checkpointed,
+      );
     return out;
   } catch (e) {
     if (isMtlError(e, 'DATA_NON_FINITE') && /preds|probs/.test(e.message)) {
-      throw divergence(e.place ?? 'evaluation', 'its outputs are not finite', step, lr);
+      throw divergence(e.place ?? 'evaluation', 'its outputs are not finite', step, lr, checkpointed);
     }
     throw e;
   }
 }
 
-function divergence(place: string, what: string, step: number, lr: number): MtlError {
+function divergence(place: string, what: string, step: number, lr: number, checkpointed: boolean): MtlError {
+  // Before the first checkpoint the run directory is removed (nothing to resume from).
+  const kept = checkpointed ? 'the last good checkpoint is kept' : 'no checkpoint was written yet';
   return new MtlError(
     'NON_FINITE_LOSS',
-    `training diverged: after step ${step} (learning rate ${lr}) ${what}; the last good checkpoint is kept (lower the learning rate or clip gradients)`,
+    `training diverged: after step ${step} (learning rate ${lr}) ${what}; ${kept} (lower the learning rate or clip gradients)`,
     { place },
   );
 }
@@ -349,7 +358,12 @@ async function execute(
             evaluate: async (info: { step: number }) => {
               const from = timeMark();
               try {
-                return await guardDivergence(run.evaluate(validSplit, info.step), info.step, options.lr);
+                return await guardDivergence(
+                  run.evaluate(validSplit, info.step),
+                  info.step,
+                  options.lr,
+                  existsSync(join(runDir, RUN_FILES.checkpoints, CHECKPOINT_FILES.last)),
+                );
               } finally {
                 const t = since(from);
                 evaluating = {
