@@ -6,6 +6,7 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './backend.js';
+export type { Batch, BatchSource, LossOutput, StepBatches, StepContext, Trainable } from './contracts.js';
 export { importedBackend } from './default-backend.js';
 export {
   assertMtl,

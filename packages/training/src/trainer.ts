@@ -1,5 +1,14 @@
 import { join } from 'node:path';
-import { listNames, MtlError, RandomStream, writeFileAtomic } from '@mtl/core';
+import {
+  type BatchSource,
+  type LossOutput,
+  listNames,
+  MtlError,
+  RandomStream,
+  type StepContext,
+  type Trainable,
+  writeFileAtomic,
+} from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainerCallbacks } from './callbacks.js';
 import {
@@ -17,7 +26,7 @@ import {
   type TrainerConfig,
   type TrainerConfigInput,
 } from './config.js';
-import type { BatchSource, EvaluateFn, LossOutput, StepContext, Trainable } from './contracts.js';
+import type { EvaluateFn } from './contracts.js';
 import { LossSums, taskOfPart } from './internal/loss-sums.js';
 import { MetricTracker } from './internal/metric-tracker.js';
 import { LrSchedule } from './lr-schedule.js';

@@ -1,15 +1,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isMtlError, MtlError } from '@mtl/core';
-import type { StepBatches } from '@mtl/data';
+import { isMtlError, MtlError, type StepBatches, type Trainable } from '@mtl/core';
 import { formatScoreTable } from '@mtl/scoring';
-import {
-  CHECKPOINT_FILES,
-  JsonlMetricsLogger,
-  type Trainable,
-  Trainer,
-  type TrainerCallbacks,
-} from '@mtl/training';
+import { CHECKPOINT_FILES, JsonlMetricsLogger, Trainer, type TrainerCallbacks } from '@mtl/training';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/index.js';
 import { taskWeightsOf } from '../model-loss.js';
