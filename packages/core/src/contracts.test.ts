@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the scans quote source lines that contain templates
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,73 @@ function contractDeclarations(text: string): string[] {
   for (const m of text.matchAll(re)) found.push(m[1]!);
   return found;
 }
+
+// Every TypeScript source file under packages/<name>/src and apps/<name>/src, repo-relative with '/'.
+function allSources(): string[] {
+  const out: string[] = [];
+  for (const top of ['packages', 'apps']) {
+    for (const pkg of readdirSync(join(ROOT, top), { withFileTypes: true })) {
+      if (!pkg.isDirectory()) continue;
+      const src = join(ROOT, top, pkg.name, 'src');
+      let files: string[];
+      try {
+        files = sourceFiles(src);
+      } catch {
+        continue;
+      }
+      out.push(...files.map((f) => relative(ROOT, f).split('\\').join('/')));
+    }
+  }
+  return out;
+}
+
+// Score keys built or taken apart by hand instead of by scoreKey/modelScoreKey/parseScoreKey:
+// a template ending in `.../${split}/<metric>`, an interpolation followed by `/train/`, `/valid/` or
+// `/test/`, a quoted 'model/all/<split>/<metric>', or a split on '/'.
+const HAND_BUILT_KEY = [
+  /\/\$\{[^}]*\bsplit\}\/(?:\$\{[^}]+\}|\w+)`/,
+  /\$\{[^}]+\}\/(?:train|valid|test)\/[\w$]/,
+  /['"]model\/all\/\w+\/\w+['"]/,
+  /\.split\(\s*['"]\/['"]\s*\)/,
+];
+const SCORE_KEY_HOME = 'packages/core/src/score-key.ts';
+
+function handBuiltKeys(text: string): string[] {
+  return text
+    .split('\n')
+    .filter((line) => !/^\s*(\*|\/\/)/.test(line) && HAND_BUILT_KEY.some((re) => re.test(line)))
+    .map((line) => line.trim());
+}
+
+describe('score keys are built and parsed only by scoreKey, modelScoreKey and parseScoreKey', () => {
+  it('recognises the hand-built keys this scan was written against', () => {
+    const old = [
+      'out[`${task.name}/${task.dataset}/${g.split}/accuracy`] = c / g.n;',
+      "return part.includes('/') ? `${part}/train/loss` : `${part}/all/train/loss`;",
+      '.map((r) => r.scores?.[`${row}/${split}/${metric}`])',
+      "out['model/all/train/loss'] = loss;",
+      "const [task] = td.split('/');",
+    ];
+    for (const line of old) expect(handBuiltKeys(line)).toEqual([line]);
+    const fine = [
+      'const key = `loader/${this.dataset.name}/${this.dataset.split}/epoch${epoch}/cycle${cycle}`;',
+      "out[scoreKey(task.name, task.dataset, g.split, 'accuracy')] = c / g.n;",
+      ' * `model/all/train/loss` = Σ weight·part',
+      "'model/all/<split>/loss is the objective'",
+    ];
+    for (const line of fine) expect(handBuiltKeys(line)).toEqual([]);
+  });
+
+  it('finds none in non-test sources outside core/src/score-key.ts', () => {
+    const found: string[] = [];
+    for (const file of allSources()) {
+      if (file === SCORE_KEY_HOME || /\.test\.ts$|test-utils\.ts$/.test(file)) continue;
+      for (const line of handBuiltKeys(readFileSync(join(ROOT, file), 'utf8')))
+        found.push(`${file}: ${line}`);
+    }
+    expect(found).toEqual([]);
+  });
+});
 
 describe('the contract types are declared once, in @mtl/core', () => {
   it('finds declarations and ignores re-exports and uses', () => {

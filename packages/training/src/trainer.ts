@@ -4,6 +4,7 @@ import {
   type LossOutput,
   listNames,
   MtlError,
+  modelScoreKey,
   RandomStream,
   type StepContext,
   type Trainable,
@@ -618,7 +619,7 @@ class TrainingRun<B> {
       return stop;
     }
     const metrics = this.sums.metrics((task) => cfg.taskWeights[task] ?? 1);
-    metrics['model/all/train/lr'] = this.lr;
+    metrics[modelScoreKey('train', 'lr')] = this.lr;
     // Epochs completed at this record: the epoch it closes counts.
     const epoch = epochEnd ? this.epoch + 1 : this.epoch;
     let scores: Record<string, number> = {};

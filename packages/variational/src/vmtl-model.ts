@@ -1,4 +1,4 @@
-import { type LossOutput, MtlError, type StepContext } from '@mtl/core';
+import { type LossOutput, MtlError, type StepContext, scoreKey } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { Bernoulli } from './bernoulli.js';
 import type { Distribution } from './distribution.js';
@@ -419,8 +419,8 @@ export class VmtlModel {
         l += nll[t * N + b]!;
       }
       const task = this.tasks[t]!;
-      out[`${task.name}/${task.dataset}/${g.split}/accuracy`] = c / g.n;
-      out[`${task.name}/${task.dataset}/${g.split}/loss`] = l / g.n;
+      out[scoreKey(task.name, task.dataset, g.split, 'accuracy')] = c / g.n;
+      out[scoreKey(task.name, task.dataset, g.split, 'loss')] = l / g.n;
     }
     return out;
   }
