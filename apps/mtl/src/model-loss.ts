@@ -1,4 +1,4 @@
-import { modelScoreKey, parseScoreKey } from '@mtl/scoring';
+import { isScoreKey, MODEL_TASK, modelScoreKey, parseScoreKey } from '@mtl/scoring';
 import type { MtlConfig } from './config/schema.js';
 import type { RunModel } from './run-model.js';
 
@@ -27,9 +27,9 @@ export function withModelLoss(
 ): Record<string, number> {
   const sums = new Map<string, number>();
   for (const [key, value] of Object.entries(scores)) {
-    const parts = key.split('/');
-    if (parts.length !== 4 || parts[0] === 'model' || parts[3] !== 'loss') continue;
-    const { task, split } = parseScoreKey(key);
+    if (!isScoreKey(key)) continue;
+    const { task, split, metric } = parseScoreKey(key);
+    if (task === MODEL_TASK || metric !== 'loss') continue;
     const w = weights[task];
     if (w === undefined) continue;
     sums.set(split, (sums.get(split) ?? 0) + w * value);

@@ -1,4 +1,5 @@
 import { listNames, MtlError } from '@mtl/core';
+import { modelScoreKey, scoreKey } from '@mtl/scoring';
 import { Trainer } from '@mtl/training';
 import { trainerOptions } from './commands/train.js';
 import type { Prepared } from './prepare.js';
@@ -48,12 +49,10 @@ async function checkWatchedMetrics(
   ];
   if (watched.every(([, metric]) => metric === undefined)) return;
   const available = new Set(Object.keys(await evaluate()));
-  available.add('model/all/train/loss');
-  available.add('model/all/train/objective');
-  available.add('model/all/train/lr');
+  for (const metric of ['loss', 'objective', 'lr']) available.add(modelScoreKey('train', metric));
   for (const task of prepared.run.taskNames) {
     const data = prepared.taskData[task]!;
-    available.add(`${task}/${data.datasetName}/train/loss`);
+    available.add(scoreKey(task, data.datasetName, 'train', 'loss'));
   }
   for (const [place, metric] of watched) {
     if (metric !== undefined && !available.has(metric)) {

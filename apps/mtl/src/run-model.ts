@@ -1,5 +1,5 @@
-import type { DictDataset, StepBatches } from '@mtl/data';
-import type { BatchSource, Trainable } from '@mtl/training';
+import type { BatchSource, StepBatches, Trainable } from '@mtl/core';
+import type { DictDataset } from '@mtl/data';
 
 /** The normalised mixing matrices of a VMTL run (`alpha[i][j]`: weight of task j in task i's prior). */
 export interface Mixing {

@@ -17,3 +17,12 @@ export {
   writeFileAtomicSync,
 } from './fs.js';
 export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
+export {
+  ALL_DATASET,
+  isScoreKey,
+  MODEL_TASK,
+  modelScoreKey,
+  parseScoreKey,
+  type ScoreKeyParts,
+  scoreKey,
+} from './score-key.js';

@@ -6,6 +6,7 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './backend.js';
+export type { Batch, BatchSource, LossOutput, StepBatches, StepContext, Trainable } from './contracts.js';
 export { importedBackend } from './default-backend.js';
 export {
   assertMtl,
@@ -33,4 +34,13 @@ export {
   reportNative,
 } from './native.js';
 export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
+export {
+  ALL_DATASET,
+  isScoreKey,
+  MODEL_TASK,
+  modelScoreKey,
+  parseScoreKey,
+  type ScoreKeyParts,
+  scoreKey,
+} from './score-key.js';
 export { assertNoLeaks, countNewTensors, disposeAll } from './tensors.js';

@@ -48,11 +48,9 @@ export {
   type ForwardOptions,
   type LabelArray,
   type LoadOptions,
-  type LossOutput,
   MultitaskModel,
   type MultitaskModelOptions,
   type PredictOptions,
-  type StepContext,
   type TaskPredictions,
   type WarmStartReport,
 } from './multitask-model.js';

@@ -1,4 +1,12 @@
-import { isMtlError, listNames, MtlError, mixSeed, writeFileAtomic } from '@mtl/core';
+import {
+  isMtlError,
+  type LossOutput,
+  listNames,
+  MtlError,
+  mixSeed,
+  type StepContext,
+  writeFileAtomic,
+} from '@mtl/core';
 import type { Batch, StepBatches } from '@mtl/data';
 import { disposeBatch } from '@mtl/data';
 import { type CustomMetric, modelScoreKey, Scorer, scoreKey } from '@mtl/scoring';
@@ -54,30 +62,6 @@ export interface MultitaskModelOptions {
    * checked ({@link inferShapes}). Without them every module needs its sizes.
    */
   inputShapes?: InputShapes;
-}
-
-/**
- * What `loss` needs of a training step (structurally @mtl/training's StepContext).
- * @example
- * model.loss(batches, { step: 0, epoch: 0, seed: 17, training: true });
- */
-export interface StepContext {
-  step: number;
-  epoch: number;
-  /** Seed of the step's randomness (dropout); each batch of the step derives its own. */
-  seed: number;
-  training: boolean;
-}
-
-/**
- * What `loss` returns (structurally @mtl/training's LossOutput).
- * @example
- * const { parts } = model.loss(batches, ctx); // { 'circle_task/circleDataset': Scalar }
- */
-export interface LossOutput {
-  /** Mean loss over the labeled rows of each task on each batch, keyed `task/dataset`. */
-  parts: Record<string, tf.Scalar>;
-  extra?: tf.Scalar;
 }
 
 /**

@@ -1,7 +1,6 @@
 // Small hand-made Trainables and batch sources for the tests (not part of the build).
-import { RandomStream } from '@mtl/core';
+import { type BatchSource, type LossOutput, RandomStream, type StepContext, type Trainable } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
-import type { BatchSource, LossOutput, StepContext, Trainable } from './contracts.js';
 
 export const f32 = Math.fround;
 

@@ -1,13 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertNoLeaks, MtlError } from '@mtl/core';
+import { assertNoLeaks, MtlError, type StepContext, type Trainable } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StepEndInfo } from './callbacks.js';
 import { loadCheckpoint } from './checkpoint.js';
 import type { TrainerConfigInput } from './config.js';
-import type { EvaluateFn, StepContext, Trainable } from './contracts.js';
+import type { EvaluateFn } from './contracts.js';
 import {
   f32,
   fixedSource,

@@ -1,5 +1,15 @@
 import { join } from 'node:path';
-import { listNames, MtlError, RandomStream, writeFileAtomic } from '@mtl/core';
+import {
+  type BatchSource,
+  type LossOutput,
+  listNames,
+  MtlError,
+  modelScoreKey,
+  RandomStream,
+  type StepContext,
+  type Trainable,
+  writeFileAtomic,
+} from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainerCallbacks } from './callbacks.js';
 import {
@@ -17,7 +27,7 @@ import {
   type TrainerConfig,
   type TrainerConfigInput,
 } from './config.js';
-import type { BatchSource, EvaluateFn, LossOutput, StepContext, Trainable } from './contracts.js';
+import type { EvaluateFn } from './contracts.js';
 import { LossSums, taskOfPart } from './internal/loss-sums.js';
 import { MetricTracker } from './internal/metric-tracker.js';
 import { LrSchedule } from './lr-schedule.js';
@@ -609,7 +619,7 @@ class TrainingRun<B> {
       return stop;
     }
     const metrics = this.sums.metrics((task) => cfg.taskWeights[task] ?? 1);
-    metrics['model/all/train/lr'] = this.lr;
+    metrics[modelScoreKey('train', 'lr')] = this.lr;
     // Epochs completed at this record: the epoch it closes counts.
     const epoch = epochEnd ? this.epoch + 1 : this.epoch;
     let scores: Record<string, number> = {};

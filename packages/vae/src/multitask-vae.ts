@@ -1,5 +1,4 @@
-import { listNames, MtlError, mixSeed } from '@mtl/core';
-import type { Batch } from '@mtl/data';
+import { type Batch, type LossOutput, listNames, MtlError, mixSeed, type StepContext } from '@mtl/core';
 import { scoreKey } from '@mtl/scoring';
 import {
   decodeTensor,
@@ -125,26 +124,19 @@ export interface MultitaskVaeOptions {
 }
 
 /**
- * The loss of one step as @mtl/training's `LossOutput` expects it.
+ * The loss of one step (@mtl/core's `LossOutput`): parts keyed `task/dataset`, each the task's loss
+ * per example, reconstruction NLL + β·KL (+ VQ losses). Kept as a name for compatibility.
  * @example
  * const { parts } = model.loss(batches, ctx);   // { 'a/A': negElbo, 'b/B': negElbo }
  */
-export interface VaeLossOutput {
-  /** Keyed `task/dataset`: the task's loss per example, reconstruction NLL + β·KL (+ VQ losses). */
-  parts: Record<string, tf.Scalar>;
-}
+export type VaeLossOutput = LossOutput;
 
 /**
- * The step context @mtl/training passes to `loss` (structural copy of its `StepContext`).
+ * The step context @mtl/training passes to `loss` (@mtl/core's `StepContext`, kept as a name for compatibility).
  * @example
  * const ctx: VaeStepContext = { step: 0, epoch: 0, seed: 1, training: true };
  */
-export interface VaeStepContext {
-  step: number;
-  epoch: number;
-  seed: number;
-  training: boolean;
-}
+export type VaeStepContext = StepContext;
 
 /**
  * What {@link MultitaskVae.reconstruct} returns (tensors the caller disposes).

@@ -1,4 +1,4 @@
-import { assertNoLeaks, RandomStream } from '@mtl/core';
+import { assertNoLeaks, RandomStream, type Trainable } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
@@ -302,21 +302,7 @@ describe('VmtlModel mechanics', () => {
     model.dispose();
   });
 
-  it("satisfies @mtl/training's Trainable<StackedStep> structurally", () => {
-    interface StepContext {
-      step: number;
-      epoch: number;
-      seed: number;
-      training: boolean;
-    }
-    interface LossOutput {
-      parts: Record<string, tf.Scalar>;
-      extra?: tf.Scalar;
-    }
-    interface Trainable<B> {
-      trainableVariables(): tf.Variable[];
-      loss(batch: B, ctx: StepContext): LossOutput;
-    }
+  it("satisfies @mtl/core's Trainable<StackedStep>", () => {
     expectTypeOf<VmtlModel>().toMatchTypeOf<Trainable<StackedStep>>();
     const model = new VmtlModel({ tasks: vmtlTasks(tasks), inputDim: 2, name: 'typed' });
     const names = model.trainableVariables().map((v) => v.name);

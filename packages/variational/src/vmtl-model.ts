@@ -1,4 +1,4 @@
-import { MtlError } from '@mtl/core';
+import { type LossOutput, MtlError, type StepContext, scoreKey } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { Bernoulli } from './bernoulli.js';
 import type { Distribution } from './distribution.js';
@@ -32,32 +32,21 @@ export interface TaskBatch {
 export type StackedStep = readonly TaskBatch[];
 
 /**
- * The step context @mtl/training passes to `loss` (structural copy of its `StepContext`).
+ * The step context @mtl/training passes to `loss` (@mtl/core's `StepContext`, kept as a name for compatibility).
  * @example
  * model.loss(step, { step: 0, epoch: 0, seed: rng.nextSeed(), training: true });
  */
-export interface VmtlStepContext {
-  step: number;
-  epoch: number;
-  seed: number;
-  training: boolean;
-}
+export type VmtlStepContext = StepContext;
 
 /**
- * What `loss` returns, as @mtl/training's `LossOutput` expects.
+ * What `loss` returns: @mtl/core's `LossOutput` with its `scale` always set. Parts are keyed
+ * `task/dataset`, task t's negative ELBO divided by T (their plain sum is the task-averaged
+ * objective); `scale` is N_t / T per part, since a part sums the likelihood over the task's N_t
+ * training rows, so a trainer logs `part / scale` on the scale of `score`'s per-example loss.
  * @example
  * const total = tf.addN(Object.values(model.loss(step, ctx).parts));
  */
-export interface VmtlLossOutput {
-  /** Keyed `task/dataset`: task t's negative ELBO divided by T, so their plain sum is the task-averaged objective. */
-  parts: Record<string, tf.Scalar>;
-  extra?: tf.Scalar;
-  /**
-   * N_t / T per part: a part sums the likelihood over the task's N_t training rows, so a trainer
-   * logs `part / scale` (the negative ELBO per training row), on the scale of `score`'s per-example loss.
-   */
-  scale: Record<string, number>;
-}
+export type VmtlLossOutput = LossOutput & { scale: Record<string, number> };
 
 /**
  * One task of a {@link VmtlModel}.
@@ -430,8 +419,8 @@ export class VmtlModel {
         l += nll[t * N + b]!;
       }
       const task = this.tasks[t]!;
-      out[`${task.name}/${task.dataset}/${g.split}/accuracy`] = c / g.n;
-      out[`${task.name}/${task.dataset}/${g.split}/loss`] = l / g.n;
+      out[scoreKey(task.name, task.dataset, g.split, 'accuracy')] = c / g.n;
+      out[scoreKey(task.name, task.dataset, g.split, 'loss')] = l / g.n;
     }
     return out;
   }

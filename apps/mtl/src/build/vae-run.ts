@@ -8,7 +8,7 @@ import {
   writeFileAtomic,
 } from '@mtl/core';
 import { DictDataLoader, type DictDataset, disposeBatch, scheduleBatches } from '@mtl/data';
-import { multitaskImprovement, parseScoreKey } from '@mtl/scoring';
+import { multitaskImprovement, parseScoreKey, scoreKey } from '@mtl/scoring';
 import { type Module, type ModuleConfig, moduleFromConfig } from '@mtl/tasks';
 import {
   type BetaSpec,
@@ -463,25 +463,22 @@ export function formatVaeComparison(
   const rows: string[][] = [
     ['task', 'metric', 'multitask', ...(c.mixture ? ['mixture'] : []), 'solo', 'mt − solo'],
   ];
-  const tasks = [
-    ...new Set(
-      Object.keys(c.solo)
-        .map(parseScoreKey)
-        .filter((p) => p.split === split)
-        .map((p) => `${p.task}/${p.dataset}`),
-    ),
-  ].sort();
+  // One row group per task/dataset of the split, in the order of their `task/dataset` text.
+  const byPair = new Map<string, { task: string; dataset: string }>();
+  for (const p of Object.keys(c.solo).map(parseScoreKey)) {
+    if (p.split === split) byPair.set(`${p.task}/${p.dataset}`, p);
+  }
+  const tasks = [...byPair.keys()].sort().map((k) => byPair.get(k)!);
   let wins = 0;
-  for (const td of tasks) {
-    const [task] = td.split('/');
+  for (const { task, dataset } of tasks) {
     for (const metric of [...COMPARED, ...(c.mixture ? ['neg_elbo_std_normal'] : [])]) {
-      const key = `${td}/${split}/${metric}`;
+      const key = scoreKey(task, dataset, split, metric);
       const mt = c.multitask[key];
       const so = c.solo[key];
       const mx = c.mixture?.[key];
       const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(4));
       rows.push([
-        task!,
+        task,
         metric,
         fmt(mt),
         ...(c.mixture ? [fmt(mx)] : []),

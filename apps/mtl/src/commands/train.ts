@@ -1,15 +1,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isMtlError, MtlError } from '@mtl/core';
-import type { StepBatches } from '@mtl/data';
-import { formatScoreTable } from '@mtl/scoring';
-import {
-  CHECKPOINT_FILES,
-  JsonlMetricsLogger,
-  type Trainable,
-  Trainer,
-  type TrainerCallbacks,
-} from '@mtl/training';
+import { isMtlError, MtlError, type StepBatches, type Trainable } from '@mtl/core';
+import { formatScoreTable, isScoreKey, parseScoreKey } from '@mtl/scoring';
+import { CHECKPOINT_FILES, JsonlMetricsLogger, Trainer, type TrainerCallbacks } from '@mtl/training';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/index.js';
 import { taskWeightsOf } from '../model-loss.js';
@@ -208,14 +201,7 @@ async function guardDivergence(
   try {
     const out = await scores;
     const bad = Object.entries(out).find(([k, v]) => k.endsWith('/loss') && !Number.isFinite(v));
-    if (bad)
-      throw divergence(
-        bad[0].split('/').slice(0, 2).join('/'),
-        `its ${bad[0]} is ${bad[1]}`,
-        step,
-        lr,
-        checkpointed,
-      );
+    if (bad) throw divergence(taskAndDataset(bad[0]), `its ${bad[0]} is ${bad[1]}`, step, lr, checkpointed);
     return out;
   } catch (e) {
     if (isMtlError(e, 'DATA_NON_FINITE') && /preds|probs/.test(e.message)) {
@@ -223,6 +209,13 @@ async function guardDivergence(
     }
     throw e;
   }
+}
+
+/** `task/dataset` of a score key (the key itself when it is not one), naming where a loss diverged. */
+function taskAndDataset(key: string): string {
+  if (!isScoreKey(key)) return key;
+  const { task, dataset } = parseScoreKey(key);
+  return `${task}/${dataset}`;
 }
 
 function divergence(place: string, what: string, step: number, lr: number, checkpointed: boolean): MtlError {

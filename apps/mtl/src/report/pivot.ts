@@ -1,4 +1,4 @@
-import { isScoreKey, MODEL_TASK, metricHigherIsBetter, parseScoreKey } from '@mtl/scoring';
+import { isScoreKey, MODEL_TASK, metricHigherIsBetter, parseScoreKey, scoreKey } from '@mtl/scoring';
 import { escapeHtml, formatNumber } from './html.js';
 
 /**
@@ -58,6 +58,8 @@ export function scorePivot(runs: readonly PivotRun[]): Pivot {
   const several = runs.length > 1;
   const metrics = new Map<string, { rows: Set<string>; splits: Set<string> }>();
   const other = new Set<string>();
+  // Row label `task/dataset` -> its parts, so that cell keys are built by scoreKey.
+  const rowParts = new Map<string, { task: string; dataset: string }>();
   for (const run of runs) {
     for (const key of Object.keys(run.scores ?? {})) {
       if (!isScoreKey(key)) {
@@ -70,7 +72,9 @@ export function scorePivot(runs: readonly PivotRun[]): Pivot {
         m = { rows: new Set(), splits: new Set() };
         metrics.set(p.metric, m);
       }
-      m.rows.add(`${p.task}/${p.dataset}`);
+      const row = `${p.task}/${p.dataset}`;
+      m.rows.add(row);
+      rowParts.set(row, p);
       m.splits.add(p.split);
     }
   }
@@ -95,18 +99,19 @@ export function scorePivot(runs: readonly PivotRun[]): Pivot {
           )}</tr><tr>${runs.map(() => splitList.map((s) => `<th class="num">${escapeHtml(s)}</th>`).join('')).join('')}</tr>`
       : `<tr><th>task / dataset</th>${splitList.map((s) => `<th class="num">${escapeHtml(s)}</th>`).join('')}</tr>`;
     const body = rowList.map((row) => {
+      const { task, dataset } = rowParts.get(row)!;
       const best = new Map<string, number>();
       if (several && higher !== undefined) {
         for (const split of splitList) {
           const values = runs
-            .map((r) => r.scores?.[`${row}/${split}/${metric}`])
+            .map((r) => r.scores?.[scoreKey(task, dataset, split, metric)])
             .filter((v): v is number => v !== undefined && Number.isFinite(v));
           if (values.length > 1) best.set(split, higher ? Math.max(...values) : Math.min(...values));
         }
       }
       const tds = runs.flatMap((r, i) =>
         splitList.map((split) => {
-          const key = `${row}/${split}/${metric}`;
+          const key = scoreKey(task, dataset, split, metric);
           const v = r.scores?.[key];
           const first = several && i > 0 && split === splitList[0] ? ' group-start' : '';
           if (v === undefined) return `<td class="num empty${first}">—</td>`;

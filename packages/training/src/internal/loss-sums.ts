@@ -1,8 +1,12 @@
+import { ALL_DATASET, modelScoreKey, scoreKey } from '@mtl/core';
 import type { LossSumsState } from '../trainer-state.js';
 
 /** The score key under which a loss part is logged: `task/dataset/train/loss` (`task/all/...` for a bare task name). */
 export function partLossKey(part: string): string {
-  return part.includes('/') ? `${part}/train/loss` : `${part}/all/train/loss`;
+  const slash = part.indexOf('/');
+  return slash < 0
+    ? scoreKey(part, ALL_DATASET, 'train', 'loss')
+    : scoreKey(part.slice(0, slash), part.slice(slash + 1), 'train', 'loss');
 }
 
 /** The task a part key belongs to: the text before the first `/`. */
@@ -51,15 +55,15 @@ export class LossSums {
         const acc = this.state.parts[key]!;
         loss += weightOf(taskOfPart(key)) * (acc.sum / acc.count);
       }
-      out['model/all/train/loss'] = loss;
+      out[modelScoreKey('train', 'loss')] = loss;
     }
     for (const key of keys) {
       const acc = this.state.parts[key]!;
       out[partLossKey(key)] = acc.sum / acc.count;
     }
     const e = this.state.extra;
-    if (e !== undefined && e.count > 0) out['model/all/train/extra'] = e.sum / e.count;
-    if (t.count > 0) out['model/all/train/objective'] = t.sum / t.count;
+    if (e !== undefined && e.count > 0) out[modelScoreKey('train', 'extra')] = e.sum / e.count;
+    if (t.count > 0) out[modelScoreKey('train', 'objective')] = t.sum / t.count;
     return out;
   }
 

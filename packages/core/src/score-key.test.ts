@@ -1,6 +1,6 @@
-import { isMtlError } from '@mtl/core/base';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isMtlError } from './errors.js';
 import { ALL_DATASET, isScoreKey, MODEL_TASK, modelScoreKey, parseScoreKey, scoreKey } from './score-key.js';
 
 function message(f: () => unknown): string {
