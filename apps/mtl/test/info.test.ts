@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { MtlInfo } from '../src/commands/info.js';
-import { loopSchema, modelSchema, moduleSchema, vaeModuleSchema } from '../src/config/schema.js';
+import { loopSchema, modelSchema, moduleSchema, vaeModelSchema } from '../src/config/schema.js';
 import { HELP } from '../src/main.js';
 import { cli } from './helpers.js';
 
@@ -42,7 +42,7 @@ describe('mtl info --json', () => {
     const inConfig = info.moduleKinds.filter((k) => !k.configPath!.startsWith('library only'));
     const expected = new Set([
       ...kindsOf(moduleSchema.options, 'kind'),
-      ...kindsOf(vaeModuleSchema.options, 'kind'),
+      ...kindsOf(vaeModelSchema.shape.modules.unwrap().valueType.options, 'kind'),
     ]);
     expect(new Set(inConfig.map((k) => k.name))).toEqual(expected);
     expect(inConfig).toHaveLength(expected.size);

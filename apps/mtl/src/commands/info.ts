@@ -8,13 +8,13 @@ import { registeredModuleTypes, TASK_KINDS } from '@mtl/tasks';
 import { AGGREGATOR_NAMES, lrScheduleConfigSchema, optimizerConfigSchema } from '@mtl/training';
 import { registerVaeModules, VAE_MODULE_TYPES } from '@mtl/vae';
 import { z } from 'zod';
-import {
-  dataSourceSchema,
-  modelSchema,
-  moduleSchema,
-  vaeDomainsSourceSchema,
-  vaeModuleSchema,
-} from '../config/schema.js';
+import { configSchema, vaeModelSchema } from '../config/schema.js';
+
+// Read from the composed config schema itself, so a kind added anywhere in it is listed.
+const moduleUnion = configSchema.shape.modules.unwrap().valueType;
+const vaeModuleUnion = vaeModelSchema.shape.modules.unwrap().valueType;
+const dataUnion = configSchema.shape.data.valueType;
+const modelUnion = configSchema.shape.model.unwrap();
 
 /** One option of a kind, read from its zod schema (what a user may write). */
 export interface InfoOption {
@@ -166,9 +166,9 @@ export async function collectInfo(options: { backend?: string | undefined } = {}
   const registered = new Set(registeredModuleTypes());
   const vaeOnly = new Set<string>(VAE_MODULE_TYPES);
   const moduleKinds = [
-    ...unionEntries(moduleSchema.options, 'kind', 'modules.*.kind'),
+    ...unionEntries(moduleUnion.options, 'kind', 'modules.*.kind'),
     ...unionEntries(
-      vaeModuleSchema.options.filter((m) =>
+      vaeModuleUnion.options.filter((m) =>
         discriminatorValues(m as UnionMember, 'kind').some((k) => vaeOnly.has(k)),
       ),
       'kind',
@@ -240,8 +240,8 @@ export async function collectInfo(options: { backend?: string | undefined } = {}
       configPath: 'tasks.*.weight',
       description: 'Σ_t weight_t · loss_t (weight default 1)',
     })),
-    modelKinds: unionEntries(modelSchema.options, 'kind', 'model.kind'),
-    dataSources: unionEntries([...dataSourceSchema.options, vaeDomainsSourceSchema], 'kind', 'data.*.kind'),
+    modelKinds: unionEntries(modelUnion.options, 'kind', 'model.kind'),
+    dataSources: unionEntries(dataUnion.options, 'kind', 'data.*.kind'),
     backends,
     native: { registered: native.registered, active: native.active, detail: native.detail },
     versions,

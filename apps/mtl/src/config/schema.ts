@@ -350,7 +350,7 @@ export const vmtlModelSchema = z.strictObject({
 });
 
 /** A VAE's modules: @mtl/vae's kinds, or any module kind of the `modules` section. */
-export const vaeModuleSchema = z.discriminatedUnion('kind', [
+const vaeModuleSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('gaussianEncoder'),
     inputSize: inputWidth,
