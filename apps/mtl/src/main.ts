@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { MtlError, toMtlError } from '@mtl/core';
 import { compare } from './commands/compare.js';
 import { score } from './commands/evaluate.js';
+import { info } from './commands/info.js';
 import { parseSampleCount, predict } from './commands/predict.js';
 import { report } from './commands/report.js';
 import { train } from './commands/train.js';
@@ -18,6 +19,7 @@ Usage:
   mtl predict <RUN_DIR> --task NAME (--input FILE | --sample N) --output FILE [--backend B] [--verbose]
   mtl compare <config> [--out DIR] [--set a.b=value ...] [--backend B] [--verbose]
   mtl validate <config> [--set a.b=value ...] [--backend B] [--verbose]
+  mtl info [--json] [--backend B]
   mtl --help | --version
 
 train     Trains the model a YAML/JSON config declares, into DIR (default runs/<config-name>-<timestamp>):
@@ -43,6 +45,11 @@ report    Writes RUN_DIR/report.html (or FILE): one self-contained page (no netw
           training. (train --report: after training.)
 validate  Runs every check train makes before its first step (data, model, a forward pass and the
           loss of every task on a batch of every split, watched metrics), writing nothing.
+info      Lists what a config can use, read from the packages' registries: module kinds, task
+          kinds, metrics (higher/lower is better), batch schedulers, optimizers, LR schedules,
+          aggregators, model kinds and data source kinds, each with its options (name required,
+          name? optional, name=default); the backends (available, active, native BLAS kernels)
+          and package versions. --json: the same as one JSON object.
 
 --set PATH=VALUE   overrides any config path (repeatable), e.g. --set training.epochs=100;
                    values are YAML (numbers, booleans, [lists]); the result is validated.
@@ -254,10 +261,23 @@ export async function run(
         });
         return 0;
       }
+      case 'info': {
+        const { values } = parse(command, () =>
+          parseArgs({
+            args: rest,
+            options: { ...COMMON, ...{ json: { type: 'boolean', default: false } } },
+            allowPositionals: false,
+            strict: true,
+          }),
+        );
+        if (values.help) return printHelp(out);
+        await info({ json: values.json ?? false, backend: values.backend, write: out });
+        return 0;
+      }
       default:
         throw new MtlError(
           'INVALID_ARGUMENT',
-          `unknown command "${command}" (commands: train, score, predict, compare, report, validate)`,
+          `unknown command "${command}" (commands: train, score, predict, compare, report, validate, info)`,
           {
             place: 'mtl',
           },

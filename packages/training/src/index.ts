@@ -1,3 +1,4 @@
+export { AGGREGATOR_NAMES, type AggregatorName } from './aggregators.js';
 export type { CheckpointInfo, StepEndInfo, TrainBeginInfo, TrainerCallbacks } from './callbacks.js';
 export {
   assignVariables,
