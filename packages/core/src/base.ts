@@ -9,11 +9,6 @@ export {
   type MtlErrorOptions,
   toMtlError,
 } from './errors.js';
-export {
-  checksummedJson,
-  parseChecksummedJson,
-  readChecksummedJson,
-  writeFileAtomic,
-  writeFileAtomicSync,
-} from './fs.js';
+export { checksummedJson, parseChecksummedJson } from './checksum.js';
 export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
+export { sha256Hex } from './sha256.js';

@@ -17,13 +17,7 @@ export {
   type MtlErrorOptions,
   toMtlError,
 } from './errors.js';
-export {
-  checksummedJson,
-  parseChecksummedJson,
-  readChecksummedJson,
-  writeFileAtomic,
-  writeFileAtomicSync,
-} from './fs.js';
+export { checksummedJson, parseChecksummedJson } from './checksum.js';
 export {
   type AdamRuleScalars,
   type NativeStatus,
@@ -33,4 +27,5 @@ export {
   reportNative,
 } from './native.js';
 export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
+export { sha256Hex } from './sha256.js';
 export { assertNoLeaks, countNewTensors, disposeAll } from './tensors.js';

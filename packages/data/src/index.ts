@@ -55,8 +55,6 @@ export {
   type VocabularyOptions,
   vocabularySize,
 } from './preprocessing.js';
-export { type ReadCsvOptions, readCsv } from './read-csv.js';
-export { readJsonl } from './read-jsonl.js';
 export { type SplitRatios, splitDataset, splitIndices, splitSizes } from './split.js';
 export { StackedLoader, type StackedLoaderOptions } from './stacked-loader.js';
 export {
@@ -70,4 +68,4 @@ export {
   type ToyTask,
   toyPoints,
 } from './toy-data.js';
-export { formatFloat32, type WriteTableOptions, writeCsv, writeJsonl } from './write-table.js';
+export { formatFloat32 } from './format-float32.js';

@@ -1,4 +1,5 @@
-import { isMtlError, listNames, MtlError, mixSeed, writeFileAtomic } from '@mtl/core';
+import { isMtlError, listNames, MtlError, mixSeed } from '@mtl/core';
+import { writeFileAtomic } from '@mtl/core/node';
 import type { Batch, StepBatches } from '@mtl/data';
 import { disposeBatch } from '@mtl/data';
 import { type CustomMetric, modelScoreKey, Scorer, scoreKey } from '@mtl/scoring';

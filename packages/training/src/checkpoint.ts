@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { listNames, MtlError, writeFileAtomic } from '@mtl/core';
+import { listNames, MtlError } from '@mtl/core';
+import { writeFileAtomic } from '@mtl/core/node';
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerState } from './optimizer.js';
 import type { TrainerState } from './trainer-state.js';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { listNames, MtlError, RandomStream, writeFileAtomic } from '@mtl/core';
+import { listNames, MtlError, RandomStream } from '@mtl/core';
+import { writeFileAtomic } from '@mtl/core/node';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainerCallbacks } from './callbacks.js';
 import {
