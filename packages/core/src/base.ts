@@ -11,4 +11,4 @@ export {
 } from './errors.js';
 export { checksummedJson, parseChecksummedJson } from './checksum.js';
 export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
-export { sha256Hex } from './sha256.js';
+export { sha256, sha256Hex } from './sha256.js';

@@ -26,6 +26,7 @@ export {
   nativeUpdateRules,
   reportNative,
 } from './native.js';
+export { type NodeIo, nodeIo } from './node-only.js';
 export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
-export { sha256Hex } from './sha256.js';
+export { sha256, sha256Hex } from './sha256.js';
 export { assertNoLeaks, countNewTensors, disposeAll } from './tensors.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { sha256Hex } from './sha256.js';
+import { sha256, sha256Hex } from './sha256.js';
 
 describe('sha256Hex', () => {
   it('matches the FIPS 180-4 test vectors', () => {
@@ -17,6 +17,7 @@ describe('sha256Hex', () => {
       expect(sha256Hex(text)).toBe(createHash('sha256').update(text).digest('hex'));
       const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 255);
       expect(sha256Hex(bytes)).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(sha256(bytes)).toEqual(new Uint8Array(createHash('sha256').update(bytes).digest()));
     }
   });
 });

@@ -13,11 +13,11 @@ const K = new Uint32Array([
 ]);
 
 /**
- * The SHA-256 digest of `data` (a string is hashed as its UTF-8 bytes), as 64 lowercase hex digits.
+ * The SHA-256 digest of `data` (a string is hashed as its UTF-8 bytes), as 32 bytes.
  * @example
- * sha256Hex('abc'); // 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+ * sha256(new Uint8Array([1, 2, 3])).length; // 32
  */
-export function sha256Hex(data: string | Uint8Array): string {
+export function sha256(data: string | Uint8Array): Uint8Array {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
   const bitLength = bytes.length * 8;
   // Message + 0x80 + zero padding + 64-bit big-endian length, a multiple of 64 bytes.
@@ -66,7 +66,19 @@ export function sha256Hex(data: string | Uint8Array): string {
     h[6] = h[6]! + g!;
     h[7] = h[7]! + hh!;
   }
+  const out = new Uint8Array(32);
+  const outView = new DataView(out.buffer);
+  for (let i = 0; i < 8; i++) outView.setUint32(i * 4, h[i]!);
+  return out;
+}
+
+/**
+ * The SHA-256 digest of `data` (a string is hashed as its UTF-8 bytes), as 64 lowercase hex digits.
+ * @example
+ * sha256Hex('abc'); // 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+ */
+export function sha256Hex(data: string | Uint8Array): string {
   let hex = '';
-  for (const word of h) hex += word.toString(16).padStart(8, '0');
+  for (const byte of sha256(data)) hex += byte.toString(16).padStart(2, '0');
   return hex;
 }

@@ -1,5 +1,4 @@
-import { isMtlError, listNames, MtlError, mixSeed } from '@mtl/core';
-import { writeFileAtomic } from '@mtl/core/node';
+import { isMtlError, listNames, MtlError, mixSeed, nodeIo } from '@mtl/core';
 import type { Batch, StepBatches } from '@mtl/data';
 import { disposeBatch } from '@mtl/data';
 import { type CustomMetric, modelScoreKey, Scorer, scoreKey } from '@mtl/scoring';
@@ -511,6 +510,7 @@ export class MultitaskModel {
    * temporary file renamed over `path`); a bare file name works.
    */
   async save(path: string): Promise<void> {
+    const { writeFileAtomic } = await nodeIo(path);
     await writeFileAtomic(path, serializeSavedModel(this.toSaved()));
   }
 

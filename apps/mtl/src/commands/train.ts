@@ -3,13 +3,8 @@ import { join, resolve } from 'node:path';
 import { isMtlError, MtlError } from '@mtl/core';
 import type { StepBatches } from '@mtl/data';
 import { formatScoreTable } from '@mtl/scoring';
-import {
-  CHECKPOINT_FILES,
-  JsonlMetricsLogger,
-  type Trainable,
-  Trainer,
-  type TrainerCallbacks,
-} from '@mtl/training';
+import { CHECKPOINT_FILES, type Trainable, Trainer, type TrainerCallbacks } from '@mtl/training';
+import { JsonlMetricsLogger } from '@mtl/training/node';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/index.js';
 import { taskWeightsOf } from '../model-loss.js';
