@@ -1,4 +1,6 @@
 // The tfjs-free part of @mtl/core, for packages (like @mtl/scoring) that must not load tfjs.
+
+export { checksummedJson, parseChecksummedJson } from './checksum.js';
 export {
   assertMtl,
   isMtlError,
@@ -9,6 +11,5 @@ export {
   type MtlErrorOptions,
   toMtlError,
 } from './errors.js';
-export { checksummedJson, parseChecksummedJson } from './checksum.js';
 export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
 export { sha256, sha256Hex } from './sha256.js';

@@ -6,6 +6,7 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './backend.js';
+export { checksummedJson, parseChecksummedJson } from './checksum.js';
 export { importedBackend } from './default-backend.js';
 export {
   assertMtl,
@@ -17,7 +18,6 @@ export {
   type MtlErrorOptions,
   toMtlError,
 } from './errors.js';
-export { checksummedJson, parseChecksummedJson } from './checksum.js';
 export {
   type AdamRuleScalars,
   type NativeStatus,

@@ -19,9 +19,13 @@ export type NodeIo = typeof NodeIoModule;
  */
 export async function nodeIo(place: string): Promise<NodeIo> {
   if (typeof process === 'undefined' || process.versions?.node === undefined) {
-    throw new MtlError('NOT_IMPLEMENTED', 'files on disk need Node; in a browser, save and load through memory', {
-      place,
-    });
+    throw new MtlError(
+      'NOT_IMPLEMENTED',
+      'files on disk need Node; in a browser, save and load through memory',
+      {
+        place,
+      },
+    );
   }
   const specifier = './node-io.js';
   return (await import(/* @vite-ignore */ specifier)) as NodeIo;

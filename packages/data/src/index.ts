@@ -31,6 +31,7 @@ export {
   type LabelKind,
 } from './dict-dataset.js';
 export type { ColumnInput, DenseArray, NestedNumbers, RaggedArray, TypedNumberArray } from './field-input.js';
+export { formatFloat32 } from './format-float32.js';
 export { type LogisticTask, type LogisticTasksOptions, makeLogisticTasks } from './logistic-tasks.js';
 export {
   applyPreprocessing,
@@ -68,4 +69,3 @@ export {
   type ToyTask,
   toyPoints,
 } from './toy-data.js';
-export { formatFloat32 } from './format-float32.js';
