@@ -27,6 +27,8 @@ export async function nodeIo(place: string): Promise<NodeIo> {
       },
     );
   }
-  const specifier = './node-io.js';
+  // By package name, not a relative path: a relative computed specifier would resolve against the
+  // importing package's sources in tests (vite), the name resolves through `exports` everywhere.
+  const specifier = '@mtl/core/node-io';
   return (await import(/* @vite-ignore */ specifier)) as NodeIo;
 }
