@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { MtlError, writeFileAtomic } from '@mtl/core';
+import { MtlError } from '@mtl/core';
+import { writeFileAtomic } from '@mtl/core/node';
 import { CHECKPOINT_FILES } from '@mtl/training';
 import { stringify } from 'yaml';
 import { resolveConfigPath } from './build/data.js';

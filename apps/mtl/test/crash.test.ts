@@ -2,7 +2,8 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RandomStream } from '@mtl/core';
-import { CHECKPOINT_FILES, loadCheckpoint, readMetricsJsonl } from '@mtl/training';
+import { CHECKPOINT_FILES, loadCheckpoint } from '@mtl/training';
+import { readMetricsJsonl } from '@mtl/training/node';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLES, tempDir } from './helpers.js';
 

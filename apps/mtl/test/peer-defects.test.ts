@@ -2,7 +2,7 @@
 // through the CLI (the packages test each one at their own level too).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readMetricsJsonl } from '@mtl/training';
+import { readMetricsJsonl } from '@mtl/training/node';
 import { describe, expect, it } from 'vitest';
 import { cli, EXAMPLES, tempDir, writeConfig } from './helpers.js';
 

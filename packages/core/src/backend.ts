@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { listNames, MtlError } from './errors.js';
 import { loadNative } from './native.js';
@@ -18,8 +17,6 @@ export interface SelectBackendOptions {
   env?: Record<string, string | undefined>;
 }
 
-const require = createRequire(import.meta.url);
-
 async function tryActivate(
   name: BackendName,
   env: Record<string, string | undefined>,
@@ -27,7 +24,9 @@ async function tryActivate(
   try {
     if (name === 'node') {
       // tfjs-node is optional: it cannot be installed without internet access at install time.
-      require('@tensorflow/tfjs-node');
+      // A computed name, so that bundlers for the browser leave this Node-only package out.
+      const tfjsNode = '@tensorflow/tfjs-node';
+      await import(tfjsNode);
     } else if (name === 'wasm') {
       await import('@tensorflow/tfjs-backend-wasm');
     }
@@ -51,7 +50,8 @@ async function tryActivate(
  * await selectBackend({ backend: 'cpu' });         // force the plain JS backend
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendName> {
-  const env = options.env ?? process.env;
+  // No `process` in a browser: there the environment is empty and `auto` applies.
+  const env = options.env ?? (typeof process === 'undefined' ? {} : process.env);
   const fromEnv = env.MTL_BACKEND?.trim() || undefined;
   const requested: string = options.backend ?? fromEnv ?? 'auto';
   const place =

@@ -1,4 +1,6 @@
 // The tfjs-free part of @mtl/core, for packages (like @mtl/scoring) that must not load tfjs.
+
+export { checksummedJson, parseChecksummedJson } from './checksum.js';
 export {
   assertMtl,
   isMtlError,
@@ -9,13 +11,6 @@ export {
   type MtlErrorOptions,
   toMtlError,
 } from './errors.js';
-export {
-  checksummedJson,
-  parseChecksummedJson,
-  readChecksummedJson,
-  writeFileAtomic,
-  writeFileAtomicSync,
-} from './fs.js';
 export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
 export {
   ALL_DATASET,
@@ -26,3 +21,4 @@ export {
   type ScoreKeyParts,
   scoreKey,
 } from './score-key.js';
+export { sha256, sha256Hex } from './sha256.js';

@@ -31,7 +31,8 @@ describe('atomic writes', () => {
 
 describe('checksummed JSON', () => {
   it('round-trips and refuses a changed byte, a truncation and plain JSON', async () => {
-    const { checksummedJson, parseChecksummedJson, readChecksummedJson } = await import('./fs.js');
+    const { checksummedJson, parseChecksummedJson } = await import('./checksum.js');
+    const { readChecksummedJson } = await import('./fs.js');
     const value = { w: [0.5, -1.25], name: 'head' };
     const text = checksummedJson(value);
     expect(parseChecksummedJson(text, 'm.json')).toEqual(value);

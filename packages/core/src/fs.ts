@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { parseChecksummedJson } from './checksum.js';
 import { MtlError } from './errors.js';
 
 function tempName(path: string): string {
@@ -69,42 +70,6 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array): vo
   closeSync(fd);
   renameSync(tmp, abs);
   syncDir(dirname(abs));
-}
-
-const CHECKSUMMED = /^\{"sha256":"([0-9a-f]{64})","data":([\s\S]*)\}\s*$/;
-
-/**
- * JSON text wrapped with the SHA-256 of its body, for files that must be refused when changed
- * or truncated on disk (saved models): `{"sha256":"…","data":…}`. Read it back with
- * {@link parseChecksummedJson}.
- * @example
- * await writeFileAtomic('model.json', checksummedJson({ weights }));
- */
-export function checksummedJson(value: unknown): string {
-  const body = JSON.stringify(value);
-  return `{"sha256":"${createHash('sha256').update(body).digest('hex')}","data":${body}}`;
-}
-
-/**
- * Verifies and parses text written by {@link checksummedJson}; anything else, a changed byte or a
- * truncation is `CHECKPOINT_CORRUPT` naming `place`.
- * @example
- * const saved = parseChecksummedJson(readFileSync('model.json', 'utf8'), 'model.json');
- */
-export function parseChecksummedJson(text: string, place: string): unknown {
-  const match = CHECKSUMMED.exec(text);
-  if (match === null) {
-    throw new MtlError('CHECKPOINT_CORRUPT', 'not a checksummed file (truncated or edited?)', { place });
-  }
-  const [, sha, body] = match;
-  if (createHash('sha256').update(body!).digest('hex') !== sha) {
-    throw new MtlError('CHECKPOINT_CORRUPT', 'checksum mismatch: the file was changed or damaged', { place });
-  }
-  try {
-    return JSON.parse(body!);
-  } catch (e) {
-    throw new MtlError('CHECKPOINT_CORRUPT', `not valid JSON (${(e as Error).message})`, { place });
-  }
 }
 
 /** Reads a file written with {@link checksummedJson}: `FILE_NOT_FOUND`, `FILE_READ` or `CHECKPOINT_CORRUPT` on failure. */

@@ -6,6 +6,7 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './backend.js';
+export { checksummedJson, parseChecksummedJson } from './checksum.js';
 export type { Batch, BatchSource, LossOutput, StepBatches, StepContext, Trainable } from './contracts.js';
 export { importedBackend } from './default-backend.js';
 export {
@@ -19,13 +20,6 @@ export {
   toMtlError,
 } from './errors.js';
 export {
-  checksummedJson,
-  parseChecksummedJson,
-  readChecksummedJson,
-  writeFileAtomic,
-  writeFileAtomicSync,
-} from './fs.js';
-export {
   type AdamRuleScalars,
   type NativeStatus,
   type NativeUpdateRules,
@@ -33,6 +27,7 @@ export {
   nativeUpdateRules,
   reportNative,
 } from './native.js';
+export { type NodeIo, nodeIo } from './node-only.js';
 export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
 export {
   ALL_DATASET,
@@ -43,4 +38,5 @@ export {
   type ScoreKeyParts,
   scoreKey,
 } from './score-key.js';
+export { sha256, sha256Hex } from './sha256.js';
 export { assertNoLeaks, countNewTensors, disposeAll } from './tensors.js';

@@ -31,6 +31,7 @@ export {
   type LabelKind,
 } from './dict-dataset.js';
 export type { ColumnInput, DenseArray, NestedNumbers, RaggedArray, TypedNumberArray } from './field-input.js';
+export { formatFloat32 } from './format-float32.js';
 export { type LogisticTask, type LogisticTasksOptions, makeLogisticTasks } from './logistic-tasks.js';
 export {
   applyPreprocessing,
@@ -55,8 +56,6 @@ export {
   type VocabularyOptions,
   vocabularySize,
 } from './preprocessing.js';
-export { type ReadCsvOptions, readCsv } from './read-csv.js';
-export { readJsonl } from './read-jsonl.js';
 export { type SplitRatios, splitDataset, splitIndices, splitSizes } from './split.js';
 export { StackedLoader, type StackedLoaderOptions } from './stacked-loader.js';
 export {
@@ -70,4 +69,3 @@ export {
   type ToyTask,
   toyPoints,
 } from './toy-data.js';
-export { formatFloat32, type WriteTableOptions, writeCsv, writeJsonl } from './write-table.js';

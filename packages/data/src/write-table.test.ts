@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DictDataset } from './dict-dataset.js';
-import { formatFloat32, writeCsv, writeJsonl } from './write-table.js';
+import { formatFloat32 } from './format-float32.js';
+import { writeCsv, writeJsonl } from './write-table.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mtl-data-write-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,8 @@
-import { MtlError, writeFileAtomic } from '@mtl/core';
+import { MtlError } from '@mtl/core';
+import { writeFileAtomic } from '@mtl/core/node';
 import type { ColumnMapping, LabelColumnSpec } from './column-mapping.js';
 import type { DictDataset } from './dict-dataset.js';
+import { formatFloat32 } from './format-float32.js';
 
 /**
  * Options of {@link writeCsv} and {@link writeJsonl}.
@@ -10,22 +12,6 @@ import type { DictDataset } from './dict-dataset.js';
 export interface WriteTableOptions {
   /** Class names per class label: ids are written as these names (and read back through them). */
   classes?: Readonly<Record<string, readonly string[]>>;
-}
-
-/**
- * The shortest decimal text that reads back as the same float32 (integers as integers).
- * @example
- * formatFloat32(Math.fround(0.1)); // '0.1', not '0.10000000149011612'
- */
-export function formatFloat32(v: number): string {
-  if (Object.is(v, -0)) return '-0';
-  if (Number.isInteger(v)) return String(v);
-  const f = Math.fround(v);
-  for (let p = 6; p <= 9; p++) {
-    const s = f.toPrecision(p);
-    if (Math.fround(Number(s)) === f) return String(Number(s));
-  }
-  return String(f);
 }
 
 function csvText(s: string): string {

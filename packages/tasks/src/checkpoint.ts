@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { checksummedJson, MtlError, parseChecksummedJson } from '@mtl/core';
+import { checksummedJson, MtlError, nodeIo, parseChecksummedJson } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
+import { base64ToBytes, bytesToBase64 } from './internal/base64.js';
 import type { ModuleConfig } from './module.js';
 import type { TaskSpec } from './task.js';
 
@@ -65,7 +65,7 @@ export function encodeTensor(t: tf.Tensor): SavedTensor {
   return {
     shape: [...t.shape],
     dtype: 'float32',
-    data: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64'),
+    data: bytesToBase64(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)),
   };
 }
 
@@ -76,7 +76,7 @@ export function encodeTensor(t: tf.Tensor): SavedTensor {
  * const t = decodeTensor(saved, 'model.json: head/bias');
  */
 export function decodeTensor(saved: SavedTensor, place: string): tf.Tensor {
-  const bytes = Buffer.from(saved.data, 'base64');
+  const bytes = base64ToBytes(saved.data);
   const size = saved.shape.reduce((a, b) => a * b, 1);
   if (bytes.byteLength !== size * 4) {
     throw new MtlError(
@@ -160,6 +160,7 @@ export function parseSavedModelText(text: string, place: string): SavedModel {
 }
 
 export async function readSavedModel(path: string): Promise<SavedModel> {
+  const { readFile } = await nodeIo(path);
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -4,8 +4,8 @@ import {
   listNames,
   MtlError,
   mixSeed,
+  nodeIo,
   type StepContext,
-  writeFileAtomic,
 } from '@mtl/core';
 import type { Batch, StepBatches } from '@mtl/data';
 import { disposeBatch } from '@mtl/data';
@@ -494,6 +494,7 @@ export class MultitaskModel {
    * temporary file renamed over `path`); a bare file name works.
    */
   async save(path: string): Promise<void> {
+    const { writeFileAtomic } = await nodeIo(path);
     await writeFileAtomic(path, serializeSavedModel(this.toSaved()));
   }
 

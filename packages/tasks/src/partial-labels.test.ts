@@ -4,7 +4,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DictDataLoader, type DictDataset, readCsv } from '@mtl/data';
+import { DictDataLoader, type DictDataset } from '@mtl/data';
+import { readCsv } from '@mtl/data/node';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { dense } from './modules/dense.js';

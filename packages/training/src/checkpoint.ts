@@ -1,7 +1,4 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { endianness } from 'node:os';
-import { listNames, MtlError, writeFileAtomic } from '@mtl/core';
+import { listNames, MtlError, nodeIo, sha256 } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerState } from './optimizer.js';
 import type { TrainerState } from './trainer-state.js';
@@ -56,7 +53,8 @@ interface Header {
 }
 
 function assertLittleEndian(): void {
-  if (endianness() !== 'LE') {
+  // The first byte of a 16-bit 1 is 1 on a little-endian host (node:os is not portable).
+  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
     throw new MtlError('NOT_IMPLEMENTED', 'checkpoints are little-endian; this host is big-endian', {
       place: 'checkpoint',
     });
@@ -127,9 +125,7 @@ export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
       dataStart + tensors[i]!.offset,
     );
   }
-  const hash = createHash('sha256')
-    .update(out.subarray(0, total - HASH_BYTES))
-    .digest();
+  const hash = sha256(out.subarray(0, total - HASH_BYTES));
   out.set(hash, total - HASH_BYTES);
   return out;
 }
@@ -148,8 +144,8 @@ export function decodeCheckpoint(bytes: Uint8Array, place = 'checkpoint'): Check
   if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) throw corrupt('bad magic');
   const body = bytes.subarray(0, bytes.length - HASH_BYTES);
   const expected = bytes.subarray(bytes.length - HASH_BYTES);
-  const actual = createHash('sha256').update(body).digest();
-  if (!actual.equals(expected)) throw corrupt('SHA-256 checksum mismatch');
+  const actual = sha256(body);
+  if (actual.some((b, i) => b !== expected[i])) throw corrupt('SHA-256 checksum mismatch');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(MAGIC.length, true);
   const dataStart = PREFIX_BYTES + headerLength;
@@ -178,7 +174,7 @@ export function decodeCheckpoint(bytes: Uint8Array, place = 'checkpoint'): Check
     ) {
       throw corrupt(`bad manifest entry "${String(t.name)}"`);
     }
-    // A copy (Buffer#slice would share the pool), aligned for the typed-array view.
+    // A copy (a file's bytes may be a view into a shared pool), aligned for the typed-array view.
     const raw = new Uint8Array(bytes.subarray(dataStart + t.offset, dataStart + t.offset + t.byteLength));
     const values = t.dtype === 'float32' ? new Float32Array(raw.buffer) : new Int32Array(raw.buffer);
     group.push({ name: t.name.slice(slash + 1), dtype: t.dtype, shape: t.shape, values });
@@ -203,6 +199,7 @@ export function decodeCheckpoint(bytes: Uint8Array, place = 'checkpoint'): Check
  * await saveCheckpoint('model.ckpt', { weights: await readVariables(model.trainableVariables()) });
  */
 export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
+  const { writeFileAtomic } = await nodeIo(path);
   await writeFileAtomic(path, encodeCheckpoint(checkpoint));
 }
 
@@ -214,6 +211,7 @@ export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Prom
  * assignVariables(model.trainableVariables(), ckpt.weights);
  */
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+  const { readFile } = await nodeIo(path);
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);

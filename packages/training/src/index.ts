@@ -35,7 +35,6 @@ export type {
   Trainable,
 } from './contracts.js';
 export { LrSchedule, type LrScheduleOptions, type LrScheduleState } from './lr-schedule.js';
-export { JsonlMetricsLogger, readMetricsJsonl } from './metrics-log.js';
 export {
   type OptimizerState,
   type OptimizerUpdates,

@@ -1,14 +1,13 @@
-import { join } from 'node:path';
 import {
   type BatchSource,
   type LossOutput,
   listNames,
   MtlError,
   modelScoreKey,
+  nodeIo,
   RandomStream,
   type StepContext,
   type Trainable,
-  writeFileAtomic,
 } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainerCallbacks } from './callbacks.js';
@@ -186,7 +185,7 @@ class TrainingRun<B> {
   private readonly optimizer: TrainerOptimizer;
   private readonly schedule: LrSchedule;
   private readonly restoreBest: boolean;
-  private readonly paths: { last?: string; best?: string } = {};
+  private checkpointDir: string | undefined;
   private readonly written: { last?: string; best?: string } = {};
 
   private step = 0;
@@ -253,10 +252,7 @@ class TrainingRun<B> {
       this.early = new MetricTracker(metric, mode, es.minDelta);
     }
     this.restoreBest = cfg.restoreBest ?? cfg.checkpointMetric !== undefined;
-    if (cfg.checkpointDir !== undefined) {
-      this.paths.last = join(cfg.checkpointDir, CHECKPOINT_FILES.last);
-      this.paths.best = join(cfg.checkpointDir, CHECKPOINT_FILES.best);
-    }
+    this.checkpointDir = cfg.checkpointDir;
   }
 
   restore(checkpoint: Checkpoint, path: string): void {
@@ -695,8 +691,12 @@ class TrainingRun<B> {
   }
 
   private async saveCheckpoints(improved: boolean): Promise<void> {
-    const { last, best } = this.paths;
-    if (last === undefined || best === undefined) return;
+    const dir = this.checkpointDir;
+    if (dir === undefined) return;
+    // Node's path and file helpers, loaded at run time: the main entry stays browser-safe.
+    const { join, writeFileAtomic } = await nodeIo(dir);
+    const last = join(dir, CHECKPOINT_FILES.last);
+    const best = join(dir, CHECKPOINT_FILES.best);
     const checkpoint: Checkpoint = {
       weights: await readVariables(this.vars),
       optimizer: await this.optimizer.getState(),

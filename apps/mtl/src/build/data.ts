@@ -5,10 +5,9 @@ import {
   makeLogisticTasks,
   makeToyDatasets,
   type ReadTableOptions,
-  readCsv,
-  readJsonl,
   splitDataset,
 } from '@mtl/data';
+import { readCsv, readJsonl } from '@mtl/data/node';
 import type { z } from 'zod';
 import type { dataSourceSchema } from '../config/schema.js';
 import { readerField } from './preprocess.js';

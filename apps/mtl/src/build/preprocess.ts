@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { checksummedJson, listNames, MtlError, readChecksummedJson, writeFileAtomic } from '@mtl/core';
+import { checksummedJson, listNames, MtlError } from '@mtl/core';
+import { readChecksummedJson, writeFileAtomic } from '@mtl/core/node';
 import {
   applyPreprocessing,
   checkFittedPreprocessing,

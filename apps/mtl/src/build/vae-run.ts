@@ -1,12 +1,6 @@
 import { join } from 'node:path';
-import {
-  checksummedJson,
-  listNames,
-  MtlError,
-  type RandomStream,
-  readChecksummedJson,
-  writeFileAtomic,
-} from '@mtl/core';
+import { checksummedJson, listNames, MtlError, type RandomStream } from '@mtl/core';
+import { readChecksummedJson, writeFileAtomic } from '@mtl/core/node';
 import { DictDataLoader, type DictDataset, disposeBatch, scheduleBatches } from '@mtl/data';
 import { multitaskImprovement, parseScoreKey, scoreKey } from '@mtl/scoring';
 import { type Module, type ModuleConfig, moduleFromConfig } from '@mtl/tasks';

@@ -1,11 +1,6 @@
 import { join } from 'node:path';
-import {
-  checksummedJson,
-  MtlError,
-  type RandomStream,
-  readChecksummedJson,
-  writeFileAtomic,
-} from '@mtl/core';
+import { checksummedJson, MtlError, type RandomStream } from '@mtl/core';
+import { readChecksummedJson, writeFileAtomic } from '@mtl/core/node';
 import { disposeBatch, StackedLoader } from '@mtl/data';
 import { type TemperatureSpec, VmtlModel } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';

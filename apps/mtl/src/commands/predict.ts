@@ -1,13 +1,8 @@
 import { extname } from 'node:path';
-import { listNames, MtlError, writeFileAtomic } from '@mtl/core';
-import {
-  applyPreprocessing,
-  type DictDataset,
-  type FieldColumnSpec,
-  type FieldColumns,
-  readCsv,
-  readJsonl,
-} from '@mtl/data';
+import { listNames, MtlError } from '@mtl/core';
+import { writeFileAtomic } from '@mtl/core/node';
+import { applyPreprocessing, type DictDataset, type FieldColumnSpec, type FieldColumns } from '@mtl/data';
+import { readCsv, readJsonl } from '@mtl/data/node';
 import { stringify } from 'csv-stringify/sync';
 import { readerField } from '../build/preprocess.js';
 import type { Predictions } from '../run-model.js';

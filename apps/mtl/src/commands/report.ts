@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MtlError, writeFileAtomic } from '@mtl/core';
+import { MtlError } from '@mtl/core';
+import { writeFileAtomic } from '@mtl/core/node';
 import { buildReportPage, type ReportKind, type ReportPage } from '../report/page.js';
 import { readReportSources } from '../report/run-files.js';
 

@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { MtlError } from '@mtl/core';
-import { CHECKPOINT_FILES, type HistoryRecord, loadCheckpoint, readMetricsJsonl } from '@mtl/training';
+import { CHECKPOINT_FILES, type HistoryRecord, loadCheckpoint } from '@mtl/training';
+import { readMetricsJsonl } from '@mtl/training/node';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
