@@ -40,3 +40,4 @@ export {
 } from './score-key.js';
 export { sha256, sha256Hex } from './sha256.js';
 export { assertNoLeaks, countNewTensors, disposeAll } from './tensors.js';
+export { stopGradient } from './ops/stop-gradient.js';
