@@ -73,6 +73,30 @@ export interface LossOutput {
   scale?: Record<string, number>;
   /** A term of no task (regularisers, mixing KL), added to the total unweighted; logged as `model/all/train/extra`, not in `model/all/train/loss`. */
   extra?: tf.Scalar;
+  /**
+   * Named terms of no task (e.g. a module's added losses, `encoder.commitment`): each is added to
+   * the objective unweighted, like `extra`, and logged by name as `model/all/train/<name>`.
+   */
+  terms?: Record<string, tf.Scalar>;
+}
+
+/**
+ * Which tasks a set of variables serves: `shared` by several tasks (a trunk), or owned by one task
+ * (its head). Gradient-level aggregators combine the tasks' gradients of the shared groups only; a
+ * task-owned group gets its own task's gradient.
+ * @example
+ * const groups: ParameterGroup[] = [
+ *   { name: 'base_mlp', tasks: ['a', 'b'], variables: ['base_mlp/dense_0/kernel', 'base_mlp/dense_0/bias'] },
+ *   { name: 'a_head', tasks: ['a'], variables: ['a_head/kernel', 'a_head/bias'] },
+ * ];
+ */
+export interface ParameterGroup {
+  /** A name for logs and errors (a module name). */
+  name: string;
+  /** Tasks whose loss depends on these variables (one task: owned; several: shared). */
+  tasks: string[];
+  /** `tf.Variable` names, as in {@link Trainable.trainableVariables}. */
+  variables: string[];
 }
 
 /**
@@ -90,6 +114,11 @@ export interface Trainable<B> {
   trainableVariables(): tf.Variable[];
   /** Runs inside the optimizer's gradient: tf ops only, no dataSync. */
   loss(batch: B, ctx: StepContext): LossOutput;
+  /**
+   * Which variables are shared by which tasks; every trainable variable in exactly one group.
+   * Without it a Trainer treats every variable as shared by all tasks.
+   */
+  parameterGroups?(): ParameterGroup[];
 }
 
 /**

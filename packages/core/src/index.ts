@@ -7,7 +7,15 @@ export {
   selectBackend,
 } from './backend.js';
 export { checksummedJson, parseChecksummedJson } from './checksum.js';
-export type { Batch, BatchSource, LossOutput, StepBatches, StepContext, Trainable } from './contracts.js';
+export type {
+  Batch,
+  BatchSource,
+  LossOutput,
+  ParameterGroup,
+  StepBatches,
+  StepContext,
+  Trainable,
+} from './contracts.js';
 export { importedBackend } from './default-backend.js';
 export {
   assertMtl,
@@ -28,6 +36,7 @@ export {
   reportNative,
 } from './native.js';
 export { type NodeIo, nodeIo } from './node-only.js';
+export { stopGradient } from './ops/stop-gradient.js';
 export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
 export {
   ALL_DATASET,
@@ -40,4 +49,3 @@ export {
 } from './score-key.js';
 export { sha256, sha256Hex } from './sha256.js';
 export { assertNoLeaks, countNewTensors, disposeAll } from './tensors.js';
-export { stopGradient } from './ops/stop-gradient.js';
