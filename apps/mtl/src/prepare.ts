@@ -13,7 +13,7 @@ import {
 } from './build/preprocess.js';
 import { buildVaeRun, loadVaeDomains } from './build/vae-run.js';
 import { buildVmtlRun } from './build/vmtl-run.js';
-import type { LoadedConfig } from './config/index.js';
+import { isModelKind, type LoadedConfig } from './config/index.js';
 import { taskWeightsOf, withModelLosses } from './model-loss.js';
 import type { RunModel } from './run-model.js';
 import { type PhaseClock, since, timeMark } from './timing.js';
@@ -97,11 +97,14 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   }
   options.clock?.add('load', since(loadStart));
   const buildStart = timeMark();
-  const tasks = Object.fromEntries(taskEntries);
+  // The tasks this run builds, typed by the model kind.
+  const built = <T>(all: Record<string, T>): Record<string, T> =>
+    Object.fromEntries(taskEntries.map(([name]) => [name, all[name]!]));
   let run: RunModel;
-  if (config.model.kind === 'multitask') {
+  if (isModelKind(config, 'multitask')) {
+    const tasks = built(config.tasks);
     const scorers: Record<string, OriginalUnitsScorer> = {};
-    for (const [name, task] of taskEntries) {
+    for (const [name, task] of Object.entries(tasks)) {
       const scaler = labelScaler(preprocessing, taskData[name]!);
       if (scaler !== undefined && task.kind === 'regression') {
         scorers[name] = new OriginalUnitsScorer(
@@ -111,12 +114,12 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
       }
     }
     checkEmbeddingVocabularies(tasks, taskData, config.modules, preprocessing);
-    const built = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'), scorers);
-    run = multitaskRun(built.model, built.modules, taskData, config, rng);
-  } else if (config.model.kind === 'vae') {
-    run = buildVaeRun(config, config.model, tasks, taskData, rng);
+    const model = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'), scorers);
+    run = multitaskRun(model.model, model.modules, taskData, config, rng);
+  } else if (isModelKind(config, 'vae')) {
+    run = buildVaeRun(config, config.model, built(config.tasks), taskData, rng);
   } else {
-    run = buildVmtlRun(config, config.model, tasks, taskData, rng);
+    run = buildVmtlRun(config, config.model, built(config.tasks), taskData, rng);
   }
   run = withModelLosses(run, taskWeightsOf(config, run.taskNames));
   options.clock?.add('build', since(buildStart));

@@ -3,7 +3,7 @@ import { isMtlError, MtlError, type RandomStream } from '@mtl/core';
 import { DictDataLoader, type DictDataset, disposeBatch, scheduleBatches } from '@mtl/data';
 import type { MultitaskModel } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
-import type { MtlConfig } from '../config/schema.js';
+import type { MtlConfigOf } from '../config/schema.js';
 import type { RunModel, WarmStart } from '../run-model.js';
 import type { TaskData } from './data.js';
 import { describeInputs, firstRows } from './rows.js';
@@ -18,7 +18,7 @@ export function multitaskRun(
   model: MultitaskModel,
   modules: string[],
   taskData: Readonly<Record<string, TaskData>>,
-  config: MtlConfig,
+  config: MtlConfigOf<'multitask'>,
   rng: RandomStream,
 ): RunModel {
   const { batchSize, scheduler, shuffle } = config.training;

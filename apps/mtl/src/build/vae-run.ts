@@ -19,7 +19,7 @@ import type { CompareArgs, Comparison } from '../commands/compare.js';
 import { comparedSplit, trainSoloRuns } from '../commands/solo-runs.js';
 import type { TrainArgs, TrainResult } from '../commands/train.js';
 import type { LoadedConfig } from '../config/index.js';
-import type { MtlConfig, taskSchema, vaeDomainsSourceSchema, vaeModelSchema } from '../config/schema.js';
+import type { MtlConfigOf, taskSchemas, vaeDomainsSourceSchema, vaeModelSchema } from '../config/schema.js';
 import type { Predictions, RunModel, WarmStart } from '../run-model.js';
 import type { LoadedSource, TaskData } from './data.js';
 import { atModulePath, fieldShapes } from './multitask.js';
@@ -28,7 +28,7 @@ import { allRows, describeInputs, firstRows } from './rows.js';
 
 type VaeConfig = z.infer<typeof vaeModelSchema>;
 type VaeDomainsConfig = z.infer<typeof vaeDomainsSourceSchema>;
-type TaskConfig = z.infer<typeof taskSchema>;
+type TaskConfig = z.infer<typeof taskSchemas.vae>;
 
 /**
  * Loads a `vae_domains` source: one dataset group per domain (`train`, `test`, and `valid` when
@@ -88,7 +88,7 @@ function instanceName(module: string, task: string, perTask: readonly string[]):
  * by all tasks. A run of a single task (compare's solo baselines) always has the N(0, I) prior.
  */
 export function buildVaeRun(
-  config: MtlConfig,
+  config: MtlConfigOf<'vae'>,
   modelConfig: VaeConfig,
   tasks: Readonly<Record<string, TaskConfig>>,
   taskData: Readonly<Record<string, TaskData>>,

@@ -5,14 +5,14 @@ import { disposeBatch, StackedLoader } from '@mtl/data';
 import { type TemperatureSpec, VmtlModel } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
-import type { MtlConfig, taskSchema, vmtlModelSchema } from '../config/schema.js';
+import type { MtlConfigOf, taskSchemas, vmtlModelSchema } from '../config/schema.js';
 import type { RunModel, WarmStart } from '../run-model.js';
 import type { TaskData } from './data.js';
 import { MODEL_FILE } from './multitask-run.js';
 import { allRows, firstRows } from './rows.js';
 
 type VmtlConfig = z.infer<typeof vmtlModelSchema>;
-type TaskConfig = z.infer<typeof taskSchema>;
+type TaskConfig = z.infer<typeof taskSchemas.vmtl>;
 
 const FORMAT = 'mtl-vmtl-weights';
 
@@ -58,7 +58,7 @@ function refuseAbstains(name: string, data: TaskData): void {
  * ones reshuffle and cycle).
  */
 export function buildVmtlRun(
-  config: MtlConfig,
+  config: MtlConfigOf<'vmtl'>,
   modelConfig: VmtlConfig,
   tasks: Readonly<Record<string, TaskConfig>>,
   taskData: Readonly<Record<string, TaskData>>,

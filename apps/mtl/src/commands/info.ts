@@ -8,13 +8,13 @@ import { registeredModuleTypes, TASK_KINDS } from '@mtl/tasks';
 import { AGGREGATOR_NAMES, lrScheduleConfigSchema, optimizerConfigSchema } from '@mtl/training';
 import { registerVaeModules, VAE_MODULE_TYPES } from '@mtl/vae';
 import { z } from 'zod';
-import { configSchema, vaeModelSchema } from '../config/schema.js';
+import { configSchemas, modelSchema, vaeModelSchema } from '../config/schema.js';
 
 // Read from the composed config schema itself, so a kind added anywhere in it is listed.
-const moduleUnion = configSchema.shape.modules.unwrap().valueType;
+const moduleUnion = configSchemas.multitask.shape.modules.unwrap().valueType;
 const vaeModuleUnion = vaeModelSchema.shape.modules.unwrap().valueType;
-const dataUnion = configSchema.shape.data.valueType;
-const modelUnion = configSchema.shape.model.unwrap();
+const dataUnion = configSchemas.multitask.shape.data.valueType;
+const modelUnion = modelSchema;
 
 /** One option of a kind, read from its zod schema (what a user may write). */
 export interface InfoOption {

@@ -95,7 +95,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Name of the input field (`dim` values per row); `mtl predict` reads it from the columns `<field>_0` ... (CSV) or the key `<field>` (JSONL).',
 
   // ---- modules ----
-  modules: 'The module pool, by name. Tasks that use the same module name share that module and its weights.',
+  modules:
+    'The module pool, by name. Tasks that use the same module name share that module and its weights. A vae model looks up a module it does not define under `model.modules` here; a vmtl model has no module pool.',
   'modules.*': 'One module; its `kind` says which of the variants below applies.',
   'modules.*[dense]': 'A fully connected layer: `activation(x W + b)`.',
   'modules.*[*].inputSize':
@@ -132,22 +133,22 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   // ---- tasks ----
   tasks: 'The tasks, by name; the name is the task in score keys and `mtl predict --task`.',
   'tasks.*':
-    'One task: which data it reads, the path of operations through the module pool, its loss and metrics.',
+    'One task: which data it reads and its weight; for a multitask model also its path of operations through the module pool, its loss (`kind`) and metrics.',
   'tasks.*.data': 'The data source the task reads (a name under `data`).',
   'tasks.*.input':
     'Input field(s) of the source; default its only field. Several fields are passed to the first operation together.',
   'tasks.*.label':
     "Label of the source; default the label named like the task, else the source's only label.",
   'tasks.*.ops':
-    'Operation sequence. A module name is shorthand for an operation reading the previous one (the first reads the input); the object form names its inputs. Required for a multitask model; VMTL and VAE tasks have none.',
+    'Operation sequence. A module name is shorthand for an operation reading the previous one (the first reads the input); the object form names its inputs. Required for a multitask model; vmtl and vae tasks have none (a vae task runs `model.encoder` and `model.decoder`).',
   'tasks.*.ops[].name': 'Name of this operation (default the module name), for later operations to read.',
   'tasks.*.ops[].module': 'The module this operation runs (a name under `modules`).',
   'tasks.*.ops[].inputs':
     'What the operation reads: `[_input_, FIELD]`, the name of an earlier operation, or `[OPERATION, KEY]` (a named output, or an index).',
   'tasks.*.kind':
-    'The loss and prediction: `multiclass` (softmax cross-entropy), `binary` (one sigmoid output), `multilabel` (a sigmoid per class), `regression` (mean squared error).',
+    'The loss and prediction: `multiclass` (softmax cross-entropy), `binary` (one sigmoid output), `multilabel` (a sigmoid per class), `regression` (mean squared error). A vmtl task is always a binary classifier; a vae task reconstructs its input.',
   'tasks.*.metrics':
-    'Metrics scored on every split: names from @mtl/scoring (`accuracy`, `f1`, `roc_auc`, `mse`, ...) or `{name, ...options}`; default accuracy (mse for regression).',
+    'Metrics scored on every split: names from @mtl/scoring (`accuracy`, `f1`, `roc_auc`, `mse`, ...) or `{name, ...options}`; default accuracy (mse for regression). A vmtl model scores accuracy and loss, a vae model its ELBO terms.',
   'tasks.*.metrics[].name': 'The metric name; the other keys are its options, e.g. `{name: fbeta, beta: 2}`.',
   'tasks.*.weight': "Weight of this task's loss in the training objective.",
 
@@ -216,7 +217,7 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Whether lower or higher is better; inferred from the metric name when left out.',
   'training.batchSize': 'Rows per batch (per task sub-batch for VMTL).',
   'training.scheduler':
-    'How batches of several tasks interleave (multitask model): `shuffled` (random, in proportion to their batches), `sequential`, `roundRobin`, `mixed`. VMTL always stacks one sub-batch per task.',
+    'How batches of several tasks interleave: `shuffled` (random, in proportion to their batches), `sequential`, `roundRobin`, `mixed`. Not for vmtl, whose step always stacks one sub-batch of every task.',
   'training.shuffle':
     "Reshuffle each train loader's rows every epoch (from the seed); `false` reads them in file order, as Snorkel's tutorial does. Evaluation never shuffles.",
   'training.validSplit': 'The split evaluated during training (exact name).',

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { configReference, renderConfigReference } from './reference.js';
+import { MODEL_KINDS } from './schema.js';
 
 describe('the config reference (apps/mtl/CONFIG.md)', () => {
   it('is committed exactly as generated from the schemas (else: npm run docs:config)', () => {
@@ -26,6 +27,36 @@ describe('the config reference (apps/mtl/CONFIG.md)', () => {
     expect(byPath.get('tasks.*.data')).toMatchObject({ type: 'name', required: true });
     expect(byPath.get('model[vae].modules.*[dense]')?.sameAs).toBe('modules.*[dense]');
     for (const option of byPath.values()) expect(option.description, option.path).not.toBe('');
+  });
+
+  it('says which model kinds read each option (another kind refuses it)', () => {
+    const byPath = new Map(configReference().map((o) => [o.path, o.modelKinds]));
+    expect(byPath.get('tasks.*.ops')).toEqual(['multitask']);
+    expect(byPath.get('tasks.*.metrics[].name')).toEqual(['multitask']);
+    expect(byPath.get('tasks.*.weight')).toEqual(['multitask', 'vmtl', 'vae']);
+    expect(byPath.get('training.scheduler')).toEqual(['multitask', 'vae']);
+    expect(byPath.get('training.batchSize')).toEqual(['multitask', 'vmtl', 'vae']);
+    expect(byPath.get('modules.*[dense].units')).toEqual(['multitask', 'vae']);
+    expect(byPath.get('model[vmtl].klWeight')).toEqual(['vmtl']);
+    expect(byPath.get('model')).toEqual([...MODEL_KINDS]);
+    expect(renderConfigReference()).toContain(
+      '| `training.scheduler` | "shuffled" \\| "sequential" \\| "roundRobin" \\| "mixed" | `"shuffled"` | multitask, vae |',
+    );
+  });
+
+  it('fails naming an option of a model kind that the flat reference schema lacks', () => {
+    const kinds = {
+      a: z.strictObject({ x: z.number() }),
+      b: z.strictObject({ x: z.number(), y: z.number() }),
+    };
+    expect(() => configReference(z.strictObject({ x: z.number() }), { x: 'X.' }, kinds)).toThrow(
+      'the reference schema lacks the config option "y" (model kind b)',
+    );
+    const flat = z.strictObject({ x: z.number(), y: z.number() });
+    expect(configReference(flat, { x: 'X.', y: 'Y.' }, kinds).map((o) => o.modelKinds)).toEqual([
+      ['a', 'b'],
+      ['b'],
+    ]);
   });
 
   const schema = z.strictObject({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CONFIG_DESCRIPTIONS } from './descriptions.js';
-import { configSchema } from './schema.js';
+import { configReferenceSchema, configSchemas, REFUSED_MARK } from './schema.js';
 
 /**
  * One option of the config, as the reference (apps/mtl/CONFIG.md) lists it. Paths use `*` for a
@@ -16,6 +16,8 @@ export interface ConfigOption {
   required: boolean;
   /** Where these options were already listed (the same schema reused at another path). */
   sameAs?: string;
+  /** The model kinds that read this option (under any other `model.kind` it is an error). */
+  modelKinds?: string[];
   description: string;
 }
 
@@ -141,6 +143,8 @@ class Walker {
   /** Rows for `node` at `path` and everything under it. */
   walk(path: string, node: Json, required: boolean): void {
     const r = this.resolve(node);
+    // An option of another model kind, refused by this kind's schema: not one of its options.
+    if (r[REFUSED_MARK] !== undefined) return;
     const row: ConfigOptionPath = { path, type: this.typeOf(node), required };
     if (typeof r.description === 'string') row.schemaDescription = r.description;
     if (r.default !== undefined && JSON.stringify(r.default) !== '{}')
@@ -212,7 +216,7 @@ function keyMatches(key: string, path: string): boolean {
 }
 
 /** The options the schema has, without descriptions (what the completeness test checks against). */
-export function configOptionPaths(schema: z.ZodType = configSchema): ConfigOptionPath[] {
+export function configOptionPaths(schema: z.ZodType = configReferenceSchema): ConfigOptionPath[] {
   const json = inputJsonSchema(schema);
   const walker = new Walker((json.$defs ?? {}) as Record<string, Json>);
   const required = new Set((json.required as string[] | undefined) ?? []);
@@ -222,27 +226,77 @@ export function configOptionPaths(schema: z.ZodType = configSchema): ConfigOptio
   return walker.rows;
 }
 
+const isModelPath = (path: string) => path === 'model' || /^model[.[]/.test(path);
+
+/**
+ * The model kinds that read each option: those whose own config schema has it. `model[vmtl]...`
+ * belongs to its variant; `model` itself to every kind. Throws naming an option of a kind that
+ * the flat reference schema lacks (the reference would hide it).
+ */
+function modelKindsOf(paths: readonly string[], kinds: Readonly<Record<string, z.ZodType>>): string[][] {
+  const names = Object.keys(kinds);
+  const own = new Map(
+    names.map((kind) => [
+      kind,
+      new Set(
+        configOptionPaths(kinds[kind]!)
+          .map((o) => o.path)
+          .filter((p) => !isModelPath(p)),
+      ),
+    ]),
+  );
+  const listed = new Set(paths);
+  const hidden = names.flatMap((kind) =>
+    [...own.get(kind)!].filter((p) => !listed.has(p)).map((p) => `"${p}" (model kind ${kind})`),
+  );
+  if (hidden.length > 0) {
+    throw new Error(`the reference schema lacks the config option ${hidden.join(', ')}`);
+  }
+  return paths.map((path) => {
+    const variant = /^model\[([^\]]+)\]/.exec(path);
+    if (variant !== null) return variant[1]!.split('|');
+    if (path === 'model') return names;
+    return names.filter((kind) => own.get(kind)!.has(path));
+  });
+}
+
 /**
  * Every option of the `mtl` config with its description: from the schema's own description
  * (`.meta({ description })` / `.describe()`) or from CONFIG_DESCRIPTIONS (exact path, or a key
  * with `[*]` for every variant). Throws naming every option without one and every description
- * key that matches no option, so that the reference cannot drift from the schemas.
+ * key that matches no option, so that the reference cannot drift from the schemas. With `kinds`
+ * (one config schema per model kind; the default for the default schema), each option says which
+ * model kinds read it.
  * @example
  * const delimiter = configReference().find((o) => o.path === 'data.*[csv].delimiter');
+ * configReference().find((o) => o.path === 'tasks.*.ops')?.modelKinds; // ['multitask']
  */
 export function configReference(
-  schema: z.ZodType = configSchema,
+  schema: z.ZodType = configReferenceSchema,
   descriptions: Record<string, string> = CONFIG_DESCRIPTIONS,
+  kinds: Readonly<Record<string, z.ZodType>> | undefined = schema === configReferenceSchema
+    ? configSchemas
+    : undefined,
 ): ConfigOption[] {
   const rows = configOptionPaths(schema);
   const keys = Object.keys(descriptions);
   const missing: string[] = [];
-  const out = rows.map(({ schemaDescription, ...row }): ConfigOption => {
-    if (row.sameAs !== undefined) return { ...row, description: `The same options as \`${row.sameAs}\`.` };
+  const applies =
+    kinds === undefined
+      ? undefined
+      : modelKindsOf(
+          rows.map((r) => r.path),
+          kinds,
+        );
+  const out = rows.map(({ schemaDescription, ...row }, i): ConfigOption => {
+    const modelKinds = applies === undefined ? {} : { modelKinds: applies[i]! };
+    if (row.sameAs !== undefined) {
+      return { ...row, ...modelKinds, description: `The same options as \`${row.sameAs}\`.` };
+    }
     const key = keys.find((k) => k === row.path) ?? keys.find((k) => keyMatches(k, row.path));
     const description = key === undefined ? schemaDescription : descriptions[key]!;
     if (description === undefined) missing.push(row.path);
-    return { ...row, description: description ?? '' };
+    return { ...row, ...modelKinds, description: description ?? '' };
   });
   const unknown = keys.filter((k) => !rows.some((row) => keyMatches(k, row.path)));
   const problems = [
@@ -273,6 +327,19 @@ export function renderConfigReference(options: ConfigOption[] = configReference(
     'option is left out; `config.resolved.yaml` in a run directory shows every value used.',
     '',
   ];
+  // Which model kinds read an option, when the options say: another kind refuses it by name.
+  const every = [...new Set(options.flatMap((o) => o.modelKinds ?? []))];
+  const byKind = every.length > 0;
+  if (byKind) {
+    lines.push(
+      'The *model kinds* column says which `model.kind` reads an option (`all`: every kind). Under',
+      'another kind the option is an error naming its path and the kinds that read it, e.g.',
+      '`tasks.a.ops: "ops" applies to model kind multitask, not vmtl: ...`.',
+      '',
+    );
+  }
+  const kindsCell = (o: ConfigOption) =>
+    o.modelKinds === undefined || o.modelKinds.length === every.length ? 'all' : o.modelKinds.join(', ');
   const topOf = (path: string) => path.split(/[.[]/)[0]!;
   const rowsUnder = new Map<string, number>();
   for (const option of options)
@@ -285,11 +352,21 @@ export function renderConfigReference(options: ConfigOption[] = configReference(
     if (title !== section) {
       if (section !== undefined) lines.push('');
       section = title;
-      lines.push(`## ${title}`, '', '| option | type | default | description |', '|---|---|---|---|');
+      lines.push(
+        `## ${title}`,
+        '',
+        byKind
+          ? '| option | type | default | model kinds | description |'
+          : '| option | type | default | description |',
+        byKind ? '|---|---|---|---|---|' : '|---|---|---|---|',
+      );
     }
     const def =
       option.default === undefined ? (option.required ? '*required*' : '') : `\`${cell(option.default)}\``;
-    lines.push(`| \`${cell(option.path)}\` | ${cell(option.type)} | ${def} | ${cell(option.description)} |`);
+    const kinds = byKind ? ` ${kindsCell(option)} |` : '';
+    lines.push(
+      `| \`${cell(option.path)}\` | ${cell(option.type)} | ${def} |${kinds} ${cell(option.description)} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

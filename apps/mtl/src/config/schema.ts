@@ -270,24 +270,31 @@ const metricSpec = z.union([
     .refine((o) => !('compute' in o), 'a metric spec cannot define code'),
 ]);
 
-export const taskSchema = z.strictObject({
+/** The task options every model kind reads. */
+const commonTaskShape = {
   /** The data source the task reads. */
   data: name,
   /** Input field(s) of the source; default its only field. */
   input: z.union([name, z.array(name).min(1)]).optional(),
   /** Label of the source; default the label named like the task, else the source's only label. */
   label: name.optional(),
+};
+const taskWeight = z.number().positive().finite().default(1);
+
+/** A task of a multitask model (the default model kind). */
+export const taskSchema = z.strictObject({
+  ...commonTaskShape,
   /** Operation sequence. A module name is shorthand for an operation reading the previous one (the first reads the input). */
   ops: z.array(opSchema).min(1).optional(),
   kind: z.enum(TASK_KINDS).default('multiclass'),
   metrics: z.array(metricSpec).min(1).optional(),
-  weight: z.number().positive().finite().default(1),
+  weight: taskWeight,
 });
 
 // ---- training and model -----------------------------------------------------------------------
 export const loopSchema = z.strictObject({
   batchSize: positiveInt.max(1_000_000).default(32),
-  /** How batches of several tasks interleave (multitask model); VMTL always stacks one sub-batch per task. */
+  /** How batches of several tasks interleave (multitask and VAE models; a VMTL model refuses it: it stacks one sub-batch per task). */
   scheduler: z.enum(SCHEDULER_NAMES).default('shuffled'),
   /** Reshuffle each train loader's rows every epoch (seeded); false reads them in file order. Evaluation never shuffles. */
   shuffle: z.boolean().default(true),
@@ -300,7 +307,8 @@ export { name as nameSchema, seed as seedSchema };
 
 // ---- the whole config -------------------------------------------------------------------------
 
-export const trainingSchema = trainerConfigSchema.safeExtend({
+/** The app's training options beside the Trainer's own (how batches are drawn; refused Trainer keys). */
+const trainingAppShape = {
   ...loopSchema.shape,
   checkpointDir: z
     .undefined({ error: 'checkpoints always go to RUN_DIR/checkpoints; remove "checkpointDir"' })
@@ -312,7 +320,10 @@ export const trainingSchema = trainerConfigSchema.safeExtend({
       error: 'task weights are set per task: use tasks.<name>.weight instead of "training.taskWeights"',
     })
     .default({}),
-});
+};
+
+/** The `training` section of a multitask or VAE model (a VMTL model's has no `scheduler`). */
+export const trainingSchema = trainerConfigSchema.safeExtend(trainingAppShape);
 
 export const multitaskModelSchema = z.strictObject({ kind: z.literal('multitask') });
 
@@ -435,29 +446,228 @@ export const modelSchema = z.discriminatedUnion('kind', [
 const nonEmpty = (what: string) => (r: Record<string, unknown>) =>
   Object.keys(r).length > 0 || `declare at least one ${what}`;
 
+// ---- one config schema per model kind ---------------------------------------------------------
+/** The model kinds, in the order the reference lists them. */
+export const MODEL_KINDS = ['multitask', 'vmtl', 'vae'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
 /**
- * The whole `mtl` config (YAML or JSON). Strict: an unknown key anywhere is an error naming its path.
- * @example
- * const config = configSchema.parse(YAML.parse(text));
+ * Why a model kind does not read an option another kind reads, by config path (`*`: a name). A
+ * misplaced option's message ends with it, so the user learns what to do instead.
  */
-export const configSchema = z.strictObject({
+const WHY_NOT: Record<string, Partial<Record<ModelKind, string>>> = {
+  modules: { vmtl: 'a vmtl model has no module pool (its per-task classifiers are built in)' },
+  'tasks.*.ops': {
+    vmtl: 'a vmtl task is a Bayesian logistic regression on its input field, with no operation sequence',
+    vae: 'every vae task runs the model.encoder and model.decoder chains',
+  },
+  'tasks.*.kind': {
+    vmtl: 'a vmtl task is always a binary classifier (labels 0/1)',
+    vae: 'a vae task reconstructs its input (its label is not a target)',
+  },
+  'tasks.*.metrics': {
+    vmtl: 'a vmtl model scores accuracy and loss of every task',
+    vae: 'a vae model scores neg_elbo, recon_nll, recon_mse, kl and its latent statistics',
+  },
+  'training.scheduler': { vmtl: 'a vmtl step always stacks one sub-batch of every task' },
+  'model.modules': { multitask: "a multitask model's modules are the top-level `modules`" },
+};
+
+/** What a refused option's JSON Schema carries, so the reference leaves it out of that kind. */
+export const REFUSED_MARK = 'notForModelKind';
+
+type Refused = z.ZodOptional<z.ZodUndefined>;
+type KeysOf<S> = { [K in keyof S]: keyof S[K] }[keyof S];
+type Refusals<S, K extends keyof S> = { [P in Exclude<KeysOf<S>, keyof S[K]>]: Refused };
+
+/**
+ * For each model kind, the options of a section that other kinds read and this one does not:
+ * each accepts nothing, so writing it is an error at its own path saying which kinds read it
+ * (a plain unknown key would not say why).
+ */
+function refusals<S extends Record<ModelKind, z.ZodRawShape>>(
+  section: string,
+  shapes: S,
+): { [K in ModelKind]: Refusals<S, K> } {
+  const keys = [...new Set(MODEL_KINDS.flatMap((kind) => Object.keys(shapes[kind])))];
+  const out: Record<string, Record<string, Refused>> = {};
+  for (const kind of MODEL_KINDS) {
+    out[kind] = {};
+    for (const key of keys) {
+      if (key in shapes[kind]) continue;
+      const owners = MODEL_KINDS.filter((k) => key in shapes[k]);
+      const why = WHY_NOT[section === '' ? key : `${section}.${key}`]?.[kind];
+      const message = `"${key}" applies to model kind${owners.length > 1 ? 's' : ''} ${owners.join(' and ')}, not ${kind}${why === undefined ? '' : `: ${why}`}`;
+      out[kind][key] = z
+        .undefined({ error: message })
+        .meta({ [REFUSED_MARK]: kind })
+        .optional();
+    }
+  }
+  return out as { [K in ModelKind]: Refusals<S, K> };
+}
+
+const vmtlTaskShape = { ...commonTaskShape, weight: taskWeight };
+const vaeTaskShape = { ...commonTaskShape, weight: taskWeight };
+const taskRefusals = refusals('tasks.*', {
+  multitask: taskSchema.shape,
+  vmtl: vmtlTaskShape,
+  vae: vaeTaskShape,
+});
+/** The task schema of each model kind: what its build code reads, and nothing else. */
+export const taskSchemas = {
+  multitask: taskSchema,
+  vmtl: z.strictObject({ ...vmtlTaskShape, ...taskRefusals.vmtl }),
+  vae: z.strictObject({ ...vaeTaskShape, ...taskRefusals.vae }),
+};
+
+const { scheduler: _scheduler, ...vmtlTrainingShape } = trainingAppShape;
+const trainingRefusals = refusals('training', {
+  multitask: trainingAppShape,
+  vmtl: vmtlTrainingShape,
+  vae: trainingAppShape,
+});
+/** The `training` section of each model kind. */
+export const trainingSchemas = {
+  multitask: trainingSchema,
+  vmtl: trainerConfigSchema.safeExtend({ ...vmtlTrainingShape, ...trainingRefusals.vmtl }),
+  vae: trainingSchema,
+};
+
+const modelRefusals = refusals('model', {
+  multitask: multitaskModelSchema.shape,
+  vmtl: vmtlModelSchema.shape,
+  vae: vaeModelSchema.shape,
+});
+const modelSchemas = {
+  multitask: multitaskModelSchema.extend(modelRefusals.multitask),
+  vmtl: vmtlModelSchema.extend(modelRefusals.vmtl),
+  vae: vaeModelSchema.extend(modelRefusals.vae),
+};
+
+const modulesSection = z.record(name, moduleSchema).default({});
+const topRefusals = refusals('', {
+  multitask: { modules: modulesSection },
+  vmtl: {},
+  vae: { modules: modulesSection },
+});
+
+const dataSection = z
+  .record(name, z.discriminatedUnion('kind', [...dataSourceSchema.options, vaeDomainsSourceSchema]))
+  .check((ctx) => {
+    const r = nonEmpty('data source')(ctx.value);
+    if (r !== true) ctx.issues.push({ code: 'custom', message: r, input: ctx.value });
+  });
+const tasksSection = <T extends z.ZodType>(task: T) =>
+  z.record(name, task).check((ctx) => {
+    const r = nonEmpty('task')(ctx.value);
+    if (r !== true) ctx.issues.push({ code: 'custom', message: r, input: ctx.value });
+  });
+const topShape = {
   /** Seeds everything: data generation and splits, initialisation, shuffles, dropout, sampling. */
   seed: seed.default(0),
   backend: z.enum(BACKEND_CHOICES).default('auto'),
-  data: z
-    .record(name, z.discriminatedUnion('kind', [...dataSourceSchema.options, vaeDomainsSourceSchema]))
-    .check((ctx) => {
-      const r = nonEmpty('data source')(ctx.value);
-      if (r !== true) ctx.issues.push({ code: 'custom', message: r, input: ctx.value });
-    }),
-  modules: z.record(name, moduleSchema).default({}),
-  tasks: z.record(name, taskSchema).check((ctx) => {
-    const r = nonEmpty('task')(ctx.value);
-    if (r !== true) ctx.issues.push({ code: 'custom', message: r, input: ctx.value });
+  data: dataSection,
+};
+
+/**
+ * The whole config of each model kind. Strict: an unknown key anywhere is an error naming its
+ * path, and so is an option of another model kind (naming the kinds that read it).
+ */
+export const configSchemas = {
+  multitask: z.strictObject({
+    ...topShape,
+    modules: modulesSection,
+    tasks: tasksSection(taskSchemas.multitask),
+    training: trainingSchemas.multitask.prefault({}),
+    model: modelSchemas.multitask.prefault({ kind: 'multitask' }),
   }),
+  vmtl: z.strictObject({
+    ...topShape,
+    ...topRefusals.vmtl,
+    tasks: tasksSection(taskSchemas.vmtl),
+    training: trainingSchemas.vmtl.prefault({}),
+    model: modelSchemas.vmtl,
+  }),
+  vae: z.strictObject({
+    ...topShape,
+    modules: modulesSection,
+    tasks: tasksSection(taskSchemas.vae),
+    training: trainingSchemas.vae.prefault({}),
+    model: modelSchemas.vae,
+  }),
+};
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The whole `mtl` config (YAML or JSON): `model.kind` (default `multitask`) picks the schema of
+ * {@link configSchemas}, whose issues keep their paths. The kind is nested, so a zod
+ * discriminated union (which reads a top-level key) cannot pick it.
+ * @example
+ * const config = configSchema.parse(YAML.parse(text));
+ * if (isModelKind(config, 'vmtl')) config.model.klWeight; // narrowed: a VMTL config
+ */
+export const configSchema = z.unknown().transform((input, ctx): MtlConfig => {
+  const model = isRecord(input) ? input.model : undefined;
+  let kind: unknown = 'multitask';
+  if (model !== undefined) {
+    if (!isRecord(model)) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `expected a mapping {kind: ${MODEL_KINDS.join(' | ')}, ...}`,
+        input: model,
+        path: ['model'],
+      });
+      return z.NEVER;
+    }
+    kind = model.kind;
+  }
+  if (!(MODEL_KINDS as readonly unknown[]).includes(kind)) {
+    ctx.issues.push({
+      code: 'custom',
+      message:
+        kind === undefined
+          ? `give the model kind: ${MODEL_KINDS.join(', ')}`
+          : `unknown model kind ${JSON.stringify(kind)} (known: ${MODEL_KINDS.join(', ')})`,
+      input: kind,
+      path: ['model', 'kind'],
+    });
+    return z.NEVER;
+  }
+  const result = configSchemas[kind as ModelKind].safeParse(input);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) ctx.issues.push({ ...issue, input: undefined });
+  return z.NEVER;
+});
+
+/**
+ * The config of every kind in one flat schema (each section with the options of every kind), the
+ * way the reference (apps/mtl/CONFIG.md) lists it; never used to parse a config.
+ */
+export const configReferenceSchema = z.strictObject({
+  ...topShape,
+  modules: modulesSection,
+  tasks: tasksSection(taskSchema),
   training: trainingSchema.prefault({}),
   model: modelSchema.prefault({ kind: 'multitask' }),
 });
 
-export type MtlConfig = z.infer<typeof configSchema>;
-export type MtlConfigInput = z.input<typeof configSchema>;
+/** A valid config with its defaults, of any model kind. Narrow it with {@link isModelKind}. */
+export type MtlConfig = {
+  [K in ModelKind]: z.output<(typeof configSchemas)[K]>;
+}[ModelKind];
+export type MtlConfigInput = z.input<(typeof configSchemas)[ModelKind]>;
+/** The config of one model kind. */
+export type MtlConfigOf<K extends ModelKind> = z.output<(typeof configSchemas)[K]>;
+
+/**
+ * Narrows a config by its model kind (TypeScript does not narrow `config` itself on the nested
+ * `config.model.kind`).
+ * @example
+ * if (isModelKind(config, 'multitask')) buildMultitaskModel(config.tasks, ...);
+ */
+export function isModelKind<K extends ModelKind>(config: MtlConfig, kind: K): config is MtlConfigOf<K> {
+  return config.model.kind === kind;
+}
