@@ -223,7 +223,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'training.validSplit': 'The split evaluated during training (exact name).',
 
   // ---- model ----
-  model: 'The model kind and its options.',
+  model:
+    'The model kind and its options; left out, a multitask model. The kind also decides which task, training and `modules` options the config may have (the *model kinds* column).',
   'model[multitask]': 'Tasks as paths through the shared module pool (the default).',
   'model[vmtl]':
     "Variational multitask learning: Bayesian logistic regression per task, each task's prior a Gumbel-softmax mixture of the other tasks' posteriors (see @mtl/variational).",
