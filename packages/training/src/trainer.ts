@@ -582,7 +582,8 @@ class TrainingRun<B> {
         }
         return { grads, value: r.value.dataSync()[0]! };
       } finally {
-        r.value.dispose();
+        // A task's loss may be its one part, which the first pass keeps for the log.
+        if (!kept.includes(r.value)) r.value.dispose();
         tf.dispose(r.grads);
       }
     };
