@@ -379,6 +379,29 @@ describe('aggregator state', () => {
 });
 
 describe('update strategies', () => {
+  it('a Trainer on the tensor strategy reaches the weights of the host strategy, bit for bit, and frees what it made', async () => {
+    const backend = tf.getBackend();
+    const was = updateStrategyFor(backend);
+    const run = async (strategy: 'host' | 'tensor') => {
+      registerUpdateStrategy(backend, strategy);
+      try {
+        const q = keep(new Quadratic({ init: [0.3, -1], targets: { a: [1, 2], b: [-2, 0.5] } }));
+        const agg = keep(uncertainty(['a', 'b']));
+        const before = tf.memory().numTensors;
+        await new Trainer({ epochs: 3, lr: 0.05, optimizer: { type: 'adam' } }, { aggregator: agg }).fit(q, {
+          train: fixedSource([{}, { tasks: ['b'] }]),
+        });
+        expect(tf.memory().numTensors).toBe(before);
+        return [...q.values(), ...(agg.s.dataSync() as Float32Array)];
+      } finally {
+        registerUpdateStrategy(backend, was);
+      }
+    };
+    const tensor = await run('tensor');
+    expect(tensor).toEqual(await run('host'));
+    expect(tensor[0]).not.toBe(f32(0.3));
+  });
+
   it('the optimizer takes the strategy registered for the active backend', () => {
     const backend = tf.getBackend();
     const was = updateStrategyFor(backend);

@@ -23,7 +23,6 @@ import {
   type NamedArray,
   readVariables,
 } from './checkpoint.js';
-import { clipByGlobalNorm, globalNorm } from './clip.js';
 import {
   inferMetricMode,
   parseTrainerConfig,
@@ -34,6 +33,7 @@ import type { EvaluateFn } from './contracts.js';
 import { LossSums, taskOfPart } from './internal/loss-sums.js';
 import { MetricTracker } from './internal/metric-tracker.js';
 import { sumScalars } from './internal/sum-scalars.js';
+import { type CollectedStep, type CollectStep, updatePath } from './internal/update-path.js';
 import { LrSchedule } from './lr-schedule.js';
 import { type OptimizerUpdates, TrainerOptimizer } from './optimizer.js';
 import type { HistoryRecord, SavedVariable, TrainerState } from './trainer-state.js';
@@ -98,15 +98,18 @@ export interface FitResult {
 export const CHECKPOINT_FILES = { last: 'last.ckpt', best: 'best.ckpt' } as const;
 
 /**
- * Trains any {@link Trainable} on any {@link BatchSource}: weighted sum of loss parts, optional L2,
- * gradient clipping by global norm, an optimizer and a learning-rate schedule with warmup,
- * periodic evaluation, best/last checkpoints, early stopping, exact resume, and a NaN/Inf guard.
+ * Trains any {@link Trainable} on any {@link BatchSource}: per-task losses combined by an
+ * {@link Aggregator} (default the weighted sum of `taskWeights`), optional L2, gradient clipping by
+ * global norm, an optimizer and a learning-rate schedule with warmup, periodic evaluation,
+ * best/last checkpoints, early stopping, exact resume, and a NaN/Inf guard.
  *
- * A step: `total = Σ taskWeights[task]·part + extra + 0.5·l2·Σ‖w‖²`; gradients of `total` by
- * `tf.variableGrads`; the losses and the gradient norm are read back every step (to log the
- * losses and stop on a non-finite value before any weight changes); clip; update with the step's rate.
- * On the cpu and wasm backends the gradients themselves are read back and the update runs on the
- * host (see {@link OptimizerUpdates}); elsewhere one read-back of [parts, extra, total, norm].
+ * A loss-level step: `total = combine(task losses) + extra + Σ terms + 0.5·l2·Σ‖w‖²` (weightedSum:
+ * `Σ taskWeights[task]·part`, part by part); gradients of `total` by `tf.variableGrads`; the losses
+ * and the gradient norm are read back every step (to log the losses and stop on a non-finite value
+ * before any weight changes); clip; update with the step's rate. With the host update strategy
+ * (see {@link OptimizerUpdates}) the gradients themselves are read back and the update runs on the
+ * host; with the tensor strategy, one read-back of [parts, extra, terms, total, norm]. A
+ * gradient-level step: see the package README.
  * @example
  * const trainer = new Trainer({ epochs: 20, lr: 0.1, optimizer: { type: 'sgd' } });
  * const result = await trainer.fit(model, { train: source, evaluate: () => model.score(valid) });
@@ -222,6 +225,8 @@ class TrainingRun<B> {
   private readonly totalSteps: number;
   private rng: RandomStream;
   private readonly optimizer: TrainerOptimizer;
+  /** How a loss-level step hands its gradients to the optimizer (its host or tensor strategy). */
+  private readonly collect: CollectStep;
   private readonly schedule: LrSchedule;
   private readonly restoreBest: boolean;
   private checkpointDir: string | undefined;
@@ -283,6 +288,7 @@ class TrainingRun<B> {
     this.totalSteps = cfg.steps ?? cfg.epochs * bpe;
     this.rng = new RandomStream(cfg.seed);
     this.optimizer = new TrainerOptimizer(cfg.optimizer);
+    this.collect = updatePath(this.optimizer);
     this.schedule = new LrSchedule({ lr: cfg.lr, schedule: cfg.lrSchedule, totalSteps: this.totalSteps });
     if (cfg.checkpointMetric !== undefined) {
       const mode = cfg.checkpointMode ?? inferMetricMode(cfg.checkpointMetric);
@@ -460,17 +466,12 @@ class TrainingRun<B> {
     };
     const lr = this.schedule.lrAt(step, this.epoch);
     if (this.aggregator.level === 'gradient') return this.gradientStep(batch, ctx, lr);
-    const host = this.optimizer.updates === 'host';
     let layout: StepLayout | undefined;
     let actx: AggregatorContext | undefined;
     let kept: tf.Tensor[] = [];
-    // Host updates read the gradients back and free them at once (on the cpu and wasm backends a
-    // read is a copy, not a stall, so each tensor is read as it is rather than packed by more ops);
-    // tensor updates keep them on the device and read back [losses, total, norm] in one go.
-    let hostGrads: Map<string, Float32Array> | undefined;
-    let out: { grads: tf.NamedTensorMap; readback: tf.Tensor | undefined };
+    let collected: CollectedStep | undefined;
     try {
-      out = tf.tidy(() => {
+      tf.tidy(() => {
         const { grads } = tf.variableGrads(() => {
           const loss = readLoss(this.trainable.loss(batch, ctx), step);
           layout = loss.layout;
@@ -481,62 +482,25 @@ class TrainingRun<B> {
           );
           return total;
         }, this.optVars);
-        // Packed here, where no tape records the op (recorded, tf.stack clones every input). On the
-        // host path a few scalars are read one by one, more in one read of their stack.
-        const packed = host && kept.length <= 4 ? undefined : tf.stack(kept);
-        if (host) {
-          hostGrads = new Map();
-          for (const v of this.optVars) {
-            const g = grads[v.name];
-            if (g != null) hostGrads.set(v.name, g.dataSync() as Float32Array);
-          }
-          return { grads: {}, readback: packed };
-        }
-        const readback = tf.concat([packed!, tf.reshape(globalNorm(grads), [1])]);
-        return { grads, readback };
+        // The strategy keeps what it needs (tf.keep); everything else of the step is freed here.
+        collected = this.collect(grads, kept, this.optVars);
       });
     } catch (e) {
       tf.dispose(kept);
       throw noConnection(e, step);
     }
-    let applied: tf.NamedTensorMap | undefined;
+    const c = collected!;
     try {
-      let values: Float32Array;
-      let norm: number;
-      if (hostGrads !== undefined) {
-        if (out.readback !== undefined) {
-          values = out.readback.dataSync() as Float32Array;
-        } else {
-          values = new Float32Array(kept.length);
-          kept.forEach((t, i) => {
-            values[i] = t.dataSync()[0]!;
-          });
-        }
-        norm = Math.fround(Math.sqrt(this.optimizer.sumOfSquares(hostGrads.values())));
-      } else {
-        values = await out.readback!.data<'float32'>();
-        norm = values[values.length - 1]!;
-      }
+      const read = c.read();
+      const { values, norm } = read instanceof Promise ? await read : read;
       const lay = layout!;
       const total = values[lay.totalIndex]!;
-      this.checkFinite(lay, values, total, norm, lr, out.grads, hostGrads);
-      if (hostGrads !== undefined) {
-        const max = this.cfg.gradClipNorm;
-        const scale = max !== undefined && norm > max ? max / norm : 1;
-        this.optimizer.applyGradientValues(this.optVars, hostGrads, lr, scale);
-      } else {
-        applied = out.grads;
-        if (this.cfg.gradClipNorm !== undefined) {
-          applied = clipByGlobalNorm(out.grads, this.cfg.gradClipNorm, norm).grads;
-        }
-        this.optimizer.applyGradients(this.optVars, applied, lr);
-      }
+      this.checkFinite(lay, values, total, norm, lr, (name) => c.gradient(name));
+      c.apply(lr, this.cfg.gradClipNorm, norm);
       if (actx !== undefined) this.observe(actx, taskLossValues(lay, values));
       await this.finishStep(lay, values, total, lr);
     } finally {
-      if (applied !== undefined && applied !== out.grads) tf.dispose(applied);
-      tf.dispose(out.grads);
-      out.readback?.dispose();
+      c.dispose();
       tf.dispose(kept);
     }
   }
@@ -679,7 +643,7 @@ class TrainingRun<B> {
       }
     }
     const norm = Math.fround(Math.sqrt(this.optimizer.sumOfSquares(update.values())));
-    this.checkFinite(lay, stats, total, norm, lr, {}, update);
+    this.checkFinite(lay, stats, total, norm, lr, (name) => update.get(name));
     const max = this.cfg.gradClipNorm;
     const scale = max !== undefined && norm > max ? max / norm : 1;
     this.optimizer.applyGradientValues(this.optVars, update, lr, scale);
@@ -811,8 +775,7 @@ class TrainingRun<B> {
     total: number,
     norm: number,
     lr: number,
-    grads: tf.NamedTensorMap,
-    hostGrads: ReadonlyMap<string, Float32Array> | undefined,
+    gradientOf: (variable: string) => ArrayLike<number> | undefined,
   ): void {
     if (Number.isFinite(total) && Number.isFinite(norm)) return;
     const { keys, hasExtra } = lay;
@@ -844,8 +807,8 @@ class TrainingRun<B> {
     // The loss is finite but a gradient is not: name the first variable affected.
     let variable = '(unknown)';
     for (const v of this.optVars) {
-      const g = hostGrads !== undefined ? hostGrads.get(v.name) : grads[v.name]?.dataSync();
-      if (g?.some((x) => !Number.isFinite(x))) {
+      const g = gradientOf(v.name);
+      if (g !== undefined && Array.prototype.some.call(g, (x: number) => !Number.isFinite(x))) {
         variable = v.name;
         break;
       }
