@@ -5,6 +5,7 @@ import {
   MtlError,
   mixSeed,
   nodeIo,
+  type ParameterGroup,
   type StepContext,
 } from '@mtl/core';
 import type { Batch, StepBatches } from '@mtl/data';
@@ -307,6 +308,27 @@ export class MultitaskModel {
     return [...this.pool]
       .filter(([name]) => !this.frozen.has(name))
       .flatMap(([, m]) => m.trainableVariables());
+  }
+
+  /**
+   * The trainable variables by module: a module that operations of several tasks run is shared by
+   * them, one run by a single task's operations is that task's own (gradient-level aggregators
+   * combine the tasks' gradients of the shared modules only). Frozen modules are left out, as in
+   * {@link trainableVariables}.
+   * @example
+   * model.parameterGroups(); // [{ name: 'base_mlp', tasks: ['a', 'b'], variables: [...] }, { name: 'a_head', tasks: ['a'], ... }]
+   */
+  parameterGroups(): ParameterGroup[] {
+    const groups: ParameterGroup[] = [];
+    for (const [name, m] of this.pool) {
+      const variables = this.frozen.has(name) ? [] : m.trainableVariables().map((v) => v.name);
+      if (variables.length === 0) continue;
+      let tasks = this.tasks.filter((t) => t.opSequence.some((op) => op.moduleName === name));
+      // A pooled module no operation runs still belongs to the tasks that hold it.
+      if (tasks.length === 0) tasks = this.tasks.filter((t) => t.modulePool.has(name));
+      groups.push({ name, tasks: tasks.map((t) => t.name), variables });
+    }
+    return groups;
   }
 
   /**

@@ -1,3 +1,9 @@
+export type {
+  Aggregator,
+  AggregatorContext,
+  AggregatorState,
+  Matrix,
+} from './aggregator.js';
 export { AGGREGATOR_NAMES, type AggregatorName } from './aggregators.js';
 export type { CheckpointInfo, StepEndInfo, TrainBeginInfo, TrainerCallbacks } from './callbacks.js';
 export {
@@ -47,10 +53,14 @@ export {
   type FitResult,
   type StopReason,
   Trainer,
+  type TrainerOptions,
 } from './trainer.js';
 export type {
   HistoryRecord,
   LossSumsState,
   MetricTrackerState,
+  SavedVariable,
   TrainerState,
 } from './trainer-state.js';
+export { registerUpdateStrategy, type UpdateStrategy, updateStrategyFor } from './update-strategy.js';
+export { weightedSum } from './weighted-sum.js';

@@ -2,6 +2,7 @@ import { listNames, MtlError, type NativeUpdateRules, nativeUpdateRules } from '
 import * as tf from '@tensorflow/tfjs';
 import type { NamedArray } from './checkpoint.js';
 import { type OptimizerConfig, type OptimizerConfigInput, optimizerConfigSchema } from './config.js';
+import { updateStrategyFor } from './update-strategy.js';
 
 /**
  * Saved optimizer state: per-variable update counts and slot tensors named `${variable}/${slot}`.
@@ -33,7 +34,8 @@ interface VariableState {
  *   On the cpu and wasm backends a tfjs op costs microseconds of bookkeeping whatever its size,
  *   so for the small and mid-sized models of multitask learning `host` is several times faster;
  *   With @mtl/native's rules registered, Adam/AdamW run that loop in C++ (same bits);
- * - `auto` (default): `host` on the cpu and wasm backends, `tensor` elsewhere (GPU, tfjs-node).
+ * - `auto` (default): the strategy registered for the active backend by
+ *   `registerUpdateStrategy` (`host` on cpu and wasm), `tensor` for an unregistered one.
  * @example
  * const opt = new TrainerOptimizer({ type: 'adam' }, { updates: 'host' });
  */
@@ -53,9 +55,6 @@ export interface TrainerOptimizerOptions {
    */
   native?: boolean;
 }
-
-/** Backends on which the host update path is the faster one. */
-const HOST_BACKENDS = new Set(['cpu', 'wasm']);
 
 const f32 = Math.fround;
 
@@ -113,7 +112,7 @@ export class TrainerOptimizer {
         },
       );
     }
-    this.updates = updates === 'auto' ? (HOST_BACKENDS.has(tf.getBackend()) ? 'host' : 'tensor') : updates;
+    this.updates = updates === 'auto' ? updateStrategyFor(tf.getBackend()) : updates;
     const adamLike = this.config.type === 'adam' || this.config.type === 'adamw';
     this.nativeAdam =
       this.updates === 'host' && adamLike && options.native !== false ? nativeUpdateRules().adam : undefined;

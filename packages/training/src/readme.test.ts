@@ -2,10 +2,10 @@
 import { expect, it } from 'vitest';
 import { README_TIMEOUT_MS, runReadmeExamples, scriptErrors } from '../../../tools/readme-examples.js';
 
-it('README example runs as printed: trains to the weighted minimum, checkpoints, resumes', {
+it('README examples run as printed: trains to the weighted minimum, checkpoints, resumes; an aggregator', {
   timeout: README_TIMEOUT_MS,
 }, async () => {
-  const [result] = await runReadmeExamples(new URL('../README.md', import.meta.url));
+  const [result, aggregator] = await runReadmeExamples(new URL('../README.md', import.meta.url));
   expect(scriptErrors(result!)).toBe('');
   expect(result!.code).toBe(0);
   const text = result!.stdout;
@@ -25,4 +25,7 @@ true
 40
 200 50
 `);
+  // The aggregator example: the update of s computed by hand in its comment.
+  expect(scriptErrors(aggregator!)).toBe('');
+  expect(aggregator!.stdout).toBe('[ 0.25, -0.25 ] 0 0\n17 0\n');
 });

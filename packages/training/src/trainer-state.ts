@@ -44,6 +44,8 @@ export interface LossSumsState {
   extra?: { sum: number; count: number };
   /** The step objective: weighted parts + extra + L2. */
   total: { sum: number; count: number };
+  /** The trainable's named terms (`LossOutput.terms`), when a step returned any. */
+  terms?: Record<string, { sum: number; count: number }>;
 }
 
 /**
@@ -76,4 +78,22 @@ export interface TrainerState {
   /** Tasks seen in loss parts (to check `taskWeights` names). */
   seenTasks: string[];
   taskWeightsChecked: boolean;
+  /** The aggregator's name, state, learnable variables and last task weights (absent for a stateless one). */
+  aggregator?: {
+    name: string;
+    state?: Record<string, unknown>;
+    variables?: SavedVariable[];
+    weights?: Record<string, number>;
+  };
+}
+
+/**
+ * A small float32 variable kept in the JSON trainer state (an aggregator's).
+ * @example
+ * const v: SavedVariable = { name: 'uncertainty/logVar', shape: [2], values: [0, 0.5] };
+ */
+export interface SavedVariable {
+  name: string;
+  shape: number[];
+  values: number[];
 }

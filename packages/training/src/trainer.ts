@@ -1,15 +1,19 @@
 import {
+  ALL_DATASET,
   type BatchSource,
   type LossOutput,
   listNames,
   MtlError,
   modelScoreKey,
   nodeIo,
+  type ParameterGroup,
   RandomStream,
   type StepContext,
+  scoreKey,
   type Trainable,
 } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
+import type { Aggregator, AggregatorContext } from './aggregator.js';
 import type { TrainerCallbacks } from './callbacks.js';
 import {
   assignVariables,
@@ -19,7 +23,6 @@ import {
   type NamedArray,
   readVariables,
 } from './checkpoint.js';
-import { clipByGlobalNorm, globalNorm } from './clip.js';
 import {
   inferMetricMode,
   parseTrainerConfig,
@@ -29,9 +32,12 @@ import {
 import type { EvaluateFn } from './contracts.js';
 import { LossSums, taskOfPart } from './internal/loss-sums.js';
 import { MetricTracker } from './internal/metric-tracker.js';
+import { sumScalars } from './internal/sum-scalars.js';
+import { type CollectedStep, type CollectStep, updatePath } from './internal/update-path.js';
 import { LrSchedule } from './lr-schedule.js';
 import { type OptimizerUpdates, TrainerOptimizer } from './optimizer.js';
-import type { HistoryRecord, TrainerState } from './trainer-state.js';
+import type { HistoryRecord, SavedVariable, TrainerState } from './trainer-state.js';
+import { weightedSum, weightedSumWeights } from './weighted-sum.js';
 
 /**
  * What {@link Trainer.fit} needs besides the trainable.
@@ -92,15 +98,18 @@ export interface FitResult {
 export const CHECKPOINT_FILES = { last: 'last.ckpt', best: 'best.ckpt' } as const;
 
 /**
- * Trains any {@link Trainable} on any {@link BatchSource}: weighted sum of loss parts, optional L2,
- * gradient clipping by global norm, an optimizer and a learning-rate schedule with warmup,
- * periodic evaluation, best/last checkpoints, early stopping, exact resume, and a NaN/Inf guard.
+ * Trains any {@link Trainable} on any {@link BatchSource}: per-task losses combined by an
+ * {@link Aggregator} (default the weighted sum of `taskWeights`), optional L2, gradient clipping by
+ * global norm, an optimizer and a learning-rate schedule with warmup, periodic evaluation,
+ * best/last checkpoints, early stopping, exact resume, and a NaN/Inf guard.
  *
- * A step: `total = Σ taskWeights[task]·part + extra + 0.5·l2·Σ‖w‖²`; gradients of `total` by
- * `tf.variableGrads`; the losses and the gradient norm are read back every step (to log the
- * losses and stop on a non-finite value before any weight changes); clip; update with the step's rate.
- * On the cpu and wasm backends the gradients themselves are read back and the update runs on the
- * host (see {@link OptimizerUpdates}); elsewhere one read-back of [parts, extra, total, norm].
+ * A loss-level step: `total = combine(task losses) + extra + Σ terms + 0.5·l2·Σ‖w‖²` (weightedSum:
+ * `Σ taskWeights[task]·part`, part by part); gradients of `total` by `tf.variableGrads`; the losses
+ * and the gradient norm are read back every step (to log the losses and stop on a non-finite value
+ * before any weight changes); clip; update with the step's rate. With the host update strategy
+ * (see {@link OptimizerUpdates}) the gradients themselves are read back and the update runs on the
+ * host; with the tensor strategy, one read-back of [parts, extra, terms, total, norm]. A
+ * gradient-level step: see the package README.
  * @example
  * const trainer = new Trainer({ epochs: 20, lr: 0.1, optimizer: { type: 'sgd' } });
  * const result = await trainer.fit(model, { train: source, evaluate: () => model.score(valid) });
@@ -108,10 +117,13 @@ export const CHECKPOINT_FILES = { last: 'last.ckpt', best: 'best.ckpt' } as cons
  */
 export class Trainer {
   readonly config: TrainerConfig;
+  /** The aggregator given to the constructor (undefined: `weightedSum(config.taskWeights)`). */
+  readonly aggregator: Aggregator | undefined;
   private stopRequested = false;
 
-  constructor(config: TrainerConfigInput | TrainerConfig = {}) {
+  constructor(config: TrainerConfigInput | TrainerConfig = {}, options: TrainerOptions = {}) {
     this.config = parseTrainerConfig(config);
+    this.aggregator = options.aggregator;
   }
 
   /**
@@ -123,12 +135,12 @@ export class Trainer {
   static async resume<B>(
     path: string,
     trainable: Trainable<B>,
-    options: Omit<FitOptions<B>, 'resumeFrom'> & { config?: TrainerConfigInput },
+    options: Omit<FitOptions<B>, 'resumeFrom'> & { config?: TrainerConfigInput; aggregator?: Aggregator },
   ): Promise<FitResult> {
     const checkpoint = await loadCheckpoint(path);
     if (!checkpoint.trainer) throw noTrainerState(path);
-    const { config, ...fitOptions } = options;
-    const trainer = new Trainer(config ?? checkpoint.trainer.config);
+    const { config, aggregator, ...fitOptions } = options;
+    const trainer = new Trainer(config ?? checkpoint.trainer.config, { aggregator });
     return trainer.run(trainable, fitOptions, { path, checkpoint });
   }
 
@@ -153,8 +165,13 @@ export class Trainer {
   ): Promise<FitResult> {
     this.stopRequested = false;
     const { signal } = options;
-    const run = new TrainingRun(this.config, trainable, options, (): StopReason | undefined =>
-      signal?.aborted ? 'interrupted' : this.stopRequested ? 'stopped' : undefined,
+    const run = new TrainingRun(
+      this.config,
+      trainable,
+      options,
+      this.aggregator ?? weightedSum(this.config.taskWeights),
+      (): StopReason | undefined =>
+        signal?.aborted ? 'interrupted' : this.stopRequested ? 'stopped' : undefined,
     );
     try {
       if (resume) run.restore(resume.checkpoint, resume.path);
@@ -173,9 +190,34 @@ function noTrainerState(path: string): MtlError {
   );
 }
 
+/**
+ * Options of a {@link Trainer} that are objects rather than configuration.
+ * @example
+ * const trainer = new Trainer({ epochs: 10 }, { aggregator: weightedSum({ a: 2, b: 1 }) });
+ */
+export interface TrainerOptions {
+  /**
+   * How per-task losses become one update (see {@link Aggregator}); default
+   * `weightedSum(config.taskWeights)`. The caller owns it: the Trainer neither copies nor disposes
+   * it, and its state and variables are saved in (and restored from) trainer checkpoints.
+   */
+  aggregator?: Aggregator | undefined;
+}
+
 /** One call of fit: the state of a run and its loop. */
 class TrainingRun<B> {
+  /** The model's variables. */
   private readonly vars: tf.Variable[];
+  /** The aggregator's learnable variables (loss level). */
+  private readonly aggVars: tf.Variable[];
+  /** What the optimizer updates: the model's variables, then the aggregator's. */
+  private readonly optVars: tf.Variable[];
+  /** weightedSum's weights: its step sums the weighted parts directly (the step before the seam, bit for bit). */
+  private readonly fused: Readonly<Record<string, number>> | undefined;
+  /** Shared and task-owned variables (gradient level only). */
+  private readonly groups: VariableGroups | undefined;
+  /** The aggregator's last weight of each task (logged `<task>/all/train/weight`). */
+  private taskWeightLog: Record<string, number> = {};
   private readonly source: BatchSource<B>;
   private readonly evaluate: EvaluateFn | undefined;
   private readonly callbacks: TrainerCallbacks[];
@@ -183,6 +225,8 @@ class TrainingRun<B> {
   private readonly totalSteps: number;
   private rng: RandomStream;
   private readonly optimizer: TrainerOptimizer;
+  /** How a loss-level step hands its gradients to the optimizer (its host or tensor strategy). */
+  private readonly collect: CollectStep;
   private readonly schedule: LrSchedule;
   private readonly restoreBest: boolean;
   private checkpointDir: string | undefined;
@@ -205,6 +249,7 @@ class TrainingRun<B> {
     private readonly cfg: TrainerConfig,
     private readonly trainable: Trainable<B>,
     options: Omit<FitOptions<B>, 'resumeFrom'>,
+    private readonly aggregator: Aggregator,
     /** Why the caller wants the run to end after this step, if it does. */
     private readonly stopRequested: () => StopReason | undefined,
   ) {
@@ -214,8 +259,14 @@ class TrainingRun<B> {
         place: 'Trainer.fit',
       });
     }
+    this.fused = weightedSumWeights(aggregator);
+    checkAggregator(aggregator, this.fused !== undefined);
+    this.aggVars = aggregator.trainableVariables?.() ?? [];
+    this.optVars = this.aggVars.length === 0 ? this.vars : [...this.vars, ...this.aggVars];
+    this.groups =
+      aggregator.level === 'gradient' ? variableGroups(this.vars, trainable.parameterGroups?.()) : undefined;
     const seen = new Set<string>();
-    for (const v of this.vars) {
+    for (const v of this.optVars) {
       if (seen.has(v.name)) {
         throw new MtlError('DUPLICATE_NAME', `two trainable variables are named "${v.name}"`, {
           place: 'Trainer.fit',
@@ -237,6 +288,7 @@ class TrainingRun<B> {
     this.totalSteps = cfg.steps ?? cfg.epochs * bpe;
     this.rng = new RandomStream(cfg.seed);
     this.optimizer = new TrainerOptimizer(cfg.optimizer);
+    this.collect = updatePath(this.optimizer);
     this.schedule = new LrSchedule({ lr: cfg.lr, schedule: cfg.lrSchedule, totalSteps: this.totalSteps });
     if (cfg.checkpointMetric !== undefined) {
       const mode = cfg.checkpointMode ?? inferMetricMode(cfg.checkpointMetric);
@@ -258,7 +310,8 @@ class TrainingRun<B> {
   restore(checkpoint: Checkpoint, path: string): void {
     const s = checkpoint.trainer!;
     assignVariables(this.vars, checkpoint.weights, path);
-    if (checkpoint.optimizer) this.optimizer.setState(checkpoint.optimizer, this.vars, path);
+    this.restoreAggregator(s, path);
+    if (checkpoint.optimizer) this.optimizer.setState(checkpoint.optimizer, this.optVars, path);
     if (s.batchInEpoch > this.batchesPerEpoch) {
       throw new MtlError(
         'CHECKPOINT_MISMATCH',
@@ -284,7 +337,43 @@ class TrainingRun<B> {
     this.lastEvalStep = s.lastEvalStep;
     this.seenTasks = new Set(s.seenTasks);
     this.taskWeightsChecked = s.taskWeightsChecked;
+    this.taskWeightLog = { ...(s.aggregator?.weights ?? {}) };
     if (this.restoreBest && checkpoint.bestWeights) this.bestWeights = checkpoint.bestWeights;
+  }
+
+  /** The aggregator's variables and state as saved; a different or missing aggregator is refused. */
+  private restoreAggregator(s: TrainerState, path: string): void {
+    const saved = s.aggregator;
+    const agg = this.aggregator;
+    const stateful = this.aggVars.length > 0 || agg.setState !== undefined;
+    if (saved === undefined) {
+      if (stateful) {
+        throw new MtlError(
+          'CHECKPOINT_MISMATCH',
+          `the checkpoint holds no aggregator state, but aggregator "${agg.name}" has state or variables`,
+          { place: path },
+        );
+      }
+      return;
+    }
+    if (saved.name !== agg.name) {
+      throw new MtlError(
+        'CHECKPOINT_MISMATCH',
+        `the checkpoint was trained with aggregator "${saved.name}", but this run uses "${agg.name}"`,
+        { place: path },
+      );
+    }
+    assignVariables(
+      this.aggVars,
+      (saved.variables ?? []).map((v) => ({
+        name: v.name,
+        dtype: 'float32' as const,
+        shape: v.shape,
+        values: Float32Array.from(v.values),
+      })),
+      `${path} aggregator ${agg.name}`,
+    );
+    if (saved.state !== undefined) agg.setState?.(saved.state);
   }
 
   async train(resumed: boolean): Promise<FitResult> {
@@ -376,194 +465,320 @@ class TrainingRun<B> {
       training: true,
     };
     const lr = this.schedule.lrAt(step, this.epoch);
-    const host = this.optimizer.updates === 'host';
-    let keys: string[] = [];
-    let scales: number[] = [];
-    let hasExtra = false;
+    if (this.aggregator.level === 'gradient') return this.gradientStep(batch, ctx, lr);
+    let layout: StepLayout | undefined;
+    let actx: AggregatorContext | undefined;
     let kept: tf.Tensor[] = [];
-    // Host updates read the gradients back and free them at once (on the cpu and wasm backends a
-    // read is a copy, not a stall, so each tensor is read as it is rather than packed by more ops);
-    // tensor updates keep them on the device and read back [losses, total, norm] in one go.
-    let hostGrads: Map<string, Float32Array> | undefined;
-    let out: { grads: tf.NamedTensorMap; readback: tf.Tensor | undefined };
+    let collected: CollectedStep | undefined;
     try {
-      out = tf.tidy(() => {
+      tf.tidy(() => {
         const { grads } = tf.variableGrads(() => {
-          const loss = this.trainable.loss(batch, ctx);
-          const r = this.weightedTotal(loss, step);
-          keys = r.keys;
-          scales = r.scales;
-          hasExtra = loss.extra !== undefined;
-          kept = r.stats.map((t) => tf.keep(t));
-          return r.total;
-        }, this.vars);
-        // Packed here, where no tape records the op (recorded, tf.stack clones every input). On the
-        // host path a few scalars are read one by one, more in one read of their stack.
-        const packed = host && kept.length <= 4 ? undefined : tf.stack(kept);
-        if (host) {
-          hostGrads = new Map();
-          for (const v of this.vars) {
-            const g = grads[v.name];
-            if (g != null) hostGrads.set(v.name, g.dataSync() as Float32Array);
-          }
-          return { grads: {}, readback: packed };
-        }
-        const readback = tf.concat([packed!, tf.reshape(globalNorm(grads), [1])]);
-        return { grads, readback };
+          const loss = readLoss(this.trainable.loss(batch, ctx), step);
+          layout = loss.layout;
+          if (this.fused === undefined) actx = this.aggregatorContext(step, layout.tasks);
+          const total = this.lossObjective(loss, actx);
+          kept = [...loss.parts, ...(loss.extra ? [loss.extra] : []), ...loss.terms, total].map((t) =>
+            tf.keep(t),
+          );
+          return total;
+        }, this.optVars);
+        // The strategy keeps what it needs (tf.keep); everything else of the step is freed here.
+        collected = this.collect(grads, kept, this.optVars);
       });
     } catch (e) {
       tf.dispose(kept);
-      if (e instanceof Error && !(e instanceof MtlError) && /Cannot find a connection/.test(e.message)) {
-        throw new MtlError('INVALID_ARGUMENT', 'the loss depends on none of the trainable variables', {
-          place: `Trainer step ${step}`,
-          cause: e,
-        });
-      }
-      throw e;
+      throw noConnection(e, step);
     }
-    let applied: tf.NamedTensorMap | undefined;
+    const c = collected!;
     try {
-      let values: Float32Array;
-      let norm: number;
-      if (hostGrads !== undefined) {
-        if (out.readback !== undefined) {
-          values = out.readback.dataSync() as Float32Array;
-        } else {
-          values = new Float32Array(kept.length);
-          kept.forEach((t, i) => {
-            values[i] = t.dataSync()[0]!;
-          });
-        }
-        norm = Math.fround(Math.sqrt(this.optimizer.sumOfSquares(hostGrads.values())));
-      } else {
-        values = await out.readback!.data<'float32'>();
-        norm = values[values.length - 1]!;
-      }
-      const total = values[keys.length + (hasExtra ? 1 : 0)]!;
-      this.checkFinite(keys, hasExtra, values, total, norm, lr, out.grads, hostGrads);
-      if (hostGrads !== undefined) {
-        const max = this.cfg.gradClipNorm;
-        const scale = max !== undefined && norm > max ? max / norm : 1;
-        this.optimizer.applyGradientValues(this.vars, hostGrads, lr, scale);
-      } else {
-        applied = out.grads;
-        if (this.cfg.gradClipNorm !== undefined) {
-          applied = clipByGlobalNorm(out.grads, this.cfg.gradClipNorm, norm).grads;
-        }
-        this.optimizer.applyGradients(this.vars, applied, lr);
-      }
-      this.sums.add(
-        keys,
-        scales.some((c) => c !== 1) ? keys.map((_, i) => values[i]! / scales[i]!) : values,
-        hasExtra ? values[keys.length]! : undefined,
-        total,
-      );
-      for (const k of keys) this.seenTasks.add(taskOfPart(k));
-      this.lr = lr;
-      this.step += 1;
-      this.batchInEpoch += 1;
-      if (this.callbacks.some((c) => c.onStepEnd)) {
-        const parts: Record<string, number> = {};
-        keys.forEach((k, i) => {
-          parts[k] = values[i]!;
-        });
-        const info = {
-          step: this.step,
-          // Epochs completed, this step's epoch included once its last batch is done.
-          epoch: this.epoch + (this.batchInEpoch >= this.batchesPerEpoch ? 1 : 0),
-          batchInEpoch: this.batchInEpoch,
-          lr,
-          loss: total,
-          parts,
-        };
-        for (const cb of this.callbacks) await cb.onStepEnd?.(info);
-      }
+      const read = c.read();
+      const { values, norm } = read instanceof Promise ? await read : read;
+      const lay = layout!;
+      const total = values[lay.totalIndex]!;
+      this.checkFinite(lay, values, total, norm, lr, (name) => c.gradient(name));
+      c.apply(lr, this.cfg.gradClipNorm, norm);
+      if (actx !== undefined) this.observe(actx, taskLossValues(lay, values));
+      await this.finishStep(lay, values, total, lr);
     } finally {
-      if (applied !== undefined && applied !== out.grads) tf.dispose(applied);
-      tf.dispose(out.grads);
-      out.readback?.dispose();
+      c.dispose();
       tf.dispose(kept);
     }
   }
 
-  /** Σ w_task·part + extra + L2, and the stacked values to read back: [parts..., extra?, total]. */
-  private weightedTotal(
-    loss: LossOutput,
-    step: number,
-  ): { keys: string[]; scales: number[]; total: tf.Scalar; stats: tf.Scalar[] } {
-    const parts = loss?.parts;
-    if (parts === null || typeof parts !== 'object') {
-      throw new MtlError(
-        'INVALID_ARGUMENT',
-        'loss() must return { parts: { "task/dataset": scalar }, extra? }',
-        {
-          place: `Trainer step ${step}`,
-        },
+  /**
+   * A gradient-level step. tfjs keeps no tape after a backward pass, so each task's gradient is one
+   * forward and backward pass of `loss(batch, ctx)` (the same batch and seed: the same numbers),
+   * plus one pass for the terms of no task (extra, named terms, L2) when there are any.
+   */
+  private async gradientStep(batch: B, ctx: StepContext, lr: number): Promise<void> {
+    const step = this.step;
+    const groups = this.groups!;
+    let layout: StepLayout | undefined;
+    let kept: tf.Tensor[] = [];
+    let stats: Float32Array;
+    const passes: Map<string, Float32Array>[] = [];
+    const lossValues: number[] = [];
+    let rest: { grads: Map<string, Float32Array>; value: number } | undefined;
+    const pass = (
+      target: (loss: ParsedLoss) => tf.Scalar,
+    ): { grads: Map<string, Float32Array>; value: number } => {
+      const r = tf.tidy(() =>
+        tf.variableGrads(() => {
+          const loss = readLoss(this.trainable.loss(batch, ctx), step);
+          if (layout === undefined) {
+            layout = loss.layout;
+            kept = [...loss.parts, ...(loss.extra ? [loss.extra] : []), ...loss.terms].map((t) => tf.keep(t));
+          } else if (!sameLayout(layout, loss.layout)) {
+            throw new MtlError(
+              'INVALID_ARGUMENT',
+              `loss() returned other parts or terms for the same batch and step context (${listNames(layout.keys)}, then ${listNames(loss.layout.keys)}); a gradient-level aggregator runs it once per task`,
+              { place: `Trainer step ${step}` },
+            );
+          }
+          return target(loss);
+        }, this.vars),
       );
+      const grads = new Map<string, Float32Array>();
+      try {
+        for (const v of this.vars) {
+          const g = r.grads[v.name];
+          if (g != null) grads.set(v.name, g.dataSync() as Float32Array);
+        }
+        return { grads, value: r.value.dataSync()[0]! };
+      } finally {
+        // A task's loss may be its one part, which the first pass keeps for the log.
+        if (!kept.includes(r.value)) r.value.dispose();
+        tf.dispose(r.grads);
+      }
+    };
+    try {
+      try {
+        // The first pass learns the step's tasks; it differentiates the first task's loss.
+        let tasks: string[] = [];
+        for (let k = 0; k === 0 || k < tasks.length; k++) {
+          const r = pass((loss) => {
+            tasks = loss.layout.tasks;
+            if (tasks.length === 0) return this.restObjective(loss);
+            return taskLoss(loss, tasks[k]!);
+          });
+          if (tasks.length === 0) rest = r;
+          else {
+            passes.push(r.grads);
+            lossValues.push(r.value);
+          }
+        }
+        const lay = layout!;
+        if (rest === undefined && (lay.hasExtra || lay.termNames.length > 0)) {
+          rest = pass((loss) => this.restObjective(loss));
+        } else if (rest === undefined && this.cfg.l2 > 0) {
+          rest = this.l2Pass();
+        }
+      } catch (e) {
+        throw noConnection(e, step);
+      }
+      stats = new Float32Array(kept.length + 1);
+      kept.forEach((t, i) => {
+        stats[i] = t.dataSync()[0]!;
+      });
+    } finally {
+      tf.dispose(kept);
     }
-    const keys = Object.keys(parts);
-    if (keys.length === 0 && loss.extra === undefined) {
-      throw new MtlError('INVALID_ARGUMENT', 'loss() returned no loss part and no extra term', {
-        place: `Trainer step ${step}`,
+    const lay = layout!;
+    // The objective logged on this level: the tasks' losses and the terms of no task, unweighted.
+    let total = rest?.value ?? 0;
+    for (const v of lossValues) total += v;
+    total = Math.fround(total);
+    stats[lay.totalIndex] = total;
+    const actx = this.aggregatorContext(step, lay.tasks);
+    const update = new Map<string, Float32Array>();
+    if (lay.tasks.length > 0) {
+      const { shared, cols } = groups;
+      const rows = lay.tasks.length;
+      const jacobian = new Float64Array(rows * cols);
+      let anyShared = false;
+      lay.tasks.forEach((_, k) => {
+        let offset = k * cols;
+        for (const v of shared) {
+          const g = passes[k]!.get(v.name);
+          if (g !== undefined) {
+            jacobian.set(g, offset);
+            anyShared = true;
+          }
+          offset += v.size;
+        }
+      });
+      if (anyShared) {
+        const direction = this.aggregator.aggregate!(
+          { rows, cols, data: jacobian },
+          Float64Array.from(lossValues),
+          actx,
+        );
+        if (!(direction instanceof Float64Array) || direction.length !== cols) {
+          throw new MtlError(
+            'SHAPE_MISMATCH',
+            `aggregate() must return a Float64Array of ${cols} values (the shared parameters), got ${describeValue(direction)}`,
+            { place: `aggregator ${this.aggregator.name}` },
+          );
+        }
+        let offset = 0;
+        for (const v of shared) {
+          if (passes.some((p) => p.has(v.name))) {
+            update.set(v.name, Float32Array.from(direction.subarray(offset, offset + v.size)));
+          }
+          offset += v.size;
+        }
+      }
+      lay.tasks.forEach((task, k) => {
+        for (const v of groups.owned.get(task) ?? []) {
+          const g = passes[k]!.get(v.name);
+          if (g !== undefined) update.set(v.name, g);
+        }
       });
     }
-    const terms: tf.Scalar[] = [];
-    const shown: tf.Scalar[] = [];
-    const scales = keys.map((key) => {
-      const c = loss.scale?.[key] ?? 1;
-      if (!(c > 0) || !Number.isFinite(c)) {
-        throw new MtlError(
-          'INVALID_ARGUMENT',
-          `the scale of loss part "${key}" must be a positive number, got ${c}`,
-          {
-            place: `task ${taskOfPart(key)}`,
-          },
-        );
+    if (rest !== undefined) {
+      for (const [name, g] of rest.grads) {
+        const u = update.get(name);
+        if (u === undefined) update.set(name, g);
+        else for (let i = 0; i < u.length; i++) u[i] = u[i]! + g[i]!;
       }
-      return c;
+    }
+    const norm = Math.fround(Math.sqrt(this.optimizer.sumOfSquares(update.values())));
+    this.checkFinite(lay, stats, total, norm, lr, (name) => update.get(name));
+    const max = this.cfg.gradClipNorm;
+    const scale = max !== undefined && norm > max ? max / norm : 1;
+    this.optimizer.applyGradientValues(this.optVars, update, lr, scale);
+    this.observe(actx, Float64Array.from(lossValues));
+    await this.finishStep(lay, stats, total, lr);
+  }
+
+  /** Only the L2 term (no loss call): its gradient and value. */
+  private l2Pass(): { grads: Map<string, Float32Array>; value: number } {
+    const r = tf.tidy(() => tf.variableGrads(() => this.l2Term()!, this.vars));
+    try {
+      const grads = new Map<string, Float32Array>();
+      for (const v of this.vars) grads.set(v.name, r.grads[v.name]!.dataSync() as Float32Array);
+      return { grads, value: r.value.dataSync()[0]! };
+    } finally {
+      r.value.dispose();
+      tf.dispose(r.grads);
+    }
+  }
+
+  private aggregatorContext(step: number, tasks: readonly string[]): AggregatorContext {
+    return { step, epoch: this.epoch, seed: this.rng.childSeed(`aggregate-${step}`), tasks };
+  }
+
+  /** After an update: the aggregator sees the step's task losses; its weights are kept for the log. */
+  private observe(actx: AggregatorContext, losses: Float64Array): void {
+    const agg = this.aggregator;
+    agg.observe?.(losses, actx);
+    const w = agg.lastWeights?.();
+    if (w === undefined) return;
+    actx.tasks.forEach((task, i) => {
+      const value = w[i];
+      if (value !== undefined) this.taskWeightLog[task] = value;
     });
-    for (const key of keys) {
-      const part = parts[key]!;
-      if (!(part instanceof tf.Tensor) || part.rank !== 0) {
-        throw new MtlError('SHAPE_MISMATCH', `loss part "${key}" must be a scalar tensor`, {
-          place: `task ${taskOfPart(key)}`,
+  }
+
+  /** Counters, loss sums and the step-end callbacks of a step whose update is applied. */
+  private async finishStep(lay: StepLayout, values: Float32Array, total: number, lr: number): Promise<void> {
+    const { keys, scales } = lay;
+    const termValues: Record<string, number> = {};
+    let extra: number | undefined = lay.hasExtra ? values[keys.length]! : undefined;
+    lay.termNames.forEach((name, i) => {
+      const v = values[lay.termStart + i]!;
+      termValues[name] = v;
+      extra = (extra ?? 0) + v;
+    });
+    this.sums.add(
+      keys,
+      scales.some((c) => c !== 1) ? keys.map((_, i) => values[i]! / scales[i]!) : values,
+      extra,
+      total,
+      lay.termNames.length > 0 ? termValues : undefined,
+    );
+    for (const k of keys) this.seenTasks.add(taskOfPart(k));
+    this.lr = lr;
+    this.step += 1;
+    this.batchInEpoch += 1;
+    if (this.callbacks.some((c) => c.onStepEnd)) {
+      const parts: Record<string, number> = {};
+      keys.forEach((k, i) => {
+        parts[k] = values[i]!;
+      });
+      const info = {
+        step: this.step,
+        // Epochs completed, this step's epoch included once its last batch is done.
+        epoch: this.epoch + (this.batchInEpoch >= this.batchesPerEpoch ? 1 : 0),
+        batchInEpoch: this.batchInEpoch,
+        lr,
+        loss: total,
+        parts,
+      };
+      for (const cb of this.callbacks) await cb.onStepEnd?.(info);
+    }
+  }
+
+  /**
+   * The scalar a loss-level step minimises: the aggregated task losses (weightedSum: `Σ w_task·part`
+   * part by part, today's sum exactly), plus extra, the named terms and L2, as one sum.
+   */
+  private lossObjective(loss: ParsedLoss, actx: AggregatorContext | undefined): tf.Scalar {
+    const { keys, tasks } = loss.layout;
+    const terms: tf.Scalar[] = [];
+    if (this.fused !== undefined) {
+      keys.forEach((key, i) => {
+        const w = this.fused![taskOfPart(key)] ?? 1;
+        const part = loss.parts[i]!;
+        terms.push(w === 1 ? part : tf.mul(part, w));
+      });
+    } else if (tasks.length > 0) {
+      const combined = this.aggregator.combine!(
+        tasks.map((t) => taskLoss(loss, t)),
+        actx!,
+      );
+      if (!(combined instanceof tf.Tensor) || combined.rank !== 0) {
+        throw new MtlError('SHAPE_MISMATCH', 'combine() must return a scalar tensor', {
+          place: `aggregator ${this.aggregator.name}`,
         });
       }
-      const w = this.cfg.taskWeights[taskOfPart(key)] ?? 1;
-      terms.push(w === 1 ? part : tf.mul(part, w));
-      shown.push(part);
+      terms.push(combined);
     }
-    if (loss.extra !== undefined) {
-      if (!(loss.extra instanceof tf.Tensor) || loss.extra.rank !== 0) {
-        throw new MtlError('SHAPE_MISMATCH', 'the extra loss term must be a scalar tensor', {
-          place: `Trainer step ${step}`,
-        });
-      }
-      terms.push(loss.extra);
-      shown.push(loss.extra);
-    }
-    if (this.cfg.l2 > 0) {
-      const squares = this.vars.map((v) => tf.sum(tf.square(v)));
-      const sum = squares.length === 1 ? squares[0]! : tf.addN(squares);
-      terms.push(tf.mul(sum, 0.5 * this.cfg.l2));
-    }
+    if (loss.extra !== undefined) terms.push(loss.extra);
+    terms.push(...loss.terms);
+    const l2 = this.l2Term();
+    if (l2 !== undefined) terms.push(l2);
     // Many terms (a part per task) are summed as one vector: tf.addN would clone every term for
     // its gradient and clone the incoming gradient once per term on the way back.
-    const total = terms.length === 1 ? terms[0]! : sumScalars(terms);
-    return { keys, scales, total, stats: [...shown, total] };
+    return sumScalars(terms);
+  }
+
+  /** Extra, the named terms and L2: the objective of no task (gradient level). */
+  private restObjective(loss: ParsedLoss): tf.Scalar {
+    const terms = [...(loss.extra ? [loss.extra] : []), ...loss.terms];
+    const l2 = this.l2Term();
+    if (l2 !== undefined) terms.push(l2);
+    return sumScalars(terms);
+  }
+
+  /** `0.5·l2·Σ‖w‖²` over the model's variables, when l2 > 0. */
+  private l2Term(): tf.Scalar | undefined {
+    if (!(this.cfg.l2 > 0)) return undefined;
+    const squares = this.vars.map((v) => tf.sum(tf.square(v)));
+    const sum = squares.length === 1 ? squares[0]! : tf.addN(squares);
+    return tf.mul(sum, 0.5 * this.cfg.l2) as tf.Scalar;
   }
 
   private checkFinite(
-    keys: string[],
-    hasExtra: boolean,
+    lay: StepLayout,
     values: Float32Array,
     total: number,
     norm: number,
     lr: number,
-    grads: tf.NamedTensorMap,
-    hostGrads: ReadonlyMap<string, Float32Array> | undefined,
+    gradientOf: (variable: string) => ArrayLike<number> | undefined,
   ): void {
     if (Number.isFinite(total) && Number.isFinite(norm)) return;
+    const { keys, hasExtra } = lay;
     const where = `step ${this.step} (epoch ${this.epoch}, learning rate ${lr})`;
     const kept = this.written.last ? ` the last checkpoint ${this.written.last} is kept` : '';
     const details = { step: this.step, epoch: this.epoch, lr };
@@ -582,13 +797,18 @@ class TrainingRun<B> {
     if (hasExtra && !Number.isFinite(values[keys.length]!)) {
       throw fail('the extra loss term', values[keys.length]!, 'extra loss term', { part: 'extra' });
     }
+    for (let i = 0; i < lay.termNames.length; i++) {
+      const v = values[lay.termStart + i]!;
+      const name = lay.termNames[i]!;
+      if (!Number.isFinite(v)) throw fail(`the loss term "${name}"`, v, `loss term ${name}`, { part: name });
+    }
     if (!Number.isFinite(total))
       throw fail('the total loss (with L2)', total, 'total loss', { part: 'total' });
     // The loss is finite but a gradient is not: name the first variable affected.
     let variable = '(unknown)';
-    for (const v of this.vars) {
-      const g = hostGrads !== undefined ? hostGrads.get(v.name) : grads[v.name]?.dataSync();
-      if (g?.some((x) => !Number.isFinite(x))) {
+    for (const v of this.optVars) {
+      const g = gradientOf(v.name);
+      if (g !== undefined && Array.prototype.some.call(g, (x: number) => !Number.isFinite(x))) {
         variable = v.name;
         break;
       }
@@ -615,6 +835,9 @@ class TrainingRun<B> {
       return stop;
     }
     const metrics = this.sums.metrics((task) => cfg.taskWeights[task] ?? 1);
+    for (const [task, w] of Object.entries(this.taskWeightLog)) {
+      metrics[scoreKey(task, ALL_DATASET, 'train', 'weight')] = w;
+    }
     metrics[modelScoreKey('train', 'lr')] = this.lr;
     // Epochs completed at this record: the epoch it closes counts.
     const epoch = epochEnd ? this.epoch + 1 : this.epoch;
@@ -700,7 +923,7 @@ class TrainingRun<B> {
     const checkpoint: Checkpoint = {
       weights: await readVariables(this.vars),
       optimizer: await this.optimizer.getState(),
-      trainer: this.state(),
+      trainer: { ...this.state(), ...(await this.aggregatorState()) },
     };
     if (this.restoreBest && this.bestWeights) checkpoint.bestWeights = this.bestWeights;
     const bytes = encodeCheckpoint(checkpoint);
@@ -713,6 +936,34 @@ class TrainingRun<B> {
     await writeFileAtomic(last, bytes);
     this.written.last = last;
     for (const cb of this.callbacks) await cb.onCheckpoint?.({ kind: 'last', path: last, ...info });
+  }
+
+  /**
+   * The aggregator's part of the trainer state. Its variables are a handful of numbers (task
+   * log-variances), kept in the JSON header: float32 values survive JSON exactly, and the tensor
+   * manifest stays the model's.
+   */
+  private async aggregatorState(): Promise<Pick<TrainerState, 'aggregator'>> {
+    const agg = this.aggregator;
+    if (
+      this.aggVars.length === 0 &&
+      agg.getState === undefined &&
+      Object.keys(this.taskWeightLog).length === 0
+    ) {
+      return {};
+    }
+    const variables: SavedVariable[] = [];
+    for (const v of await readVariables(this.aggVars)) {
+      variables.push({ name: v.name, shape: v.shape, values: Array.from(v.values) });
+    }
+    return {
+      aggregator: {
+        name: agg.name,
+        ...(agg.getState ? { state: agg.getState() } : {}),
+        ...(variables.length > 0 ? { variables } : {}),
+        ...(Object.keys(this.taskWeightLog).length > 0 ? { weights: { ...this.taskWeightLog } } : {}),
+      },
+    };
   }
 
   private state(): TrainerState {
@@ -739,17 +990,266 @@ class TrainingRun<B> {
   }
 }
 
-/**
- * `Σ terms` as one recorded op whose gradient hands `dy` to every term. tf.addN (or tf.stack) would
- * clone every term for its gradient, and tf.addN the incoming gradient once per term on the way
- * back: 2T copies for a loss of T tasks. The sum itself is tf.addN's.
- */
-function sumScalars(terms: readonly tf.Scalar[]): tf.Scalar {
-  const n = terms.length;
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-    value: tf.addN(args.slice(0, n) as tf.Scalar[]) as tf.Scalar,
-    // Distinct tensors, one per term: the tape may add to or free each term's gradient on its own.
-    gradFunc: (dy: tf.Tensor) => tf.unstack(tf.tile(tf.reshape(dy, [1]), [n])),
-  }));
-  return op(...terms) as tf.Scalar;
+/** Where a step's read-back values sit: [parts..., extra?, terms..., total]. */
+interface StepLayout {
+  /** Loss part keys, in the order the trainable returned them. */
+  keys: string[];
+  scales: number[];
+  hasExtra: boolean;
+  termNames: string[];
+  termStart: number;
+  totalIndex: number;
+  /** Tasks with a part in this step, sorted by name: the aggregator's order of losses and rows. */
+  tasks: string[];
+  /** For each task of `tasks`, the indices of its parts in `keys`. */
+  partsOf: number[][];
+}
+
+interface ParsedLoss {
+  layout: StepLayout;
+  parts: tf.Scalar[];
+  extra: tf.Scalar | undefined;
+  terms: tf.Scalar[];
+}
+
+/** Names a term may not take: the model-level keys the Trainer logs itself. */
+const RESERVED_TERMS = new Set(['loss', 'extra', 'objective', 'lr']);
+
+/** Checks what `loss()` returned and lays it out. */
+function readLoss(loss: LossOutput, step: number): ParsedLoss {
+  const parts = loss?.parts;
+  if (parts === null || typeof parts !== 'object') {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      'loss() must return { parts: { "task/dataset": scalar }, extra? }',
+      {
+        place: `Trainer step ${step}`,
+      },
+    );
+  }
+  const keys = Object.keys(parts);
+  const termsIn = loss.terms;
+  if (termsIn !== undefined && (termsIn === null || typeof termsIn !== 'object')) {
+    throw new MtlError('INVALID_ARGUMENT', 'loss().terms must be an object of named scalar tensors', {
+      place: `Trainer step ${step}`,
+    });
+  }
+  const termNames = termsIn === undefined ? [] : Object.keys(termsIn);
+  if (keys.length === 0 && loss.extra === undefined && termNames.length === 0) {
+    throw new MtlError('INVALID_ARGUMENT', 'loss() returned no loss part and no extra term', {
+      place: `Trainer step ${step}`,
+    });
+  }
+  const scales = keys.map((key) => {
+    const c = loss.scale?.[key] ?? 1;
+    if (!(c > 0) || !Number.isFinite(c)) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `the scale of loss part "${key}" must be a positive number, got ${c}`,
+        {
+          place: `task ${taskOfPart(key)}`,
+        },
+      );
+    }
+    return c;
+  });
+  const partTensors = keys.map((key) => {
+    const part = parts[key]!;
+    if (!(part instanceof tf.Tensor) || part.rank !== 0) {
+      throw new MtlError('SHAPE_MISMATCH', `loss part "${key}" must be a scalar tensor`, {
+        place: `task ${taskOfPart(key)}`,
+      });
+    }
+    return part as tf.Scalar;
+  });
+  if (loss.extra !== undefined && (!(loss.extra instanceof tf.Tensor) || loss.extra.rank !== 0)) {
+    throw new MtlError('SHAPE_MISMATCH', 'the extra loss term must be a scalar tensor', {
+      place: `Trainer step ${step}`,
+    });
+  }
+  const terms = termNames.map((name) => {
+    if (name === '' || name.includes('/') || RESERVED_TERMS.has(name)) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `a loss term cannot be named "${name}" (it is logged as model/all/train/<name>: no "/", not loss, extra, objective or lr)`,
+        { place: `loss term ${name}` },
+      );
+    }
+    const t = termsIn![name];
+    if (!(t instanceof tf.Tensor) || t.rank !== 0) {
+      throw new MtlError('SHAPE_MISMATCH', `loss term "${name}" must be a scalar tensor`, {
+        place: `loss term ${name}`,
+      });
+    }
+    return t as tf.Scalar;
+  });
+  const byTask = new Map<string, number[]>();
+  keys.forEach((key, i) => {
+    const task = taskOfPart(key);
+    const list = byTask.get(task);
+    if (list === undefined) byTask.set(task, [i]);
+    else list.push(i);
+  });
+  const tasks = [...byTask.keys()].sort();
+  const hasExtra = loss.extra !== undefined;
+  const termStart = keys.length + (hasExtra ? 1 : 0);
+  return {
+    layout: {
+      keys,
+      scales,
+      hasExtra,
+      termNames,
+      termStart,
+      totalIndex: termStart + termNames.length,
+      tasks,
+      partsOf: tasks.map((t) => byTask.get(t)!),
+    },
+    parts: partTensors,
+    extra: loss.extra,
+    terms,
+  };
+}
+
+function sameLayout(a: StepLayout, b: StepLayout): boolean {
+  const same = (x: readonly string[], y: readonly string[]) =>
+    x.length === y.length && x.every((k, i) => k === y[i]);
+  return same(a.keys, b.keys) && same(a.termNames, b.termNames) && a.hasExtra === b.hasExtra;
+}
+
+/** A task's loss: the sum of its parts (one per dataset), in the trainable's key order. */
+function taskLoss(loss: ParsedLoss, task: string): tf.Scalar {
+  const k = loss.layout.tasks.indexOf(task);
+  return sumScalars(loss.layout.partsOf[k]!.map((i) => loss.parts[i]!));
+}
+
+/** The tasks' losses on the host (float64 sums of their parts' read-back values). */
+function taskLossValues(lay: StepLayout, values: ArrayLike<number>): Float64Array {
+  return Float64Array.from(lay.partsOf, (idx) => idx.reduce((s, i) => s + values[i]!, 0));
+}
+
+/** tfjs's error for a loss that uses no variable, as an MtlError; anything else unchanged. */
+function noConnection(e: unknown, step: number): unknown {
+  if (e instanceof Error && !(e instanceof MtlError) && /Cannot find a connection/.test(e.message)) {
+    return new MtlError('INVALID_ARGUMENT', 'the loss depends on none of the trainable variables', {
+      place: `Trainer step ${step}`,
+      cause: e,
+    });
+  }
+  return e;
+}
+
+function describeValue(v: unknown): string {
+  if (v instanceof Float64Array || Array.isArray(v)) return `${v.constructor.name} of ${v.length}`;
+  return v === null ? 'null' : typeof v;
+}
+
+/** Shared variables (in the trainable's order) and each task's own, for the gradient level. */
+interface VariableGroups {
+  shared: tf.Variable[];
+  cols: number;
+  owned: Map<string, tf.Variable[]>;
+}
+
+/** Reads `parameterGroups()` (every variable in exactly one group); without it, all are shared. */
+function variableGroups(vars: readonly tf.Variable[], groups: ParameterGroup[] | undefined): VariableGroups {
+  const place = 'Trainable.parameterGroups';
+  const ownerOf = new Map<string, string | null>();
+  if (groups !== undefined) {
+    if (!Array.isArray(groups)) {
+      throw new MtlError('INVALID_ARGUMENT', 'parameterGroups() must return an array', { place });
+    }
+    const known = new Set(vars.map((v) => v.name));
+    for (const g of groups) {
+      if (!Array.isArray(g?.tasks) || g.tasks.length === 0 || !Array.isArray(g.variables)) {
+        throw new MtlError(
+          'INVALID_ARGUMENT',
+          `parameter group "${g?.name}" must name its tasks and variables`,
+          {
+            place: `${place} ${g?.name}`,
+          },
+        );
+      }
+      for (const name of g.variables) {
+        if (!known.has(name)) {
+          throw new MtlError(
+            'UNKNOWN_KEY',
+            `parameter group "${g.name}" names variable "${name}", which is not a trainable variable`,
+            { place: `${place} ${g.name}` },
+          );
+        }
+        if (ownerOf.has(name)) {
+          throw new MtlError('DUPLICATE_NAME', `variable "${name}" is in more than one parameter group`, {
+            place: `${place} ${g.name}`,
+          });
+        }
+        ownerOf.set(name, g.tasks.length === 1 ? g.tasks[0]! : null);
+      }
+    }
+    const missing = vars.filter((v) => !ownerOf.has(v.name)).map((v) => v.name);
+    if (missing.length > 0) {
+      throw new MtlError('INVALID_ARGUMENT', `variables in no parameter group: ${listNames(missing)}`, {
+        place,
+      });
+    }
+  }
+  const shared: tf.Variable[] = [];
+  const owned = new Map<string, tf.Variable[]>();
+  for (const v of vars) {
+    const task = ownerOf.get(v.name) ?? null;
+    if (task === null) shared.push(v);
+    else {
+      const list = owned.get(task);
+      if (list === undefined) owned.set(task, [v]);
+      else list.push(v);
+    }
+  }
+  return { shared, cols: shared.reduce((n, v) => n + v.size, 0), owned };
+}
+
+/** Checks an aggregator's shape where a wrong one would otherwise fail mid-run. */
+function checkAggregator(agg: Aggregator, fused: boolean): void {
+  const place = `aggregator ${String(agg?.name)}`;
+  if (agg === null || typeof agg !== 'object' || typeof agg.name !== 'string') {
+    throw new MtlError('INVALID_ARGUMENT', 'an aggregator must be an object with a name', {
+      place: 'Trainer aggregator',
+    });
+  }
+  if (agg.level === 'loss') {
+    if (!fused && typeof agg.combine !== 'function') {
+      throw new MtlError('INVALID_ARGUMENT', 'a loss-level aggregator needs combine(losses, ctx)', { place });
+    }
+    return;
+  }
+  if (agg.level !== 'gradient') {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      `an aggregator's level is loss or gradient, got "${String(agg.level)}"`,
+      {
+        place,
+      },
+    );
+  }
+  if (typeof agg.aggregate !== 'function') {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      'a gradient-level aggregator needs aggregate(jacobian, losses, ctx)',
+      {
+        place,
+      },
+    );
+  }
+  if (agg.gradientOf === 'representation') {
+    throw new MtlError(
+      'NOT_IMPLEMENTED',
+      'gradients of the shared representation are not supported by this trainable (no Trainable exposes its representation yet); use gradientOf: "parameters"',
+      { place },
+    );
+  }
+  if ((agg.trainableVariables?.() ?? []).length > 0) {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      'a gradient-level aggregator cannot have trainable variables (they are optimised through the loss level)',
+      { place },
+    );
+  }
 }

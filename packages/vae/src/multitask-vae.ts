@@ -1,4 +1,12 @@
-import { type Batch, type LossOutput, listNames, MtlError, mixSeed, type StepContext } from '@mtl/core';
+import {
+  type Batch,
+  type LossOutput,
+  listNames,
+  MtlError,
+  mixSeed,
+  type ParameterGroup,
+  type StepContext,
+} from '@mtl/core';
 import { scoreKey } from '@mtl/scoring';
 import {
   decodeTensor,
@@ -418,6 +426,31 @@ export class MultitaskVae {
     for (const m of this.pool.values()) for (const v of m.trainableVariables()) seen.add(v);
     if (this.mixing !== undefined) seen.add(this.mixing.logits);
     return [...seen];
+  }
+
+  /**
+   * The variables by module: a module (encoder, decoder, quantizer) that several tasks use is
+   * shared by them, one that a single task uses is that task's own; the mixing weights of the
+   * mixture prior are shared by all tasks.
+   * @example
+   * vae.parameterGroups(); // [{ name: 'encoder', tasks: ['a', 'b'], variables: [...] }, { name: 'mixing', ... }]
+   */
+  parameterGroups(): ParameterGroup[] {
+    const groups: ParameterGroup[] = [];
+    const seen = new Set<tf.Variable>();
+    for (const [name, m] of this.pool) {
+      const variables = m.trainableVariables().filter((v) => !seen.has(v));
+      if (variables.length === 0) continue;
+      for (const v of variables) seen.add(v);
+      const tasks = this.tasks
+        .filter((t) => [...t.encoders, ...t.decoders, t.quantizer].includes(m))
+        .map((t) => t.spec.name);
+      groups.push({ name, tasks, variables: variables.map((v) => v.name) });
+    }
+    if (this.mixing !== undefined && !seen.has(this.mixing.logits)) {
+      groups.push({ name: 'mixing', tasks: [...this.taskNames], variables: [this.mixing.logits.name] });
+    }
+    return groups;
   }
 
   /** β at a step. */

@@ -1,4 +1,4 @@
-import { type LossOutput, MtlError, type StepContext, scoreKey } from '@mtl/core';
+import { type LossOutput, MtlError, type ParameterGroup, type StepContext, scoreKey } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { Bernoulli } from './bernoulli.js';
 import type { Distribution } from './distribution.js';
@@ -253,6 +253,21 @@ export class VmtlModel {
   /** Posterior parameters, then the α logits (absent for the solo baseline). Names are `${name}/...`. */
   trainableVariables(): tf.Variable[] {
     return [this.posteriorParams, ...this.elbo.variables()];
+  }
+
+  /**
+   * Every variable is shared by all tasks: the classifier posteriors of all tasks are one packed
+   * variable (a task's slice cannot be a group of its own), and the mixing weights of the priors
+   * couple the tasks by design.
+   * @example
+   * model.parameterGroups(); // [{ name: 'classifiers', tasks: ['a', 'b'], variables: ['vmtl/posterior'] }, ...]
+   */
+  parameterGroups(): ParameterGroup[] {
+    const tasks = this.tasks.map((t) => t.name);
+    const groups: ParameterGroup[] = [{ name: 'classifiers', tasks, variables: [this.posteriorParams.name] }];
+    const mixing = this.elbo.variables().map((v) => v.name);
+    if (mixing.length > 0) groups.push({ name: 'mixing', tasks: [...tasks], variables: mixing });
+    return groups;
   }
 
   /**

@@ -19,7 +19,13 @@ export function taskOfPart(part: string): string {
 export class LossSums {
   private state: LossSumsState = emptyState();
 
-  add(parts: readonly string[], values: ArrayLike<number>, extra: number | undefined, total: number): void {
+  add(
+    parts: readonly string[],
+    values: ArrayLike<number>,
+    extra: number | undefined,
+    total: number,
+    terms?: Readonly<Record<string, number>>,
+  ): void {
     for (let i = 0; i < parts.length; i++) {
       const key = parts[i]!;
       const acc = this.state.parts[key];
@@ -34,6 +40,17 @@ export class LossSums {
       this.state.extra.sum += extra;
       this.state.extra.count += 1;
     }
+    if (terms !== undefined) {
+      this.state.terms ??= {};
+      for (const [name, v] of Object.entries(terms)) {
+        const acc = this.state.terms[name];
+        if (acc === undefined) this.state.terms[name] = { sum: v, count: 1 };
+        else {
+          acc.sum += v;
+          acc.count += 1;
+        }
+      }
+    }
     this.state.total.sum += total;
     this.state.total.count += 1;
   }
@@ -42,7 +59,8 @@ export class LossSums {
    * Means as score keys: `task/dataset/train/loss` per part (over the batches that had it),
    * `model/all/train/loss` = Σ_parts weight(task)·mean (the same weighting of the same per-task
    * losses as `model/all/<split>/loss` of an evaluation, so train and valid curves share a scale),
-   * `model/all/train/extra` (mean extra term, when the trainable returns one) and
+   * `model/all/train/extra` (mean extra term with the named terms, when the trainable returns any),
+   * `model/all/train/<name>` per named term and
    * `model/all/train/objective` (mean of the total actually minimised: weighted parts + extra + L2).
    */
   metrics(weightOf: (task: string) => number): Record<string, number> {
@@ -63,6 +81,9 @@ export class LossSums {
     }
     const e = this.state.extra;
     if (e !== undefined && e.count > 0) out[modelScoreKey('train', 'extra')] = e.sum / e.count;
+    for (const [name, acc] of Object.entries(this.state.terms ?? {})) {
+      out[modelScoreKey('train', name)] = acc.sum / acc.count;
+    }
     if (t.count > 0) out[modelScoreKey('train', 'objective')] = t.sum / t.count;
     return out;
   }
