@@ -1,3 +1,9 @@
+export type {
+  Aggregator,
+  AggregatorContext,
+  AggregatorState,
+  Matrix,
+} from './aggregator.js';
 export { AGGREGATOR_NAMES, type AggregatorName } from './aggregators.js';
 export type { CheckpointInfo, StepEndInfo, TrainBeginInfo, TrainerCallbacks } from './callbacks.js';
 export {
@@ -54,3 +60,13 @@ export type {
   MetricTrackerState,
   TrainerState,
 } from './trainer-state.js';
+export type { AggregatorEnv } from './weighting/common.js';
+export {
+  type AggregatorConfig,
+  type AggregatorConfigInput,
+  aggregatorSchema,
+  createAggregator,
+  WEIGHTING_METHOD_NAMES,
+  WEIGHTING_METHODS,
+  type WeightingMethod,
+} from './weighting/registry.js';
