@@ -1,3 +1,4 @@
+import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Matrix } from '../aggregator.js';
@@ -27,7 +28,9 @@ export function preferenceVector(pref: Preference, m: number, method: string): F
   if (pref === 'mean') return new Float64Array(m).fill(1 / m);
   if (pref === 'sum') return new Float64Array(m).fill(1);
   if (pref.length !== m) {
-    throw new RangeError(`${method}: preference has ${pref.length} entries for ${m} tasks`);
+    throw new MtlError('CONFIG_INVALID', `${method}: preference has ${pref.length} values for ${m} tasks`, {
+      place: 'weighting.preference',
+    });
   }
   return Float64Array.from(pref);
 }
@@ -57,8 +60,10 @@ export function zeros(J: Matrix): Float64Array {
 
 export function checkRows(J: Matrix, losses: Float64Array, tasks: readonly string[], method: string): void {
   if (J.rows !== tasks.length || J.data.length !== J.rows * J.cols || losses.length !== J.rows) {
-    throw new RangeError(
+    throw new MtlError(
+      'SHAPE_MISMATCH',
       `${method}: Jacobian ${J.rows}×${J.cols} (${J.data.length} values) and ${losses.length} losses for ${tasks.length} tasks`,
+      { place: `weighting ${method}` },
     );
   }
 }

@@ -18,7 +18,7 @@ export const imtlLOptionsSchema = z
 
 export function createImtlL(options: z.output<typeof imtlLOptionsSchema>, env: AggregatorEnv): Aggregator {
   const m = env.tasks.length;
-  const scale = tf.variable(tf.fill([m], options.init), true, undefined, 'float32');
+  const scale = tf.tidy(() => tf.variable(tf.fill([m], options.init), true, undefined, 'float32'));
   return {
     name: 'imtlL',
     level: 'loss',

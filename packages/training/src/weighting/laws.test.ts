@@ -99,7 +99,8 @@ describe.each(Object.entries(LAWS))('%s', (method, laws) => {
             // Two steps, so stateful methods are compared after their state has moved too.
             for (let step = 0; step < 2; step++) {
               const ctx = { step, epoch: 0, seed, tasks: tasksOf(J.rows) };
-              expectClose(a.aggregate!(J, losses, ctx), b.aggregate!(P, pl, ctx), J, tol, `step ${step}`);
+              const da = a.aggregate!(J, losses, ctx);
+              expectClose(da, b.aggregate!(P, pl, ctx), J, tol, `step ${step}`, a.lastWeights?.());
             }
           },
         ),

@@ -2,15 +2,15 @@ import { MtlError } from '@mtl/core';
 import { z } from 'zod';
 import type { Aggregator, AggregatorState } from '../aggregator.js';
 import { type AggregatorEnv, checkRows, gradientOfOption } from './common.js';
-import { combineRows, gramian, matVec, scaled, solveSpd, trace } from './linalg.js';
+import { combineRows, gramian, matVec, solveSpd } from './linalg.js';
 
 /**
  * Nash-MTL (Navon et al. 2022, "Multi-Task Learning as a Bargaining Game"): weights α > 0 with
  * `(Gα)_i = 1/α_i`, the Nash bargaining solution; update `Jᵀα`. The peers approximate it by a
  * few sequential convex programs (cvxpy); here it is solved exactly as the minimiser of the
  * strictly convex `½αᵀGα − Σ log α_i` by damped Newton (Hessian `G + diag(1/α²)`), on the Gram
- * matrix divided by its trace plus `regEps` (so a zero or dependent gradient keeps a finite
- * minimiser), then scaled back: the weights do not collapse when losses are 1e-4 or 1e4.
+ * matrix of the unit gradients plus `regEps` (so dependent gradients keep a finite minimiser),
+ * then scaled back: the weights do not collapse when losses are 1e-4 or 1e4.
  * `updateWeightsEvery` reuses the last weights in between (the paper's speed-up).
  */
 export const nashMtlOptionsSchema = z
@@ -66,15 +66,20 @@ export function createNashMtl(
     aggregate(J, losses) {
       checkRows(J, losses, env.tasks, 'nashMtl');
       if (alpha === undefined || calls % options.updateWeightsEvery === 0) {
-        const raw = gramian(J);
-        const t = trace(raw);
-        if (t > 0 && Number.isFinite(t)) {
-          const G = scaled(raw, t);
-          for (let i = 0; i < m; i++) G[i]![i]! += options.regEps;
-          alpha = nashWeights(G).map((x) => x / Math.sqrt(t));
-        } else {
-          alpha = new Float64Array(m);
-        }
+        // (Gα)_i = 1/α_i is unchanged by rescaling the rows (β = ‖g‖α solves it for the unit
+        // rows), so it is solved on the unit-row Gram matrix: regEps then biases every task by
+        // the same 1e-8 relative, whatever its gradient's size; zero rows get weight 0.
+        const G = gramian(J);
+        const n = G.map((r, i) => Math.sqrt(Math.max(0, r[i]!)));
+        const live = [...n.keys()].filter((i) => n[i]! > 0 && Number.isFinite(n[i]!));
+        const Gu = live.map((i) =>
+          Float64Array.from(live, (j) => G[i]![j]! / n[i]! / n[j]! + (i === j ? options.regEps : 0)),
+        );
+        const beta = live.length > 0 ? nashWeights(Gu) : new Float64Array(0);
+        alpha = new Float64Array(m);
+        live.forEach((i, k) => {
+          alpha![i] = beta[k]! / n[i]!;
+        });
       }
       calls += 1;
       return combineRows(J, alpha);

@@ -67,9 +67,22 @@ export function distance(a: Float64Array, b: Float64Array): number {
   return norm(a.map((x, k) => x - b[k]!));
 }
 
-/** ‖a − b‖ ≤ rtol·(max(‖a‖, ‖b‖) + Σ‖g_i‖): relative to the output and to the input's scale. */
-export function expectClose(a: Float64Array, b: Float64Array, J: Matrix, rtol: number, label = ''): void {
-  const tol = rtol * (Math.max(norm(a), norm(b)) + sumRowNorms(J));
+/**
+ * ‖a − b‖ ≤ rtol·(max(‖a‖, ‖b‖) + Σ‖g_i‖ + Σ|w_i|‖g_i‖): relative to the output, to the input's
+ * scale and, when the method reports its weights `w`, to the size of the terms of `Jᵀw` (large
+ * weights on opposed gradients cancel, and rounding of the terms is all that is left).
+ */
+export function expectClose(
+  a: Float64Array,
+  b: Float64Array,
+  J: Matrix,
+  rtol: number,
+  label = '',
+  weights?: Float64Array,
+): void {
+  const norms = rowNorms(J);
+  const terms = weights ? norms.reduce((s, n, i) => s + Math.abs(weights[i]!) * n, 0) : 0;
+  const tol = rtol * (Math.max(norm(a), norm(b)) + sumRowNorms(J) + terms);
   const d = distance(a, b);
   if (!(d <= tol)) {
     throw new Error(

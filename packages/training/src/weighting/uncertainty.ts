@@ -21,7 +21,8 @@ export function createUncertainty(
   env: AggregatorEnv,
 ): Aggregator {
   const m = env.tasks.length;
-  const logVar = tf.variable(tf.fill([m], options.init), true, undefined, 'float32');
+  // tidy frees the fill; a variable outlives it.
+  const logVar = tf.tidy(() => tf.variable(tf.fill([m], options.init), true, undefined, 'float32'));
   return {
     name: 'uncertainty',
     level: 'loss',
