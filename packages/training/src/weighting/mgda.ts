@@ -40,11 +40,9 @@ export function createMgda(options: z.output<typeof mgdaOptionsSchema>, env: Agg
       const G = gramian(J);
       for (let i = 0; i < J.rows; i++) for (let j = 0; j < J.rows; j++) G[i]![j]! *= scale[i]! * scale[j]!;
       const w = minNormSimplex(G, options.regEps);
-      last = w;
-      return combineRows(
-        J,
-        w.map((x, i) => x * scale[i]!),
-      );
+      // The weights on the rows as given (normalisation folded in), so Jᵀ·lastWeights is the update.
+      last = w.map((x, i) => x * scale[i]!);
+      return combineRows(J, last);
     },
     lastWeights: () => last,
   };
