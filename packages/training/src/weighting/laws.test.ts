@@ -1,11 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { norm } from './linalg.js';
 import {
   expectClose,
   expectNonConflicting,
   jacobianArb,
   make,
+  matrix,
   permuteRows,
+  rowNorms,
   run,
   scaleRows,
   tasksOf,
@@ -158,5 +161,84 @@ describe('gradient-level methods whose laws are promised hold them only when pro
     expect(conflicts('mgda')).toBe(false);
     expect(conflicts('gradnorm')).toBe(true); // weights 1 on the first step: the plain sum
     expect(conflicts('alignedMtl')).toBe(true);
+  });
+});
+
+describe('strong stationarity (torchjd assert_strongly_stationary)', () => {
+  // J = [g; −c·g; h₁ … h_k] with every ⟨h_j, u⟩ > 0 for a unit u ⟂ g: 0 is in the convex hull
+  // (weakly stationary) but no positive combination of the rows vanishes (not strongly
+  // stationary), so a strongly stationary method must not return 0. For UPGrad and DualProj the
+  // bound is exact: ⟨update, u⟩ ≥ (1/m)·Σ⟨h_j, u⟩, since u is in the dual cone and projecting onto
+  // a cone never lowers the inner product with its members (Moreau).
+  const nonStrong = fc
+    .record({
+      n: fc.integer({ min: 2, max: 12 }),
+      k: fc.integer({ min: 1, max: 4 }),
+      c: fc.integer({ min: 1, max: 1000 }).map((x) => x / 100),
+      scale: fc.constantFrom(1e-10, 1, 1e5, 1e15),
+    })
+    .chain(({ n, k, c, scale }) =>
+      fc.record({
+        g: fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: n, maxLength: n }),
+        u: fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: n, maxLength: n }),
+        h: fc.array(fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: n + 1, maxLength: n + 1 }), {
+          minLength: k,
+          maxLength: k,
+        }),
+        c: fc.constant(c),
+        scale: fc.constant(scale),
+      }),
+    )
+    .map(({ g, u, h, c, scale }) => {
+      const gv = g.map((x) => x / 1000);
+      const gg = gv.reduce((s, x) => s + x * x, 0);
+      // u ⟂ g, unit (skip degenerate draws below).
+      const uv = u.map((x) => x / 1000);
+      const gu = gg > 0 ? gv.reduce((s, x, i) => s + x * uv[i]!, 0) / gg : 0;
+      const uo = uv.map((x, i) => x - gu * gv[i]!);
+      const un = Math.sqrt(uo.reduce((s, x) => s + x * x, 0));
+      const unit = uo.map((x) => x / (un || 1));
+      const hs = h.map((r) => {
+        const base = r.slice(0, -1).map((x) => x / 1000);
+        const along = base.reduce((s, x, i) => s + x * unit[i]!, 0);
+        const lift = Math.abs(along) + 0.01 + Math.abs(r.at(-1)!) / 1000;
+        return base.map((x, i) => x + (lift - along) * unit[i]!);
+      });
+      const rows = [gv, gv.map((x) => -c * x), ...hs].map((r) => r.map((x) => x * scale));
+      return {
+        rows,
+        unit,
+        ok: gg > 1e-6 && un > 1e-3,
+        bound: hs.reduce((s, r) => s + r.reduce((a, x, i) => a + x * unit[i]!, 0), 0) * scale,
+      };
+    });
+
+  it.each(['upgrad', 'dualProj'])(
+    '%s: ⟨update, u⟩ ≥ (1/m)·Σ⟨h_j, u⟩ > 0 on weakly but not strongly stationary J',
+    (method) => {
+      fc.assert(
+        fc.property(nonStrong, ({ rows, unit, ok, bound }) => {
+          fc.pre(ok);
+          const J = matrix(rows);
+          const d = run(make(method, J.rows), J, new Float64Array(J.rows).fill(1));
+          const along = d.reduce((s, x, i) => s + x * unit[i]!, 0);
+          expect(along).toBeGreaterThan(0);
+          expect(along).toBeGreaterThanOrEqual((1 - 1e-6) * (bound / J.rows));
+        }),
+        { numRuns: 80, seed: RUNS.seed },
+      );
+    },
+  );
+
+  it('MGDA does not promise it: it returns (numerically) 0 on the same matrices', () => {
+    fc.assert(
+      fc.property(nonStrong, ({ rows, ok }) => {
+        fc.pre(ok);
+        const J = matrix(rows);
+        const d = run(make('mgda', J.rows), J, new Float64Array(J.rows).fill(1));
+        expect(norm(d)).toBeLessThanOrEqual(1e-4 * Math.max(...rowNorms(J)));
+      }),
+      { numRuns: 40, seed: RUNS.seed },
+    );
   });
 });
