@@ -2,7 +2,7 @@ import { currentBackend, nativeStatus, selectBackend } from '@mtl/core';
 import { SCHEDULER_NAMES } from '@mtl/data';
 import { listMetrics } from '@mtl/scoring';
 import { registeredModuleTypes } from '@mtl/tasks';
-import { trainerConfigSchema } from '@mtl/training';
+import { AGGREGATOR_NAMES, trainerConfigSchema } from '@mtl/training';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -88,7 +88,16 @@ describe('mtl info --json', () => {
     });
     const plateau = info.lrSchedules.find((o) => o.name === 'plateau')!;
     expect(plateau.options!.find((o) => o.name === 'metric')!.required).toBe(true);
-    expect(info.aggregators.map((a) => a.name)).toEqual(['weightedSum']);
+    // The weighting registry of @mtl/training, default first; each with its options.
+    expect(info.aggregators.map((a) => a.name)).toEqual([...AGGREGATOR_NAMES]);
+    expect(info.aggregators.length).toBeGreaterThanOrEqual(20);
+    expect(info.aggregators[0]).toMatchObject({
+      name: 'weightedSum',
+      configPath: 'training.weighting.method',
+    });
+    const famo = info.aggregators.find((a) => a.name === 'famo')!;
+    expect(famo.description).toMatch(/^loss level/);
+    expect(famo.options!.find((o) => o.name === 'lr')).toMatchObject({ default: 0.025, required: false });
   });
 
   it('lists the model kinds and data source kinds of the config union', () => {

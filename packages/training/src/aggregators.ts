@@ -1,11 +1,12 @@
+import { WEIGHTING_METHOD_NAMES, type WeightingMethod } from './weighting/registry.js';
+
 /**
- * How the Trainer turns per-task loss parts into the one objective it differentiates. Today there
- * is one: the weighted sum `Σ_t w_t · loss_t` with `w_t` from `taskWeights` (the `mtl` config's
- * `tasks.<t>.weight`, default 1). Listed here so tools (`mtl info`) read it from the package
- * rather than keep their own copy; weighting and gradient-surgery methods join this list when the
- * Aggregator seam lands.
+ * How the Trainer turns per-task losses into one update: the weighting and gradient-aggregation
+ * methods of the registry (`weighting/registry.ts`), the default `weightedSum` (`Σ_t w_t·loss_t`
+ * with `w_t` from `taskWeights`) first. Listed here so tools (`mtl info`) read it from the package
+ * rather than keep their own copy.
  * @example
- * AGGREGATOR_NAMES; // ['weightedSum']
+ * AGGREGATOR_NAMES[0]; // 'weightedSum'
  */
-export const AGGREGATOR_NAMES = ['weightedSum'] as const;
-export type AggregatorName = (typeof AGGREGATOR_NAMES)[number];
+export const AGGREGATOR_NAMES: readonly WeightingMethod[] = WEIGHTING_METHOD_NAMES;
+export type AggregatorName = WeightingMethod;

@@ -64,3 +64,13 @@ export type {
 } from './trainer-state.js';
 export { registerUpdateStrategy, type UpdateStrategy, updateStrategyFor } from './update-strategy.js';
 export { weightedSum } from './weighted-sum.js';
+export type { AggregatorEnv } from './weighting/common.js';
+export {
+  type AggregatorConfig,
+  type AggregatorConfigInput,
+  aggregatorSchema,
+  createAggregator,
+  WEIGHTING_METHOD_NAMES,
+  WEIGHTING_METHODS,
+  type WeightingMethod,
+} from './weighting/registry.js';

@@ -5,7 +5,7 @@ import { BACKENDS, type BackendName, nativeStatus, selectBackend } from '@mtl/co
 import { SCHEDULER_NAMES } from '@mtl/data';
 import { listMetrics } from '@mtl/scoring';
 import { registeredModuleTypes, TASK_KINDS } from '@mtl/tasks';
-import { AGGREGATOR_NAMES, lrScheduleConfigSchema, optimizerConfigSchema } from '@mtl/training';
+import { aggregatorSchema, lrScheduleConfigSchema, optimizerConfigSchema } from '@mtl/training';
 import { registerVaeModules, VAE_MODULE_TYPES } from '@mtl/vae';
 import { z } from 'zod';
 import { configSchemas, modelSchema, vaeModelSchema } from '../config/schema.js';
@@ -235,11 +235,7 @@ export async function collectInfo(options: { backend?: string | undefined } = {}
     schedulers: SCHEDULER_NAMES.map((name) => ({ name, configPath: 'training.scheduler' })),
     optimizers: unionEntries(optimizerConfigSchema.options, 'type', 'training.optimizer.type'),
     lrSchedules: unionEntries(lrScheduleConfigSchema.options, 'type', 'training.lrSchedule.type'),
-    aggregators: AGGREGATOR_NAMES.map((name) => ({
-      name,
-      configPath: 'tasks.*.weight',
-      description: 'Σ_t weight_t · loss_t (weight default 1)',
-    })),
+    aggregators: unionEntries(aggregatorSchema.options, 'method', 'training.weighting.method'),
     modelKinds: unionEntries(modelUnion.options, 'kind', 'model.kind'),
     dataSources: unionEntries(dataUnion.options, 'kind', 'data.*.kind'),
     backends,
