@@ -1,4 +1,12 @@
-import { type Batch, type LossOutput, listNames, MtlError, mixSeed, type StepContext } from '@mtl/core';
+import {
+  type Batch,
+  type LossOutput,
+  listNames,
+  MtlError,
+  mixSeed,
+  type StepContext,
+  stopGradient,
+} from '@mtl/core';
 import { scoreKey } from '@mtl/scoring';
 import {
   decodeTensor,
@@ -27,7 +35,6 @@ import * as tf from '@tensorflow/tfjs';
 import { type BetaSchedule, type BetaSpec, betaSchedule } from './beta-schedule.js';
 import { likelihoodOf } from './decoder.js';
 import { gaussianPosterior, reparameterize, standardNormalKl } from './gaussian-encoder.js';
-import { stopGradient } from './internal/tensors.js';
 import { activeUnits, codesUsed } from './vae-metrics.js';
 import { codebookPerplexity } from './vector-quantizer.js';
 
