@@ -9,6 +9,7 @@ import {
   type StepContext,
   type Trainable,
 } from '@mtl/core';
+import { sumScalars } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainerCallbacks } from './callbacks.js';
 import {
@@ -737,19 +738,4 @@ class TrainingRun<B> {
   dispose(): void {
     this.optimizer.dispose();
   }
-}
-
-/**
- * `Σ terms` as one recorded op whose gradient hands `dy` to every term. tf.addN (or tf.stack) would
- * clone every term for its gradient, and tf.addN the incoming gradient once per term on the way
- * back: 2T copies for a loss of T tasks. The sum itself is tf.addN's.
- */
-function sumScalars(terms: readonly tf.Scalar[]): tf.Scalar {
-  const n = terms.length;
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-    value: tf.addN(args.slice(0, n) as tf.Scalar[]) as tf.Scalar,
-    // Distinct tensors, one per term: the tape may add to or free each term's gradient on its own.
-    gradFunc: (dy: tf.Tensor) => tf.unstack(tf.tile(tf.reshape(dy, [1]), [n])),
-  }));
-  return op(...terms) as tf.Scalar;
 }

@@ -25,3 +25,4 @@ export {
 export { labeledRows, softmaxCrossEntropy, softmaxCrossEntropyRows } from './softmax-cross-entropy.js';
 export { stopGradient } from './stop-gradient.js';
 export { straightThrough } from './straight-through.js';
+export { sumScalars } from './sum-scalars.js';
