@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { listNames, MtlError } from './errors.js';
 import { loadNative } from './native.js';
+import { registerBackendCapabilities } from './ops/capabilities.js';
+
+// What the ops need to know of tfjs-backend-wasm 4.22's kernels, said once where we load that backend
+// (at import, so that a later tf.setBackend('wasm') finds it too).
+registerBackendCapabilities('wasm', { slowTransposedMatMul: true });
 
 /** The backends the toolkit can run on, in the order `auto` tries them. */
 export const BACKENDS = ['node', 'wasm', 'cpu'] as const;

@@ -37,6 +37,7 @@ export {
 } from './native.js';
 export { type NodeIo, nodeIo } from './node-only.js';
 export { stopGradient } from './ops/stop-gradient.js';
+export { straightThrough } from './ops/straight-through.js';
 export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
 export {
   ALL_DATASET,

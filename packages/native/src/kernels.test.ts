@@ -1,4 +1,5 @@
 import { nativeStatus, selectBackend } from '@mtl/core';
+import { checkGradients, fusedDense, hasKernel, softmaxCrossEntropy } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
@@ -277,6 +278,26 @@ describe.skipIf(!built)('native loss and identity kernels', () => {
       expect(relError(grad!, refGrad!)).toBeLessThan(1e-6);
       expect(grad!.slice([1, 0], [1, 3]).dataSync()).toEqual(new Float32Array(3));
     });
+  });
+
+  it("@mtl/core's ops find these kernels and their gradients pass the ops' gradient check", () => {
+    expect(hasKernel(DENSE_GRAD)).toBe(true);
+    expect(hasKernel(SOFTMAX_CROSS_ENTROPY)).toBe(true);
+    const x = rand([5, 4], 40);
+    const k = rand([4, 3], 41);
+    const b = rand([3], 42);
+    const dense = checkGradients((x, k, b) => fusedDense(x!, k!, b!, 'relu')!, [x, k, b], {
+      reference: (x, k, b) => tf.relu(tf.add(tf.matMul(x as tf.Tensor2D, k as tf.Tensor2D), b!)),
+    });
+    expect(dense.failures).toEqual([]);
+    const z = tf.mul(rand([6, 3], 43), 3);
+    const labels = tf.tensor1d([2, -1, 0, 1, 5, 1], 'int32');
+    const ce = checkGradients((z, y) => softmaxCrossEntropy(z as tf.Tensor2D, y!), [z, labels], {
+      reference: (z) =>
+        tf.div(tf.sum(tf.mul(tf.oneHot(labels, 3).cast('float32'), tf.neg(tf.logSoftmax(z!)))), 4),
+    });
+    expect(ce.failures).toEqual([]);
+    tf.dispose([x, k, b, z, labels]);
   });
 
   it('a clone shares its data (no copy) and outlives the original', () => {

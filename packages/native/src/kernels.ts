@@ -1,5 +1,6 @@
 // The wasm backend's matMul kernels replaced by BLAS calls on the backend's own memory, plus one
 // kernel of our own (`MtlDenseGrad`, the whole backward pass of a dense layer).
+import { DENSE_GRAD_KERNEL, SOFTMAX_CROSS_ENTROPY_KERNEL } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
 import type { Addon } from './addon.js';
 
@@ -17,14 +18,18 @@ interface KernelArgs {
   attrs?: tf.NamedAttrMap;
 }
 
-/** The backward pass of a dense layer: inputs `dy, x, kernel[, y]` (y: relu output), outputs `dx, dkernel, dbias`. */
-export const DENSE_GRAD = 'MtlDenseGrad';
+/**
+ * The backward pass of a dense layer: inputs `dy, x, kernel[, y]` (y: relu output), outputs `dx,
+ * dkernel, dbias`. Its name is @mtl/core's, where the op that runs it (`fusedDense`) looks it up.
+ */
+export const DENSE_GRAD = DENSE_GRAD_KERNEL;
 
 /**
  * Mean softmax cross-entropy of `logits [B, C]` against int32 `labels [B]` (outside `[0, C)`:
- * abstain), outputs `loss` (scalar) and its gradient in the logits for a unit loss gradient.
+ * abstain, as @mtl/core's `softmaxCrossEntropy` rules), outputs `loss` (scalar) and its gradient in
+ * the logits for a unit loss gradient.
  */
-export const SOFTMAX_CROSS_ENTROPY = 'MtlSoftmaxCrossEntropy';
+export const SOFTMAX_CROSS_ENTROPY = SOFTMAX_CROSS_ENTROPY_KERNEL;
 
 /** The kernels this package replaces (tfjs names). */
 const REPLACED = ['BatchMatMul', '_FusedMatMul', 'Identity'] as const;

@@ -950,9 +950,10 @@ function readLogitsRows(
     if (labeled) {
       const y = values[labelsAt + r]!;
       golds.push(y);
-      if (y !== -1) {
+      // @mtl/core's softmaxCrossEntropy rule: an id outside [0, C) abstains, uncounted.
+      if (Number.isInteger(y) && y >= 0 && y < classes) {
         acc.lossCount += 1;
-        if (Number.isInteger(y) && y >= 0 && y < classes) acc.lossSum += Math.log(sum) + max - z[y]!;
+        acc.lossSum += Math.log(sum) + max - z[y]!;
       }
     }
   }

@@ -12,6 +12,7 @@ import {
   scoreKey,
   type Trainable,
 } from '@mtl/core';
+import { sumScalars } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
 import type { Aggregator, AggregatorContext } from './aggregator.js';
 import type { TrainerCallbacks } from './callbacks.js';

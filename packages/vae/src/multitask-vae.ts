@@ -6,6 +6,7 @@ import {
   mixSeed,
   type ParameterGroup,
   type StepContext,
+  stopGradient,
 } from '@mtl/core';
 import { scoreKey } from '@mtl/scoring';
 import {
@@ -35,7 +36,6 @@ import * as tf from '@tensorflow/tfjs';
 import { type BetaSchedule, type BetaSpec, betaSchedule } from './beta-schedule.js';
 import { likelihoodOf } from './decoder.js';
 import { gaussianPosterior, reparameterize, standardNormalKl } from './gaussian-encoder.js';
-import { stopGradient } from './internal/tensors.js';
 import { activeUnits, codesUsed } from './vae-metrics.js';
 import { codebookPerplexity } from './vector-quantizer.js';
 

@@ -1,3 +1,4 @@
+import { stopGradient, straightThrough } from '@mtl/core';
 import {
   BaseModule,
   checkInit,
@@ -15,7 +16,7 @@ import {
   resolveSize,
 } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
-import { singleInput, stopGradient, straightThrough } from './internal/tensors.js';
+import { singleInput } from './internal/tensors.js';
 
 /**
  * Options of {@link vectorQuantizer}.

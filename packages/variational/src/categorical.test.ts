@@ -29,4 +29,37 @@ describe('Categorical', () => {
       });
     });
   });
+
+  it('log p of -1 (or any id outside [0, C)) is 0 with no gradient, as @mtl/core softmax cross-entropy rules', () => {
+    const logits = tf.variable(
+      tf.tensor2d([
+        [0.5, -1, 2],
+        [1, 1, 0],
+      ]),
+    );
+    const ids = tf.tensor2d(
+      [
+        [2, -1],
+        [3, 0],
+      ],
+      [2, 2],
+      'int32',
+    ); // [S = 2, B = 2]
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(new Categorical(logits).logProb(ids)) as tf.Scalar,
+      [logits],
+    );
+    const lp = (z: number[], k: number) => z[k]! - Math.log(z.reduce((s, v) => s + Math.exp(v), 0));
+    expect(value.dataSync()[0]).toBeCloseTo(lp([0.5, -1, 2], 2) + lp([1, 1, 0], 0), 5);
+    const g = grads[logits.name]!.arraySync() as number[][];
+    // Row 0 is labeled once (id 2; id 3 abstains), row 1 once (id 0; -1 abstains): d/dz = onehot - softmax.
+    const softmax = (z: number[]) => z.map((v) => Math.exp(v) / z.reduce((s, u) => s + Math.exp(u), 0));
+    softmax([0.5, -1, 2]).forEach((p, c) => {
+      expect(g[0]![c]).toBeCloseTo((c === 2 ? 1 : 0) - p, 5);
+    });
+    softmax([1, 1, 0]).forEach((p, c) => {
+      expect(g[1]![c]).toBeCloseTo((c === 0 ? 1 : 0) - p, 5);
+    });
+    tf.dispose([logits, ids, value, ...Object.values(grads)]);
+  });
 });

@@ -1,4 +1,5 @@
 import { MtlError } from '@mtl/core';
+import { softmaxCrossEntropyRows } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
 import { adopt, type BatchParamFn, Distribution } from './distribution.js';
 import { type SampleShape, sampleShapeOf } from './internal/shapes.js';
@@ -49,12 +50,13 @@ export class Categorical extends Distribution {
     });
   }
 
-  /** log p(k) for int class ids `k` of shape `sampleShape ++ batchShape`. */
+  /**
+   * log p(k) for int class ids `k` of shape `sampleShape ++ batchShape`: minus @mtl/core's softmax
+   * cross-entropy, with its rule for ids outside `[0, C)`: -1 (and any other such id) abstains,
+   * giving 0 and no gradient.
+   */
   logProb(value: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => {
-      const onehot = tf.oneHot(tf.cast(value, 'int32'), this.numClasses);
-      return tf.sum(tf.mul(onehot, tf.logSoftmax(this.logits)), -1);
-    });
+    return tf.tidy(() => tf.neg(softmaxCrossEntropyRows(this.logits, value)));
   }
 
   override entropy(): tf.Tensor {

@@ -1,9 +1,8 @@
-import { MtlError } from '@mtl/core';
+import { MtlError, stopGradient } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { type Distribution, keepOwned } from './distribution.js';
 import { deriveSeed } from './internal/seeds.js';
 import { sameShape } from './internal/shapes.js';
-import { stopGradient } from './internal/stop-gradient.js';
 import { moveAxis } from './internal/tensors.js';
 import { isPointMass, klDivergence } from './kl.js';
 import { MixingWeights } from './mixing.js';

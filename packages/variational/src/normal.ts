@@ -1,8 +1,7 @@
-import { MtlError } from '@mtl/core';
+import { MtlError, stopGradient } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { adopt, type BatchParamFn, Distribution } from './distribution.js';
 import { broadcastShapes, type SampleShape, sampleShapeOf } from './internal/shapes.js';
-import { stopGradient } from './internal/stop-gradient.js';
 import { broadcastTo, mapParam } from './internal/tensors.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);

@@ -1,9 +1,9 @@
 import { type LossOutput, MtlError, type ParameterGroup, type StepContext, scoreKey } from '@mtl/core';
+import { type FusedPrior, fusedLogisticLoss } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
 import { Bernoulli } from './bernoulli.js';
 import type { Distribution } from './distribution.js';
 import { Independent } from './independent.js';
-import { type FusedPrior, fusedLogisticLoss } from './internal/fused-logistic.js';
 import { deriveSeed } from './internal/seeds.js';
 import type { MixtureKlEstimator } from './mixture-kl.js';
 import { type ElboResult, type KlWeight, MultiTaskElbo } from './multi-task-elbo.js';

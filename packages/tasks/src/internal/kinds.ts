@@ -1,6 +1,6 @@
 import { MtlError } from '@mtl/core';
+import { labeledRows, softmaxCrossEntropy, softmaxCrossEntropyRows } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
-import { maskedSoftmaxCrossEntropy } from './fused.js';
 
 /**
  * The kinds of task; each fixes the default loss, output and label format.
@@ -63,6 +63,23 @@ function asMatrix(outputs: tf.Tensor, place: string): tf.Tensor2D {
 }
 
 /**
+ * Checks the shape of class labels against `[B, C]` outputs: class ids `[B]` (false) or probability
+ * rows `[B, classes]` (true).
+ */
+function checkClassLabels(outputs: tf.Tensor2D, labels: tf.Tensor, classes: number, place: string): boolean {
+  const b = outputs.shape[0];
+  if (labels.shape[0] !== b) {
+    throw mismatch(`labels have ${labels.shape[0]} rows but the outputs have ${b}`, place);
+  }
+  if (labels.rank === 1) return false;
+  if (labels.rank === 2 && labels.shape[1] === classes) return true;
+  throw mismatch(
+    `labels must be class ids [${b}] or probability rows [${b}, ${classes}], got [${labels.shape}]`,
+    place,
+  );
+}
+
+/**
  * Validates the labels against the outputs and builds float masks. Masks come from the labels
  * only (never from variables), so no boolean tensor is on the gradient path.
  */
@@ -79,7 +96,7 @@ function prepare(kind: TaskKind, outputs: tf.Tensor2D, labels: tf.Tensor, place:
         place,
       );
     }
-    if (labels.rank === 1) {
+    if (!checkClassLabels(outputs, labels, classes, place)) {
       const ids = labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32');
       const rowMask = tf.cast(tf.notEqual(ids, -1), 'float32') as tf.Tensor1D;
       // oneHot of -1 (or any id out of range) is a zero row: abstained rows carry no target. The
@@ -87,16 +104,10 @@ function prepare(kind: TaskKind, outputs: tf.Tensor2D, labels: tf.Tensor, place:
       const target = tf.cast(tf.oneHot(ids as tf.Tensor1D, classes), 'float32');
       return { safe: target, unitMask: rowMask, rowMask };
     }
-    if (labels.rank === 2 && labels.shape[1] === classes) {
-      const soft = labels.dtype === 'float32' ? labels : tf.cast(labels, 'float32');
-      // A soft row with a negative entry (e.g. all -1) abstains.
-      const rowMask = tf.cast(tf.greaterEqual(tf.min(soft, 1), 0), 'float32') as tf.Tensor1D;
-      return { safe: tf.mul(soft, tf.expandDims(rowMask, 1)), unitMask: rowMask, rowMask };
-    }
-    throw mismatch(
-      `labels must be class ids [${b}] or probability rows [${b}, ${classes}], got [${labels.shape}]`,
-      place,
-    );
+    const soft = labels.dtype === 'float32' ? labels : tf.cast(labels, 'float32');
+    // A soft row with a negative entry (e.g. all -1) abstains.
+    const rowMask = tf.cast(tf.greaterEqual(tf.min(soft, 1), 0), 'float32') as tf.Tensor1D;
+    return { safe: tf.mul(soft, tf.expandDims(rowMask, 1)), unitMask: rowMask, rowMask };
   }
   if (kind === 'multilabel') {
     if (labels.rank !== 2 || labels.shape[1] !== c) {
@@ -130,6 +141,14 @@ export function lossTerms(
   place: string,
 ): LossTerms {
   const outputs = asMatrix(rawOutputs, place);
+  if (kind === 'multiclass' && custom === undefined) {
+    // @mtl/core's cross-entropy, with its rule for ids outside [0, C) (abstain, not counted).
+    const soft = checkClassLabels(outputs, labels, outputs.shape[1], place);
+    return {
+      sum: tf.sum(softmaxCrossEntropyRows(outputs, labels, soft)),
+      count: tf.sum(labeledRows(labels, outputs.shape[1], soft)),
+    };
+  }
   const p = prepare(kind, outputs, labels, place);
   if (custom !== undefined) {
     const rows = custom({ outputs: rawOutputs, targets: p.safe, mask: p.rowMask });
@@ -142,9 +161,7 @@ export function lossTerms(
     return { sum: tf.sum(tf.mul(rows, p.rowMask)), count: tf.sum(p.rowMask) };
   }
   let units: tf.Tensor;
-  if (kind === 'multiclass') {
-    units = tf.neg(tf.sum(tf.mul(p.safe, tf.logSoftmax(outputs)), 1));
-  } else if (kind === 'binary') {
+  if (kind === 'binary') {
     // Soft or hard targets t = P(class 1); sigmoid cross-entropy softplus(z) - z t is stable for any z.
     const z = tf.reshape(outputs, [-1]);
     const t = tf.reshape(tf.slice(p.safe, [0, 1], [-1, 1]), [-1]);
@@ -159,7 +176,8 @@ export function lossTerms(
 
 /**
  * The training loss of one task on one batch: the mean of {@link lossTerms} over labeled units.
- * A multiclass task with class ids and the default loss takes the fused cross-entropy (one taped op).
+ * A multiclass task with the default loss takes @mtl/core's `softmaxCrossEntropy` (one taped op for
+ * class ids).
  */
 export function taskLoss(
   kind: TaskKind,
@@ -168,13 +186,10 @@ export function taskLoss(
   custom: TaskLossFn | undefined,
   place: string,
 ): tf.Scalar {
-  if (kind === 'multiclass' && custom === undefined && labels.rank === 1 && rawOutputs.rank === 2) {
+  if (kind === 'multiclass' && custom === undefined && rawOutputs.rank === 2) {
     const outputs = rawOutputs as tf.Tensor2D;
-    const b = outputs.shape[0];
-    if (labels.shape[0] !== b) {
-      throw mismatch(`labels have ${labels.shape[0]} rows but the outputs have ${b}`, place);
-    }
-    return maskedSoftmaxCrossEntropy(outputs, labels as tf.Tensor1D);
+    checkClassLabels(outputs, labels, outputs.shape[1], place);
+    return softmaxCrossEntropy(outputs, labels);
   }
   return maskedMean(lossTerms(kind, rawOutputs, labels, custom, place));
 }

@@ -1,5 +1,5 @@
+import { fusedDense } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
-import { fusedDense } from '../internal/fused.js';
 import type { Initializer } from '../internal/init.js';
 import { matmulLastAxis, singleInput } from '../internal/module-utils.js';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';

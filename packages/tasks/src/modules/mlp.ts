@@ -1,6 +1,6 @@
 import { MtlError, mixSeed } from '@mtl/core';
+import { fusedDense } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
-import { fusedDense } from '../internal/fused.js';
 import type { Initializer } from '../internal/init.js';
 import { matmulLastAxis, singleInput } from '../internal/module-utils.js';
 import { BaseModule, type ModuleConfig, type ModuleContext, type ParamSpec } from '../module.js';

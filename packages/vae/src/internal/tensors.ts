@@ -1,29 +1,6 @@
 import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 
-// tfjs has no stop-gradient op: an identity whose gradient is zero does the job.
-const stop = tf.customGrad((x) => ({
-  value: (x as tf.Tensor).clone(),
-  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-}));
-
-/** The values of `x`, cut from the gradient. */
-export function stopGradient<T extends tf.Tensor>(x: T): T {
-  return stop(x) as T;
-}
-
-// Forward: the quantised vector; backward: the gradient goes to the encoder output unchanged and
-// nothing reaches the codebook through the decoder (it learns from its own loss term).
-const straight = tf.customGrad((_ze, zq) => ({
-  value: (zq as tf.Tensor).clone(),
-  gradFunc: (dy: tf.Tensor) => [dy.clone(), tf.zerosLike(dy)],
-}));
-
-/** Straight-through estimator: the value of `zq`, the gradient of the identity on `ze`. */
-export function straightThrough(ze: tf.Tensor, zq: tf.Tensor): tf.Tensor {
-  return straight(ze, zq) as tf.Tensor;
-}
-
 /** Applies a [in, out] kernel to the last axis of `x` (any rank >= 1). */
 export function linear(
   x: tf.Tensor,
