@@ -33,7 +33,6 @@ import {
 import type { EvaluateFn } from './contracts.js';
 import { LossSums, taskOfPart } from './internal/loss-sums.js';
 import { MetricTracker } from './internal/metric-tracker.js';
-import { sumScalars } from './internal/sum-scalars.js';
 import { type CollectedStep, type CollectStep, updatePath } from './internal/update-path.js';
 import { LrSchedule } from './lr-schedule.js';
 import { type OptimizerUpdates, TrainerOptimizer } from './optimizer.js';

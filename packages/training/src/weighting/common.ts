@@ -1,5 +1,6 @@
 import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
+import { sumScalars } from '@mtl/core/ops';
 import { z } from 'zod';
 import type { Matrix } from '../aggregator.js';
 
@@ -35,19 +36,7 @@ export function preferenceVector(pref: Preference, m: number, method: string): F
   return Float64Array.from(pref);
 }
 
-/**
- * Σ of scalars whose backward hands each term its own copy of the incoming gradient (as the
- * Trainer's weighted sum does): tf.addN's gradient would clone once per term.
- */
-export function sumScalars(terms: readonly tf.Scalar[]): tf.Scalar {
-  if (terms.length === 1) return terms[0]!;
-  const n = terms.length;
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
-    value: tf.addN(args.slice(0, n) as tf.Scalar[]) as tf.Scalar,
-    gradFunc: (dy: tf.Tensor) => tf.unstack(tf.tile(tf.reshape(dy, [1]), [n])),
-  }));
-  return op(...terms) as tf.Scalar;
-}
+export { sumScalars };
 
 /** `Σ_t c_t · L_t` with host constants `c` (a weight of exactly 1 adds no multiply, as today). */
 export function weightedLossSum(losses: readonly tf.Scalar[], weights: ArrayLike<number>): tf.Scalar {
