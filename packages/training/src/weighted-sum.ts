@@ -1,7 +1,7 @@
 import { MtlError } from '@mtl/core';
+import { sumScalars } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
 import type { Aggregator } from './aggregator.js';
-import { sumScalars } from '@mtl/core/ops';
 
 /** The weights of every aggregator made by {@link weightedSum} (the Trainer fuses these with the parts). */
 const made = new WeakMap<Aggregator, Readonly<Record<string, number>>>();

@@ -1,6 +1,6 @@
 import { MtlError } from '@mtl/core';
-import * as tf from '@tensorflow/tfjs';
 import { sumScalars } from '@mtl/core/ops';
+import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Matrix } from '../aggregator.js';
 
