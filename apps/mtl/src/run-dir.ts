@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { MtlError } from '@mtl/core';
+import { decodeArtifacts, MtlError } from '@mtl/core';
 import { writeFileAtomic } from '@mtl/core/node';
 import { CHECKPOINT_FILES } from '@mtl/training';
 import { stringify } from 'yaml';
 import { resolveConfigPath } from './build/data.js';
+import { MODEL_FILE } from './build/multitask-run.js';
 import type { LoadedConfig, MtlConfig } from './config/index.js';
 
 /** The files of a run directory; the contract users' scripts rely on. */
@@ -83,11 +84,23 @@ export function removeUnstartedRun(made: MadeRunDir): boolean {
   return true;
 }
 
+/**
+ * A run of an earlier release saved `model/model.json` (saved format version 1): reading it gives
+ * the clear FORMAT_VERSION error naming that file, rather than "not a finished run".
+ */
+export function refuseEarlierRun(abs: string): void {
+  const legacy = join(abs, RUN_FILES.model, 'model.json');
+  if (!existsSync(join(abs, RUN_FILES.model, MODEL_FILE)) && existsSync(legacy)) {
+    decodeArtifacts(readFileSync(legacy), legacy);
+  }
+}
+
 /** Checks that `dir` is a run directory (has the resolved config and a saved model). */
 export function checkRunDir(dir: string, place: string): string {
   const abs = resolve(dir);
-  for (const file of [RUN_FILES.config, join(RUN_FILES.model, 'model.json')]) {
+  for (const file of [RUN_FILES.config, join(RUN_FILES.model, MODEL_FILE)]) {
     if (!existsSync(join(abs, file))) {
+      refuseEarlierRun(abs);
       throw new MtlError('FILE_NOT_FOUND', `${abs} is not a finished run: ${file} is missing`, { place });
     }
   }

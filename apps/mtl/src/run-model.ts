@@ -42,7 +42,7 @@ export interface RunModel {
   evaluate(split: string, step?: number): Promise<Record<string, number>>;
   /** Scores of every task on every split it has (a VAE's β: the schedule's end, so `mtl score` gives the same numbers). */
   scoreAll(): Promise<Record<string, number>>;
-  /** Writes the model into `dir` (model.json). */
+  /** Writes the model into `dir` (model.mtl). */
   save(dir: string): Promise<void>;
   /** Loads matching weights from a previous run's model folder; new or reshaped modules keep their initialisation. */
   warmStart(dir: string): Promise<WarmStart>;

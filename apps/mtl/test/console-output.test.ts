@@ -1,5 +1,6 @@
-import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checksummedJson } from '@mtl/core';
 import { describe, expect, it } from 'vitest';
 import { train } from '../src/commands/train.js';
 import { cli, EXAMPLES, readJson, tempDir } from './helpers.js';
@@ -73,12 +74,43 @@ describe('what mtl train prints', () => {
   });
 });
 
+describe('runs of an earlier release', () => {
+  it('mtl score and mtl predict refuse a model/model.json of format version 1, naming the file and both versions', async () => {
+    const out = join(tempDir(), 'run');
+    expect((await cli('train', SNORKEL, '--out', out, '--quiet', '--set', 'training.epochs=1')).code).toBe(0);
+    rmSync(join(out, 'model', 'model.mtl'));
+    const legacy = join(out, 'model', 'model.json');
+    writeFileSync(
+      legacy,
+      checksummedJson({ format: 'mtl-multitask-model', version: 1, seed: 0, tasks: [], modules: {} }),
+    );
+    const message = `${legacy}: is format "mtl-multitask-model" version 1; this release reads "mtl-saved" version 2 (files of earlier releases are not converted: train again)`;
+    const score = await cli('score', out);
+    expect(score.code).toBe(2);
+    expect(score.err).toContain(message);
+    const input = join(out, 'in.csv');
+    writeFileSync(input, 'circle_data_0,circle_data_1\n0.05,-0.02\n');
+    const predict = await cli(
+      'predict',
+      out,
+      '--task',
+      'circle_task',
+      '--input',
+      input,
+      '--output',
+      join(out, 'p.csv'),
+    );
+    expect(predict.code).toBe(2);
+    expect(predict.err).toContain(message);
+  });
+});
+
 describe('mtl score on a run that was interrupted before saving its model', () => {
   it('scores the last checkpoint, and says so', async () => {
     const out = join(tempDir(), 'run');
     expect((await cli('train', SNORKEL, '--out', out, '--quiet', '--set', 'training.epochs=2')).code).toBe(0);
     const saved = await cli('score', out, '--json');
-    expect(saved.err).toBe(`scored the saved model ${join(out, 'model', 'model.json')}`);
+    expect(saved.err).toBe(`scored the saved model ${join(out, 'model', 'model.mtl')}`);
     // Without a checkpoint metric the final weights are the last checkpoint's.
     renameSync(join(out, 'model'), join(out, 'model.away'));
     const r = await cli('score', out, '--json');

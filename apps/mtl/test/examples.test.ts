@@ -22,7 +22,7 @@ describe('examples, trained by the CLI', () => {
     expect(acc).toHaveLength(9);
     for (const [key, value] of acc) expect(value, key).toBeGreaterThanOrEqual(0.85);
     expect(median(acc.map(([, v]) => v))).toBeGreaterThanOrEqual(0.92);
-    for (const f of ['config.resolved.yaml', 'metrics.jsonl', 'checkpoints/last.ckpt', 'model/model.json']) {
+    for (const f of ['config.resolved.yaml', 'metrics.jsonl', 'checkpoints/last.ckpt', 'model/model.mtl']) {
       expect(readFileSync(join(out, f)).length, f).toBeGreaterThan(0);
     }
   });

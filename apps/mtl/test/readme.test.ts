@@ -46,7 +46,7 @@ it("the README's wider-trunk command trains the shipped config as printed (head 
   const runs = readdirSync(join(dir, 'runs'));
   expect(runs).toHaveLength(1);
   const runDir = join(dir, 'runs', runs[0]!);
-  const saved = await readSavedModel(join(runDir, 'model', 'model.json'));
+  const saved = await readSavedModel(join(runDir, 'model', 'model.mtl'));
   // The trunk is 2 -> 16 -> 8, and both heads were sized from it: kernels [8, 2].
   expect(saved.modules.base_mlp!.weights['dense_1/kernel']!.shape).toEqual([16, 8]);
   expect(saved.modules.circle_head!.config.inputSize).toBe(8);

@@ -6,6 +6,7 @@ export {
   type SelectBackendOptions,
   selectBackend,
 } from './backend.js';
+export { downloadsHandler, indexedDbHandler } from './browser-io.js';
 export { checksummedJson, parseChecksummedJson } from './checksum.js';
 export type {
   Batch,
@@ -35,10 +36,30 @@ export {
   nativeUpdateRules,
   reportNative,
 } from './native.js';
-export { type NodeIo, nodeIo } from './node-only.js';
 export { stopGradient } from './ops/stop-gradient.js';
 export { straightThrough } from './ops/straight-through.js';
 export { mixSeed, RandomStream, type RandomStreamState, seedGlobalRandom } from './random.js';
+export {
+  artifactArrays,
+  decodeArtifacts,
+  encodeArtifacts,
+  expectKind,
+  type IOHandler,
+  type IOSchemeFactory,
+  ioHandler,
+  joinUrl,
+  loadArtifacts,
+  type ModelArtifacts,
+  makeArtifacts,
+  memoryBytes,
+  memoryHandler,
+  type NamedArray,
+  registerIOScheme,
+  SAVED_FORMAT,
+  SAVED_FORMAT_VERSION,
+  saveArtifacts,
+  type WeightSpec,
+} from './saved-format.js';
 export {
   ALL_DATASET,
   isScoreKey,

@@ -21,6 +21,7 @@ it('README example runs as printed, on the best backend, without a tfjs banner',
     `${expected} ${expected === 'node' ? 'tensorflow' : expected}`,
     '[ 1, 3, 2, 4, 0 ]',
     'DATA_NON_FINITE data/train.csv:12 column "x1": value is NaN',
+    'demo { units: 2 } Float32Array(2) [ 0.5, -1 ]',
   ]);
 });
 

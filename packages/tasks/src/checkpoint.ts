@@ -1,31 +1,32 @@
-import { checksummedJson, MtlError, nodeIo, parseChecksummedJson } from '@mtl/core';
+import {
+  artifactArrays,
+  expectKind,
+  loadArtifacts,
+  type ModelArtifacts,
+  MtlError,
+  makeArtifacts,
+  type NamedArray,
+} from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
-import { base64ToBytes, bytesToBase64 } from './internal/base64.js';
 import type { ModuleConfig } from './module.js';
 import type { TaskSpec } from './task.js';
 
 /**
- * The `format` tag of files written by `MultitaskModel.save`.
+ * The artifacts `kind` of a saved `MultitaskModel` (@mtl/core's saved format).
  * @example
- * if (JSON.parse(text).format === MODEL_FORMAT) console.log('a saved multitask model');
+ * if ((await loadArtifacts('model.mtl')).kind === MODEL_KIND) console.log('a saved multitask model');
  */
-export const MODEL_FORMAT = 'mtl-multitask-model';
-/**
- * The version of that format this package writes and reads.
- * @example
- * saved.version === MODEL_FORMAT_VERSION; // true for files of this release
- */
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_KIND = 'multitask';
 
 /**
- * One saved parameter: float32 values, little-endian, base64.
+ * One saved parameter: its shape and float32 values.
  * @example
- * const t: SavedTensor = { shape: [2], dtype: 'float32', data: 'AACAPwAAAEA=' }; // [1, 2]
+ * const t: SavedTensor = { shape: [2], dtype: 'float32', values: new Float32Array([1, 2]) };
  */
 export interface SavedTensor {
   shape: number[];
   dtype: 'float32';
-  data: string;
+  values: Float32Array;
 }
 
 /**
@@ -41,70 +42,56 @@ export interface SavedModule {
 }
 
 /**
- * What `MultitaskModel.save` writes (one JSON file): the spec to rebuild the model and its
- * weights per module.
+ * A saved multitask model, read: the spec to rebuild it and its weights per module
+ * (`model.toSaved()`, {@link readSavedModel}).
  * @example
  * const saved: SavedModel = model.toSaved();
  * saved.tasks.map((t) => t.name); // ['circle_task', 'square_task']
  */
 export interface SavedModel {
-  format: typeof MODEL_FORMAT;
-  version: number;
   seed: number;
   tasks: TaskSpec[];
   modules: Record<string, SavedModule>;
 }
 
 /**
- * Encodes a tensor's values as base64 float32 (read synchronously: saving is not on a hot path).
+ * Copies a tensor's values to the host as float32 (read synchronously: saving is not on a hot path).
  * @example
- * const saved = encodeTensor(tf.tensor([1, 2])); // {shape: [2], dtype: 'float32', data: 'AACAPwAAAEA='}
+ * const saved = encodeTensor(tf.tensor([1, 2])); // {shape: [2], dtype: 'float32', values: Float32Array [1, 2]}
  */
 export function encodeTensor(t: tf.Tensor): SavedTensor {
-  const values = t.dtype === 'float32' ? (t.dataSync() as Float32Array) : Float32Array.from(t.dataSync());
-  return {
-    shape: [...t.shape],
-    dtype: 'float32',
-    data: bytesToBase64(new Uint8Array(values.buffer, values.byteOffset, values.byteLength)),
-  };
+  return { shape: [...t.shape], dtype: 'float32', values: Float32Array.from(t.dataSync()) };
 }
 
 /**
- * Decodes a saved parameter into a new tensor (the caller disposes it); a size that does not match
- * the shape is CHECKPOINT_CORRUPT naming `place`.
+ * Makes a new tensor of a saved parameter (the caller disposes it); a size that does not match the
+ * shape is CHECKPOINT_CORRUPT naming `place`.
  * @example
- * const t = decodeTensor(saved, 'model.json: head/bias');
+ * const t = decodeTensor(saved, 'model.mtl: head/bias');
  */
 export function decodeTensor(saved: SavedTensor, place: string): tf.Tensor {
-  const bytes = base64ToBytes(saved.data);
   const size = saved.shape.reduce((a, b) => a * b, 1);
-  if (bytes.byteLength !== size * 4) {
+  if (saved.values.length !== size) {
     throw new MtlError(
       'CHECKPOINT_CORRUPT',
-      `holds ${bytes.byteLength / 4} values for shape [${saved.shape}] (${size} expected)`,
+      `holds ${saved.values.length} values for shape [${saved.shape}] (${size} expected)`,
       { place },
     );
   }
-  const values = new Float32Array(size);
-  new Uint8Array(values.buffer).set(bytes);
-  return tf.tensor(values, saved.shape, 'float32');
+  return tf.tensor(saved.values, saved.shape, 'float32');
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** Checks the structure of a parsed file; CHECKPOINT_CORRUPT naming the file and the entry. */
+/** Checks the structure of a saved model; CHECKPOINT_CORRUPT naming the file and the entry. */
 export function checkSavedModel(value: unknown, place: string): SavedModel {
   const fail = (reason: string): never => {
     throw new MtlError('CHECKPOINT_CORRUPT', reason, { place });
   };
-  if (!isRecord(value) || value.format !== MODEL_FORMAT)
-    fail(`not a saved multitask model (format "${MODEL_FORMAT}")`);
+  if (!isRecord(value)) fail('not a saved multitask model');
   const v = value as Record<string, unknown>;
-  if (v.version !== MODEL_FORMAT_VERSION) {
-    fail(`format version ${String(v.version)} is not supported (this reader knows ${MODEL_FORMAT_VERSION})`);
-  }
   if (!Array.isArray(v.tasks)) fail('"tasks" must be a list');
   if (!isRecord(v.modules)) fail('"modules" must be an object');
   for (const [name, m] of Object.entries(v.modules as Record<string, unknown>)) {
@@ -118,9 +105,9 @@ export function checkSavedModel(value: unknown, place: string): SavedModel {
         typeof t !== 'object' ||
         !Array.isArray(t.shape) ||
         !t.shape.every((d) => Number.isInteger(d) && d >= 0) ||
-        typeof t.data !== 'string'
+        !(t.values instanceof Float32Array)
       ) {
-        fail(`weight "${name}/${param}" needs a shape and base64 data`);
+        fail(`weight "${name}/${param}" needs a shape and float32 values`);
       }
     }
   }
@@ -138,38 +125,68 @@ export function checkSavedModel(value: unknown, place: string): SavedModel {
 }
 
 /**
- * Reads and checks a file written by `MultitaskModel.save` (for inspection or a warm start).
+ * A saved model as @mtl/core's saved-format artifacts (kind `multitask`): the spec holds the seed,
+ * the task specs and each module's config and frozen flag; the weights are keyed `module/param`.
  * @example
- * const saved = await readSavedModel('runs/a/model.json');
- * console.log(Object.keys(saved.modules)); // ['base_mlp', 'circle_head', ...]
+ * await saveArtifacts('memory://m', savedModelArtifacts(model.toSaved()));
  */
+export function savedModelArtifacts(saved: SavedModel): ModelArtifacts {
+  const modules: Record<string, { config: ModuleConfig; frozen: boolean; params: string[] }> = {};
+  const arrays: NamedArray[] = [];
+  for (const [name, m] of Object.entries(saved.modules)) {
+    modules[name] = { config: m.config, frozen: m.frozen, params: Object.keys(m.weights) };
+    for (const [param, t] of Object.entries(m.weights)) {
+      arrays.push({ name: `${name}/${param}`, dtype: 'float32', shape: t.shape, values: t.values });
+    }
+  }
+  return makeArtifacts(MODEL_KIND, { seed: saved.seed, tasks: saved.tasks, modules }, arrays);
+}
+
 /**
- * The text of a saved-model file: the model's JSON wrapped with its SHA-256 (@mtl/core's
- * checksummedJson), so that a file changed or truncated on disk is refused (CHECKPOINT_CORRUPT)
- * rather than loaded.
+ * The saved model held by artifacts of kind `multitask`; another kind is CHECKPOINT_MISMATCH, a
+ * spec that does not fit its weights CHECKPOINT_CORRUPT, both naming `place`.
  * @example
- * await writeFileAtomic('model.json', serializeSavedModel(model.toSaved()));
+ * const saved = savedModelFromArtifacts(await loadArtifacts('memory://m'), 'memory://m');
  */
-export function serializeSavedModel(saved: SavedModel): string {
-  return checksummedJson(saved);
-}
-
-/** Parses and verifies the text written by {@link serializeSavedModel}. */
-export function parseSavedModelText(text: string, place: string): SavedModel {
-  return checkSavedModel(parseChecksummedJson(text, place), place);
-}
-
-export async function readSavedModel(path: string): Promise<SavedModel> {
-  const { readFile } = await nodeIo(path);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_READ';
-    throw new MtlError(code, code === 'FILE_NOT_FOUND' ? 'no such file' : String(e), {
-      place: path,
-      cause: e,
+export function savedModelFromArtifacts(artifacts: ModelArtifacts, place: string): SavedModel {
+  expectKind(artifacts, MODEL_KIND, place);
+  const spec = artifacts.spec as {
+    seed?: unknown;
+    tasks?: unknown;
+    modules?: Record<string, { config: ModuleConfig; frozen: boolean; params: string[] }>;
+  } | null;
+  if (!isRecord(spec) || !isRecord(spec.modules) || typeof spec.seed !== 'number') {
+    throw new MtlError('CHECKPOINT_CORRUPT', 'not a saved multitask model (no module specs)', { place });
+  }
+  const byName = new Map(artifactArrays(artifacts).map((a) => [a.name, a]));
+  const modules: Record<string, SavedModule> = {};
+  for (const [name, m] of Object.entries(spec.modules)) {
+    const weights: Record<string, SavedTensor> = {};
+    for (const param of Array.isArray(m?.params) ? m.params : []) {
+      const a = byName.get(`${name}/${param}`);
+      if (a === undefined || a.dtype !== 'float32') {
+        throw new MtlError('CHECKPOINT_CORRUPT', `weight "${name}/${param}" is missing`, { place });
+      }
+      byName.delete(a.name);
+      weights[param] = { shape: a.shape, dtype: 'float32', values: a.values as Float32Array };
+    }
+    modules[name] = { config: m?.config, frozen: m?.frozen === true, weights };
+  }
+  if (byName.size > 0) {
+    throw new MtlError('CHECKPOINT_CORRUPT', `weight "${[...byName.keys()][0]}" belongs to no module`, {
+      place,
     });
   }
-  return parseSavedModelText(text, path);
+  return checkSavedModel({ seed: spec.seed, tasks: spec.tasks, modules }, place);
+}
+
+/**
+ * Reads and checks a model saved by `MultitaskModel.save` (for inspection or a warm start), from a
+ * path or URL (`memory://`, `file://`, `indexeddb://`).
+ * @example
+ * const saved = await readSavedModel('runs/a/model/model.mtl');
+ * console.log(Object.keys(saved.modules)); // ['base_mlp', 'circle_head', ...]
+ */
+export async function readSavedModel(url: string): Promise<SavedModel> {
+  return savedModelFromArtifacts(await loadArtifacts(url), url);
 }

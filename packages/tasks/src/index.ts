@@ -1,14 +1,13 @@
 export {
   decodeTensor,
   encodeTensor,
-  MODEL_FORMAT,
-  MODEL_FORMAT_VERSION,
-  parseSavedModelText,
+  MODEL_KIND,
   readSavedModel,
   type SavedModel,
   type SavedModule,
   type SavedTensor,
-  serializeSavedModel,
+  savedModelArtifacts,
+  savedModelFromArtifacts,
 } from './checkpoint.js';
 export type { Initializer } from './internal/init.js';
 export {

@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertNoLeaks } from '@mtl/core';
+import { assertNoLeaks, checksummedJson, makeArtifacts, saveArtifacts } from '@mtl/core';
 import type { Batch } from '@mtl/data';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readSavedModel, serializeSavedModel } from './checkpoint.js';
+import { readSavedModel, savedModelArtifacts } from './checkpoint.js';
 import { Dense, dense } from './modules/dense.js';
 import { layersModule } from './modules/layers-module.js';
 import { mlp } from './modules/mlp.js';
@@ -419,36 +419,48 @@ describe('MultitaskModel: weights, save and load', () => {
 
   it('names the module on a tampered shape; corrupt and missing files are errors', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mtl-tasks-'));
-    const path = join(dir, 'm.json');
+    const path = join(dir, 'm.mtl');
     const model = model1();
     await model.save(path);
     const saved = await readSavedModel(path);
     saved.modules.a_head!.weights.bias!.shape = [1, 2];
-    writeFileSync(join(dir, 'bad.json'), serializeSavedModel(saved));
-    await expect(MultitaskModel.load(join(dir, 'bad.json'), { variablePrefix: 'x/' })).rejects.toMatchObject({
+    await saveArtifacts(join(dir, 'bad.mtl'), savedModelArtifacts(saved));
+    await expect(MultitaskModel.load(join(dir, 'bad.mtl'), { variablePrefix: 'x/' })).rejects.toMatchObject({
       code: 'CHECKPOINT_MISMATCH',
       message: expect.stringContaining(
         'module "a_head" parameter "bias" has shape [2] but the saved one has [1,2]',
       ),
     });
-    // One changed character in a weight, with the checksum left as it was: refused.
-    const text = readFileSync(path, 'utf8');
-    const at = text.indexOf('"data":"') + 10;
-    writeFileSync(
-      join(dir, 'edited.json'),
-      text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1),
-    );
-    await expect(MultitaskModel.load(join(dir, 'edited.json'))).rejects.toMatchObject({
+    // One changed bit in a weight, with the checksum left as it was: refused.
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 40] = bytes[bytes.length - 40]! ^ 1;
+    writeFileSync(join(dir, 'edited.mtl'), bytes);
+    await expect(MultitaskModel.load(join(dir, 'edited.mtl'))).rejects.toMatchObject({
       code: 'CHECKPOINT_CORRUPT',
-      message: expect.stringContaining('checksum mismatch'),
+      message: expect.stringContaining('SHA-256 checksum mismatch'),
     });
-    writeFileSync(join(dir, 'plain.json'), JSON.stringify(saved));
+    writeFileSync(join(dir, 'plain.json'), JSON.stringify({ seed: 0, tasks: [], modules: {} }));
     await expect(MultitaskModel.load(join(dir, 'plain.json'))).rejects.toMatchObject({
       code: 'CHECKPOINT_CORRUPT',
     });
-    writeFileSync(join(dir, 'trunc.json'), readFileSync(path, 'utf8').slice(0, 100));
-    await expect(MultitaskModel.load(join(dir, 'trunc.json'))).rejects.toMatchObject({
+    writeFileSync(join(dir, 'trunc.mtl'), readFileSync(path).subarray(0, 100));
+    await expect(MultitaskModel.load(join(dir, 'trunc.mtl'))).rejects.toMatchObject({
       code: 'CHECKPOINT_CORRUPT',
+    });
+    // A model file of the earlier release (checksummed JSON, format version 1): refused by version.
+    writeFileSync(
+      join(dir, 'v1.json'),
+      checksummedJson({ format: 'mtl-multitask-model', version: 1, seed: 0, tasks: [], modules: {} }),
+    );
+    await expect(MultitaskModel.load(join(dir, 'v1.json'))).rejects.toMatchObject({
+      code: 'FORMAT_VERSION',
+      message: `${join(dir, 'v1.json')}: is format "mtl-multitask-model" version 1; this release reads "mtl-saved" version 2 (files of earlier releases are not converted: train again)`,
+    });
+    // A file of another model kind: refused by kind.
+    await saveArtifacts(join(dir, 'ckpt.mtl'), makeArtifacts('checkpoint', {}, []));
+    await expect(MultitaskModel.load(join(dir, 'ckpt.mtl'))).rejects.toMatchObject({
+      code: 'CHECKPOINT_MISMATCH',
+      message: `${join(dir, 'ckpt.mtl')}: holds a saved checkpoint, not a multitask (format mtl-saved version 2)`,
     });
     await expect(MultitaskModel.load(join(dir, 'none.json'))).rejects.toMatchObject({
       code: 'FILE_NOT_FOUND',
@@ -456,6 +468,25 @@ describe('MultitaskModel: weights, save and load', () => {
     // A failed load leaves no variables behind: the same prefix can be used again.
     const ok = track(await MultitaskModel.load(path, { variablePrefix: 'x/' }));
     expect(ok.trainableVariables()[0]!.name).toBe('x/base/kernel');
+  });
+
+  it('round-trips through memory:// and a file with identical predictions and no tensor left behind', async () => {
+    const model = model1();
+    const dir = mkdtempSync(join(tmpdir(), 'mtl-tasks-'));
+    // predict disposes the batches it reads: one per call, made before the tensor counts.
+    const batches = [0, 1, 2].map(() => [handBatch('d', 'test', { x: tf.tensor2d(X) })]);
+    const batch = () => batches.shift()!;
+    const want = await model.predict(batch(), { returnPreds: true });
+    for (const [i, url] of ['memory://tasks-roundtrip', `file://${join(dir, 'm.mtl')}`].entries()) {
+      const before = tf.memory().numTensors;
+      expect(batches.length).toBe(2 - i);
+      await model.save(url);
+      expect(tf.memory().numTensors).toBe(before);
+      const loaded = await MultitaskModel.load(url, { variablePrefix: `rt${i}/` });
+      expect(await loaded.predict(batch(), { returnPreds: true })).toEqual(want);
+      loaded.dispose();
+      expect(tf.memory().numTensors).toBe(before - 1);
+    }
   });
 
   it('saves and loads a tf.layers module', async () => {

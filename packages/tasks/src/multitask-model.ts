@@ -2,11 +2,12 @@ import {
   isMtlError,
   type LossOutput,
   listNames,
+  type ModelArtifacts,
   MtlError,
   mixSeed,
-  nodeIo,
   type ParameterGroup,
   type StepContext,
+  saveArtifacts,
 } from '@mtl/core';
 import type { Batch, StepBatches } from '@mtl/data';
 import { disposeBatch } from '@mtl/data';
@@ -16,12 +17,10 @@ import {
   checkSavedModel,
   decodeTensor,
   encodeTensor,
-  MODEL_FORMAT,
-  MODEL_FORMAT_VERSION,
   readSavedModel,
   type SavedModel,
   type SavedModule,
-  serializeSavedModel,
+  savedModelArtifacts,
 } from './checkpoint.js';
 import { runFlows } from './internal/flow.js';
 import {
@@ -494,7 +493,7 @@ export class MultitaskModel {
     for (const [owner, rec] of byModule) this.pool.get(owner)!.setWeights(rec);
   }
 
-  /** The JSON-able description and weights that {@link save} writes. */
+  /** The description and weights that {@link save} writes (weights copied to the host). */
   toSaved(): SavedModel {
     this.assertLive();
     const modules: Record<string, SavedModule> = {};
@@ -503,8 +502,6 @@ export class MultitaskModel {
       modules[name] = { config: m.getConfig(), frozen: this.frozen.has(name), weights };
     }
     return {
-      format: MODEL_FORMAT,
-      version: MODEL_FORMAT_VERSION,
       seed: this.seed,
       tasks: this.tasks.map((t) => t.toSpec()),
       modules,
@@ -512,12 +509,17 @@ export class MultitaskModel {
   }
 
   /**
-   * Writes the model (task specs, module configs, weights) to one JSON file, atomically (a
-   * temporary file renamed over `path`); a bare file name works.
+   * Saves the model (task specs, module configs, weights) in @mtl/core's saved format to a URL:
+   * `memory://name`, `indexeddb://name`, `downloads://name`, or in Node a file path (`file://path`
+   * or bare; one file, written atomically).
    */
-  async save(path: string): Promise<void> {
-    const { writeFileAtomic } = await nodeIo(path);
-    await writeFileAtomic(path, serializeSavedModel(this.toSaved()));
+  async save(url: string): Promise<void> {
+    await saveArtifacts(url, this.toArtifacts());
+  }
+
+  /** The saved-format artifacts that {@link save} writes (kind `multitask`). */
+  toArtifacts(): ModelArtifacts {
+    return savedModelArtifacts(this.toSaved());
   }
 
   /**

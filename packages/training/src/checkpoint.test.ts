@@ -139,3 +139,44 @@ describe('checkpoint files', () => {
     tf.dispose([a, b]);
   });
 });
+
+describe('checkpoints in the saved format (v2)', () => {
+  it('round-trips through memory:// with every group and extra JSON fields (aggregator state)', async () => {
+    const ckpt = {
+      weights: [{ name: 'm/w', dtype: 'float32' as const, shape: [2], values: new Float32Array([1, -2]) }],
+      optimizer: {
+        type: 'adam' as const,
+        steps: { 'm/w': 3 },
+        slots: [
+          { name: 'm/w/m', dtype: 'float32' as const, shape: [2], values: new Float32Array([0.5, 0.25]) },
+        ],
+      },
+      bestWeights: [{ name: 'm/w', dtype: 'float32' as const, shape: [2], values: new Float32Array([7, 8]) }],
+      aggregator: { name: 'dwa', losses: [[1, Number.NaN]] },
+    } as unknown as Checkpoint;
+    await saveCheckpoint('memory://ckpt-roundtrip', ckpt);
+    const back = (await loadCheckpoint('memory://ckpt-roundtrip')) as unknown as typeof ckpt & {
+      aggregator: { name: string; losses: number[][] };
+    };
+    expect(back.weights).toEqual(ckpt.weights);
+    expect(back.optimizer).toEqual(ckpt.optimizer);
+    expect(back.bestWeights).toEqual(ckpt.bestWeights);
+    expect(back.aggregator.name).toBe('dwa');
+    expect(back.aggregator.losses[0]![1]).toBeNaN();
+  });
+
+  it('refuses a checkpoint of the earlier binary format (MTLCKPT1), naming the file and both versions', async () => {
+    const path = join(dir(), 'old.ckpt');
+    const header = new TextEncoder().encode('{"format":"mtl-checkpoint","version":1,"tensors":[]}');
+    const bytes = new Uint8Array(12 + header.length + 32);
+    bytes.set(new TextEncoder().encode('MTLCKPT1'), 0);
+    new DataView(bytes.buffer).setUint32(8, header.length, true);
+    bytes.set(header, 12);
+    writeFileSync(path, bytes);
+    const e = await caughtAsync(() => loadCheckpoint(path));
+    expect(e.code).toBe('FORMAT_VERSION');
+    expect(e.message).toBe(
+      `${path}: is format "mtl-checkpoint" version 1; this release reads "mtl-saved" version 2 (files of earlier releases are not converted: train again)`,
+    );
+  });
+});

@@ -1,19 +1,21 @@
-import { listNames, MtlError, nodeIo, sha256 } from '@mtl/core';
+import {
+  artifactArrays,
+  decodeArtifacts,
+  encodeArtifacts,
+  expectKind,
+  listNames,
+  loadArtifacts,
+  type ModelArtifacts,
+  MtlError,
+  makeArtifacts,
+  type NamedArray,
+  saveArtifacts,
+} from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import type { OptimizerState } from './optimizer.js';
 import type { TrainerState } from './trainer-state.js';
 
-/**
- * A tensor's values on the host, with its name, shape and dtype.
- * @example
- * const a: NamedArray = { name: 'head/w', dtype: 'float32', shape: [2], values: new Float32Array([1, 2]) };
- */
-export interface NamedArray {
-  name: string;
-  dtype: 'float32' | 'int32';
-  shape: number[];
-  values: Float32Array | Int32Array;
-}
+export type { NamedArray };
 
 /**
  * Everything a checkpoint can hold. Only `weights` is required, so the functions work alone to save
@@ -32,198 +34,102 @@ export interface Checkpoint {
   trainer?: TrainerState;
 }
 
-const MAGIC = 'MTLCKPT1';
-const HASH_BYTES = 32;
-const PREFIX_BYTES = MAGIC.length + 4;
-
-interface ManifestEntry {
-  name: string;
-  dtype: 'float32' | 'int32';
-  shape: number[];
-  offset: number;
-  byteLength: number;
-}
-
-interface Header {
-  format: 'mtl-checkpoint';
-  version: 1;
-  tensors: ManifestEntry[];
-  optimizer?: { type: OptimizerState['type']; steps: Record<string, number> };
-  trainer?: TrainerState;
-}
-
-function assertLittleEndian(): void {
-  // The first byte of a 16-bit 1 is 1 on a little-endian host (node:os is not portable).
-  if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
-    throw new MtlError('NOT_IMPLEMENTED', 'checkpoints are little-endian; this host is big-endian', {
-      place: 'checkpoint',
-    });
-  }
-}
-
-// JSON has no NaN/Infinity; a metric can be NaN, so tag non-finite numbers instead of losing them.
-function replacer(_key: string, value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) return { $float: String(value) };
-  return value;
-}
-
-function reviver(_key: string, value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const keys = Object.keys(value);
-    const tag = (value as { $float?: unknown }).$float;
-    if (keys.length === 1 && typeof tag === 'string') return Number(tag);
-  }
-  return value;
-}
+/** The artifacts `kind` of trainer checkpoints. */
+export const CHECKPOINT_KIND = 'checkpoint';
 
 /**
- * Serialises a checkpoint to one binary buffer:
- * `"MTLCKPT1"` (8 bytes) | header length (uint32 LE) | header JSON (UTF-8: a manifest of tensors
- * `{name, dtype, shape, offset, byteLength}` plus optimizer and trainer metadata) | tensor data
- * (float32/int32 little-endian, concatenated) | SHA-256 of everything before it (32 bytes).
- * Tensor names are namespaced `weights/…`, `optimizer/…`, `best/…`.
+ * A checkpoint as saved-format artifacts (@mtl/core): tensors named `weights/…`, `optimizer/…`,
+ * `best/…`; the spec holds the optimizer's type and step counts, the trainer state and any other
+ * JSON field of the checkpoint (e.g. an aggregator's state), as they are.
  * @example
- * const bytes = encodeCheckpoint({ weights: [{ name: 'w', dtype: 'float32', shape: [1], values: new Float32Array([2]) }] });
+ * const a = checkpointArtifacts({ weights: [{ name: 'w', dtype: 'float32', shape: [1], values: new Float32Array([2]) }] });
  */
-export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
-  assertLittleEndian();
-  const arrays: [string, NamedArray][] = [
-    ...checkpoint.weights.map((a): [string, NamedArray] => [`weights/${a.name}`, a]),
-    ...(checkpoint.optimizer?.slots ?? []).map((a): [string, NamedArray] => [`optimizer/${a.name}`, a]),
-    ...(checkpoint.bestWeights ?? []).map((a): [string, NamedArray] => [`best/${a.name}`, a]),
+export function checkpointArtifacts(checkpoint: Checkpoint): ModelArtifacts {
+  const { weights, optimizer, bestWeights, ...json } = checkpoint;
+  const arrays: NamedArray[] = [
+    ...weights.map((a) => ({ ...a, name: `weights/${a.name}` })),
+    ...(optimizer?.slots ?? []).map((a) => ({ ...a, name: `optimizer/${a.name}` })),
+    ...(bestWeights ?? []).map((a) => ({ ...a, name: `best/${a.name}` })),
   ];
-  const tensors: ManifestEntry[] = [];
-  let offset = 0;
-  for (const [name, a] of arrays) {
-    const size = a.shape.reduce((p, d) => p * d, 1);
-    if (a.values.length !== size) {
-      throw new MtlError(
-        'SHAPE_MISMATCH',
-        `tensor "${name}" has ${a.values.length} values but shape [${a.shape}]`,
-        { place: 'encodeCheckpoint' },
-      );
-    }
-    tensors.push({ name, dtype: a.dtype, shape: [...a.shape], offset, byteLength: a.values.byteLength });
-    offset += a.values.byteLength;
-  }
-  const header: Header = { format: 'mtl-checkpoint', version: 1, tensors };
-  if (checkpoint.optimizer) {
-    header.optimizer = { type: checkpoint.optimizer.type, steps: checkpoint.optimizer.steps };
-  }
-  if (checkpoint.trainer) header.trainer = checkpoint.trainer;
-  const headerBytes = new TextEncoder().encode(JSON.stringify(header, replacer));
-  const total = PREFIX_BYTES + headerBytes.length + offset + HASH_BYTES;
-  const out = new Uint8Array(total);
-  out.set(new TextEncoder().encode(MAGIC), 0);
-  new DataView(out.buffer).setUint32(MAGIC.length, headerBytes.length, true);
-  out.set(headerBytes, PREFIX_BYTES);
-  const dataStart = PREFIX_BYTES + headerBytes.length;
-  for (let i = 0; i < arrays.length; i++) {
-    const a = arrays[i]![1];
-    out.set(
-      new Uint8Array(a.values.buffer, a.values.byteOffset, a.values.byteLength),
-      dataStart + tensors[i]!.offset,
-    );
-  }
-  const hash = sha256(out.subarray(0, total - HASH_BYTES));
-  out.set(hash, total - HASH_BYTES);
-  return out;
+  const spec = {
+    ...json,
+    ...(optimizer ? { optimizer: { type: optimizer.type, steps: optimizer.steps } } : {}),
+  };
+  return makeArtifacts(CHECKPOINT_KIND, spec, arrays);
 }
 
 /**
- * Parses and verifies a buffer made by {@link encodeCheckpoint}. A bad checksum, a wrong magic or
- * a malformed header is `CHECKPOINT_CORRUPT` with `place` (the file name).
+ * The checkpoint that {@link checkpointArtifacts} packed; artifacts of another kind are
+ * CHECKPOINT_MISMATCH, a tensor outside the three groups CHECKPOINT_CORRUPT, naming `place`.
  * @example
- * const ckpt = decodeCheckpoint(bytes, 'model.ckpt');
+ * const ckpt = checkpointFromArtifacts(await loadArtifacts('memory://last.ckpt'), 'last.ckpt');
  */
-export function decodeCheckpoint(bytes: Uint8Array, place = 'checkpoint'): Checkpoint {
-  assertLittleEndian();
-  const corrupt = (why: string) =>
-    new MtlError('CHECKPOINT_CORRUPT', `not a valid checkpoint (${why})`, { place });
-  if (bytes.length < PREFIX_BYTES + HASH_BYTES) throw corrupt('file too short');
-  if (new TextDecoder().decode(bytes.subarray(0, MAGIC.length)) !== MAGIC) throw corrupt('bad magic');
-  const body = bytes.subarray(0, bytes.length - HASH_BYTES);
-  const expected = bytes.subarray(bytes.length - HASH_BYTES);
-  const actual = sha256(body);
-  if (actual.some((b, i) => b !== expected[i])) throw corrupt('SHA-256 checksum mismatch');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(MAGIC.length, true);
-  const dataStart = PREFIX_BYTES + headerLength;
-  if (dataStart > body.length) throw corrupt('header length out of range');
-  let header: Header;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(PREFIX_BYTES, dataStart)), reviver) as Header;
-  } catch {
-    throw corrupt('header is not JSON');
+export function checkpointFromArtifacts(artifacts: ModelArtifacts, place = 'checkpoint'): Checkpoint {
+  expectKind(artifacts, CHECKPOINT_KIND, place);
+  const spec = artifacts.spec as Record<string, unknown> & {
+    optimizer?: { type: OptimizerState['type']; steps: Record<string, number> };
+  };
+  if (spec === null || typeof spec !== 'object') {
+    throw new MtlError('CHECKPOINT_CORRUPT', 'not a valid checkpoint (no spec)', { place });
   }
-  if (header?.format !== 'mtl-checkpoint' || header.version !== 1 || !Array.isArray(header.tensors)) {
-    throw corrupt('unknown header format');
-  }
-  const dataLength = body.length - dataStart;
   const groups: Record<string, NamedArray[]> = { weights: [], optimizer: [], best: [] };
-  for (const t of header.tensors) {
-    const slash = typeof t.name === 'string' ? t.name.indexOf('/') : -1;
-    const group = slash > 0 ? groups[t.name.slice(0, slash)] : undefined;
-    const size = Array.isArray(t.shape) ? t.shape.reduce((p, d) => p * d, 1) : Number.NaN;
-    if (
-      group === undefined ||
-      (t.dtype !== 'float32' && t.dtype !== 'int32') ||
-      !(t.offset >= 0) ||
-      t.byteLength !== size * 4 ||
-      t.offset + t.byteLength > dataLength
-    ) {
-      throw corrupt(`bad manifest entry "${String(t.name)}"`);
+  for (const a of artifactArrays(artifacts)) {
+    const slash = a.name.indexOf('/');
+    const group = slash > 0 ? groups[a.name.slice(0, slash)] : undefined;
+    if (group === undefined) {
+      throw new MtlError('CHECKPOINT_CORRUPT', `not a valid checkpoint (bad tensor "${a.name}")`, { place });
     }
-    // A copy (a file's bytes may be a view into a shared pool), aligned for the typed-array view.
-    const raw = new Uint8Array(bytes.subarray(dataStart + t.offset, dataStart + t.offset + t.byteLength));
-    const values = t.dtype === 'float32' ? new Float32Array(raw.buffer) : new Int32Array(raw.buffer);
-    group.push({ name: t.name.slice(slash + 1), dtype: t.dtype, shape: t.shape, values });
+    group.push({ ...a, name: a.name.slice(slash + 1) });
   }
-  const checkpoint: Checkpoint = { weights: groups.weights! };
-  if (header.optimizer) {
-    checkpoint.optimizer = {
-      type: header.optimizer.type,
-      steps: header.optimizer.steps,
-      slots: groups.optimizer!,
-    };
+  const { optimizer, ...json } = spec;
+  const checkpoint = { ...json, weights: groups.weights! } as Checkpoint;
+  if (optimizer) {
+    checkpoint.optimizer = { type: optimizer.type, steps: optimizer.steps, slots: groups.optimizer! };
   }
   if (groups.best!.length > 0) checkpoint.bestWeights = groups.best!;
-  if (header.trainer) checkpoint.trainer = header.trainer;
   return checkpoint;
 }
 
 /**
- * Writes a checkpoint atomically (temporary file + rename, see {@link encodeCheckpoint} for the
- * format); a bare file name works.
+ * Serialises a checkpoint to the bytes of one saved file (@mtl/core's saved format: header JSON,
+ * one weight buffer, SHA-256).
+ * @example
+ * const bytes = encodeCheckpoint({ weights: [{ name: 'w', dtype: 'float32', shape: [1], values: new Float32Array([2]) }] });
+ */
+export function encodeCheckpoint(checkpoint: Checkpoint): Uint8Array {
+  return encodeArtifacts(checkpointArtifacts(checkpoint));
+}
+
+/**
+ * Parses and verifies a buffer made by {@link encodeCheckpoint}. A bad checksum or a malformed
+ * header is `CHECKPOINT_CORRUPT`, a file of an earlier release (`MTLCKPT1`) `FORMAT_VERSION`, both
+ * with `place` (the file name).
+ * @example
+ * const ckpt = decodeCheckpoint(bytes, 'model.ckpt');
+ */
+export function decodeCheckpoint(bytes: Uint8Array, place = 'checkpoint'): Checkpoint {
+  return checkpointFromArtifacts(decodeArtifacts(bytes, place), place);
+}
+
+/**
+ * Writes a checkpoint to a URL or path (`file://`, a bare path, `memory://`, `indexeddb://`;
+ * files are written atomically).
  * @example
  * await saveCheckpoint('model.ckpt', { weights: await readVariables(model.trainableVariables()) });
  */
-export async function saveCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
-  const { writeFileAtomic } = await nodeIo(path);
-  await writeFileAtomic(path, encodeCheckpoint(checkpoint));
+export async function saveCheckpoint(url: string, checkpoint: Checkpoint): Promise<void> {
+  await saveArtifacts(url, checkpointArtifacts(checkpoint));
 }
 
 /**
  * Reads and verifies a checkpoint: a missing file is `FILE_NOT_FOUND`, a corrupt one
- * `CHECKPOINT_CORRUPT`, both naming the file.
+ * `CHECKPOINT_CORRUPT`, one of an earlier release `FORMAT_VERSION`, each naming the file.
  * @example
  * const ckpt = await loadCheckpoint('model.ckpt');
  * assignVariables(model.trainableVariables(), ckpt.weights);
  */
-export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  const { readFile } = await nodeIo(path);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new MtlError(
-      code === 'ENOENT' ? 'FILE_NOT_FOUND' : 'FILE_READ',
-      code === 'ENOENT' ? 'checkpoint file not found' : `cannot read checkpoint: ${String(e)}`,
-      { place: path, cause: e },
-    );
-  }
-  return decodeCheckpoint(bytes, path);
+export async function loadCheckpoint(url: string): Promise<Checkpoint> {
+  return checkpointFromArtifacts(await loadArtifacts(url), url);
 }
 
 /**

@@ -8,7 +8,10 @@ export { AGGREGATOR_NAMES, type AggregatorName } from './aggregators.js';
 export type { CheckpointInfo, StepEndInfo, TrainBeginInfo, TrainerCallbacks } from './callbacks.js';
 export {
   assignVariables,
+  CHECKPOINT_KIND,
   type Checkpoint,
+  checkpointArtifacts,
+  checkpointFromArtifacts,
   decodeCheckpoint,
   encodeCheckpoint,
   loadCheckpoint,

@@ -1,14 +1,15 @@
 import {
   ALL_DATASET,
   type BatchSource,
+  joinUrl,
   type LossOutput,
   listNames,
   MtlError,
   modelScoreKey,
-  nodeIo,
   type ParameterGroup,
   RandomStream,
   type StepContext,
+  saveArtifacts,
   scoreKey,
   type Trainable,
 } from '@mtl/core';
@@ -19,7 +20,7 @@ import type { TrainerCallbacks } from './callbacks.js';
 import {
   assignVariables,
   type Checkpoint,
-  encodeCheckpoint,
+  checkpointArtifacts,
   loadCheckpoint,
   type NamedArray,
   readVariables,
@@ -916,24 +917,24 @@ class TrainingRun<B> {
   private async saveCheckpoints(improved: boolean): Promise<void> {
     const dir = this.checkpointDir;
     if (dir === undefined) return;
-    // Node's path and file helpers, loaded at run time: the main entry stays browser-safe.
-    const { join, writeFileAtomic } = await nodeIo(dir);
-    const last = join(dir, CHECKPOINT_FILES.last);
-    const best = join(dir, CHECKPOINT_FILES.best);
+    // A folder path or a URL (memory://, indexeddb://): the saved-format router picks the handler.
+    const last = joinUrl(dir, CHECKPOINT_FILES.last);
+    const best = joinUrl(dir, CHECKPOINT_FILES.best);
     const checkpoint: Checkpoint = {
       weights: await readVariables(this.vars),
       optimizer: await this.optimizer.getState(),
       trainer: { ...this.state(), ...(await this.aggregatorState()) },
     };
     if (this.restoreBest && this.bestWeights) checkpoint.bestWeights = this.bestWeights;
-    const bytes = encodeCheckpoint(checkpoint);
+    // Packed (and checksummed) once for both files.
+    const artifacts = checkpointArtifacts(checkpoint);
     const info = { step: this.step, epoch: this.epoch };
     if (improved) {
-      await writeFileAtomic(best, bytes);
+      await saveArtifacts(best, artifacts);
       this.written.best = best;
       for (const cb of this.callbacks) await cb.onCheckpoint?.({ kind: 'best', path: best, ...info });
     }
-    await writeFileAtomic(last, bytes);
+    await saveArtifacts(last, artifacts);
     this.written.last = last;
     for (const cb of this.callbacks) await cb.onCheckpoint?.({ kind: 'last', path: last, ...info });
   }

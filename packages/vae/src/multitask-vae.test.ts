@@ -1,4 +1,4 @@
-import { assertNoLeaks } from '@mtl/core';
+import { assertNoLeaks, loadArtifacts } from '@mtl/core';
 import { type Batch, type DictDataset, disposeBatch } from '@mtl/data';
 import { dense, type Module, mlp } from '@mtl/tasks';
 import { klDivergence } from '@mtl/variational';
@@ -11,7 +11,12 @@ import {
   gaussianPosterior,
   standardNormalKl,
 } from './gaussian-encoder.js';
-import { MultitaskVae, type MultitaskVaeOptions, type VaeTask } from './multitask-vae.js';
+import {
+  MultitaskVae,
+  type MultitaskVaeOptions,
+  savedVaeFromArtifacts,
+  type VaeTask,
+} from './multitask-vae.js';
 import { makeVaeDomains } from './vae-domains.js';
 import { vectorQuantizer } from './vector-quantizer.js';
 
@@ -302,12 +307,18 @@ describe('MultitaskVae: training, scores, predictions', () => {
     disposeBatch([batch, ...batches]);
   });
 
-  it('saves and loads its weights; a warm start reports what it reused and re-initialised', () => {
+  it('saves and loads its weights; a warm start reports what it reused and re-initialised', async () => {
     const { model, domains } = sharedSetup(2);
     const batch = all(domains[0]!.test);
     // Weights unlike a fresh model's of the same seed, so the load has something to change.
     model.module('enc').setWeights({ 'loc/bias': tf.tensor1d([0.5, -0.5]) });
-    const saved = JSON.parse(JSON.stringify(model.toSaved()));
+    const before = tf.memory().numTensors;
+    await model.save('memory://vae-roundtrip');
+    expect(tf.memory().numTensors).toBe(before);
+    const saved = savedVaeFromArtifacts(
+      await loadArtifacts('memory://vae-roundtrip'),
+      'memory://vae-roundtrip',
+    );
     const scores = model.score([batch]);
     model.dispose();
     live.splice(0);
@@ -315,7 +326,7 @@ describe('MultitaskVae: training, scores, predictions', () => {
     expect(copy.score([batch])['domain1/domain1Dataset/test/recon_mse']).not.toBe(
       scores['domain1/domain1Dataset/test/recon_mse'],
     );
-    expect(copy.loadSaved(saved)).toEqual({
+    expect(await copy.loadWeights('memory://vae-roundtrip')).toEqual({
       reused: ['enc', 'domain1.lift', 'dec', 'domain2.lift'],
       new: [],
       dropped: [],
@@ -344,7 +355,8 @@ describe('MultitaskVae: training, scores, predictions', () => {
       dropped: [],
       reshaped: ['domain1.lift', 'dec', 'domain2.lift'],
     });
-    expect(() => grown.loadSaved({ format: 'nope' } as never)).toThrow(/not a multitask VAE model/);
+    expect(() => grown.loadSaved({} as never)).toThrow(/not a multitask VAE model/);
+    await expect(grown.loadWeights('memory://vae-missing')).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
     disposeBatch(batch);
   });
 

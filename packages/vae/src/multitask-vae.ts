@@ -1,11 +1,18 @@
 import {
+  artifactArrays,
   type Batch,
+  expectKind,
   type LossOutput,
   listNames,
+  loadArtifacts,
+  type ModelArtifacts,
   MtlError,
+  makeArtifacts,
   mixSeed,
+  type NamedArray,
   type ParameterGroup,
   type StepContext,
+  saveArtifacts,
   stopGradient,
 } from '@mtl/core';
 import { scoreKey } from '@mtl/scoring';
@@ -189,23 +196,92 @@ export interface VaeLoadReport {
 }
 
 /**
- * A saved model: weights by module (float32, little-endian, base64) and the mixing logits.
+ * A saved model, read: weights by module and the mixing logits (`model.toSaved()`).
  * @example
- * writeFileSync('vae.json', JSON.stringify(model.toSaved()));
+ * const saved: SavedVae = model.toSaved();
+ * Object.keys(saved.modules); // ['enc', 'dec', ...]
  */
 export interface SavedVae {
-  format: typeof VAE_MODEL_FORMAT;
-  version: 1;
   modules: Record<string, Record<string, SavedTensor>>;
   mixing?: SavedTensor;
 }
 
 /**
- * The `format` tag of {@link SavedVae}.
+ * The artifacts `kind` of a saved {@link MultitaskVae} (@mtl/core's saved format).
  * @example
- * if (JSON.parse(text).format === VAE_MODEL_FORMAT) console.log('a saved multitask VAE');
+ * (await loadArtifacts('model.mtl')).kind === VAE_KIND;
  */
-export const VAE_MODEL_FORMAT = 'mtl-vae-model';
+export const VAE_KIND = 'vae';
+
+// The mixing logits' weight name: `@` starts no module name's weights, so it cannot clash.
+const MIXING_WEIGHT = '@mixing/logits';
+
+/**
+ * A saved VAE as saved-format artifacts (kind `vae`, weights keyed `module/param`).
+ * @example
+ * await saveArtifacts('memory://vae', savedVaeArtifacts(model.toSaved()));
+ */
+export function savedVaeArtifacts(saved: SavedVae): ModelArtifacts {
+  const arrays: NamedArray[] = [];
+  const modules: Record<string, string[]> = {};
+  for (const [name, weights] of Object.entries(saved.modules)) {
+    modules[name] = Object.keys(weights);
+    for (const [param, t] of Object.entries(weights)) {
+      arrays.push({ name: `${name}/${param}`, dtype: 'float32', shape: t.shape, values: t.values });
+    }
+  }
+  if (saved.mixing !== undefined) {
+    arrays.push({
+      name: MIXING_WEIGHT,
+      dtype: 'float32',
+      shape: saved.mixing.shape,
+      values: saved.mixing.values,
+    });
+  }
+  return makeArtifacts(VAE_KIND, { modules }, arrays);
+}
+
+/**
+ * The saved VAE held by artifacts of kind `vae`; another kind is CHECKPOINT_MISMATCH, weights that
+ * do not fit the spec CHECKPOINT_CORRUPT, both naming `place`.
+ * @example
+ * const saved = savedVaeFromArtifacts(await loadArtifacts('memory://vae'), 'memory://vae');
+ */
+export function savedVaeFromArtifacts(artifacts: ModelArtifacts, place: string): SavedVae {
+  expectKind(artifacts, VAE_KIND, place);
+  const spec = artifacts.spec as { modules?: Record<string, string[]> } | null;
+  if (
+    spec === null ||
+    typeof spec !== 'object' ||
+    spec.modules === null ||
+    typeof spec.modules !== 'object'
+  ) {
+    throw new MtlError('CHECKPOINT_CORRUPT', 'not a saved multitask VAE (no module specs)', { place });
+  }
+  const byName = new Map(artifactArrays(artifacts).map((a) => [a.name, a]));
+  const take = (name: string): SavedTensor => {
+    const a = byName.get(name);
+    if (a === undefined || a.dtype !== 'float32') {
+      throw new MtlError('CHECKPOINT_CORRUPT', `weight "${name}" is missing`, { place });
+    }
+    byName.delete(name);
+    return { shape: a.shape, dtype: 'float32', values: a.values as Float32Array };
+  };
+  const modules: SavedVae['modules'] = {};
+  for (const [name, params] of Object.entries(spec.modules)) {
+    modules[name] = Object.fromEntries(
+      (Array.isArray(params) ? params : []).map((p) => [p, take(`${name}/${p}`)]),
+    );
+  }
+  const saved: SavedVae = { modules };
+  if (byName.has(MIXING_WEIGHT)) saved.mixing = take(MIXING_WEIGHT);
+  if (byName.size > 0) {
+    throw new MtlError('CHECKPOINT_CORRUPT', `weight "${[...byName.keys()][0]}" belongs to no module`, {
+      place,
+    });
+  }
+  return saved;
+}
 
 interface TaskState {
   spec: VaeTask;
@@ -636,7 +712,29 @@ export class MultitaskVae {
     return this.mixing?.matrix() ?? null;
   }
 
-  /** Copies of every module's weights and of the mixing logits, JSON-ready. */
+  /**
+   * Saves the weights of every module and the mixing logits in @mtl/core's saved format to a URL
+   * (`memory://name`, `indexeddb://name`, `downloads://name`, or in Node a file path). The model's
+   * options are not in the file: rebuild the same model, then {@link loadWeights}.
+   * @example
+   * await model.save('memory://vae');
+   */
+  async save(url: string): Promise<void> {
+    await saveArtifacts(url, savedVaeArtifacts(this.toSaved()));
+  }
+
+  /**
+   * {@link loadSaved} from a URL written by {@link save}: exact by default, a warm start with
+   * `onMismatch: 'reinit'` (the report tells which modules were reused).
+   * @example
+   * const report = await model.loadWeights('runs/a/model/model.mtl', { onMismatch: 'reinit' });
+   */
+  async loadWeights(url: string, options: { onMismatch?: 'error' | 'reinit' } = {}): Promise<VaeLoadReport> {
+    const saved = savedVaeFromArtifacts(await loadArtifacts(url), url);
+    return this.loadSaved(saved, { ...options, place: url });
+  }
+
+  /** Copies of every module's weights and of the mixing logits. */
   toSaved(): SavedVae {
     const modules: SavedVae['modules'] = {};
     for (const [name, m] of this.pool) {
@@ -645,8 +743,6 @@ export class MultitaskVae {
       tf.dispose(Object.values(w));
     }
     return {
-      format: VAE_MODEL_FORMAT,
-      version: 1,
       modules,
       ...(this.mixing === undefined ? {} : { mixing: encodeTensor(this.mixing.logits) }),
     };
@@ -663,14 +759,8 @@ export class MultitaskVae {
   ): VaeLoadReport {
     const place = options.place ?? 'saved VAE';
     const strict = (options.onMismatch ?? 'error') === 'error';
-    if (saved?.format !== VAE_MODEL_FORMAT || typeof saved.modules !== 'object' || saved.modules === null) {
-      throw new MtlError(
-        'CHECKPOINT_CORRUPT',
-        `not a multitask VAE model (format "${String(saved?.format)}")`,
-        {
-          place,
-        },
-      );
+    if (typeof saved?.modules !== 'object' || saved.modules === null) {
+      throw new MtlError('CHECKPOINT_CORRUPT', 'not a multitask VAE model (no modules)', { place });
     }
     const report: VaeLoadReport = { reused: [], new: [], dropped: [], reshaped: [] };
     const assign: Array<[Module, Record<string, tf.Tensor>]> = [];

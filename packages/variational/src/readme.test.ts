@@ -11,8 +11,10 @@ it('README examples run as printed: VMTL learns that a and b are related; the EL
     expect(scriptErrors(result)).toBe('');
     expect(result.code).toBe(0);
   }
-  const [accuracies, alphas, ...rest] = vmtl!.lines;
+  const [accuracies, alphas, reloaded, ...rest] = vmtl!.lines;
   expect(rest).toEqual([]);
+  // Saved and loaded through memory://: the same scores, number for number.
+  expect(reloaded).toBe('true');
   for (const accuracy of accuracies!.split(' ')) expect(Number(accuracy)).toBeGreaterThan(0.8);
   // Tasks a and b have almost the same true weights, c is unrelated: a and b lean on each other.
   for (const alpha of alphas!.split(' ')) expect(Number(alpha)).toBeGreaterThan(0.8);

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { assertNoLeaks, RandomStream, type Trainable } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
@@ -262,6 +265,69 @@ describe('VmtlModel mechanics', () => {
     tf.dispose([bad, ...Object.values(weights)]);
     a.dispose();
     b.dispose();
+  });
+
+  it('save/load round-trip through memory:// and a file: same weights, scores and predictions', async () => {
+    const a = randomized({}, 'io_a');
+    const dir = mkdtempSync(join(tmpdir(), 'mtl-vmtl-'));
+    const want = scoreOn(a, tasks);
+    for (const url of ['memory://vmtl-roundtrip', join(dir, 'sub', 'model.mtl')]) {
+      const before = tf.memory().numTensors;
+      await a.save(url);
+      expect(tf.memory().numTensors).toBe(before);
+      const b = await VmtlModel.load(url, { name: 'io_b' });
+      expect(b.trainableVariables().map((v) => v.name)).toEqual([
+        'io_b/classifier/posterior',
+        'io_b/mixing/alpha',
+      ]);
+      expect(b.alpha()).toEqual(a.alpha());
+      expect(scoreOn(b, tasks)).toEqual(want);
+      const x = tf.tensor2d([
+        [0.5, -1],
+        [2, 0.25],
+      ]);
+      const [p1, p2] = [a.predictProba([x, x, x]), b.predictProba([x, x, x])];
+      expect(p2.map((p) => Array.from(p.dataSync()))).toEqual(p1.map((p) => Array.from(p.dataSync())));
+      tf.dispose([x, ...p1, ...p2]);
+      b.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    a.dispose();
+  });
+
+  it('loadWeights: exact by default, a warm start with onMismatch reinit; function options must be passed again', async () => {
+    const a = randomized({}, 'warm_a');
+    await a.save('memory://vmtl-warm');
+    const same = new VmtlModel({ tasks: vmtlTasks(tasks), inputDim: 2, name: 'warm_b' });
+    expect(await same.loadWeights('memory://vmtl-warm')).toEqual({
+      reused: ['classifier/posterior', 'mixing/alpha'],
+      new: [],
+      dropped: [],
+      reshaped: [],
+    });
+    expect(same.alpha()).toEqual(a.alpha());
+    const two = new VmtlModel({ tasks: vmtlTasks(tasks).slice(0, 2), inputDim: 2, name: 'warm_c' });
+    await expect(two.loadWeights('memory://vmtl-warm')).rejects.toThrow(
+      'memory://vmtl-warm: the saved model has other shapes for classifier/posterior, mixing/alpha',
+    );
+    expect(await two.loadWeights('memory://vmtl-warm', { onMismatch: 'reinit' })).toEqual({
+      reused: [],
+      new: [],
+      dropped: [],
+      reshaped: ['classifier/posterior', 'mixing/alpha'],
+    });
+    const fn = new VmtlModel({
+      tasks: vmtlTasks(tasks),
+      inputDim: 2,
+      name: 'warm_fn',
+      klWeight: (s) => Math.min(1, s / 10),
+    });
+    await fn.save('memory://vmtl-fn');
+    await expect(VmtlModel.load('memory://vmtl-fn')).rejects.toThrow(
+      'memory://vmtl-fn: was saved with function options klWeight, which cannot be serialised: pass them again (VmtlModel.load(url, {klWeight}))',
+    );
+    const back = await VmtlModel.load('memory://vmtl-fn', { klWeight: 1, name: 'warm_fn2' });
+    for (const m of [a, same, two, fn, back]) m.dispose();
   });
 
   it('reports bad steps, fields, labels and names with their place', () => {

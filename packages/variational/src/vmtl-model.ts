@@ -1,4 +1,17 @@
-import { type LossOutput, MtlError, type ParameterGroup, type StepContext, scoreKey } from '@mtl/core';
+import {
+  artifactArrays,
+  expectKind,
+  type LossOutput,
+  listNames,
+  loadArtifacts,
+  type ModelArtifacts,
+  MtlError,
+  makeArtifacts,
+  type ParameterGroup,
+  type StepContext,
+  saveArtifacts,
+  scoreKey,
+} from '@mtl/core';
 import { type FusedPrior, fusedLogisticLoss } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
 import { Bernoulli } from './bernoulli.js';
@@ -107,6 +120,38 @@ export interface VmtlModelOptions {
 }
 
 /**
+ * The artifacts `kind` of a saved {@link VmtlModel} (@mtl/core's saved format).
+ * @example
+ * (await loadArtifacts('model.mtl')).kind === VMTL_KIND;
+ */
+export const VMTL_KIND = 'vmtl';
+
+/**
+ * How {@link VmtlModel.loadWeights} treated each variable (by its name without the model's
+ * prefix: `classifier/posterior`, `mixing/alpha`).
+ * @example
+ * const { reused, reshaped } = await model.loadWeights('runs/a/model/model.mtl', { onMismatch: 'reinit' });
+ */
+export interface VmtlLoadReport {
+  /** Same name and shape: loaded. */
+  reused: string[];
+  /** Not in the saved model: kept as initialised. */
+  new: string[];
+  /** In the saved model only. */
+  dropped: string[];
+  /** Another shape in the saved model: kept as initialised (`onMismatch: 'reinit'`). */
+  reshaped: string[];
+}
+
+/**
+ * What {@link VmtlModel.load} takes besides the URL: the function-valued options the model was
+ * saved with (they cannot be saved), and optionally another `name` (the prefix of its variables).
+ * @example
+ * const m = await VmtlModel.load('memory://vmtl', { name: 'copy', klWeight: (step) => Math.min(1, step / 100) });
+ */
+export type VmtlLoadOptions = Pick<VmtlModelOptions, 'klWeight' | 'temperature' | 'name'>;
+
+/**
  * Variational multitask Bayesian logistic regression (the VMTL elementary example): per task t a
  * diagonal Gaussian posterior q(w_t) = N(loc_t, exp(logScale_t)²) (initialised at mean 0, scale 1),
  * likelihood y ~ Bernoulli(σ(x · w_t)), a deterministic latent z = x (so no latent KL), and the
@@ -141,8 +186,12 @@ export class VmtlModel {
   private readonly predictiveSamples: number;
   private readonly seed: number;
   private readonly priorParams: { loc: tf.Tensor; logScale: tf.Tensor; scale: tf.Tensor } | undefined;
+  private readonly options: VmtlModelOptions;
+  /** `name/`: saved weights are keyed without it, so a model loads under another name. */
+  private readonly prefix: string;
 
   constructor(options: VmtlModelOptions) {
+    this.options = options;
     const tasks = options.tasks;
     const T = tasks.length;
     if (T < 1) throw new MtlError('INVALID_ARGUMENT', 'no tasks', { place: 'VmtlModel.tasks' });
@@ -193,6 +242,7 @@ export class VmtlModel {
     this.seed = options.seed ?? 0;
     const solo = options.prior === 'standardNormal';
     const name = options.name ?? (solo ? 'solo' : 'vmtl');
+    this.prefix = `${name}/`;
     this.posteriorParams = makeVariable(tf.zeros([2, T, D]), `${name}/classifier/posterior`);
     this.detach = options.detachPrior ?? true;
     this.klWeight = options.klWeight ?? 1;
@@ -494,6 +544,117 @@ export class VmtlModel {
   /** Both mixing matrices for reports. */
   mixing(): { alpha: (number | null)[][] | null; beta: (number | null)[][] | null } {
     return { alpha: this.alpha(), beta: this.beta() };
+  }
+
+  /**
+   * Saves the model (its options and weights) in @mtl/core's saved format to a URL: `memory://name`,
+   * `indexeddb://name`, `downloads://name`, or in Node a file path (`file://path` or bare). Options
+   * that are functions (`klWeight`, `temperature` as a function) are not saved: pass them again to
+   * {@link VmtlModel.load}.
+   * @example
+   * await model.save('memory://vmtl');
+   */
+  async save(url: string): Promise<void> {
+    await saveArtifacts(url, this.toArtifacts());
+  }
+
+  /** The saved-format artifacts {@link save} writes (kind `vmtl`, weights by variable name). */
+  toArtifacts(): ModelArtifacts {
+    const options: Record<string, unknown> = {};
+    const functions: string[] = [];
+    for (const [k, v] of Object.entries(this.options)) {
+      if (k === 'name') continue;
+      if (typeof v === 'function') functions.push(k);
+      else if (v !== undefined) options[k] = v;
+    }
+    const arrays = this.trainableVariables().map((v) => ({
+      name: v.name.slice(this.prefix.length),
+      dtype: 'float32' as const,
+      shape: [...v.shape],
+      values: Float32Array.from(v.dataSync()),
+    }));
+    return makeArtifacts(VMTL_KIND, { options, functions }, arrays);
+  }
+
+  /**
+   * Rebuilds a saved model with its saved options; `options` gives back the function-valued options
+   * it was saved with (an error names them otherwise) and may rename it (`name`, the prefix of its
+   * variables, which must not clash with a live model's).
+   * @example
+   * const again = await VmtlModel.load('memory://vmtl');
+   */
+  static async load(url: string, options: VmtlLoadOptions = {}): Promise<VmtlModel> {
+    const artifacts = expectKind(await loadArtifacts(url), VMTL_KIND, url);
+    const spec = artifacts.spec as { options?: VmtlModelOptions; functions?: string[] } | null;
+    if (spec === null || typeof spec !== 'object' || typeof spec.options !== 'object') {
+      throw new MtlError('CHECKPOINT_CORRUPT', 'not a saved VMTL model (no options)', { place: url });
+    }
+    const missing = (spec.functions ?? []).filter((k) => options[k as keyof VmtlLoadOptions] === undefined);
+    if (missing.length > 0) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `was saved with function options ${listNames(missing)}, which cannot be serialised: pass them again (VmtlModel.load(url, {${missing.join(', ')}}))`,
+        { place: url },
+      );
+    }
+    const model = new VmtlModel({ ...spec.options, ...options });
+    try {
+      model.assignArtifacts(artifacts, 'error', url);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return model;
+  }
+
+  /**
+   * Loads saved weights into this model by variable name. `onMismatch: 'error'` (the default, an
+   * exact load) refuses a saved model that lacks a variable, has another shape or has more
+   * (CHECKPOINT_MISMATCH naming them); `'reinit'` (a warm start, `--from`) loads what matches and
+   * reports the rest. Checks run before any assignment.
+   * @example
+   * const report = await model.loadWeights('runs/a/model/model.mtl', { onMismatch: 'reinit' });
+   */
+  async loadWeights(url: string, options: { onMismatch?: 'error' | 'reinit' } = {}): Promise<VmtlLoadReport> {
+    const artifacts = expectKind(await loadArtifacts(url), VMTL_KIND, url);
+    return this.assignArtifacts(artifacts, options.onMismatch ?? 'error', url);
+  }
+
+  private assignArtifacts(artifacts: ModelArtifacts, onMismatch: 'error' | 'reinit', place: string) {
+    const saved = new Map(artifactArrays(artifacts).map((a) => [a.name, a]));
+    const vars = this.trainableVariables();
+    const key = (v: tf.Variable) => v.name.slice(this.prefix.length);
+    const report: VmtlLoadReport = { reused: [], new: [], dropped: [], reshaped: [] };
+    for (const v of vars) {
+      const a = saved.get(key(v));
+      if (a === undefined) report.new.push(key(v));
+      else if (a.shape.join(',') !== v.shape.join(',')) report.reshaped.push(key(v));
+      else report.reused.push(key(v));
+    }
+    const names = new Set(vars.map(key));
+    for (const name of saved.keys()) if (!names.has(name)) report.dropped.push(name);
+    if (onMismatch === 'error' && report.reused.length !== vars.length) {
+      const what = [
+        report.new.length ? `no weights for ${listNames(report.new)}` : '',
+        report.reshaped.length ? `other shapes for ${listNames(report.reshaped)}` : '',
+      ].filter(Boolean);
+      throw new MtlError('CHECKPOINT_MISMATCH', `the saved model has ${what.join('; ')}`, { place });
+    }
+    if (onMismatch === 'error' && report.dropped.length > 0) {
+      throw new MtlError(
+        'CHECKPOINT_MISMATCH',
+        `the saved model holds ${listNames(report.dropped)}, which this model does not have`,
+        { place },
+      );
+    }
+    tf.tidy(() => {
+      for (const v of vars) {
+        if (!report.reused.includes(key(v))) continue;
+        const a = saved.get(key(v))!;
+        v.assign(tf.tensor(a.values, a.shape, 'float32'));
+      }
+    });
+    return report;
   }
 
   /** Copies of every trainable variable keyed by its name (the caller disposes them). */

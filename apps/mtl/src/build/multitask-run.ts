@@ -8,7 +8,11 @@ import type { RunModel, WarmStart } from '../run-model.js';
 import type { TaskData } from './data.js';
 import { describeInputs, firstRows } from './rows.js';
 
-export const MODEL_FILE = 'model.json';
+/**
+ * The saved model's file in a run's `model/` folder (@mtl/core's saved format, every model kind).
+ * Runs of earlier releases have `model.json` (format version 1), which is refused by version.
+ */
+export const MODEL_FILE = 'model.mtl';
 
 /**
  * Adapter of a MultitaskModel for the commands. One loader per dataset (tasks reading the same

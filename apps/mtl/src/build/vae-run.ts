@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { checksummedJson, listNames, MtlError, type RandomStream } from '@mtl/core';
-import { readChecksummedJson, writeFileAtomic } from '@mtl/core/node';
+import { listNames, MtlError, type RandomStream } from '@mtl/core';
 import { DictDataLoader, type DictDataset, disposeBatch, scheduleBatches } from '@mtl/data';
 import { multitaskImprovement, parseScoreKey, scoreKey } from '@mtl/scoring';
 import { type Module, type ModuleConfig, moduleFromConfig } from '@mtl/tasks';
@@ -9,7 +8,6 @@ import {
   MultitaskVae,
   makeVaeDomains,
   registerVaeModules,
-  type SavedVae,
   VAE_METRIC_DIRECTIONS,
 } from '@mtl/vae';
 import type { TemperatureSpec } from '@mtl/variational';
@@ -71,10 +69,6 @@ export function loadVaeDomains(
 }
 
 const chainOf = (c: string | readonly string[]): string[] => (typeof c === 'string' ? [c] : [...c]);
-
-function readSaved(file: string): SavedVae {
-  return readChecksummedJson(file) as SavedVae;
-}
 
 /** The module instance a task uses for a module name of the config: shared, or `<task>.<module>`. */
 function instanceName(module: string, task: string, perTask: readonly string[]): string {
@@ -262,16 +256,11 @@ export function buildVaeRun(
       for (const split of splits) Object.assign(out, scoreSplit(split, undefined));
       return out;
     },
-    async save(dir) {
-      await writeFileAtomic(join(dir, MODEL_FILE), checksummedJson(model.toSaved()));
-    },
-    async warmStart(dir): Promise<WarmStart> {
-      const file = join(dir, MODEL_FILE);
-      return model.loadSaved(readSaved(file), { onMismatch: 'reinit', place: file });
-    },
+    save: (dir) => model.save(join(dir, MODEL_FILE)),
+    warmStart: (dir): Promise<WarmStart> =>
+      model.loadWeights(join(dir, MODEL_FILE), { onMismatch: 'reinit' }),
     async load(dir) {
-      const file = join(dir, MODEL_FILE);
-      model.loadSaved(readSaved(file), { onMismatch: 'error', place: file });
+      await model.loadWeights(join(dir, MODEL_FILE), { onMismatch: 'error' });
     },
     async predict(task, dataset): Promise<Predictions> {
       const field = inputOf(task);

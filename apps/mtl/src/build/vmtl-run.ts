@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { checksummedJson, MtlError, type RandomStream } from '@mtl/core';
-import { readChecksummedJson, writeFileAtomic } from '@mtl/core/node';
+import { MtlError, type RandomStream } from '@mtl/core';
 import { disposeBatch, StackedLoader } from '@mtl/data';
 import { type TemperatureSpec, VmtlModel } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
@@ -13,24 +12,6 @@ import { allRows, firstRows } from './rows.js';
 
 type VmtlConfig = z.infer<typeof vmtlModelSchema>;
 type TaskConfig = z.infer<typeof taskSchemas.vmtl>;
-
-const FORMAT = 'mtl-vmtl-weights';
-
-interface SavedWeights {
-  format: typeof FORMAT;
-  version: 1;
-  weights: Record<string, { shape: number[]; values: number[] }>;
-}
-
-function readSaved(file: string): SavedWeights {
-  const saved = readChecksummedJson(file) as SavedWeights;
-  if (saved?.format !== FORMAT || typeof saved.weights !== 'object' || saved.weights === null) {
-    throw new MtlError('CHECKPOINT_CORRUPT', `not a VMTL model file (format "${String(saved?.format)}")`, {
-      place: file,
-    });
-  }
-  return saved;
-}
 
 /**
  * VMTL's Bernoulli likelihood has no mask: a row without a label (-1, an empty cell) would be read as
@@ -143,7 +124,8 @@ export function buildVmtlRun(
       disposeBatch(batches);
     }
   };
-  const variableNames = () => model.trainableVariables().map((v) => v.name);
+  // Without the model's name prefix: the names the saved model and the warm-start report use.
+  const variableNames = () => model.trainableVariables().map((v) => v.name.slice(v.name.indexOf('/') + 1));
 
   return {
     kind: 'vmtl',
@@ -188,54 +170,11 @@ export function buildVmtlRun(
       for (const split of splits) Object.assign(out, scoreSplit(split));
       return out;
     },
-    async save(dir) {
-      const weights = model.getWeights();
-      const saved: SavedWeights = { format: FORMAT, version: 1, weights: {} };
-      for (const [name, t] of Object.entries(weights)) {
-        saved.weights[name] = { shape: t.shape, values: Array.from(t.dataSync()) };
-      }
-      tf.dispose(Object.values(weights));
-      await writeFileAtomic(join(dir, MODEL_FILE), checksummedJson(saved));
-    },
-    async warmStart(dir): Promise<WarmStart> {
-      const file = join(dir, MODEL_FILE);
-      const saved = readSaved(file);
-      const report: WarmStart = { reused: [], new: [], dropped: [], reshaped: [] };
-      const take: Record<string, tf.Tensor> = {};
-      for (const v of model.trainableVariables()) {
-        const s = saved.weights[v.name];
-        if (s === undefined) report.new.push(v.name);
-        else if (s.shape.join(',') !== v.shape.join(',')) report.reshaped.push(v.name);
-        else {
-          report.reused.push(v.name);
-          take[v.name] = tf.tensor(s.values, s.shape);
-        }
-      }
-      for (const name of Object.keys(saved.weights))
-        if (!variableNames().includes(name)) report.dropped.push(name);
-      try {
-        if (Object.keys(take).length > 0) {
-          for (const v of model.trainableVariables()) if (take[v.name]) v.assign(take[v.name]!);
-        }
-      } finally {
-        tf.dispose(Object.values(take));
-      }
-      return report;
-    },
+    save: (dir) => model.save(join(dir, MODEL_FILE)),
+    warmStart: (dir): Promise<WarmStart> =>
+      model.loadWeights(join(dir, MODEL_FILE), { onMismatch: 'reinit' }),
     async load(dir) {
-      const file = join(dir, MODEL_FILE);
-      const saved = readSaved(file);
-      const weights: Record<string, tf.Tensor> = {};
-      try {
-        for (const [name, s] of Object.entries(saved.weights)) weights[name] = tf.tensor(s.values, s.shape);
-        try {
-          model.setWeights(weights);
-        } catch (e) {
-          throw e instanceof MtlError ? e.within(file) : e;
-        }
-      } finally {
-        tf.dispose(Object.values(weights));
-      }
+      await model.loadWeights(join(dir, MODEL_FILE), { onMismatch: 'error' });
     },
     async predict(task, dataset) {
       const t = names.indexOf(task);

@@ -3,10 +3,11 @@ import { join, resolve } from 'node:path';
 import { MtlError } from '@mtl/core';
 import { formatScoreTable } from '@mtl/scoring';
 import { assignVariables, CHECKPOINT_FILES, loadCheckpoint } from '@mtl/training';
+import { MODEL_FILE } from '../build/multitask-run.js';
 import { readPreprocessing } from '../build/preprocess.js';
 import { loadConfig } from '../config/index.js';
 import { type Prepared, prepare } from '../prepare.js';
-import { checkRunDir, RUN_FILES, sortedScores } from '../run-dir.js';
+import { checkRunDir, RUN_FILES, refuseEarlierRun, sortedScores } from '../run-dir.js';
 
 /** Rebuilds a finished run's data and model from its resolved config and loads its weights. */
 export async function openRun(runDir: string, backend?: string): Promise<Prepared & { runDir: string }> {
@@ -31,8 +32,9 @@ export async function openRun(runDir: string, backend?: string): Promise<Prepare
 export function scoredWeights(runDir: string): string {
   const dir = resolve(runDir);
   if (!existsSync(join(dir, RUN_FILES.config))) checkRunDir(dir, 'RUN_DIR');
+  refuseEarlierRun(dir);
   const candidates = [
-    join(RUN_FILES.model, 'model.json'),
+    join(RUN_FILES.model, MODEL_FILE),
     join(RUN_FILES.checkpoints, CHECKPOINT_FILES.best),
     join(RUN_FILES.checkpoints, CHECKPOINT_FILES.last),
   ];
