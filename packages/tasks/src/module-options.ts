@@ -222,7 +222,9 @@ export function parseModuleOptions<S extends z.ZodType>(
     issue.code === 'unrecognized_keys'
       ? `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
       : issue.message;
-  throw new MtlError('INVALID_ARGUMENT', path === '' ? message : `${path} ${message}`, {
+  // A refinement's message (a rule between options) reads on its own; its path only places it.
+  const named = path === '' || issue.code === 'custom' ? message : `${path} ${message}`;
+  throw new MtlError('INVALID_ARGUMENT', named, {
     place,
     details: { option: path, issues: result.error.issues.length },
   });

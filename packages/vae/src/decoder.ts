@@ -1,27 +1,31 @@
-import { listNames, MtlError } from '@mtl/core';
+import { MtlError } from '@mtl/core';
 import {
   type ActivationName,
+  activationOption,
   applyActivation,
   BaseModule,
-  checkActivation,
-  checkInit,
-  checkInt,
-  checkIntList,
-  checkNumber,
   concatRowShape,
   defined,
+  defineModuleKind,
+  enumOption,
   type Initializer,
+  initOption,
+  intListOption,
+  intOption,
   knownSize,
   type ModuleConfig,
   type ModuleOutput,
+  numberOption,
   type OutputShape,
-  optionalSeed,
   type ParamSpec,
+  parseModuleOptions,
   type RowShape,
   resolveSize,
+  seedOption,
 } from '@mtl/tasks';
 import { Bernoulli, type Distribution, Independent, Normal } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { linear, singleInput } from './internal/tensors.js';
 
 /**
@@ -46,32 +50,40 @@ export type Likelihood = (typeof LIKELIHOODS)[number];
 export type DecoderScale = 'learned' | 'fixed';
 
 /**
- * Options of {@link decoder}.
+ * The options of a {@link decoder} module (what its constructor, `fromConfig` and the app's config
+ * parse with).
  * @example
- * const options: DecoderOptions = { inputSize: 2, hidden: [32], outputSize: 16, likelihood: 'gaussian' };
+ * decoderSchema.parse({ hidden: [32], outputSize: 16 });
  */
-export interface DecoderOptions {
+export const decoderSchema = z.strictObject({
   /**
    * Size of the input's last axis (the latent size, or the width of a trunk before it); optional:
    * a model infers it and checks a given one.
    */
-  inputSize?: number;
+  inputSize: intOption().optional(),
   /** Hidden layers, each followed by `activation` (default none: a linear map). */
-  hidden?: number[];
+  hidden: intListOption().optional(),
   /** Dimension of x. */
-  outputSize: number;
+  outputSize: intOption(),
   /** Default `tanh`. */
-  activation?: ActivationName;
+  activation: activationOption().optional(),
   /** Default `gaussian`. */
-  likelihood?: Likelihood;
+  likelihood: enumOption(LIKELIHOODS).optional(),
   /** Gaussian only; default `learned`. */
-  scaleMode?: DecoderScale;
+  scaleMode: enumOption(['learned', 'fixed']).optional(),
   /** Gaussian only: the fixed σ, or the initial σ of a learned scale (default 1). */
-  scale?: number;
+  scale: numberOption({ min: 0, minExclusive: true }).optional(),
   /** Default `glorotUniform`. */
-  kernelInit?: Initializer;
-  seed?: number;
-}
+  kernelInit: initOption().optional(),
+  seed: seedOption(),
+});
+
+/**
+ * Options of {@link decoder}.
+ * @example
+ * const options: DecoderOptions = { inputSize: 2, hidden: [32], outputSize: 16, likelihood: 'gaussian' };
+ */
+export type DecoderOptions = z.input<typeof decoderSchema>;
 
 /**
  * p(x | z): an MLP whose output layer gives the likelihood's parameters. Gaussian: `{loc, logScale}`
@@ -93,34 +105,16 @@ export class Decoder extends BaseModule {
   readonly kernelInit: Initializer;
 
   constructor(options: DecoderOptions) {
-    const place = 'vaeDecoder';
-    super({ seed: optionalSeed(options.seed, place) });
-    this.size = options.inputSize === undefined ? undefined : checkInt(options.inputSize, 'inputSize', place);
-    this.hidden = checkIntList(options.hidden ?? [], 'hidden', place);
-    this.outputSize = checkInt(options.outputSize, 'outputSize', place);
-    this.activation = checkActivation(options.activation ?? 'tanh', 'activation', place);
-    const likelihood = options.likelihood ?? 'gaussian';
-    if (!(LIKELIHOODS as readonly string[]).includes(likelihood)) {
-      throw new MtlError(
-        'INVALID_ARGUMENT',
-        `likelihood must be one of ${listNames(LIKELIHOODS)}, got ${JSON.stringify(likelihood)}`,
-        { place },
-      );
-    }
-    this.likelihood = likelihood;
-    const scaleMode = options.scaleMode ?? 'learned';
-    if (scaleMode !== 'learned' && scaleMode !== 'fixed') {
-      throw new MtlError(
-        'INVALID_ARGUMENT',
-        `scaleMode must be learned or fixed, got ${JSON.stringify(scaleMode)}`,
-        {
-          place,
-        },
-      );
-    }
-    this.scaleMode = scaleMode;
-    this.scale = checkNumber(options.scale ?? 1, 'scale', place, { min: 0, minExclusive: true });
-    this.kernelInit = checkInit(options.kernelInit ?? 'glorotUniform', 'kernelInit', place);
+    const o = parseModuleOptions(decoderSchema, options, 'vaeDecoder');
+    super({ seed: o.seed });
+    this.size = o.inputSize;
+    this.hidden = [...(o.hidden ?? [])];
+    this.outputSize = o.outputSize;
+    this.activation = o.activation ?? 'tanh';
+    this.likelihood = o.likelihood ?? 'gaussian';
+    this.scaleMode = o.scaleMode ?? 'learned';
+    this.scale = o.scale ?? 1;
+    this.kernelInit = o.kernelInit ?? 'glorotUniform';
   }
 
   /** Given or inferred; CONFIG_INVALID while neither. */
@@ -183,9 +177,22 @@ export class Decoder extends BaseModule {
   }
 
   static fromConfig(config: ModuleConfig): Decoder {
-    return new Decoder(config as unknown as DecoderOptions);
+    const { type: _, ...options } = config;
+    return new Decoder(options as DecoderOptions);
   }
 }
+
+/**
+ * The `vaeDecoder` entry of the module registry ({@link registerVaeModules} registers it).
+ * @example
+ * decoderKind.create({ outputSize: 16 });
+ */
+export const decoderKind = defineModuleKind({
+  type: 'vaeDecoder',
+  schema: decoderSchema,
+  description: 'z -> p(x | z): an MLP and a Gaussian or Bernoulli likelihood.',
+  create: (options) => new Decoder(options),
+});
 
 /**
  * A VAE decoder module (register it with {@link registerVaeModules} to load saved models).

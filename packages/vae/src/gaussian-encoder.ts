@@ -1,49 +1,61 @@
 import { MtlError, mixSeed } from '@mtl/core';
 import {
   type ActivationName,
+  activationOption,
   applyActivation,
   BaseModule,
-  checkActivation,
-  checkInit,
   checkInt,
-  checkIntList,
-  checkNumber,
   concatRowShape,
   defined,
+  defineModuleKind,
   type Initializer,
+  initOption,
+  intListOption,
+  intOption,
   knownSize,
   type ModuleConfig,
   type ModuleContext,
+  numberOption,
   type OutputShape,
-  optionalSeed,
   type ParamSpec,
+  parseModuleOptions,
   type RowShape,
   resolveSize,
+  seedOption,
 } from '@mtl/tasks';
 import { Independent, Normal } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { linear, singleInput } from './internal/tensors.js';
+
+/**
+ * The options of a {@link gaussianEncoder} module (what its constructor, `fromConfig` and the app's
+ * config parse with).
+ * @example
+ * gaussianEncoderSchema.parse({ hidden: [32], latentSize: 2 });
+ */
+export const gaussianEncoderSchema = z.strictObject({
+  /** Size of the input's last axis; optional: a model infers it from the data and checks a given one. */
+  inputSize: intOption().optional(),
+  /** Hidden layers of the trunk, each followed by `activation` (default none: linear heads on the input). */
+  hidden: intListOption().optional(),
+  /** Dimension of the latent z. */
+  latentSize: intOption(),
+  /** Default `tanh`. */
+  activation: activationOption().optional(),
+  /** Default `glorotUniform`. */
+  kernelInit: initOption().optional(),
+  /** Initial bias of the log-scale head (default 0: the posteriors start with scale about 1). */
+  logScaleInit: numberOption().optional(),
+  seed: seedOption(),
+});
 
 /**
  * Options of {@link gaussianEncoder}.
  * @example
  * const options: GaussianEncoderOptions = { inputSize: 16, hidden: [32], latentSize: 2 };
  */
-export interface GaussianEncoderOptions {
-  /** Size of the input's last axis; optional: a model infers it from the data and checks a given one. */
-  inputSize?: number;
-  /** Hidden layers of the trunk, each followed by `activation` (default none: linear heads on the input). */
-  hidden?: number[];
-  /** Dimension of the latent z. */
-  latentSize: number;
-  /** Default `tanh`. */
-  activation?: ActivationName;
-  /** Default `glorotUniform`. */
-  kernelInit?: Initializer;
-  /** Initial bias of the log-scale head (default 0: the posteriors start with scale about 1). */
-  logScaleInit?: number;
-  seed?: number;
-}
+export type GaussianEncoderOptions = z.input<typeof gaussianEncoderSchema>;
 
 /**
  * The named outputs of a Gaussian encoder for inputs `[..., inputSize]`.
@@ -77,14 +89,14 @@ export class GaussianEncoder extends BaseModule {
   readonly logScaleInit: number;
 
   constructor(options: GaussianEncoderOptions) {
-    const place = 'gaussianEncoder';
-    super({ seed: optionalSeed(options.seed, place) });
-    this.size = options.inputSize === undefined ? undefined : checkInt(options.inputSize, 'inputSize', place);
-    this.hidden = checkIntList(options.hidden ?? [], 'hidden', place);
-    this.latentSize = checkInt(options.latentSize, 'latentSize', place);
-    this.activation = checkActivation(options.activation ?? 'tanh', 'activation', place);
-    this.kernelInit = checkInit(options.kernelInit ?? 'glorotUniform', 'kernelInit', place);
-    this.logScaleInit = checkNumber(options.logScaleInit ?? 0, 'logScaleInit', place);
+    const o = parseModuleOptions(gaussianEncoderSchema, options, 'gaussianEncoder');
+    super({ seed: o.seed });
+    this.size = o.inputSize;
+    this.hidden = [...(o.hidden ?? [])];
+    this.latentSize = o.latentSize;
+    this.activation = o.activation ?? 'tanh';
+    this.kernelInit = o.kernelInit ?? 'glorotUniform';
+    this.logScaleInit = o.logScaleInit ?? 0;
   }
 
   /** Given or inferred; CONFIG_INVALID while neither. */
@@ -148,9 +160,22 @@ export class GaussianEncoder extends BaseModule {
   }
 
   static fromConfig(config: ModuleConfig): GaussianEncoder {
-    return new GaussianEncoder(config as unknown as GaussianEncoderOptions);
+    const { type: _, ...options } = config;
+    return new GaussianEncoder(options as GaussianEncoderOptions);
   }
 }
+
+/**
+ * The `gaussianEncoder` entry of the module registry ({@link registerVaeModules} registers it).
+ * @example
+ * gaussianEncoderKind.create({ latentSize: 2 });
+ */
+export const gaussianEncoderKind = defineModuleKind({
+  type: 'gaussianEncoder',
+  schema: gaussianEncoderSchema,
+  description: 'x -> q(z | x) = N(loc, exp(logScale)²) through an MLP trunk.',
+  create: (options) => new GaussianEncoder(options),
+});
 
 /**
  * A Gaussian encoder module (register it with {@link registerVaeModules} to load saved models).

@@ -1,4 +1,4 @@
-import { MtlError, mixSeed } from '@mtl/core';
+import { mixSeed } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { fusedDense } from '../internal/fused.js';
@@ -23,25 +23,30 @@ import { type ActivationName, activationOption, applyActivation } from './activa
  * @example
  * mlpSchema.parse({ hidden: [8, 4] });
  */
-export const mlpSchema = z.strictObject({
-  /** Size of the input's last axis; optional: a model infers it from the data and checks a given one. */
-  inputSize: intOption().optional(),
-  /** Sizes of the hidden layers; each is followed by `activation` (and dropout when set). */
-  hidden: intListOption(),
-  /** When set, a last dense layer of this size follows, with `outputActivation` (default linear). */
-  outputSize: intOption().optional(),
-  /** Default `relu`. */
-  activation: activationOption().optional(),
-  /** Default `linear`. */
-  outputActivation: activationOption().optional(),
-  /** Dropout rate after each hidden activation, in training only; default 0. */
-  dropout: numberOption({ min: 0, max: 1, maxExclusive: true }).optional(),
-  /** Default `glorotUniform`. */
-  kernelInit: initOption().optional(),
-  /** Default `zeros`, except with a `torchUniform` kernel (then like PyTorch's `nn.Linear`). */
-  biasInit: initOption().optional(),
-  seed: seedOption(),
-});
+export const mlpSchema = z
+  .strictObject({
+    /** Size of the input's last axis; optional: a model infers it from the data and checks a given one. */
+    inputSize: intOption().optional(),
+    /** Sizes of the hidden layers; each is followed by `activation` (and dropout when set). */
+    hidden: intListOption(),
+    /** When set, a last dense layer of this size follows, with `outputActivation` (default linear). */
+    outputSize: intOption().optional(),
+    /** Default `relu`. */
+    activation: activationOption().optional(),
+    /** Default `linear`. */
+    outputActivation: activationOption().optional(),
+    /** Dropout rate after each hidden activation, in training only; default 0. */
+    dropout: numberOption({ min: 0, max: 1, maxExclusive: true }).optional(),
+    /** Default `glorotUniform`. */
+    kernelInit: initOption().optional(),
+    /** Default `zeros`, except with a `torchUniform` kernel (then like PyTorch's `nn.Linear`). */
+    biasInit: initOption().optional(),
+    seed: seedOption(),
+  })
+  .refine((o) => o.hidden.length > 0 || o.outputSize !== undefined, {
+    message: 'needs at least one hidden layer or an outputSize',
+    path: ['hidden'],
+  });
 
 /**
  * Options of {@link mlp}.
@@ -75,9 +80,6 @@ export class Mlp extends BaseModule {
     this.size = o.inputSize;
     this.hidden = [...o.hidden];
     this.outputSize = o.outputSize;
-    if (this.hidden.length === 0 && this.outputSize === undefined) {
-      throw new MtlError('INVALID_ARGUMENT', 'needs at least one hidden layer or an outputSize', { place });
-    }
     this.activation = o.activation ?? 'relu';
     this.outputActivation = o.outputActivation ?? 'linear';
     this.dropout = o.dropout ?? 0;
