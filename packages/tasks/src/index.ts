@@ -79,6 +79,13 @@ export { LayersModule, type LayersModuleOptions, layersModule } from './modules/
 export { MeanPool, meanPool, meanPoolKind, meanPoolSchema } from './modules/mean-pool.js';
 export { Mlp, type MlpOptions, mlp, mlpKind, mlpSchema } from './modules/mlp.js';
 export {
+  Residual,
+  type ResidualOptions,
+  residual,
+  residualKind,
+  residualSchema,
+} from './modules/residual.js';
+export {
   type BatchLoader,
   type ForwardOptions,
   type LabelArray,

@@ -10,6 +10,7 @@ import { layerNormKind } from './modules/layer-norm.js';
 import { LayersModule } from './modules/layers-module.js';
 import { meanPoolKind } from './modules/mean-pool.js';
 import { mlpKind } from './modules/mlp.js';
+import { residualKind } from './modules/residual.js';
 
 /**
  * Rebuilds a module (unbuilt, without weights) from its {@link Module.getConfig}.
@@ -32,6 +33,7 @@ export const BUILT_IN_MODULE_KINDS = [
   layerNormKind,
   meanPoolKind,
   mlpKind,
+  residualKind,
 ] as const;
 
 /** A kind's factory: the saved config without its `type`, parsed by the kind's schema. */
