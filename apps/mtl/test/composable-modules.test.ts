@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Batch } from '@mtl/core';
+import { disposeBatch } from '@mtl/data';
 import {
   BaseModule,
   Dense,
@@ -109,7 +110,7 @@ describe('a loss a module adds', () => {
       train: {
         batchesPerEpoch: () => 1,
         epoch: () => [batch()],
-        dispose: (b) => tf.dispose([...Object.values(b.X), ...Object.values(b.Y)]),
+        dispose: (b) => disposeBatch(b as Batch),
       },
     });
     // w ← w − lr·d‖w‖²/dw = 1 − 0.1·2 = 0.8 (it stays 1 if the term never reaches the objective).

@@ -2,7 +2,6 @@ import { MtlError } from '@mtl/core';
 import {
   type ActivationName,
   activationOption,
-  applyActivation,
   BaseModule,
   concatRowShape,
   defined,
@@ -13,7 +12,9 @@ import {
   intListOption,
   intOption,
   knownSize,
+  type Mlp,
   type ModuleConfig,
+  type ModuleContext,
   type ModuleOutput,
   numberOption,
   type OutputShape,
@@ -26,6 +27,7 @@ import {
 import { Bernoulli, type Distribution, Independent, Normal } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { trunkOf, upgradeTrunkNames } from './gaussian-encoder.js';
 import { linear, singleInput } from './internal/tensors.js';
 
 /**
@@ -88,8 +90,9 @@ export type DecoderOptions = z.input<typeof decoderSchema>;
 /**
  * p(x | z): an MLP whose output layer gives the likelihood's parameters. Gaussian: `{loc, logScale}`
  * (loc `[..., outputSize]`; logScale the learned parameter `[outputSize]` or a constant scalar);
- * Bernoulli: `{logits}`. Parameters `dense_<i>/kernel|bias`, `out/kernel|bias`, and `logScale`
- * for a learned Gaussian scale. {@link likelihoodOf} turns the output into a distribution.
+ * Bernoulli: `{logits}`. The hidden layers are a child `mlp` module (`trunk`): parameters
+ * `trunk/dense_<i>/kernel|bias`, `out/kernel|bias`, and `logScale` for a learned Gaussian scale;
+ * weights saved before the trunk was a child (`dense_<i>/...`) load under the new names. {@link likelihoodOf} turns the output into a distribution.
  * @example
  * const dec = new Decoder({ inputSize: 2, hidden: [32], outputSize: 16 });
  */
@@ -103,6 +106,8 @@ export class Decoder extends BaseModule {
   readonly scaleMode: DecoderScale;
   readonly scale: number;
   readonly kernelInit: Initializer;
+  /** The hidden layers, a child `mlp` (none without hidden layers). */
+  readonly trunk: Mlp | undefined;
 
   constructor(options: DecoderOptions) {
     const o = parseModuleOptions(decoderSchema, options, 'vaeDecoder');
@@ -115,6 +120,9 @@ export class Decoder extends BaseModule {
     this.scaleMode = o.scaleMode ?? 'learned';
     this.scale = o.scale ?? 1;
     this.kernelInit = o.kernelInit ?? 'glorotUniform';
+    this.trunk = trunkOf(this.size, this.hidden, this.activation, this.kernelInit, (trunk) =>
+      this.child('trunk', trunk, { initFrom: 'parent' }),
+    );
   }
 
   /** Given or inferred; CONFIG_INVALID while neither. */
@@ -125,6 +133,7 @@ export class Decoder extends BaseModule {
   inferShape(inputs: readonly RowShape[]): OutputShape {
     const shape = concatRowShape(inputs, 'vaeDecoder');
     this.size = resolveSize(this.size, shape[shape.length - 1]!, 'inputSize', 'vaeDecoder');
+    this.trunk?.inferShape([shape]);
     const out = [...shape.slice(0, -1), this.outputSize];
     if (this.likelihood === 'bernoulli') return { logits: out };
     return { loc: out, logScale: this.scaleMode === 'learned' ? [this.outputSize] : [] };
@@ -132,10 +141,7 @@ export class Decoder extends BaseModule {
 
   protected paramSpecs(): ParamSpec[] {
     const sizes = [this.inputSize, ...this.hidden];
-    const specs: ParamSpec[] = this.hidden.flatMap((out, i) => [
-      { name: `dense_${i}/kernel`, shape: [sizes[i]!, out], init: this.kernelInit },
-      { name: `dense_${i}/bias`, shape: [out], init: 'zeros' as const },
-    ]);
+    const specs: ParamSpec[] = [];
     specs.push(
       { name: 'out/kernel', shape: [sizes[sizes.length - 1]!, this.outputSize], init: this.kernelInit },
       { name: 'out/bias', shape: [this.outputSize], init: 'zeros' },
@@ -146,15 +152,10 @@ export class Decoder extends BaseModule {
     return specs;
   }
 
-  protected forward(inputs: tf.Tensor[]): ModuleOutput {
+  protected forward(inputs: tf.Tensor[], ctx: ModuleContext): ModuleOutput {
     const place = `module ${this.name}`;
-    let h = singleInput(inputs, place);
-    for (let i = 0; i < this.hidden.length; i++) {
-      h = applyActivation(
-        this.activation,
-        linear(h, this.param(`dense_${i}/kernel`), this.param(`dense_${i}/bias`), place),
-      );
-    }
+    const x = singleInput(inputs, place);
+    const h = this.trunk === undefined ? x : (this.trunk.apply([x], ctx) as tf.Tensor);
     const out = linear(h, this.param('out/kernel'), this.param('out/bias'), place);
     if (this.likelihood === 'bernoulli') return { logits: out };
     const logScale = this.scaleMode === 'learned' ? this.param('logScale') : tf.scalar(Math.log(this.scale));
@@ -174,6 +175,11 @@ export class Decoder extends BaseModule {
       kernelInit: this.kernelInit,
       seed: this.seed,
     });
+  }
+
+  /** Weights saved before the trunk became a child module: `dense_<i>/...` → `trunk/dense_<i>/...`. */
+  override upgradeWeightNames<T>(weights: Record<string, T>): Record<string, T> {
+    return upgradeTrunkNames(weights);
   }
 
   static fromConfig(config: ModuleConfig): Decoder {

@@ -8,6 +8,7 @@ import {
   intOption,
   knownSize,
   type ModuleConfig,
+  type ModuleContext,
   numberOption,
   type OutputShape,
   type ParamSpec,
@@ -114,13 +115,20 @@ export class VectorQuantizer extends BaseModule {
     return [{ name: 'codebook', shape: [this.numEmbeddings, this.embeddingDim], init: this.init }];
   }
 
-  protected forward(inputs: tf.Tensor[]): VectorQuantizerOutput {
+  /**
+   * Adds the codebook loss mean ‖sg(z_e) − e_k‖² as `<module>.codebook` and the commitment loss
+   * β·mean ‖z_e − sg(e_k)‖² as `<module>.commitment` when the model collects module losses (a
+   * training loss): the codebook learns only from the first, since no decoder gradient reaches it.
+   */
+  protected forward(inputs: tf.Tensor[], ctx: ModuleContext): VectorQuantizerOutput {
     const ze = singleInput(inputs, `module ${this.name}`);
     const codebook = this.param('codebook');
     const onehot = nearestCode(ze, codebook);
     const quantized = tf.matMul(onehot as tf.Tensor2D, codebook as tf.Tensor2D);
     const codebookLoss = tf.sum(tf.square(tf.sub(stopGradient(ze), quantized)), -1);
     const commitmentLoss = tf.sum(tf.square(tf.sub(ze, stopGradient(quantized))), -1);
+    this.addLoss(ctx, 'codebook', tf.mean(codebookLoss) as tf.Scalar);
+    this.addLoss(ctx, 'commitment', tf.mul(this.commitmentCost, tf.mean(commitmentLoss)) as tf.Scalar);
     return {
       z: straightThrough(ze, quantized),
       quantized,
