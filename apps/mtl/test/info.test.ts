@@ -1,7 +1,7 @@
 import { currentBackend, nativeStatus, selectBackend } from '@mtl/core';
 import { SCHEDULER_NAMES } from '@mtl/data';
 import { listMetrics } from '@mtl/scoring';
-import { registeredModuleTypes } from '@mtl/tasks';
+import { denseKind, registeredModuleTypes } from '@mtl/tasks';
 import { AGGREGATOR_NAMES, trainerConfigSchema } from '@mtl/training';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,11 @@ describe('mtl info --json', () => {
       required: true,
     });
     expect(dense.options!.find((o) => o.name === 'inputSize')!.required).toBe(false);
+    // Composed from the module registry: the kind's own description and schema, seed left to the config.
+    expect(dense.description).toBe(denseKind.description);
+    expect(dense.options!.map((o) => o.name)).toEqual(
+      Object.keys(denseKind.schema.shape).filter((k) => k !== 'seed'),
+    );
     expect(info.moduleKinds.find((k) => k.name === 'vectorQuantizer')!.configPath).toMatch(/^model\.modules/);
     // Every kind the module registry rebuilds is listed too, configurable or not (tfLayers).
     for (const type of registeredModuleTypes()) {

@@ -19,12 +19,32 @@ export {
   type ModuleOutput,
   type ParamSpec,
 } from './module.js';
-export { checkInit, checkInt, checkIntList, checkNumber, defined, optionalSeed } from './module-options.js';
+export { defineModuleKind, type ModuleKind } from './module-kind.js';
+export { ModuleLosses } from './module-losses.js';
 export {
+  checkInit,
+  checkInt,
+  checkIntList,
+  checkNumber,
+  defined,
+  enumOption,
+  initOption,
+  intListOption,
+  intOption,
+  MAX_MODULE_SIZE,
+  numberOption,
+  optionalSeed,
+  parseModuleOptions,
+  seedOption,
+} from './module-options.js';
+export {
+  BUILT_IN_MODULE_KINDS,
   type ModuleFactory,
   moduleFromConfig,
+  registeredModuleKinds,
   registeredModuleTypes,
   registerModule,
+  registerModuleKind,
 } from './module-registry.js';
 export {
   ACTIVATIONS,
@@ -32,16 +52,38 @@ export {
   type ActivationName,
   type ActivationOptions,
   activation,
+  activationKind,
+  activationOption,
+  activationSchema,
   applyActivation,
   checkActivation,
 } from './modules/activation.js';
-export { Dense, type DenseOptions, dense } from './modules/dense.js';
-export { Dropout, type DropoutOptions, dropout } from './modules/dropout.js';
-export { Embedding, type EmbeddingOptions, embedding } from './modules/embedding.js';
-export { LayerNorm, type LayerNormOptions, layerNorm } from './modules/layer-norm.js';
+export { Dense, type DenseOptions, dense, denseKind, denseSchema } from './modules/dense.js';
+export { Dropout, type DropoutOptions, dropout, dropoutKind, dropoutSchema } from './modules/dropout.js';
+export {
+  Embedding,
+  type EmbeddingOptions,
+  embedding,
+  embeddingKind,
+  embeddingSchema,
+} from './modules/embedding.js';
+export {
+  LayerNorm,
+  type LayerNormOptions,
+  layerNorm,
+  layerNormKind,
+  layerNormSchema,
+} from './modules/layer-norm.js';
 export { LayersModule, type LayersModuleOptions, layersModule } from './modules/layers-module.js';
-export { MeanPool, meanPool } from './modules/mean-pool.js';
-export { Mlp, type MlpOptions, mlp } from './modules/mlp.js';
+export { MeanPool, meanPool, meanPoolKind, meanPoolSchema } from './modules/mean-pool.js';
+export { Mlp, type MlpOptions, mlp, mlpKind, mlpSchema } from './modules/mlp.js';
+export {
+  Residual,
+  type ResidualOptions,
+  residual,
+  residualKind,
+  residualSchema,
+} from './modules/residual.js';
 export {
   type BatchLoader,
   type ForwardOptions,

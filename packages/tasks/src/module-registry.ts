@@ -1,13 +1,16 @@
 import { listNames, MtlError } from '@mtl/core';
+import { setChildModuleFactory } from './internal/child-config.js';
 import type { Module, ModuleConfig } from './module.js';
-import { Activation } from './modules/activation.js';
-import { Dense } from './modules/dense.js';
-import { Dropout } from './modules/dropout.js';
-import { Embedding } from './modules/embedding.js';
-import { LayerNorm } from './modules/layer-norm.js';
+import type { ModuleKind } from './module-kind.js';
+import { activationKind } from './modules/activation.js';
+import { denseKind } from './modules/dense.js';
+import { dropoutKind } from './modules/dropout.js';
+import { embeddingKind } from './modules/embedding.js';
+import { layerNormKind } from './modules/layer-norm.js';
 import { LayersModule } from './modules/layers-module.js';
-import { MeanPool } from './modules/mean-pool.js';
-import { Mlp } from './modules/mlp.js';
+import { meanPoolKind } from './modules/mean-pool.js';
+import { mlpKind } from './modules/mlp.js';
+import { residualKind } from './modules/residual.js';
 
 /**
  * Rebuilds a module (unbuilt, without weights) from its {@link Module.getConfig}.
@@ -16,38 +19,53 @@ import { Mlp } from './modules/mlp.js';
  */
 export type ModuleFactory = (config: ModuleConfig) => Module;
 
-const BUILT_IN: Record<string, ModuleFactory> = {
-  activation: Activation.fromConfig,
-  dense: Dense.fromConfig,
-  dropout: Dropout.fromConfig,
-  embedding: Embedding.fromConfig,
-  layerNorm: LayerNorm.fromConfig,
-  meanPool: MeanPool.fromConfig,
-  mlp: Mlp.fromConfig,
-  tfLayers: LayersModule.fromConfig,
+/**
+ * The module kinds of this package that a config can name, each with its options schema. A new
+ * kind is one file exporting its {@link ModuleKind} and one line here.
+ * @example
+ * BUILT_IN_MODULE_KINDS.map((k) => k.type); // ['activation', 'dense', ...]
+ */
+export const BUILT_IN_MODULE_KINDS = [
+  activationKind,
+  denseKind,
+  dropoutKind,
+  embeddingKind,
+  layerNormKind,
+  meanPoolKind,
+  mlpKind,
+  residualKind,
+] as const;
+
+/** A kind's factory: the saved config without its `type`, parsed by the kind's schema. */
+function kindFactory(kind: ModuleKind): ModuleFactory {
+  return (config) => {
+    const { type: _, ...options } = config;
+    return kind.create(options);
+  };
+}
+
+interface Entry {
+  factory: ModuleFactory;
+  kind?: ModuleKind;
+}
+
+// tfLayers wraps a tf.layers object, which no JSON config can describe: it has a factory for
+// saved models but no options schema, so no config can name it.
+const BUILT_IN: Record<string, Entry> = {
+  ...Object.fromEntries(BUILT_IN_MODULE_KINDS.map((k) => [k.type, { factory: kindFactory(k), kind: k }])),
+  tfLayers: { factory: LayersModule.fromConfig },
 };
 
-const registry = new Map<string, ModuleFactory>(Object.entries(BUILT_IN));
+const registry = new Map<string, Entry>(Object.entries(BUILT_IN));
 
-/**
- * Makes a module type loadable from saved models. Re-registering a type replaces its factory
- * only with `{override: true}`; built-in types cannot be replaced.
- * @example
- * registerModule('scale', (config) => new Scale(config.size as number));
- */
-export function registerModule(
-  type: string,
-  factory: ModuleFactory,
-  options: { override?: boolean } = {},
-): void {
-  const place = `registerModule("${type}")`;
+function checkType(type: string, override: boolean | undefined, place: string): void {
   if (typeof type !== 'string' || type.length === 0) {
     throw new MtlError('INVALID_ARGUMENT', 'a module type must be a non-empty string', { place });
   }
   if (type in BUILT_IN) {
     throw new MtlError('DUPLICATE_NAME', `"${type}" is a built-in module type`, { place });
   }
-  if (registry.has(type) && options.override !== true) {
+  if (registry.has(type) && override !== true) {
     throw new MtlError(
       'DUPLICATE_NAME',
       `module type "${type}" is already registered (pass {override: true})`,
@@ -56,7 +74,42 @@ export function registerModule(
       },
     );
   }
-  registry.set(type, factory);
+}
+
+/**
+ * Makes a module type loadable from saved models. Re-registering a type replaces its factory
+ * only with `{override: true}`; built-in types cannot be replaced. Prefer
+ * {@link registerModuleKind}, which also gives the type's options schema.
+ * @example
+ * registerModule('scale', (config) => new Scale(config.size as number));
+ */
+export function registerModule(
+  type: string,
+  factory: ModuleFactory,
+  options: { override?: boolean } = {},
+): void {
+  checkType(type, options.override, `registerModule("${type}")`);
+  registry.set(type, { factory });
+}
+
+/**
+ * Registers a module kind with its options schema: `moduleFromConfig` rebuilds it, and
+ * {@link registeredModuleKinds} lists it (what a config schema is composed from).
+ * @example
+ * registerModuleKind(scaleKind);
+ */
+export function registerModuleKind(kind: ModuleKind, options: { override?: boolean } = {}): void {
+  checkType(kind.type, options.override, `registerModuleKind("${kind.type}")`);
+  registry.set(kind.type, { factory: kindFactory(kind), kind });
+}
+
+/**
+ * The registered kinds that have an options schema (built-in first, then in registration order).
+ * @example
+ * registeredModuleKinds().find((k) => k.type === 'dense')!.schema.shape.units;
+ */
+export function registeredModuleKinds(): ModuleKind[] {
+  return [...registry.values()].flatMap((e) => (e.kind === undefined ? [] : [e.kind]));
 }
 
 /**
@@ -77,7 +130,7 @@ export function moduleFromConfig(config: ModuleConfig, place = 'module'): Module
   if (config === null || typeof config !== 'object' || typeof config.type !== 'string') {
     throw new MtlError('CONFIG_INVALID', 'a module config needs a string "type"', { place });
   }
-  const factory = registry.get(config.type);
+  const factory = registry.get(config.type)?.factory;
   if (factory === undefined) {
     throw new MtlError(
       'UNKNOWN_MODULE',
@@ -92,3 +145,5 @@ export function moduleFromConfig(config: ModuleConfig, place = 'module'): Module
     throw e;
   }
 }
+
+setChildModuleFactory(moduleFromConfig);

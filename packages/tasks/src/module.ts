@@ -17,6 +17,19 @@ export interface ModuleContext {
    * seed from it and their name, so results are reproducible and modules draw independent noise.
    */
   seed: number;
+  /**
+   * Collects a named loss the module adds on this call (e.g. a quantizer's commitment loss), which
+   * the model returns in `LossOutput.terms` and the Trainer adds to the objective unweighted. Absent
+   * outside a training loss (predict, score, a direct `apply`): modules then add nothing. Use
+   * {@link BaseModule.addLoss}, which names the loss `<module>.<loss>`.
+   *
+   * A collector in the context rather than tfjs-layers' stateful `layer.losses`: a module may run
+   * several times in one step (shared by tasks, one call per batch) inside nested tidies and a
+   * gradient tape. A list kept on the module would hold tensors across those scopes and need
+   * clearing every step; the collector lives exactly as long as one `loss()` call, and an operation
+   * that the forward cache runs once adds its loss once.
+   */
+  addLoss?: (name: string, loss: tf.Scalar) => void;
 }
 
 /**
@@ -46,6 +59,12 @@ export interface ModuleBuildOptions {
   seed?: number;
   /** Prefix of the tf.Variable names (lets two models with equally named modules live together). */
   prefix?: string;
+  /**
+   * Draw the initial values from this stream instead of `RandomStream(seed).child(name)`. A parent
+   * passes its own stream to a child registered with `{initFrom: 'parent'}`, so that a module which
+   * used to hold the child's parameters itself keeps its initial values.
+   */
+  initStream?: RandomStream;
 }
 
 /**
@@ -91,8 +110,13 @@ export interface Module {
    * shape is unknown to {@link inferShapes} and modules after it need their sizes given.
    */
   inferShape?(inputs: readonly RowShape[]): OutputShape | undefined;
-  /** Number of parameter values the module allocates when built (known before build). */
+  /** Number of parameter values the module allocates when built, its children's included (known before build). */
   parameterCount?(): number;
+  /**
+   * Maps parameter names of an older saved layout of the module to today's (see
+   * {@link BaseModule.upgradeWeightNames}); loaders apply it to saved weights before comparing them.
+   */
+  upgradeWeightNames?<T>(weights: Record<string, T>): Record<string, T>;
 }
 
 /**
@@ -132,6 +156,7 @@ export abstract class BaseModule implements Module {
   protected readonly seed: number | undefined;
   private moduleName: string | undefined;
   private readonly vars = new Map<string, tf.Variable>();
+  private readonly kids = new Map<string, { module: Module; initFrom: 'own' | 'parent' }>();
 
   constructor(options: { seed?: number | undefined } = {}) {
     this.seed = options.seed;
@@ -146,9 +171,63 @@ export abstract class BaseModule implements Module {
     return this.moduleName;
   }
 
-  /** Values the parameters hold, from {@link BaseModule.paramSpecs}: known before anything is allocated. */
+  /**
+   * Registers a child module (call it in the constructor). The child is built with this module,
+   * under the name `<module>/<child>`, so its variables are `<prefix><module>/<child>/<param>`;
+   * they appear as `<child>/<param>` in this module's {@link BaseModule.variables},
+   * {@link BaseModule.getWeights} and {@link BaseModule.setWeights}, and are disposed and counted
+   * with it. Its initial values come from `RandomStream(seed).child('<module>/<child>')` (what a
+   * module of that name would draw), or with `initFrom: 'parent'` from this module's own stream
+   * (children first, in registration order, then this module's parameters).
+   * @example
+   * class Residual extends BaseModule {
+   *   readonly block = this.child('block', mlp({ hidden: [8], outputSize: 4 }));
+   * }
+   */
+  protected child<M extends Module>(
+    name: string,
+    module: M,
+    options: { initFrom?: 'own' | 'parent' } = {},
+  ): M {
+    if (typeof name !== 'string' || name === '' || name.includes('/') || this.kids.has(name)) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `a child module needs a unique name without "/", got ${JSON.stringify(name)}`,
+        { place: `module ${this.type}` },
+      );
+    }
+    if (this.moduleName !== undefined) {
+      throw new MtlError('INVALID_ARGUMENT', 'children are registered before the module is built', {
+        place: `module ${this.moduleName}`,
+      });
+    }
+    this.kids.set(name, { module, initFrom: options.initFrom ?? 'own' });
+    return module;
+  }
+
+  /** The child modules by name (see {@link BaseModule.child}). */
+  children(): ReadonlyMap<string, Module> {
+    return new Map([...this.kids].map(([k, { module }]) => [k, module]));
+  }
+
+  /**
+   * Adds a named loss on this forward call when the model collects them (see
+   * {@link ModuleContext.addLoss}); named `<module>.<loss>` (a child's module path joined by `.`).
+   * @example
+   * protected forward([x]: tf.Tensor[], ctx: ModuleContext) {
+   *   this.addLoss(ctx, 'l1', tf.mean(tf.abs(x!)) as tf.Scalar);
+   *   return x!;
+   * }
+   */
+  protected addLoss(ctx: ModuleContext, name: string, loss: tf.Scalar): void {
+    ctx.addLoss?.(`${(this.moduleName ?? this.type).replaceAll('/', '.')}.${name}`, loss);
+  }
+
+  /** Values the parameters hold, from {@link BaseModule.paramSpecs} and the children: known before anything is allocated. */
   parameterCount(): number {
-    return this.paramSpecs().reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+    let n = this.paramSpecs().reduce((total, s) => total + s.shape.reduce((a, b) => a * b, 1), 0);
+    for (const { module } of this.kids.values()) n += module.parameterCount?.() ?? 0;
+    return n;
   }
 
   get isBuilt(): boolean {
@@ -180,14 +259,31 @@ export abstract class BaseModule implements Module {
       specs.map((s) => `${prefix}${name}/${s.name}`),
       name,
     );
-    const rng = new RandomStream(this.seed ?? options.seed ?? 0).child(name);
-    for (const spec of specs) {
-      const fanIn = spec.fanIn ?? spec.shape[0] ?? 1;
-      const fanOut = spec.fanOut ?? spec.shape[spec.shape.length - 1] ?? 1;
-      const values = initialValues(spec.init, spec.shape, { fanIn, fanOut }, rng);
-      const init = tf.tensor(values, spec.shape, 'float32');
-      this.vars.set(spec.name, tf.variable(init, spec.trainable ?? true, `${prefix}${name}/${spec.name}`));
-      init.dispose();
+    const seed = this.seed ?? options.seed ?? 0;
+    const rng = options.initStream ?? new RandomStream(seed).child(name);
+    const built: Module[] = [];
+    try {
+      for (const [childName, { module, initFrom }] of this.kids) {
+        module.build(`${name}/${childName}`, {
+          seed,
+          prefix,
+          ...(initFrom === 'parent' ? { initStream: rng } : {}),
+        });
+        built.push(module);
+      }
+      for (const spec of specs) {
+        const fanIn = spec.fanIn ?? spec.shape[0] ?? 1;
+        const fanOut = spec.fanOut ?? spec.shape[spec.shape.length - 1] ?? 1;
+        const values = initialValues(spec.init, spec.shape, { fanIn, fanOut }, rng);
+        const init = tf.tensor(values, spec.shape, 'float32');
+        this.vars.set(spec.name, tf.variable(init, spec.trainable ?? true, `${prefix}${name}/${spec.name}`));
+        init.dispose();
+      }
+    } catch (e) {
+      for (const m of built) m.dispose();
+      for (const v of this.vars.values()) v.dispose();
+      this.vars.clear();
+      throw e;
     }
     this.moduleName = name;
   }
@@ -213,22 +309,42 @@ export abstract class BaseModule implements Module {
   }
 
   trainableVariables(): tf.Variable[] {
-    return [...this.vars.values()].filter((v) => v.trainable);
+    return [
+      ...[...this.kids.values()].flatMap(({ module }) => module.trainableVariables()),
+      ...[...this.vars.values()].filter((v) => v.trainable),
+    ];
   }
 
+  /** Own parameters by name, and each child's as `<child>/<param>`. */
   variables(): Record<string, tf.Variable> {
-    return Object.fromEntries(this.vars);
+    const out: Record<string, tf.Variable> = {};
+    for (const [childName, { module }] of this.kids) {
+      for (const [k, v] of Object.entries(module.variables())) out[`${childName}/${k}`] = v;
+    }
+    for (const [k, v] of this.vars) out[k] = v;
+    return out;
   }
 
   getWeights(): Record<string, tf.Tensor> {
-    return Object.fromEntries([...this.vars].map(([k, v]) => [k, tf.clone(v)]));
+    return Object.fromEntries(Object.entries(this.variables()).map(([k, v]) => [k, tf.clone(v)]));
   }
 
+  /** Checks every name and shape (the children's included) before assigning any. */
   setWeights(weights: Record<string, tf.Tensor>): void {
-    assignWeights(this.variables(), weights, this.moduleName ?? this.type);
+    assignWeights(this.variables(), this.upgradeWeightNames(weights), this.moduleName ?? this.type);
+  }
+
+  /**
+   * Renames parameters saved by an older layout of this module (e.g. before a part moved into a
+   * child module) to today's names; the default keeps every name. {@link BaseModule.setWeights}
+   * applies it, and loaders comparing saved names with {@link BaseModule.variables} should too.
+   */
+  upgradeWeightNames<T>(weights: Record<string, T>): Record<string, T> {
+    return weights;
   }
 
   dispose(): void {
+    for (const { module } of this.kids.values()) module.dispose();
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
     this.moduleName = undefined;

@@ -35,6 +35,7 @@ import {
 } from './internal/kinds.js';
 import { checkTaskOutputs } from './internal/output-check.js';
 import type { Module, ModuleContext } from './module.js';
+import { ModuleLosses } from './module-losses.js';
 import { moduleFromConfig } from './module-registry.js';
 import { type InputShapes, inferShapes, type RowShape } from './shape-inference.js';
 import { Task } from './task.js';
@@ -353,6 +354,7 @@ export class MultitaskModel {
     this.assertLive();
     const batches = Array.isArray(step) ? step : [step];
     const parts: Record<string, tf.Scalar> = {};
+    const moduleLosses = new ModuleLosses();
     batches.forEach((batch, b) => {
       const tasks = this.labeledTasks(batch);
       if (tasks.length === 0) {
@@ -365,6 +367,7 @@ export class MultitaskModel {
       const outputs = runFlows(tasks, batch, this.pool, {
         training: ctx.training,
         seed: mixSeed(ctx.seed, b),
+        addLoss: moduleLosses.add,
       });
       for (const task of tasks) {
         checkTaskOutputs(task, outputs.get(task.name)!, batch);
@@ -380,7 +383,7 @@ export class MultitaskModel {
         parts[key] = parts[key] === undefined ? mean : tf.add(parts[key], mean);
       }
     });
-    return { parts };
+    return { parts, ...moduleLosses.output() };
   }
 
   /**

@@ -1,27 +1,33 @@
-import { listNames, MtlError } from '@mtl/core';
+import { MtlError } from '@mtl/core';
 import {
   type ActivationName,
-  applyActivation,
+  activationOption,
   BaseModule,
-  checkActivation,
-  checkInit,
-  checkInt,
-  checkIntList,
-  checkNumber,
   concatRowShape,
   defined,
+  defineModuleKind,
+  enumOption,
   type Initializer,
+  initOption,
+  intListOption,
+  intOption,
   knownSize,
+  type Mlp,
   type ModuleConfig,
+  type ModuleContext,
   type ModuleOutput,
+  numberOption,
   type OutputShape,
-  optionalSeed,
   type ParamSpec,
+  parseModuleOptions,
   type RowShape,
   resolveSize,
+  seedOption,
 } from '@mtl/tasks';
 import { Bernoulli, type Distribution, Independent, Normal } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { trunkOf, upgradeTrunkNames } from './gaussian-encoder.js';
 import { linear, singleInput } from './internal/tensors.js';
 
 /**
@@ -46,38 +52,47 @@ export type Likelihood = (typeof LIKELIHOODS)[number];
 export type DecoderScale = 'learned' | 'fixed';
 
 /**
- * Options of {@link decoder}.
+ * The options of a {@link decoder} module (what its constructor, `fromConfig` and the app's config
+ * parse with).
  * @example
- * const options: DecoderOptions = { inputSize: 2, hidden: [32], outputSize: 16, likelihood: 'gaussian' };
+ * decoderSchema.parse({ hidden: [32], outputSize: 16 });
  */
-export interface DecoderOptions {
+export const decoderSchema = z.strictObject({
   /**
    * Size of the input's last axis (the latent size, or the width of a trunk before it); optional:
    * a model infers it and checks a given one.
    */
-  inputSize?: number;
+  inputSize: intOption().optional(),
   /** Hidden layers, each followed by `activation` (default none: a linear map). */
-  hidden?: number[];
+  hidden: intListOption().optional(),
   /** Dimension of x. */
-  outputSize: number;
+  outputSize: intOption(),
   /** Default `tanh`. */
-  activation?: ActivationName;
+  activation: activationOption().optional(),
   /** Default `gaussian`. */
-  likelihood?: Likelihood;
+  likelihood: enumOption(LIKELIHOODS).optional(),
   /** Gaussian only; default `learned`. */
-  scaleMode?: DecoderScale;
+  scaleMode: enumOption(['learned', 'fixed']).optional(),
   /** Gaussian only: the fixed σ, or the initial σ of a learned scale (default 1). */
-  scale?: number;
+  scale: numberOption({ min: 0, minExclusive: true }).optional(),
   /** Default `glorotUniform`. */
-  kernelInit?: Initializer;
-  seed?: number;
-}
+  kernelInit: initOption().optional(),
+  seed: seedOption(),
+});
+
+/**
+ * Options of {@link decoder}.
+ * @example
+ * const options: DecoderOptions = { inputSize: 2, hidden: [32], outputSize: 16, likelihood: 'gaussian' };
+ */
+export type DecoderOptions = z.input<typeof decoderSchema>;
 
 /**
  * p(x | z): an MLP whose output layer gives the likelihood's parameters. Gaussian: `{loc, logScale}`
  * (loc `[..., outputSize]`; logScale the learned parameter `[outputSize]` or a constant scalar);
- * Bernoulli: `{logits}`. Parameters `dense_<i>/kernel|bias`, `out/kernel|bias`, and `logScale`
- * for a learned Gaussian scale. {@link likelihoodOf} turns the output into a distribution.
+ * Bernoulli: `{logits}`. The hidden layers are a child `mlp` module (`trunk`): parameters
+ * `trunk/dense_<i>/kernel|bias`, `out/kernel|bias`, and `logScale` for a learned Gaussian scale;
+ * weights saved before the trunk was a child (`dense_<i>/...`) load under the new names. {@link likelihoodOf} turns the output into a distribution.
  * @example
  * const dec = new Decoder({ inputSize: 2, hidden: [32], outputSize: 16 });
  */
@@ -91,36 +106,23 @@ export class Decoder extends BaseModule {
   readonly scaleMode: DecoderScale;
   readonly scale: number;
   readonly kernelInit: Initializer;
+  /** The hidden layers, a child `mlp` (none without hidden layers). */
+  readonly trunk: Mlp | undefined;
 
   constructor(options: DecoderOptions) {
-    const place = 'vaeDecoder';
-    super({ seed: optionalSeed(options.seed, place) });
-    this.size = options.inputSize === undefined ? undefined : checkInt(options.inputSize, 'inputSize', place);
-    this.hidden = checkIntList(options.hidden ?? [], 'hidden', place);
-    this.outputSize = checkInt(options.outputSize, 'outputSize', place);
-    this.activation = checkActivation(options.activation ?? 'tanh', 'activation', place);
-    const likelihood = options.likelihood ?? 'gaussian';
-    if (!(LIKELIHOODS as readonly string[]).includes(likelihood)) {
-      throw new MtlError(
-        'INVALID_ARGUMENT',
-        `likelihood must be one of ${listNames(LIKELIHOODS)}, got ${JSON.stringify(likelihood)}`,
-        { place },
-      );
-    }
-    this.likelihood = likelihood;
-    const scaleMode = options.scaleMode ?? 'learned';
-    if (scaleMode !== 'learned' && scaleMode !== 'fixed') {
-      throw new MtlError(
-        'INVALID_ARGUMENT',
-        `scaleMode must be learned or fixed, got ${JSON.stringify(scaleMode)}`,
-        {
-          place,
-        },
-      );
-    }
-    this.scaleMode = scaleMode;
-    this.scale = checkNumber(options.scale ?? 1, 'scale', place, { min: 0, minExclusive: true });
-    this.kernelInit = checkInit(options.kernelInit ?? 'glorotUniform', 'kernelInit', place);
+    const o = parseModuleOptions(decoderSchema, options, 'vaeDecoder');
+    super({ seed: o.seed });
+    this.size = o.inputSize;
+    this.hidden = [...(o.hidden ?? [])];
+    this.outputSize = o.outputSize;
+    this.activation = o.activation ?? 'tanh';
+    this.likelihood = o.likelihood ?? 'gaussian';
+    this.scaleMode = o.scaleMode ?? 'learned';
+    this.scale = o.scale ?? 1;
+    this.kernelInit = o.kernelInit ?? 'glorotUniform';
+    this.trunk = trunkOf(this.size, this.hidden, this.activation, this.kernelInit, (trunk) =>
+      this.child('trunk', trunk, { initFrom: 'parent' }),
+    );
   }
 
   /** Given or inferred; CONFIG_INVALID while neither. */
@@ -131,6 +133,7 @@ export class Decoder extends BaseModule {
   inferShape(inputs: readonly RowShape[]): OutputShape {
     const shape = concatRowShape(inputs, 'vaeDecoder');
     this.size = resolveSize(this.size, shape[shape.length - 1]!, 'inputSize', 'vaeDecoder');
+    this.trunk?.inferShape([shape]);
     const out = [...shape.slice(0, -1), this.outputSize];
     if (this.likelihood === 'bernoulli') return { logits: out };
     return { loc: out, logScale: this.scaleMode === 'learned' ? [this.outputSize] : [] };
@@ -138,10 +141,7 @@ export class Decoder extends BaseModule {
 
   protected paramSpecs(): ParamSpec[] {
     const sizes = [this.inputSize, ...this.hidden];
-    const specs: ParamSpec[] = this.hidden.flatMap((out, i) => [
-      { name: `dense_${i}/kernel`, shape: [sizes[i]!, out], init: this.kernelInit },
-      { name: `dense_${i}/bias`, shape: [out], init: 'zeros' as const },
-    ]);
+    const specs: ParamSpec[] = [];
     specs.push(
       { name: 'out/kernel', shape: [sizes[sizes.length - 1]!, this.outputSize], init: this.kernelInit },
       { name: 'out/bias', shape: [this.outputSize], init: 'zeros' },
@@ -152,15 +152,10 @@ export class Decoder extends BaseModule {
     return specs;
   }
 
-  protected forward(inputs: tf.Tensor[]): ModuleOutput {
+  protected forward(inputs: tf.Tensor[], ctx: ModuleContext): ModuleOutput {
     const place = `module ${this.name}`;
-    let h = singleInput(inputs, place);
-    for (let i = 0; i < this.hidden.length; i++) {
-      h = applyActivation(
-        this.activation,
-        linear(h, this.param(`dense_${i}/kernel`), this.param(`dense_${i}/bias`), place),
-      );
-    }
+    const x = singleInput(inputs, place);
+    const h = this.trunk === undefined ? x : (this.trunk.apply([x], ctx) as tf.Tensor);
     const out = linear(h, this.param('out/kernel'), this.param('out/bias'), place);
     if (this.likelihood === 'bernoulli') return { logits: out };
     const logScale = this.scaleMode === 'learned' ? this.param('logScale') : tf.scalar(Math.log(this.scale));
@@ -182,10 +177,28 @@ export class Decoder extends BaseModule {
     });
   }
 
+  /** Weights saved before the trunk became a child module: `dense_<i>/...` → `trunk/dense_<i>/...`. */
+  override upgradeWeightNames<T>(weights: Record<string, T>): Record<string, T> {
+    return upgradeTrunkNames(weights);
+  }
+
   static fromConfig(config: ModuleConfig): Decoder {
-    return new Decoder(config as unknown as DecoderOptions);
+    const { type: _, ...options } = config;
+    return new Decoder(options as DecoderOptions);
   }
 }
+
+/**
+ * The `vaeDecoder` entry of the module registry ({@link registerVaeModules} registers it).
+ * @example
+ * decoderKind.create({ outputSize: 16 });
+ */
+export const decoderKind = defineModuleKind({
+  type: 'vaeDecoder',
+  schema: decoderSchema,
+  description: 'z -> p(x | z): an MLP and a Gaussian or Bernoulli likelihood.',
+  create: (options) => new Decoder(options),
+});
 
 /**
  * A VAE decoder module (register it with {@link registerVaeModules} to load saved models).

@@ -18,12 +18,12 @@ describe('gaussianEncoder', () => {
     const enc = gaussianEncoder({ inputSize: 4, hidden: [8], latentSize: 2 });
     enc.build('enc', { seed: 3 });
     expect(Object.keys(enc.variables()).sort()).toEqual([
-      'dense_0/bias',
-      'dense_0/kernel',
       'loc/bias',
       'loc/kernel',
       'logScale/bias',
       'logScale/kernel',
+      'trunk/dense_0/bias',
+      'trunk/dense_0/kernel',
     ]);
     expect(enc.trainableVariables().map((v) => v.name)).toContain('enc/logScale/kernel');
     tf.tidy(() => {

@@ -1,49 +1,61 @@
 import { MtlError, mixSeed } from '@mtl/core';
 import {
   type ActivationName,
-  applyActivation,
+  activationOption,
   BaseModule,
-  checkActivation,
-  checkInit,
   checkInt,
-  checkIntList,
-  checkNumber,
   concatRowShape,
   defined,
+  defineModuleKind,
   type Initializer,
+  initOption,
+  intListOption,
+  intOption,
   knownSize,
+  Mlp,
   type ModuleConfig,
   type ModuleContext,
+  numberOption,
   type OutputShape,
-  optionalSeed,
   type ParamSpec,
+  parseModuleOptions,
   type RowShape,
   resolveSize,
+  seedOption,
 } from '@mtl/tasks';
 import { Independent, Normal } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { linear, singleInput } from './internal/tensors.js';
+
+/**
+ * The options of a {@link gaussianEncoder} module (what its constructor, `fromConfig` and the app's
+ * config parse with).
+ * @example
+ * gaussianEncoderSchema.parse({ hidden: [32], latentSize: 2 });
+ */
+export const gaussianEncoderSchema = z.strictObject({
+  /** Size of the input's last axis; optional: a model infers it from the data and checks a given one. */
+  inputSize: intOption().optional(),
+  /** Hidden layers of the trunk, each followed by `activation` (default none: linear heads on the input). */
+  hidden: intListOption().optional(),
+  /** Dimension of the latent z. */
+  latentSize: intOption(),
+  /** Default `tanh`. */
+  activation: activationOption().optional(),
+  /** Default `glorotUniform`. */
+  kernelInit: initOption().optional(),
+  /** Initial bias of the log-scale head (default 0: the posteriors start with scale about 1). */
+  logScaleInit: numberOption().optional(),
+  seed: seedOption(),
+});
 
 /**
  * Options of {@link gaussianEncoder}.
  * @example
  * const options: GaussianEncoderOptions = { inputSize: 16, hidden: [32], latentSize: 2 };
  */
-export interface GaussianEncoderOptions {
-  /** Size of the input's last axis; optional: a model infers it from the data and checks a given one. */
-  inputSize?: number;
-  /** Hidden layers of the trunk, each followed by `activation` (default none: linear heads on the input). */
-  hidden?: number[];
-  /** Dimension of the latent z. */
-  latentSize: number;
-  /** Default `tanh`. */
-  activation?: ActivationName;
-  /** Default `glorotUniform`. */
-  kernelInit?: Initializer;
-  /** Initial bias of the log-scale head (default 0: the posteriors start with scale about 1). */
-  logScaleInit?: number;
-  seed?: number;
-}
+export type GaussianEncoderOptions = z.input<typeof gaussianEncoderSchema>;
 
 /**
  * The named outputs of a Gaussian encoder for inputs `[..., inputSize]`.
@@ -61,9 +73,11 @@ export interface GaussianEncoderOutput {
 }
 
 /**
- * q(z | x) = N(loc(x), diag(exp(logScale(x))²)): an MLP trunk with two linear heads. Parameters
- * `dense_<i>/kernel|bias` (trunk), `loc/kernel|bias` and `logScale/kernel|bias`. `apply` returns
- * `{loc, logScale, z}` with one reparameterised sample (gradients flow to loc and logScale).
+ * q(z | x) = N(loc(x), diag(exp(logScale(x))²)): an MLP trunk (a child `mlp` module, when there
+ * are hidden layers) with two linear heads. Parameters `trunk/dense_<i>/kernel|bias`,
+ * `loc/kernel|bias` and `logScale/kernel|bias`; weights saved before the trunk was a child
+ * (`dense_<i>/...`) load under the new names. `apply` returns `{loc, logScale, z}` with one
+ * reparameterised sample (gradients flow to loc and logScale).
  * @example
  * const enc = new GaussianEncoder({ inputSize: 16, hidden: [32], latentSize: 2 });
  */
@@ -75,16 +89,21 @@ export class GaussianEncoder extends BaseModule {
   readonly activation: ActivationName;
   readonly kernelInit: Initializer;
   readonly logScaleInit: number;
+  /** The hidden layers, a child `mlp` (none without hidden layers). */
+  readonly trunk: Mlp | undefined;
 
   constructor(options: GaussianEncoderOptions) {
-    const place = 'gaussianEncoder';
-    super({ seed: optionalSeed(options.seed, place) });
-    this.size = options.inputSize === undefined ? undefined : checkInt(options.inputSize, 'inputSize', place);
-    this.hidden = checkIntList(options.hidden ?? [], 'hidden', place);
-    this.latentSize = checkInt(options.latentSize, 'latentSize', place);
-    this.activation = checkActivation(options.activation ?? 'tanh', 'activation', place);
-    this.kernelInit = checkInit(options.kernelInit ?? 'glorotUniform', 'kernelInit', place);
-    this.logScaleInit = checkNumber(options.logScaleInit ?? 0, 'logScaleInit', place);
+    const o = parseModuleOptions(gaussianEncoderSchema, options, 'gaussianEncoder');
+    super({ seed: o.seed });
+    this.size = o.inputSize;
+    this.hidden = [...(o.hidden ?? [])];
+    this.latentSize = o.latentSize;
+    this.activation = o.activation ?? 'tanh';
+    this.kernelInit = o.kernelInit ?? 'glorotUniform';
+    this.logScaleInit = o.logScaleInit ?? 0;
+    this.trunk = trunkOf(this.size, this.hidden, this.activation, this.kernelInit, (trunk) =>
+      this.child('trunk', trunk, { initFrom: 'parent' }),
+    );
   }
 
   /** Given or inferred; CONFIG_INVALID while neither. */
@@ -95,16 +114,14 @@ export class GaussianEncoder extends BaseModule {
   inferShape(inputs: readonly RowShape[]): OutputShape {
     const shape = concatRowShape(inputs, 'gaussianEncoder');
     this.size = resolveSize(this.size, shape[shape.length - 1]!, 'inputSize', 'gaussianEncoder');
+    this.trunk?.inferShape([shape]);
     const latent = [...shape.slice(0, -1), this.latentSize];
     return { loc: latent, logScale: latent, z: latent };
   }
 
   protected paramSpecs(): ParamSpec[] {
     const sizes = [this.inputSize, ...this.hidden];
-    const specs: ParamSpec[] = this.hidden.flatMap((out, i) => [
-      { name: `dense_${i}/kernel`, shape: [sizes[i]!, out], init: this.kernelInit },
-      { name: `dense_${i}/bias`, shape: [out], init: 'zeros' as const },
-    ]);
+    const specs: ParamSpec[] = [];
     const last = sizes[sizes.length - 1]!;
     for (const head of ['loc', 'logScale']) {
       specs.push(
@@ -121,13 +138,8 @@ export class GaussianEncoder extends BaseModule {
 
   protected forward(inputs: tf.Tensor[], ctx: ModuleContext): GaussianEncoderOutput {
     const place = `module ${this.name}`;
-    let h = singleInput(inputs, place);
-    for (let i = 0; i < this.hidden.length; i++) {
-      h = applyActivation(
-        this.activation,
-        linear(h, this.param(`dense_${i}/kernel`), this.param(`dense_${i}/bias`), place),
-      );
-    }
+    const x = singleInput(inputs, place);
+    const h = this.trunk === undefined ? x : (this.trunk.apply([x], ctx) as tf.Tensor);
     const loc = linear(h, this.param('loc/kernel'), this.param('loc/bias'), place);
     const logScale = linear(h, this.param('logScale/kernel'), this.param('logScale/bias'), place);
     const z = reparameterize(loc, logScale, mixSeed(ctx.seed, `${this.name}/eps`));
@@ -147,10 +159,28 @@ export class GaussianEncoder extends BaseModule {
     });
   }
 
+  /** Weights saved before the trunk became a child module: `dense_<i>/...` → `trunk/dense_<i>/...`. */
+  override upgradeWeightNames<T>(weights: Record<string, T>): Record<string, T> {
+    return upgradeTrunkNames(weights);
+  }
+
   static fromConfig(config: ModuleConfig): GaussianEncoder {
-    return new GaussianEncoder(config as unknown as GaussianEncoderOptions);
+    const { type: _, ...options } = config;
+    return new GaussianEncoder(options as GaussianEncoderOptions);
   }
 }
+
+/**
+ * The `gaussianEncoder` entry of the module registry ({@link registerVaeModules} registers it).
+ * @example
+ * gaussianEncoderKind.create({ latentSize: 2 });
+ */
+export const gaussianEncoderKind = defineModuleKind({
+  type: 'gaussianEncoder',
+  schema: gaussianEncoderSchema,
+  description: 'x -> q(z | x) = N(loc, exp(logScale)²) through an MLP trunk.',
+  create: (options) => new GaussianEncoder(options),
+});
 
 /**
  * A Gaussian encoder module (register it with {@link registerVaeModules} to load saved models).
@@ -161,6 +191,32 @@ export class GaussianEncoder extends BaseModule {
  */
 export function gaussianEncoder(options: GaussianEncoderOptions): GaussianEncoder {
   return new GaussianEncoder(options);
+}
+
+/**
+ * The trunk of a VAE encoder or decoder: an `mlp` child with the module's hidden layers, zero
+ * biases, registered to draw from the module's own init stream so that the weights equal those of
+ * the time the module held the layers itself (none without hidden layers).
+ */
+export function trunkOf(
+  inputSize: number | undefined,
+  hidden: readonly number[],
+  activation: ActivationName,
+  kernelInit: Initializer,
+  register: (trunk: Mlp) => Mlp,
+): Mlp | undefined {
+  if (hidden.length === 0) return undefined;
+  return register(
+    new Mlp(defined({ inputSize, hidden: [...hidden], activation, kernelInit, biasInit: 'zeros' as const })),
+  );
+}
+
+/** Renames `dense_<i>/...` (the layout before the trunk was a child module) to `trunk/dense_<i>/...`. */
+export function upgradeTrunkNames<T>(weights: Record<string, T>): Record<string, T> {
+  if (!Object.keys(weights).some((k) => /^dense_\d+\//.test(k))) return weights;
+  return Object.fromEntries(
+    Object.entries(weights).map(([k, v]) => [/^dense_\d+\//.test(k) ? `trunk/${k}` : k, v]),
+  );
 }
 
 /**

@@ -4,6 +4,8 @@ export {
   type DecoderOptions,
   type DecoderScale,
   decoder,
+  decoderKind,
+  decoderSchema,
   LIKELIHOODS,
   type Likelihood,
   likelihoodMean,
@@ -14,6 +16,8 @@ export {
   type GaussianEncoderOptions,
   type GaussianEncoderOutput,
   gaussianEncoder,
+  gaussianEncoderKind,
+  gaussianEncoderSchema,
   gaussianPosterior,
   reparameterize,
   standardNormalKl,
@@ -34,7 +38,7 @@ export {
   type VaeStepContext,
   type VaeTask,
 } from './multitask-vae.js';
-export { registerVaeModules, VAE_MODULE_TYPES } from './register.js';
+export { registerVaeModules, VAE_MODULE_KINDS, VAE_MODULE_TYPES } from './register.js';
 export { makeVaeDomains, type VaeDomain, type VaeDomainsOptions } from './vae-domains.js';
 export { activeUnits, codesUsed, VAE_METRIC_DIRECTIONS } from './vae-metrics.js';
 export {
@@ -44,4 +48,6 @@ export {
   type VectorQuantizerOptions,
   type VectorQuantizerOutput,
   vectorQuantizer,
+  vectorQuantizerKind,
+  vectorQuantizerSchema,
 } from './vector-quantizer.js';

@@ -1,4 +1,4 @@
-import { assertNoLeaks, loadArtifacts } from '@mtl/core';
+import { assertNoLeaks, type LossOutput, loadArtifacts } from '@mtl/core';
 import { type Batch, type DictDataset, disposeBatch } from '@mtl/data';
 import { dense, type Module, mlp } from '@mtl/tasks';
 import { klDivergence } from '@mtl/variational';
@@ -32,6 +32,13 @@ afterEach(() => {
 const all = (ds: DictDataset): Batch => ds.collate(Int32Array.from({ length: ds.length }, (_, i) => i));
 const ctx = (step = 0, seed = 5) => ({ step, epoch: 0, seed, training: true });
 const num = (t: tf.Tensor) => t.dataSync()[0]!;
+/** What a Trainer minimises: Σ parts + extra + Σ terms (the module losses are terms). */
+const objective = (out: LossOutput): tf.Scalar =>
+  tf.addN([
+    ...Object.values(out.parts),
+    ...(out.extra === undefined ? [] : [out.extra]),
+    ...Object.values(out.terms ?? {}),
+  ]) as tf.Scalar;
 
 /** Domains `domain1..T`: a shared encoder and decoder output, a per-task first decoder layer. */
 function sharedSetup(T = 2, options: Partial<MultitaskVaeOptions> = {}, train = 64) {
@@ -119,7 +126,7 @@ describe('MultitaskVae: sharing and loss', () => {
     for (const name of [
       'enc/loc/kernel',
       'enc/logScale/bias',
-      'enc/dense_0/kernel',
+      'enc/trunk/dense_0/kernel',
       'dec/out/kernel',
       'dec/logScale',
     ]) {
@@ -426,10 +433,7 @@ describe('MultitaskVae: VQ-VAE latent', () => {
     const { model, domains } = vqSetup(0);
     const batches = domains.map((d) => all(d.train));
     const vars = model.trainableVariables();
-    const { value, grads } = tf.variableGrads(
-      () => tf.addN(Object.values(model.loss(batches, ctx()).parts)) as tf.Scalar,
-      vars,
-    );
+    const { value, grads } = tf.variableGrads(() => objective(model.loss(batches, ctx())), vars);
     const norm = (name: string) => tf.tidy(() => num(tf.sum(tf.abs(grads[name]!))));
     for (const name of [
       'trunk/dense_0/kernel',
@@ -443,6 +447,41 @@ describe('MultitaskVae: VQ-VAE latent', () => {
     disposeBatch(batches);
   });
 
+  it("adds the quantizer's codebook and commitment losses as module losses, outside the parts", () => {
+    const { model, domains } = vqSetup(0.5);
+    const batches = domains.map((d) => all(d.train));
+    tf.tidy(() => {
+      const out = model.loss(batches, ctx());
+      expect(Object.keys(out.terms!)).toEqual(['codebook.codebook', 'codebook.commitment']);
+      // Each task's batch runs the shared quantizer once: the terms sum over both.
+      let codebook = 0;
+      let commitment = 0;
+      for (const [t, batch] of batches.entries()) {
+        const ze = model.module('trunk').apply([batch.X.x!], { training: true, seed: 0 }) as tf.Tensor;
+        const q = model.module('codebook').apply([ze], { training: true, seed: 0 }) as Record<
+          string,
+          tf.Tensor
+        >;
+        codebook += num(tf.mean(q.codebookLoss!));
+        commitment += 0.5 * num(tf.mean(q.commitmentLoss!));
+        // The part is the reconstruction NLL alone.
+        const key = `${domains[t]!.name}/${batch.dataset}`;
+        expect(Number.isFinite(num(out.parts[key]!))).toBe(true);
+      }
+      expect(num(out.terms!['codebook.codebook']!)).toBeCloseTo(codebook, 4);
+      expect(num(out.terms!['codebook.commitment']!)).toBeCloseTo(commitment, 4);
+      expect(out.extra).toBeUndefined();
+      // The codebook's only gradient is its loss: none comes through the parts.
+      const cb = model.module('codebook').variables().codebook!;
+      const g = tf.variableGrads(
+        () => tf.addN(Object.values(model.loss(batches, ctx()).parts)) as tf.Scalar,
+        [cb],
+      );
+      expect(num(tf.sum(tf.abs(g.grads[cb.name]!)))).toBe(0);
+    });
+    disposeBatch(batches);
+  });
+
   it('trains without NaN; perplexity and codes used are reported', () => {
     const { model, domains } = vqSetup();
     const test = domains.map((d) => all(d.test));
@@ -453,7 +492,7 @@ describe('MultitaskVae: VQ-VAE latent', () => {
         d.train.collate(Int32Array.from({ length: 32 }, (_, i) => (step * 32 + i) % d.train.length)),
       );
       const loss = optimizer.minimize(
-        () => tf.addN(Object.values(model.loss(batches, ctx(step, step)).parts)) as tf.Scalar,
+        () => objective(model.loss(batches, ctx(step, step))),
         true,
         model.trainableVariables(),
       );

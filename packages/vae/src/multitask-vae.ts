@@ -23,6 +23,7 @@ import {
   isRowShape,
   type Module,
   type ModuleContext,
+  ModuleLosses,
   type ModuleOutput,
   type OutputShape,
   type RowShape,
@@ -140,7 +141,8 @@ export interface MultitaskVaeOptions {
 
 /**
  * The loss of one step (@mtl/core's `LossOutput`): parts keyed `task/dataset`, each the task's loss
- * per example, reconstruction NLL + β·KL (+ VQ losses). Kept as a name for compatibility.
+ * per example, reconstruction NLL + β·KL; a quantizer's losses as `terms`. Kept as a
+ * name for compatibility.
  * @example
  * const { parts } = model.loss(batches, ctx);   // { 'a/A': negElbo, 'b/B': negElbo }
  */
@@ -536,7 +538,9 @@ export class MultitaskVae {
 
   /**
    * The loss of one step: for every batch, for every task reading its dataset, the task's mean
-   * over rows of −log p(x | z) + β·KL (+ the VQ losses), keyed `task/dataset`.
+   * over rows of −log p(x | z) + β·KL (a VQ task: −log p(x | z) alone), keyed `task/dataset`. The
+   * losses modules add (a quantizer's `<module>.codebook` and `<module>.commitment`, summed over
+   * the tasks and batches that run it) are `terms`.
    */
   loss(batches: Batch | readonly Batch[], ctx: VaeStepContext): VaeLossOutput {
     const list: readonly Batch[] = Array.isArray(batches) ? batches : [batches as Batch];
@@ -548,6 +552,9 @@ export class MultitaskVae {
             noise: this.gumbelNoise && ctx.training,
           });
     const parts: Record<string, tf.Scalar> = {};
+    // The losses modules add (a quantizer's codebook and commitment losses) leave each task's tidy
+    // with its part and are returned as terms, outside the parts the task weights multiply.
+    const moduleLosses = new ModuleLosses();
     try {
       list.forEach((batch, b) => {
         const readers = this.tasksOf(batch.dataset);
@@ -555,24 +562,27 @@ export class MultitaskVae {
           const task = this.tasks[t]!;
           const key = `${task.spec.name}/${batch.dataset}`;
           const x = this.input(task, batch);
-          parts[key] = tf.tidy(() => {
+          const out = tf.tidy(() => {
+            const added = new ModuleLosses();
             const terms = this.terms(t, x, {
               training: ctx.training,
               seed: mixSeed(ctx.seed, `${b}/${task.spec.name}`),
               samples: this.latentSamples,
               logits,
+              addLoss: added.add,
             });
-            let perRow =
+            const perRow =
               task.quantizer === undefined ? tf.add(terms.recon, tf.mul(beta, terms.kl)) : terms.recon;
-            if (terms.vq !== undefined) perRow = tf.add(perRow, terms.vq);
-            return tf.mean(perRow) as tf.Scalar;
+            return { part: tf.mean(perRow) as tf.Scalar, added: added.terms };
           });
+          parts[key] = out.part;
+          for (const [name, loss] of Object.entries(out.added)) moduleLosses.add(name, loss);
         }
       });
     } finally {
       logits?.dispose();
     }
-    return { parts };
+    return { parts, ...moduleLosses.output() };
   }
 
   /**
@@ -584,9 +594,9 @@ export class MultitaskVae {
    * - `kl`: KL(q(z | x) || prior) per example, the model's prior (mixture: noise-free weights at
    *   temperature 1); VQ: log K (a one-hot posterior against a uniform prior over K codes);
    * - `neg_elbo`: recon_nll + kl per example (β = 1: the bound itself);
-   * - `loss`: the training loss per example, recon_nll + β·kl (+ the VQ losses; a VQ task has no β
-   *   term), with β at `options.step` (default: the β the schedule ends at), comparable with the
-   *   `task/dataset/train/loss` a trainer logs;
+   * - `loss`: the training loss per example, recon_nll + β·kl (a VQ task: recon_nll + the VQ
+   *   losses, which a trainer logs apart as `model/all/train/<quantizer>.codebook|commitment`),
+   *   with β at `options.step` (default: the β the schedule ends at);
    * - `active_units`: latent dimensions with Var_x(E[z_d | x]) > threshold (Gaussian latents);
    * - mixture prior: also `kl_std_normal` and `neg_elbo_std_normal`, against N(0, I);
    * - VQ: `perplexity` (exp of the entropy of the average code use) and `codes_used`.
@@ -766,7 +776,9 @@ export class MultitaskVae {
     const assign: Array<[Module, Record<string, tf.Tensor>]> = [];
     try {
       for (const [name, m] of this.pool) {
-        const s = saved.modules[name];
+        const stored = saved.modules[name];
+        // Files saved before a module moved parameters into a child use the old names.
+        const s = stored === undefined ? undefined : (m.upgradeWeightNames?.(stored) ?? stored);
         if (s === undefined) {
           report.new.push(name);
           continue;
@@ -1011,10 +1023,20 @@ export class MultitaskVae {
   private terms(
     t: number,
     x: tf.Tensor,
-    opts: { training: boolean; seed: number; samples: number; logits: tf.Tensor | undefined },
+    opts: {
+      training: boolean;
+      seed: number;
+      samples: number;
+      logits: tf.Tensor | undefined;
+      addLoss?: ModuleContext['addLoss'];
+    },
   ): TaskTerms {
     const task = this.tasks[t]!;
-    const ctx: ModuleContext = { training: opts.training, seed: opts.seed };
+    const ctx: ModuleContext = {
+      training: opts.training,
+      seed: opts.seed,
+      ...(opts.addLoss === undefined ? {} : { addLoss: opts.addLoss }),
+    };
     const place = `task ${task.spec.name}`;
     const enc = this.encode(task, x, ctx);
     if (task.quantizer !== undefined) {

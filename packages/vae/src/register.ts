@@ -1,7 +1,14 @@
-import { registerModule } from '@mtl/tasks';
-import { Decoder } from './decoder.js';
-import { GaussianEncoder } from './gaussian-encoder.js';
-import { VectorQuantizer } from './vector-quantizer.js';
+import { registerModuleKind } from '@mtl/tasks';
+import { decoderKind } from './decoder.js';
+import { gaussianEncoderKind } from './gaussian-encoder.js';
+import { vectorQuantizerKind } from './vector-quantizer.js';
+
+/**
+ * The module kinds of this package (registry entries with their options schemas).
+ * @example
+ * VAE_MODULE_KINDS.map((k) => k.type); // ['gaussianEncoder', 'vaeDecoder', 'vectorQuantizer']
+ */
+export const VAE_MODULE_KINDS = [gaussianEncoderKind, decoderKind, vectorQuantizerKind] as const;
 
 /**
  * The module types of this package, by their registry key.
@@ -18,7 +25,5 @@ export const VAE_MODULE_TYPES = ['gaussianEncoder', 'vaeDecoder', 'vectorQuantiz
  * moduleFromConfig({ type: 'gaussianEncoder', inputSize: 16, latentSize: 2 });
  */
 export function registerVaeModules(): void {
-  registerModule('gaussianEncoder', GaussianEncoder.fromConfig, { override: true });
-  registerModule('vaeDecoder', Decoder.fromConfig, { override: true });
-  registerModule('vectorQuantizer', VectorQuantizer.fromConfig, { override: true });
+  for (const kind of VAE_MODULE_KINDS) registerModuleKind(kind, { override: true });
 }

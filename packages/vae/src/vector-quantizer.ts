@@ -1,39 +1,51 @@
 import { stopGradient, straightThrough } from '@mtl/core';
 import {
   BaseModule,
-  checkInit,
-  checkInt,
-  checkNumber,
   concatRowShape,
   defined,
+  defineModuleKind,
   type Initializer,
+  initOption,
+  intOption,
   knownSize,
   type ModuleConfig,
+  type ModuleContext,
+  numberOption,
   type OutputShape,
-  optionalSeed,
   type ParamSpec,
+  parseModuleOptions,
   type RowShape,
   resolveSize,
+  seedOption,
 } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { singleInput } from './internal/tensors.js';
+
+/**
+ * The options of a {@link vectorQuantizer} module (what its constructor, `fromConfig` and the app's
+ * config parse with).
+ * @example
+ * vectorQuantizerSchema.parse({ numEmbeddings: 16 });
+ */
+export const vectorQuantizerSchema = z.strictObject({
+  /** K, the number of codebook vectors. */
+  numEmbeddings: intOption(),
+  /** D, the size of each vector (the encoder's output size); optional: a model infers it and checks a given one. */
+  embeddingDim: intOption().optional(),
+  /** β of the commitment loss β‖z_e − sg(e)‖² (default 0.25, the VQ-VAE paper's). */
+  commitmentCost: numberOption({ min: 0 }).optional(),
+  /** Codebook initialiser (default `{uniform: 1}`: U(−1, 1)). */
+  init: initOption().optional(),
+  seed: seedOption(),
+});
 
 /**
  * Options of {@link vectorQuantizer}.
  * @example
  * const options: VectorQuantizerOptions = { numEmbeddings: 16, embeddingDim: 2, commitmentCost: 0.25 };
  */
-export interface VectorQuantizerOptions {
-  /** K, the number of codebook vectors. */
-  numEmbeddings: number;
-  /** D, the size of each vector (the encoder's output size); optional: a model infers it and checks a given one. */
-  embeddingDim?: number;
-  /** β of the commitment loss β‖z_e − sg(e)‖² (default 0.25, the VQ-VAE paper's). */
-  commitmentCost?: number;
-  /** Codebook initialiser (default `{uniform: 1}`: U(−1, 1)). */
-  init?: Initializer;
-  seed?: number;
-}
+export type VectorQuantizerOptions = z.input<typeof vectorQuantizerSchema>;
 
 /**
  * The named outputs of a vector quantizer for encoder outputs `z_e` `[B, D]`.
@@ -72,13 +84,12 @@ export class VectorQuantizer extends BaseModule {
   readonly init: Initializer;
 
   constructor(options: VectorQuantizerOptions) {
-    const place = 'vectorQuantizer';
-    super({ seed: optionalSeed(options.seed, place) });
-    this.numEmbeddings = checkInt(options.numEmbeddings, 'numEmbeddings', place);
-    this.dim =
-      options.embeddingDim === undefined ? undefined : checkInt(options.embeddingDim, 'embeddingDim', place);
-    this.commitmentCost = checkNumber(options.commitmentCost ?? 0.25, 'commitmentCost', place, { min: 0 });
-    this.init = checkInit(options.init ?? { uniform: 1 }, 'init', place);
+    const o = parseModuleOptions(vectorQuantizerSchema, options, 'vectorQuantizer');
+    super({ seed: o.seed });
+    this.numEmbeddings = o.numEmbeddings;
+    this.dim = o.embeddingDim;
+    this.commitmentCost = o.commitmentCost ?? 0.25;
+    this.init = o.init ?? { uniform: 1 };
   }
 
   /** Given or inferred; CONFIG_INVALID while neither. */
@@ -105,13 +116,20 @@ export class VectorQuantizer extends BaseModule {
     return [{ name: 'codebook', shape: [this.numEmbeddings, this.embeddingDim], init: this.init }];
   }
 
-  protected forward(inputs: tf.Tensor[]): VectorQuantizerOutput {
+  /**
+   * Adds the codebook loss mean ‖sg(z_e) − e_k‖² as `<module>.codebook` and the commitment loss
+   * β·mean ‖z_e − sg(e_k)‖² as `<module>.commitment` when the model collects module losses (a
+   * training loss): the codebook learns only from the first, since no decoder gradient reaches it.
+   */
+  protected forward(inputs: tf.Tensor[], ctx: ModuleContext): VectorQuantizerOutput {
     const ze = singleInput(inputs, `module ${this.name}`);
     const codebook = this.param('codebook');
     const onehot = nearestCode(ze, codebook);
     const quantized = tf.matMul(onehot as tf.Tensor2D, codebook as tf.Tensor2D);
     const codebookLoss = tf.sum(tf.square(tf.sub(stopGradient(ze), quantized)), -1);
     const commitmentLoss = tf.sum(tf.square(tf.sub(ze, stopGradient(quantized))), -1);
+    this.addLoss(ctx, 'codebook', tf.mean(codebookLoss) as tf.Scalar);
+    this.addLoss(ctx, 'commitment', tf.mul(this.commitmentCost, tf.mean(commitmentLoss)) as tf.Scalar);
     return {
       z: straightThrough(ze, quantized),
       quantized,
@@ -134,9 +152,22 @@ export class VectorQuantizer extends BaseModule {
   }
 
   static fromConfig(config: ModuleConfig): VectorQuantizer {
-    return new VectorQuantizer(config as unknown as VectorQuantizerOptions);
+    const { type: _, ...options } = config;
+    return new VectorQuantizer(options as VectorQuantizerOptions);
   }
 }
+
+/**
+ * The `vectorQuantizer` entry of the module registry ({@link registerVaeModules} registers it).
+ * @example
+ * vectorQuantizerKind.create({ numEmbeddings: 16 });
+ */
+export const vectorQuantizerKind = defineModuleKind({
+  type: 'vectorQuantizer',
+  schema: vectorQuantizerSchema,
+  description: 'A VQ-VAE codebook: the encoder output snaps to its nearest codebook vector.',
+  create: (options) => new VectorQuantizer(options),
+});
 
 /**
  * A vector-quantizer module (register it with {@link registerVaeModules} to load saved models).

@@ -10,6 +10,7 @@ import {
   Operation,
   type OperationInput,
   type RowShape,
+  registeredModuleKinds,
   Task,
 } from '@mtl/tasks';
 import type { z } from 'zod';
@@ -96,11 +97,16 @@ export function expandOps(
   return out;
 }
 
-/** A module of the config as @mtl/tasks' registry config (`kind` → `type`); the seed keeps init reproducible. */
+/**
+ * A module of the config as @mtl/tasks' registry config (`kind` → `type`). A kind whose schema
+ * has a `seed` option gets the config's seed, so that the saved module config rebuilds the same
+ * initial weights on its own.
+ */
 export function moduleConfigOf(entry: ModuleConfigEntry, seed: number): ModuleConfig {
   const { kind, ...rest } = entry;
   const config: ModuleConfig = { type: kind, ...rest };
-  if (kind === 'dense' || kind === 'mlp' || kind === 'embedding') config.seed = seed;
+  const schema = registeredModuleKinds().find((k) => k.type === kind)?.schema;
+  if (schema !== undefined && 'seed' in schema.shape) config.seed = seed;
   return config;
 }
 

@@ -95,10 +95,10 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Name of the input field (`dim` values per row); `mtl predict` reads it from the columns `<field>_0` ... (CSV) or the key `<field>` (JSONL).',
 
   // ---- modules ----
+  // A kind's own description comes from its registry entry (`ModuleKind.description`, on the schema).
   modules:
     'The module pool, by name. Tasks that use the same module name share that module and its weights. A vae model looks up a module it does not define under `model.modules` here; a vmtl model has no module pool.',
   'modules.*': 'One module; its `kind` says which of the variants below applies.',
-  'modules.*[dense]': 'A fully connected layer: `activation(x W + b)`.',
   'modules.*[*].inputSize':
     "Size of the input's last axis (of the concatenated inputs when an operation passes several).",
   'modules.*[dense].units': 'Output size.',
@@ -109,26 +109,19 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'modules.*[dense].kernelInit.uniform': 'U(-a, a) with this a.',
   'modules.*[dense].kernelInit.normal': 'N(0, s²) with this standard deviation s.',
   'modules.*[dense].kernelInit.constant': 'Every value equal to this constant.',
-  'modules.*[mlp]':
-    'A stack of dense layers: `hidden` layers each followed by `activation`, then an optional output layer.',
   'modules.*[mlp].hidden':
     'Sizes of the hidden layers; each is followed by `activation` (and dropout when set).',
   'modules.*[mlp].outputSize': 'When set, a last dense layer of this size follows, with `outputActivation`.',
   'modules.*[mlp].outputActivation': 'Activation of the output layer; default `linear`.',
   'modules.*[mlp].dropout': 'Dropout rate after each hidden activation, in training only; default 0.',
-  'modules.*[activation]': 'An activation function as its own operation.',
   'modules.*[activation].fn': 'The function.',
-  'modules.*[dropout]': 'Dropout as its own operation (training only).',
   'modules.*[dropout].rate': 'Fraction of values zeroed in training.',
-  'modules.*[layerNorm]': 'Layer normalisation over the last axis.',
   'modules.*[layerNorm].size': 'Size of the normalised (last) axis.',
   'modules.*[layerNorm].epsilon': 'Added to the variance; default 1e-5.',
   'modules.*[layerNorm].affine': 'Learn a scale (ones) and a shift (zeros); default true.',
-  'modules.*[embedding]': 'A lookup table from integer ids to vectors.',
   'modules.*[embedding].vocabSize':
     'Number of ids; ids outside [0, vocabSize) (e.g. -1 padding) map to a zero vector.',
   'modules.*[embedding].dim': 'Size of each vector.',
-  'modules.*[meanPool]': 'The mean over the second-to-last axis (e.g. of a sequence of embeddings).',
 
   // ---- tasks ----
   tasks: 'The tasks, by name; the name is the task in score keys and `mtl predict --task`.',
@@ -254,7 +247,6 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'model[vae].modules':
     "Module templates by name: @mtl/vae's kinds below or any kind of the `modules` section (a name not found here is looked up in the top-level `modules`).",
   'model[vae].modules.*': 'One module; its `kind` says which of the variants applies.',
-  'model[vae].modules.*[gaussianEncoder]': 'x -> q(z | x) = N(loc, exp(logScale)²) through an MLP trunk.',
   'model[vae].modules.*[gaussianEncoder].inputSize': 'Dimension of x.',
   'model[vae].modules.*[gaussianEncoder].hidden':
     'Hidden layers of the trunk, each followed by `activation` (default none: linear heads on the input).',
@@ -262,7 +254,6 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'model[vae].modules.*[gaussianEncoder].activation': 'Activation of the hidden layers; default `tanh`.',
   'model[vae].modules.*[gaussianEncoder].logScaleInit':
     'Initial bias of the log-scale head (default 0: the posteriors start with scale about 1).',
-  'model[vae].modules.*[vaeDecoder]': 'z -> p(x | z): an MLP and a Gaussian or Bernoulli likelihood.',
   'model[vae].modules.*[vaeDecoder].inputSize':
     "Size of the input's last axis (the latent size, or the width of a trunk before it).",
   'model[vae].modules.*[vaeDecoder].hidden':
@@ -273,8 +264,6 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'model[vae].modules.*[vaeDecoder].scaleMode': 'Gaussian only: `learned` (default) or `fixed` σ.',
   'model[vae].modules.*[vaeDecoder].scale':
     'Gaussian only: the fixed σ, or the initial σ of a learned scale (default 1).',
-  'model[vae].modules.*[vectorQuantizer]':
-    'A VQ-VAE codebook: the encoder output snaps to its nearest codebook vector.',
   'model[vae].modules.*[vectorQuantizer].numEmbeddings': 'K, the number of codebook vectors.',
   'model[vae].modules.*[vectorQuantizer].embeddingDim':
     "D, the size of each vector (the encoder's output size).",

@@ -1,7 +1,8 @@
 import { BACKENDS } from '@mtl/core';
 import { FIELD_KINDS, SCALE_METHODS, SCHEDULER_NAMES } from '@mtl/data';
-import { ACTIVATIONS, TASK_KINDS } from '@mtl/tasks';
+import { BUILT_IN_MODULE_KINDS, type ModuleKind, TASK_KINDS } from '@mtl/tasks';
 import { trainerConfigSchema } from '@mtl/training';
+import { VAE_MODULE_KINDS } from '@mtl/vae';
 import { z } from 'zod';
 
 /**
@@ -210,48 +211,33 @@ export const vaeDomainsSourceSchema = z.strictObject({
 });
 
 // ---- modules ----------------------------------------------------------------------------------
-const activationName = z.enum(ACTIVATIONS);
-const initializer = z.union([
-  z.enum(['zeros', 'ones', 'glorotUniform', 'heUniform', 'torchUniform']),
-  z.strictObject({ uniform: z.number().positive().finite() }),
-  z.strictObject({ normal: z.number().positive().finite() }),
-  z.strictObject({ constant: finite }),
-]);
-const size = positiveInt.max(1_000_000);
-/** An input width: optional, inferred from the data fields and the upstream module at build (checked when given). */
-const inputWidth = size.optional();
+/** A registry kind as a config writes it: `kind` names it; `seed` is the config's own, not the module's. */
+type ConfigMember<K> =
+  K extends ModuleKind<infer T, infer S>
+    ? z.ZodObject<{ kind: z.ZodLiteral<T> } & Omit<S['shape'], 'seed'>, z.core.$strict>
+    : never;
+type ConfigMembers<Kinds extends readonly ModuleKind[]> = {
+  -readonly [I in keyof Kinds]: ConfigMember<Kinds[I]>;
+};
 
-export const moduleSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('dense'),
-    inputSize: inputWidth,
-    units: size,
-    activation: activationName.optional(),
-    useBias: z.boolean().optional(),
-    kernelInit: initializer.optional(),
-    biasInit: initializer.optional(),
-  }),
-  z.strictObject({
-    kind: z.literal('mlp'),
-    inputSize: inputWidth,
-    hidden: z.array(size).min(1),
-    outputSize: size.optional(),
-    activation: activationName.optional(),
-    outputActivation: activationName.optional(),
-    dropout: z.number().min(0).lt(1).optional(),
-    kernelInit: initializer.optional(),
-  }),
-  z.strictObject({ kind: z.literal('activation'), fn: activationName }),
-  z.strictObject({ kind: z.literal('dropout'), rate: z.number().min(0).lt(1) }),
-  z.strictObject({
-    kind: z.literal('layerNorm'),
-    size: inputWidth,
-    epsilon: z.number().positive().finite().optional(),
-    affine: z.boolean().optional(),
-  }),
-  z.strictObject({ kind: z.literal('embedding'), vocabSize: size, dim: size, init: initializer.optional() }),
-  z.strictObject({ kind: z.literal('meanPool') }),
-]);
+/**
+ * The config's union of module kinds, composed from the packages' module registries (each kind's
+ * zod options schema, its `type` written as `kind`), never rewritten here: a kind added to a
+ * registry is configurable, documented (CONFIG.md) and listed by `mtl info` with no edit to the app.
+ */
+export function moduleKindsSchema<const Kinds extends readonly [ModuleKind, ...ModuleKind[]]>(kinds: Kinds) {
+  const members = kinds.map((k) => {
+    const { seed: _, ...shape } = k.schema.shape;
+    // The kind's rules between options (refinements) apply to the config entry too.
+    return z
+      .strictObject({ kind: z.literal(k.type), ...shape })
+      .check(...((k.schema._zod.def.checks ?? []) as z.core.$ZodCheck<{ kind: string }>[]))
+      .describe(k.description);
+  });
+  return z.discriminatedUnion('kind', members as unknown as ConfigMembers<Kinds>);
+}
+
+export const moduleSchema = moduleKindsSchema(BUILT_IN_MODULE_KINDS);
 
 // ---- tasks ------------------------------------------------------------------------------------
 const opInput = z.union([
@@ -362,33 +348,7 @@ export const vmtlModelSchema = z.strictObject({
 
 /** A VAE's modules: @mtl/vae's kinds, or any module kind of the `modules` section. */
 const vaeModuleSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('gaussianEncoder'),
-    inputSize: inputWidth,
-    hidden: z.array(size).optional(),
-    latentSize: size,
-    activation: activationName.optional(),
-    kernelInit: initializer.optional(),
-    logScaleInit: finite.optional(),
-  }),
-  z.strictObject({
-    kind: z.literal('vaeDecoder'),
-    inputSize: inputWidth,
-    hidden: z.array(size).optional(),
-    outputSize: size,
-    activation: activationName.optional(),
-    likelihood: z.enum(['gaussian', 'bernoulli']).optional(),
-    scaleMode: z.enum(['learned', 'fixed']).optional(),
-    scale: z.number().positive().finite().optional(),
-    kernelInit: initializer.optional(),
-  }),
-  z.strictObject({
-    kind: z.literal('vectorQuantizer'),
-    numEmbeddings: size,
-    embeddingDim: inputWidth,
-    commitmentCost: z.number().min(0).finite().optional(),
-    init: initializer.optional(),
-  }),
+  ...moduleKindsSchema(VAE_MODULE_KINDS).options,
   ...moduleSchema.options,
 ]);
 const moduleChain = z.union([name, z.array(name).min(1)]);

@@ -1,7 +1,10 @@
 import { listNames, MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { singleInput } from '../internal/module-utils.js';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
+import { defineModuleKind } from '../module-kind.js';
+import { enumOption, parseModuleOptions } from '../module-options.js';
 import { concatRowShape, type RowShape } from '../shape-inference.js';
 
 /**
@@ -77,13 +80,27 @@ export function checkActivation(value: unknown, option: string, place: string): 
 }
 
 /**
+ * A zod option naming one of {@link ACTIVATIONS} (for module option schemas).
+ * @example
+ * const schema = z.strictObject({ activation: activationOption().optional() });
+ */
+export function activationOption() {
+  return enumOption(ACTIVATIONS);
+}
+
+/**
+ * The options of an {@link activation} module.
+ * @example
+ * activationSchema.parse({ fn: 'tanh' });
+ */
+export const activationSchema = z.strictObject({ fn: activationOption() });
+
+/**
  * Options of {@link activation}.
  * @example
  * const options: ActivationOptions = { fn: 'tanh' };
  */
-export interface ActivationOptions {
-  fn: ActivationName;
-}
+export type ActivationOptions = z.input<typeof activationSchema>;
 
 /**
  * A parameter-free module applying one activation; made by {@link activation}.
@@ -96,7 +113,7 @@ export class Activation extends BaseModule {
 
   constructor(options: ActivationOptions) {
     super();
-    this.fn = checkActivation(options.fn, 'fn', 'activation');
+    this.fn = parseModuleOptions(activationSchema, options, 'activation').fn;
   }
 
   protected paramSpecs(): ParamSpec[] {
@@ -117,9 +134,22 @@ export class Activation extends BaseModule {
   }
 
   static fromConfig(config: ModuleConfig): Activation {
-    return new Activation({ fn: config.fn as ActivationName });
+    const { type: _, ...options } = config;
+    return new Activation(options as ActivationOptions);
   }
 }
+
+/**
+ * The `activation` entry of the module registry.
+ * @example
+ * activationKind.create({ fn: 'relu' });
+ */
+export const activationKind = defineModuleKind({
+  type: 'activation',
+  schema: activationSchema,
+  description: 'An activation function as its own operation.',
+  create: (options) => new Activation(options),
+});
 
 /**
  * A module applying an activation (e.g. between two dense modules of a flow).

@@ -1,35 +1,45 @@
 import { fusedDense } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import type { Initializer } from '../internal/init.js';
 import { matmulLastAxis, singleInput } from '../internal/module-utils.js';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
-import { checkInit, checkInt, defined, optionalSeed } from '../module-options.js';
+import { defineModuleKind } from '../module-kind.js';
+import { defined, initOption, intOption, parseModuleOptions, seedOption } from '../module-options.js';
 import { concatRowShape, knownSize, type RowShape, resolveSize } from '../shape-inference.js';
-import { type ActivationName, applyActivation, checkActivation } from './activation.js';
+import { type ActivationName, activationOption, applyActivation } from './activation.js';
+
+/**
+ * The options of a {@link dense} module (what its constructor, `fromConfig` and the app's config
+ * parse with).
+ * @example
+ * denseSchema.parse({ units: 2 }); // { units: 2 }
+ */
+export const denseSchema = z.strictObject({
+  /**
+   * Size of the input's last axis (of the concatenated inputs when an operation passes several).
+   * Optional: a model infers it from the data's field shapes and checks a given one.
+   */
+  inputSize: intOption().optional(),
+  units: intOption(),
+  /** Default `linear`. */
+  activation: activationOption().optional(),
+  /** Default true. */
+  useBias: z.boolean().optional(),
+  /** Default `glorotUniform`. */
+  kernelInit: initOption().optional(),
+  /** Default `zeros`. */
+  biasInit: initOption().optional(),
+  /** Initialiser seed; default the model's seed. */
+  seed: seedOption(),
+});
 
 /**
  * Options of {@link dense}.
  * @example
  * const options: DenseOptions = { inputSize: 4, units: 2, activation: 'linear' };
  */
-export interface DenseOptions {
-  /**
-   * Size of the input's last axis (of the concatenated inputs when an operation passes several).
-   * Optional: a model infers it from the data's field shapes and checks a given one.
-   */
-  inputSize?: number;
-  units: number;
-  /** Default `linear`. */
-  activation?: ActivationName;
-  /** Default true. */
-  useBias?: boolean;
-  /** Default `glorotUniform`. */
-  kernelInit?: Initializer;
-  /** Default `zeros`. */
-  biasInit?: Initializer;
-  /** Initialiser seed; default the model's seed. */
-  seed?: number;
-}
+export type DenseOptions = z.input<typeof denseSchema>;
 
 /**
  * y = activation(x W + b) on the last axis. Parameters `kernel` [inputSize, units] and `bias` [units].
@@ -46,14 +56,14 @@ export class Dense extends BaseModule {
   readonly biasInit: Initializer;
 
   constructor(options: DenseOptions) {
-    const place = 'dense';
-    super({ seed: optionalSeed(options.seed, place) });
-    this.size = options.inputSize === undefined ? undefined : checkInt(options.inputSize, 'inputSize', place);
-    this.units = checkInt(options.units, 'units', place);
-    this.activation = checkActivation(options.activation ?? 'linear', 'activation', place);
-    this.useBias = options.useBias ?? true;
-    this.kernelInit = checkInit(options.kernelInit ?? 'glorotUniform', 'kernelInit', place);
-    this.biasInit = checkInit(options.biasInit ?? 'zeros', 'biasInit', place);
+    const o = parseModuleOptions(denseSchema, options, 'dense');
+    super({ seed: o.seed });
+    this.size = o.inputSize;
+    this.units = o.units;
+    this.activation = o.activation ?? 'linear';
+    this.useBias = o.useBias ?? true;
+    this.kernelInit = o.kernelInit ?? 'glorotUniform';
+    this.biasInit = o.biasInit ?? 'zeros';
   }
 
   /** Given or inferred; CONFIG_INVALID while neither. */
@@ -104,9 +114,22 @@ export class Dense extends BaseModule {
   }
 
   static fromConfig(config: ModuleConfig): Dense {
-    return new Dense(config as unknown as DenseOptions);
+    const { type: _, ...options } = config;
+    return new Dense(options as DenseOptions);
   }
 }
+
+/**
+ * The `dense` entry of the module registry.
+ * @example
+ * denseKind.create({ units: 2 }); // as dense({ units: 2 })
+ */
+export const denseKind = defineModuleKind({
+  type: 'dense',
+  schema: denseSchema,
+  description: 'A fully connected layer: `activation(x W + b)`.',
+  create: (options) => new Dense(options),
+});
 
 /**
  * A fully connected layer (`nn.Linear` in the Snorkel tutorial).

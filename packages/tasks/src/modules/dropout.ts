@@ -1,8 +1,10 @@
 import { mixSeed } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { singleInput } from '../internal/module-utils.js';
 import { BaseModule, type ModuleConfig, type ModuleContext, type ParamSpec } from '../module.js';
-import { checkNumber } from '../module-options.js';
+import { defineModuleKind } from '../module-kind.js';
+import { numberOption, parseModuleOptions } from '../module-options.js';
 import { concatRowShape, type RowShape } from '../shape-inference.js';
 
 /**
@@ -10,10 +12,17 @@ import { concatRowShape, type RowShape } from '../shape-inference.js';
  * @example
  * const options: DropoutOptions = { rate: 0.1 };
  */
-export interface DropoutOptions {
+export type DropoutOptions = z.input<typeof dropoutSchema>;
+
+/**
+ * The options of a {@link dropout} module.
+ * @example
+ * dropoutSchema.parse({ rate: 0.1 });
+ */
+export const dropoutSchema = z.strictObject({
   /** Fraction of values zeroed in training, in [0, 1). */
-  rate: number;
-}
+  rate: numberOption({ min: 0, max: 1, maxExclusive: true }),
+});
 
 /**
  * Inverted dropout in training steps, identity otherwise. The mask is drawn from the step's seed
@@ -27,7 +36,7 @@ export class Dropout extends BaseModule {
 
   constructor(options: DropoutOptions) {
     super();
-    this.rate = checkNumber(options.rate, 'rate', 'dropout', { min: 0, max: 1, maxExclusive: true });
+    this.rate = parseModuleOptions(dropoutSchema, options, 'dropout').rate;
   }
 
   protected paramSpecs(): ParamSpec[] {
@@ -50,9 +59,22 @@ export class Dropout extends BaseModule {
   }
 
   static fromConfig(config: ModuleConfig): Dropout {
-    return new Dropout(config as unknown as DropoutOptions);
+    const { type: _, ...options } = config;
+    return new Dropout(options as DropoutOptions);
   }
 }
+
+/**
+ * The `dropout` entry of the module registry.
+ * @example
+ * dropoutKind.create({ rate: 0.2 });
+ */
+export const dropoutKind = defineModuleKind({
+  type: 'dropout',
+  schema: dropoutSchema,
+  description: 'Dropout as its own operation (training only).',
+  create: (options) => new Dropout(options),
+});
 
 /**
  * A dropout module.

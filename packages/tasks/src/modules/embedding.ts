@@ -1,8 +1,10 @@
 import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import type { Initializer } from '../internal/init.js';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
-import { checkInit, checkInt, defined, optionalSeed } from '../module-options.js';
+import { defineModuleKind } from '../module-kind.js';
+import { defined, initOption, intOption, parseModuleOptions, seedOption } from '../module-options.js';
 import type { RowShape } from '../shape-inference.js';
 
 /**
@@ -10,14 +12,21 @@ import type { RowShape } from '../shape-inference.js';
  * @example
  * const options: EmbeddingOptions = { vocabSize: 1000, dim: 32 };
  */
-export interface EmbeddingOptions {
+export type EmbeddingOptions = z.input<typeof embeddingSchema>;
+
+/**
+ * The options of an {@link embedding} module.
+ * @example
+ * embeddingSchema.parse({ vocabSize: 1000, dim: 32 });
+ */
+export const embeddingSchema = z.strictObject({
   /** Number of ids; ids outside [0, vocabSize) (e.g. -1 padding) map to a zero vector. */
-  vocabSize: number;
-  dim: number;
+  vocabSize: intOption(),
+  dim: intOption(),
   /** Default `{uniform: 0.05}` (as Keras). */
-  init?: Initializer;
-  seed?: number;
-}
+  init: initOption().optional(),
+  seed: seedOption(),
+});
 
 /**
  * Looks up a `dim`-vector per id: ids `[B]` give `[B, dim]`, ids `[B, T]` give `[B, T, dim]`.
@@ -33,11 +42,11 @@ export class Embedding extends BaseModule {
   readonly init: Initializer;
 
   constructor(options: EmbeddingOptions) {
-    const place = 'embedding';
-    super({ seed: optionalSeed(options.seed, place) });
-    this.vocabSize = checkInt(options.vocabSize, 'vocabSize', place);
-    this.dim = checkInt(options.dim, 'dim', place);
-    this.init = checkInit(options.init ?? { uniform: 0.05 }, 'init', place);
+    const o = parseModuleOptions(embeddingSchema, options, 'embedding');
+    super({ seed: o.seed });
+    this.vocabSize = o.vocabSize;
+    this.dim = o.dim;
+    this.init = o.init ?? { uniform: 0.05 };
   }
 
   /** Ids of row shape S give vectors of row shape [...S, dim]. */
@@ -79,9 +88,22 @@ export class Embedding extends BaseModule {
   }
 
   static fromConfig(config: ModuleConfig): Embedding {
-    return new Embedding(config as unknown as EmbeddingOptions);
+    const { type: _, ...options } = config;
+    return new Embedding(options as EmbeddingOptions);
   }
 }
+
+/**
+ * The `embedding` entry of the module registry.
+ * @example
+ * embeddingKind.create({ vocabSize: 1000, dim: 32 });
+ */
+export const embeddingKind = defineModuleKind({
+  type: 'embedding',
+  schema: embeddingSchema,
+  description: 'A lookup table from integer ids to vectors.',
+  create: (options) => new Embedding(options),
+});
 
 /**
  * An embedding table, differentiable on every backend (wasm included).

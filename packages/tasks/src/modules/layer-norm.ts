@@ -1,8 +1,10 @@
 import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { singleInput } from '../internal/module-utils.js';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
-import { checkInt, checkNumber, defined } from '../module-options.js';
+import { defineModuleKind } from '../module-kind.js';
+import { defined, intOption, numberOption, parseModuleOptions } from '../module-options.js';
 import { concatRowShape, knownSize, type RowShape, resolveSize } from '../shape-inference.js';
 
 /**
@@ -10,14 +12,21 @@ import { concatRowShape, knownSize, type RowShape, resolveSize } from '../shape-
  * @example
  * const options: LayerNormOptions = { size: 16, epsilon: 1e-6 };
  */
-export interface LayerNormOptions {
+export type LayerNormOptions = z.input<typeof layerNormSchema>;
+
+/**
+ * The options of a {@link layerNorm} module.
+ * @example
+ * layerNormSchema.parse({ size: 16 });
+ */
+export const layerNormSchema = z.strictObject({
   /** Size of the normalised (last) axis; optional: a model infers it from the data and checks a given one. */
-  size?: number;
+  size: intOption().optional(),
   /** Default 1e-5. */
-  epsilon?: number;
+  epsilon: numberOption({ min: 0 }).optional(),
   /** Learn `gamma` (ones) and `beta` (zeros); default true. */
-  affine?: boolean;
-}
+  affine: z.boolean().optional(),
+});
 
 /**
  * Normalises the last axis to zero mean and unit variance, then scales by `gamma` and shifts by `beta`.
@@ -32,9 +41,10 @@ export class LayerNorm extends BaseModule {
 
   constructor(options: LayerNormOptions) {
     super();
-    this.width = options.size === undefined ? undefined : checkInt(options.size, 'size', 'layerNorm');
-    this.epsilon = checkNumber(options.epsilon ?? 1e-5, 'epsilon', 'layerNorm', { min: 0 });
-    this.affine = options.affine ?? true;
+    const o = parseModuleOptions(layerNormSchema, options, 'layerNorm');
+    this.width = o.size;
+    this.epsilon = o.epsilon ?? 1e-5;
+    this.affine = o.affine ?? true;
   }
 
   /** Given or inferred; CONFIG_INVALID while neither. */
@@ -76,9 +86,22 @@ export class LayerNorm extends BaseModule {
   }
 
   static fromConfig(config: ModuleConfig): LayerNorm {
-    return new LayerNorm(config as unknown as LayerNormOptions);
+    const { type: _, ...options } = config;
+    return new LayerNorm(options as LayerNormOptions);
   }
 }
+
+/**
+ * The `layerNorm` entry of the module registry.
+ * @example
+ * layerNormKind.create({ size: 16 });
+ */
+export const layerNormKind = defineModuleKind({
+  type: 'layerNorm',
+  schema: layerNormSchema,
+  description: 'Layer normalisation over the last axis.',
+  create: (options) => new LayerNorm(options),
+});
 
 /**
  * Layer normalisation.

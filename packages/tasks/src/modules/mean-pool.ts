@@ -1,6 +1,9 @@
 import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import { BaseModule, type ModuleConfig, type ParamSpec } from '../module.js';
+import { defineModuleKind } from '../module-kind.js';
+import { parseModuleOptions } from '../module-options.js';
 import type { RowShape } from '../shape-inference.js';
 
 /**
@@ -67,10 +70,31 @@ export class MeanPool extends BaseModule {
     return { type: this.type };
   }
 
-  static fromConfig(): MeanPool {
+  static fromConfig(config: ModuleConfig = { type: 'meanPool' }): MeanPool {
+    const { type: _, ...options } = config;
+    parseModuleOptions(meanPoolSchema, options, 'meanPool');
     return new MeanPool();
   }
 }
+
+/**
+ * The options of a {@link meanPool} module: none.
+ * @example
+ * meanPoolSchema.parse({});
+ */
+export const meanPoolSchema = z.strictObject({});
+
+/**
+ * The `meanPool` entry of the module registry.
+ * @example
+ * meanPoolKind.create({});
+ */
+export const meanPoolKind = defineModuleKind({
+  type: 'meanPool',
+  schema: meanPoolSchema,
+  description: 'The mean over the second-to-last axis (e.g. of a sequence of embeddings).',
+  create: () => new MeanPool(),
+});
 
 /**
  * Masked mean over the time axis.

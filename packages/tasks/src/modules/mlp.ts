@@ -1,35 +1,59 @@
 import { MtlError, mixSeed } from '@mtl/core';
 import { fusedDense } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
 import type { Initializer } from '../internal/init.js';
 import { matmulLastAxis, singleInput } from '../internal/module-utils.js';
 import { BaseModule, type ModuleConfig, type ModuleContext, type ParamSpec } from '../module.js';
-import { checkInit, checkInt, checkNumber, defined, optionalSeed } from '../module-options.js';
+import { defineModuleKind } from '../module-kind.js';
+import {
+  defined,
+  initOption,
+  intListOption,
+  intOption,
+  numberOption,
+  parseModuleOptions,
+  seedOption,
+} from '../module-options.js';
 import { concatRowShape, knownSize, type RowShape, resolveSize } from '../shape-inference.js';
-import { type ActivationName, applyActivation, checkActivation } from './activation.js';
+import { type ActivationName, activationOption, applyActivation } from './activation.js';
+
+/**
+ * The options of an {@link mlp} module.
+ * @example
+ * mlpSchema.parse({ hidden: [8, 4] });
+ */
+export const mlpSchema = z
+  .strictObject({
+    /** Size of the input's last axis; optional: a model infers it from the data and checks a given one. */
+    inputSize: intOption().optional(),
+    /** Sizes of the hidden layers; each is followed by `activation` (and dropout when set). */
+    hidden: intListOption(),
+    /** When set, a last dense layer of this size follows, with `outputActivation` (default linear). */
+    outputSize: intOption().optional(),
+    /** Default `relu`. */
+    activation: activationOption().optional(),
+    /** Default `linear`. */
+    outputActivation: activationOption().optional(),
+    /** Dropout rate after each hidden activation, in training only; default 0. */
+    dropout: numberOption({ min: 0, max: 1, maxExclusive: true }).optional(),
+    /** Default `glorotUniform`. */
+    kernelInit: initOption().optional(),
+    /** Default `zeros`, except with a `torchUniform` kernel (then like PyTorch's `nn.Linear`). */
+    biasInit: initOption().optional(),
+    seed: seedOption(),
+  })
+  .refine((o) => o.hidden.length > 0 || o.outputSize !== undefined, {
+    message: 'needs at least one hidden layer or an outputSize',
+    path: ['hidden'],
+  });
 
 /**
  * Options of {@link mlp}.
  * @example
  * const options: MlpOptions = { inputSize: 2, hidden: [8, 4], dropout: 0.1 };
  */
-export interface MlpOptions {
-  /** Size of the input's last axis; optional: a model infers it from the data and checks a given one. */
-  inputSize?: number;
-  /** Sizes of the hidden layers; each is followed by `activation` (and dropout when set). */
-  hidden: number[];
-  /** When set, a last dense layer of this size follows, with `outputActivation` (default linear). */
-  outputSize?: number;
-  /** Default `relu`. */
-  activation?: ActivationName;
-  /** Default `linear`. */
-  outputActivation?: ActivationName;
-  /** Dropout rate after each hidden activation, in training only; default 0. */
-  dropout?: number;
-  /** Default `glorotUniform`; biases start at zero except with `torchUniform` (then like PyTorch). */
-  kernelInit?: Initializer;
-  seed?: number;
-}
+export type MlpOptions = z.input<typeof mlpSchema>;
 
 /**
  * A stack of dense layers with parameters `dense_<i>/kernel` and `dense_<i>/bias`.
@@ -47,28 +71,25 @@ export class Mlp extends BaseModule {
   readonly outputActivation: ActivationName;
   readonly dropout: number;
   readonly kernelInit: Initializer;
+  private readonly explicitBiasInit: Initializer | undefined;
 
   constructor(options: MlpOptions) {
     const place = 'mlp';
-    super({ seed: optionalSeed(options.seed, place) });
-    this.size = options.inputSize === undefined ? undefined : checkInt(options.inputSize, 'inputSize', place);
-    if (!Array.isArray(options.hidden)) {
-      throw new MtlError('INVALID_ARGUMENT', 'hidden must be a list of layer sizes', { place });
-    }
-    this.hidden = options.hidden.map((h, i) => checkInt(h, `hidden[${i}]`, place));
-    this.outputSize =
-      options.outputSize === undefined ? undefined : checkInt(options.outputSize, 'outputSize', place);
-    if (this.hidden.length === 0 && this.outputSize === undefined) {
-      throw new MtlError('INVALID_ARGUMENT', 'needs at least one hidden layer or an outputSize', { place });
-    }
-    this.activation = checkActivation(options.activation ?? 'relu', 'activation', place);
-    this.outputActivation = checkActivation(options.outputActivation ?? 'linear', 'outputActivation', place);
-    this.dropout = checkNumber(options.dropout ?? 0, 'dropout', place, {
-      min: 0,
-      max: 1,
-      maxExclusive: true,
-    });
-    this.kernelInit = checkInit(options.kernelInit ?? 'glorotUniform', 'kernelInit', place);
+    const o = parseModuleOptions(mlpSchema, options, place);
+    super({ seed: o.seed });
+    this.size = o.inputSize;
+    this.hidden = [...o.hidden];
+    this.outputSize = o.outputSize;
+    this.activation = o.activation ?? 'relu';
+    this.outputActivation = o.outputActivation ?? 'linear';
+    this.dropout = o.dropout ?? 0;
+    this.kernelInit = o.kernelInit ?? 'glorotUniform';
+    this.explicitBiasInit = o.biasInit;
+  }
+
+  /** `zeros`, or `torchUniform` with a `torchUniform` kernel, unless given. */
+  get biasInit(): Initializer {
+    return this.explicitBiasInit ?? (this.kernelInit === 'torchUniform' ? 'torchUniform' : 'zeros');
   }
 
   /** Given or inferred; CONFIG_INVALID while neither. */
@@ -90,7 +111,7 @@ export class Mlp extends BaseModule {
 
   protected paramSpecs(): ParamSpec[] {
     const sizes = this.sizes();
-    const biasInit: Initializer = this.kernelInit === 'torchUniform' ? 'torchUniform' : 'zeros';
+    const biasInit = this.biasInit;
     return sizes.slice(1).flatMap((out, i) => [
       { name: `dense_${i}/kernel`, shape: [sizes[i]!, out], init: this.kernelInit },
       { name: `dense_${i}/bias`, shape: [out], init: biasInit, fanIn: sizes[i]! },
@@ -126,14 +147,29 @@ export class Mlp extends BaseModule {
       outputActivation: this.outputActivation,
       dropout: this.dropout,
       kernelInit: this.kernelInit,
+      biasInit: this.explicitBiasInit,
       seed: this.seed,
     });
   }
 
   static fromConfig(config: ModuleConfig): Mlp {
-    return new Mlp(config as unknown as MlpOptions);
+    const { type: _, ...options } = config;
+    return new Mlp(options as MlpOptions);
   }
 }
+
+/**
+ * The `mlp` entry of the module registry.
+ * @example
+ * mlpKind.create({ hidden: [8, 4] });
+ */
+export const mlpKind = defineModuleKind({
+  type: 'mlp',
+  schema: mlpSchema,
+  description:
+    'A stack of dense layers: `hidden` layers each followed by `activation`, then an optional output layer.',
+  create: (options) => new Mlp(options),
+});
 
 /**
  * A multilayer perceptron.
