@@ -145,7 +145,9 @@ describe('modules adding losses', () => {
             [scale],
           ).grads[scale.name]!,
         );
-      const whole = gradOf((o) => tf.addN([...Object.values(o.parts), ...Object.values(o.terms!)]) as tf.Scalar);
+      const whole = gradOf(
+        (o) => tf.addN([...Object.values(o.parts), ...Object.values(o.terms!)]) as tf.Scalar,
+      );
       const parts = gradOf((o) => tf.addN(Object.values(o.parts)) as tf.Scalar);
       const term = gradOf((o) => o.terms!['body.energy']!);
       expect(Math.max(...term.map(Math.abs))).toBeGreaterThan(1e-3);

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { decoder } from './decoder.js';
 import { type GaussianEncoderOutput, gaussianEncoder } from './gaussian-encoder.js';
-import { MultitaskVae, type SavedVae, VAE_MODEL_FORMAT } from './multitask-vae.js';
+import { MultitaskVae, type SavedVae } from './multitask-vae.js';
 
 const values = (t: tf.Tensor) => Array.from(t.dataSync());
 
@@ -82,8 +82,6 @@ describe('VAE encoder and decoder with an mlp trunk as a child module', () => {
     }
     const stray = tf.zeros([2]);
     const bad: SavedVae = {
-      format: VAE_MODEL_FORMAT,
-      version: 1 as const,
       modules: { ...old.modules, enc: { ...old.modules.enc!, 'dense_9/bias': encodeTensor(stray) } },
     };
     stray.dispose();

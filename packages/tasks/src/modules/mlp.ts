@@ -1,4 +1,4 @@
-import { MtlError, mixSeed } from '@mtl/core';
+import { mixSeed } from '@mtl/core';
 import { fusedDense } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
