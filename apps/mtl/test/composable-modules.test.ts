@@ -10,6 +10,7 @@ import {
   MultitaskModel,
   Operation,
   type ParamSpec,
+  readSavedModel,
   Task,
 } from '@mtl/tasks';
 import { Trainer } from '@mtl/training';
@@ -35,9 +36,7 @@ describe('a module kind that owns a child module, from the config', () => {
     const r = await cli('train', writeConfig(CONFIG), '--out', runDir, '--quiet');
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    const saved = readJson<{
-      data: { modules: Record<string, { config: ModuleConfig; weights: Record<string, unknown> }> };
-    }>(join(runDir, 'model', 'model.json')).data;
+    const saved = await readSavedModel(join(runDir, 'model', 'model.mtl'));
     expect(Object.keys(saved.modules.res!.weights)).toEqual([
       'block/dense_0/kernel',
       'block/dense_0/bias',

@@ -27,10 +27,14 @@ export function weightedSum(weights: Readonly<Record<string, number>> = {}): Agg
     }
   }
   const frozen = Object.freeze({ ...weights });
+  // The weights of the last combine, in its task order (a fused Trainer step calls no combine).
+  let last: Float64Array | undefined;
   const aggregator: Aggregator = {
     name: 'weightedSum',
     level: 'loss',
+    lastWeights: () => last,
     combine(losses, ctx) {
+      last = Float64Array.from(ctx.tasks, (t) => frozen[t] ?? 1);
       const terms = losses.map((loss, i): tf.Scalar => {
         const w = frozen[ctx.tasks[i]!] ?? 1;
         return w === 1 ? loss : tf.mul(loss, w);

@@ -88,7 +88,7 @@ describe('equal (EW) and weightedSum', () => {
       () =>
         agg.combine!(
           values.map((v) => tf.scalar(v)),
-          ctxOf(3),
+          { ...ctxOf(3), tasks },
         ).dataSync()[0],
     );
     const today = tf.tidy(

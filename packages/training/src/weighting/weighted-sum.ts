@@ -15,18 +15,23 @@ export const weightedSumOptionsSchema = z
 
 /**
  * The registry's `weightedSum` is the Trainer's default aggregator ({@link weightedSum}), so a run
- * that names the method explicitly is fused part by part exactly like one that names none.
+ * that names the method explicitly is fused part by part exactly like one that names none; the
+ * weights are checked here first so that a bad one names its config place.
  */
 export function createWeightedSum(
   _options: z.output<typeof weightedSumOptionsSchema>,
   env: AggregatorEnv,
 ): Aggregator {
-  try {
-    return weightedSum(env.taskWeights ?? {});
-  } catch (e) {
-    if (e instanceof MtlError) {
-      throw new MtlError('CONFIG_INVALID', `weightedSum: ${e.message}`, { place: 'taskWeights', cause: e });
+  const given = env.taskWeights ?? {};
+  for (const name of Object.keys(given)) {
+    const w = given[name]!;
+    if (!(w >= 0) || !Number.isFinite(w)) {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `weightedSum: the weight of task "${name}" must be a finite number >= 0, got ${w}`,
+        { place: `taskWeights.${name}` },
+      );
     }
-    throw e;
   }
+  return weightedSum(given);
 }
