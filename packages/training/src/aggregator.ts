@@ -29,7 +29,11 @@ export interface AggregatorContext {
   epoch: number;
   /** A seed for this step's random draws (RLW, GradDrop...): derived from (run seed, step) alone. */
   seed: number;
-  /** Task names, in the order of the losses and of the Jacobian's rows (fixed for a run). */
+  /**
+   * Task names, in the order of the losses and of the Jacobian's rows: the Trainer passes the tasks
+   * with a loss part in the step, sorted by name (every task every step with mixed batches; a
+   * task's relative order is fixed for a run). Per-task state is best keyed by name.
+   */
   tasks: readonly string[];
 }
 

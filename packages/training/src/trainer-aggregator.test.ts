@@ -184,6 +184,24 @@ describe('gradient level', () => {
     expect(m.ha.dataSync()[0]).toBe(1);
   });
 
+  it('a non-finite task loss stops the step before the aggregator sees it', async () => {
+    const q = keep(new Quadratic({ init: [0], targets: { a: [1], b: [2] }, nanAtStep: 1 }));
+    let calls = 0;
+    const counting: Aggregator = {
+      ...projection({}),
+      aggregate: (j) => {
+        calls++;
+        return new Float64Array(j.cols);
+      },
+    };
+    const e = await caught(
+      new Trainer({ steps: 3 }, { aggregator: counting }).fit(q, { train: fixedSource([{}]) }),
+    );
+    expect(e.code).toBe('NON_FINITE_LOSS');
+    expect(e.place).toBe('task a');
+    expect(calls).toBe(1);
+  });
+
   it('refuses representation gradients, a wrong-length direction and bad parameter groups', async () => {
     const m = keep(new TwoHeads(true));
     const rep: Aggregator = { ...projection({}), gradientOf: 'representation' };

@@ -590,6 +590,8 @@ class TrainingRun<B> {
     for (const v of lossValues) total += v;
     total = Math.fround(total);
     stats[lay.totalIndex] = total;
+    // A non-finite loss stops the run before the aggregator sees it (its state stays as it was).
+    this.checkFinite(lay, stats, total, 0, lr, () => undefined);
     const actx = this.aggregatorContext(step, lay.tasks);
     const update = new Map<string, Float32Array>();
     if (lay.tasks.length > 0) {
