@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--long] [--json FILE] [--only W1,W5] [--backends wasm,cpu,wasm-mt] [--reps N] [--threads N] [--with-torch]`
+// `npm run bench [-- --quick] [--long] [--json FILE] [--only W1,W5] [--backends wasm,cpu,wasm-mt] [--reps N] [--threads N] [--with-torch] [--methods upgrad,famo]`
 // Benchmarks are not tests: they print figures and never assert on them.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -14,9 +14,12 @@ import { w2Compute } from './w2-compute.js';
 import { w3Vmtl, w4VmtlScaling } from './w3-vmtl.js';
 import { w5Matmul } from './w5-matmul.js';
 import { w6Midsize } from './w6-midsize.js';
+import { formatW7, w7Weighting } from './w7-weighting.js';
 import { activateThreadedWasm } from './wasm-threads.js';
 
-const WORKLOADS: Workload[] = [w1Snorkel, w2Compute, w3Vmtl, w4VmtlScaling, w5Matmul, w6Midsize];
+const WORKLOADS: Workload[] = [w1Snorkel, w2Compute, w3Vmtl, w4VmtlScaling, w5Matmul, w6Midsize, w7Weighting];
+/** Run only when `--only` names them (W7 trains W2's model with all 21 weighting methods). */
+const OPT_IN = new Set(['W7']);
 /**
  * `wasm` is what `selectBackend` gives (with @mtl/native's BLAS kernels when they load: labelled
  * `wasm+native`); `wasm-plain` the wasm backend on tfjs's own kernels (`MTL_NATIVE=0`), run only when
@@ -40,6 +43,7 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     long: { type: 'boolean', default: false },
     'with-torch': { type: 'boolean', default: false },
+    methods: { type: 'string' },
   },
 });
 // W2 reads it: the whole 3-epoch run per repetition instead of one epoch.
@@ -126,7 +130,13 @@ function runTorch(python: string, workload: Workload): Repetition[] | undefined 
 }
 
 const loadBefore = os.loadavg();
-const selected = WORKLOADS.filter((w) => !only || only.includes(w.id));
+const selected = WORKLOADS.filter((w) => (only ? only.includes(w.id) : !OPT_IN.has(w.id)));
+// `--methods a,b`: W7's methods to time; weightedSum, the baseline of its ratios, always runs.
+const methods = values.methods?.split(',').map((s) => s.trim());
+const variantsOf = (w: Workload) =>
+  w.id === 'W7' && methods
+    ? w.variants.filter((v) => v.name === 'weightedSum' || methods.includes(v.name))
+    : w.variants;
 const results: Result[] = [];
 const byDefault = await defaultLabel();
 const nativeDetail = nativeStatus().detail;
@@ -152,7 +162,7 @@ for (const name of wanted) {
   if (label === undefined) continue;
   console.log(`backend ${label} (tfjs ${tf.getBackend()})`);
   for (const workload of selected) {
-    for (const variant of workload.variants) {
+    for (const variant of variantsOf(workload)) {
       // One untimed quick run first: JIT compilation and kernel setup are not what we measure.
       const warmup = workload.warmup ?? 'quick';
       if (warmup !== 'none')
@@ -174,6 +184,7 @@ for (const name of wanted) {
 const order = (r: Result) => selected.findIndex((w) => w.id === r.workload);
 results.sort((a, b) => order(a) - order(b));
 console.log(`\n${formatResults(results)}`);
+if (results.some((r) => r.workload === 'W7')) console.log(`\n${formatW7(results)}`);
 if (values.json) {
   const machine = {
     cpus: os.cpus().length,

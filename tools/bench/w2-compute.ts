@@ -43,6 +43,28 @@ export function w2Dataset(k: number, n: number, seed: number): DictDataset {
 }
 
 /**
+ * W2's data loaders (8 tasks, 20,000 rows each, batch 256, shuffled) and model (the shared
+ * 16-512-512 trunk and one 512 -> 2 head per task `task<k>`), as every W2-based workload builds them.
+ */
+export function w2Setup(seed: number): { loaders: DictDataLoader[]; model: MultitaskModel } {
+  const data = Array.from({ length: TASKS }, (_, k) => w2Dataset(k, PER_TASK, seed));
+  const loaders = data.map((d) => new DictDataLoader(d, { batchSize: BATCH, shuffle: true, seed }));
+  const base = mlp({ inputSize: DIM, hidden: [HIDDEN, HIDDEN] });
+  const tasks = data.map(
+    (_, k) =>
+      new Task({
+        name: `task${k}`,
+        modulePool: { base_mlp: base, [`task${k}_head`]: dense({ inputSize: HIDDEN, units: 2 }) },
+        opSequence: [
+          new Operation({ moduleName: 'base_mlp', inputs: [['_input_', `task${k}_data`]] }),
+          new Operation({ moduleName: `task${k}_head`, inputs: ['base_mlp'] }),
+        ],
+      }),
+  );
+  return { loaders, model: new MultitaskModel(tasks, { seed }) };
+}
+
+/**
  * W2: compute-bound multitask learning. 8 tasks, 20,000 examples each, shared
  * Linear(16,512)-ReLU-Linear(512,512)-ReLU, Linear(512,2) heads, Adam lr 1e-3, batch 256,
  * `shuffled` scheduler, 3 epochs = 1,896 batches; the timed part is `Trainer.fit` (no evaluation).
@@ -62,21 +84,7 @@ export const w2Compute: Workload = {
   ],
   async run(_params, { quick }) {
     const seed = 2;
-    const data = Array.from({ length: TASKS }, (_, k) => w2Dataset(k, PER_TASK, seed));
-    const loaders = data.map((d) => new DictDataLoader(d, { batchSize: BATCH, shuffle: true, seed }));
-    const base = mlp({ inputSize: DIM, hidden: [HIDDEN, HIDDEN] });
-    const tasks = data.map(
-      (_, k) =>
-        new Task({
-          name: `task${k}`,
-          modulePool: { base_mlp: base, [`task${k}_head`]: dense({ inputSize: HIDDEN, units: 2 }) },
-          opSequence: [
-            new Operation({ moduleName: 'base_mlp', inputs: [['_input_', `task${k}_data`]] }),
-            new Operation({ moduleName: `task${k}_head`, inputs: ['base_mlp'] }),
-          ],
-        }),
-    );
-    const model = new MultitaskModel(tasks, { seed });
+    const { loaders, model } = w2Setup(seed);
     const source = scheduleBatches(loaders, 'shuffled', { seed });
     const full = source.batchesPerEpoch() * EPOCHS;
     const long = process.env.MTL_BENCH_LONG === '1';

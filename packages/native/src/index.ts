@@ -20,6 +20,15 @@ export { DENSE_GRAD, type NativeStatus, nativeStatus, planProduct, SOFTMAX_CROSS
  */
 export const DEFAULT_THREADS = 1;
 
+/** The most arguments a call into the addon reads (`Args::argv` in binding/mtl_native.cc). */
+const MAX_ADDON_ARGS = 24;
+
+function jsSumSquares(arrays: readonly Float32Array[]): number {
+  let sum = 0;
+  for (const g of arrays) for (let i = 0; i < g.length; i++) sum += g[i]! * g[i]!;
+  return sum;
+}
+
 export interface InstallNativeOptions {
   /** Read for `MTL_NATIVE` (`0`: off) and `MTL_NATIVE_THREADS`; `process.env` by default. */
   env?: Record<string, string | undefined>;
@@ -63,7 +72,10 @@ export function installNative(options: InstallNativeOptions = {}): NativeStatus 
     rules: {
       adam: (w, g, m, v, out, s) =>
         addon.adam(w, g, m, v, out, s.b1, s.b2, s.a1, s.a2, s.c1, s.c2, s.eps, s.decay, s.lr, s.scale),
-      sumSquares: (arrays) => addon.sumSquares(...arrays),
+      // The addon reads at most MAX_ADDON_ARGS arguments (more: undefined memory, a crash); a model
+      // with more gradient arrays takes the JavaScript loop, the same float64 sum bit for bit.
+      sumSquares: (arrays) =>
+        arrays.length <= MAX_ADDON_ARGS ? addon.sumSquares(...arrays) : jsSumSquares(arrays),
     },
     isActive: () => tf.getBackend() === 'wasm',
   });

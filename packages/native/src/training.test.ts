@@ -120,6 +120,22 @@ describe.skipIf(!built)('training on the native path', () => {
     expect(Object.is(a, slow.sumOfSquares(arrays))).toBe(true);
   });
 
+  it('the gradient sum of squares of more arrays than the addon takes (a model of > 24 variables) is the same sum', () => {
+    const fast = new TrainerOptimizer({ type: 'sgd' }, { updates: 'host', native: true });
+    const slow = new TrainerOptimizer({ type: 'sgd' }, { updates: 'host', native: false });
+    const rng = new RandomStream(13);
+    const arrays = Array.from({ length: 64 }, (_, k) =>
+      Float32Array.from({ length: 4 + k }, () => rng.next() - 0.5),
+    );
+    // Before: the addon read 24 argument slots and then undefined memory (an error or a crash).
+    const a = fast.sumOfSquares(arrays);
+    expect(Object.is(a, slow.sumOfSquares(arrays))).toBe(true);
+    expect(a).toBeCloseTo(
+      arrays.reduce((s, g) => s + g.reduce((t, v) => t + v * v, 0), 0),
+      10,
+    );
+  });
+
   it('a multitask training run is bit-identical run to run, uses the native kernels, and stays close to tfjs kernels', async () => {
     let first = new Map<string, Float32Array>();
     const profile = await tf.profile(async () => {
