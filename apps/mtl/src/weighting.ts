@@ -1,0 +1,42 @@
+import { MtlError } from '@mtl/core';
+import { type Aggregator, createAggregator, WEIGHTING_METHODS, type WeightingMethod } from '@mtl/training';
+import type { MtlConfig } from './config/schema.js';
+import { taskWeightsOf } from './model-loss.js';
+
+/**
+ * The run's weighting method (`training.weighting`) built for the tasks it trains, in the
+ * Trainer's order of losses (task names sorted), with the tasks' `weight`s. Refuses, naming the
+ * config path, what would fail mid-run: a gradient-level method with a scheduler whose steps hold
+ * one task (its Jacobian would have one row), and gradients of the shared representation (no
+ * model of the app exposes it yet). The caller owns the aggregator and disposes it.
+ * @example
+ * const aggregator = weightingFor(config, ['a', 'b']);
+ * const trainer = new Trainer(options, { aggregator });
+ */
+export function weightingFor(config: MtlConfig, taskNames: readonly string[]): Aggregator {
+  const weighting = config.training.weighting;
+  const method = weighting.method as WeightingMethod;
+  if (WEIGHTING_METHODS[method]?.level === 'gradient') {
+    const scheduler = 'scheduler' in config.training ? config.training.scheduler : undefined;
+    // A vmtl step always stacks one sub-batch of every task; the other kinds need `mixed` for it.
+    if (scheduler !== undefined && scheduler !== 'mixed') {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `weighting method ${method} combines the gradients of every task in a step, but scheduler "${scheduler}" puts one task in a step; use training.scheduler: mixed`,
+        { place: 'training.scheduler', details: { method, scheduler } },
+      );
+    }
+    if ('gradientOf' in weighting && weighting.gradientOf === 'representation') {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `weighting method ${method}: gradients of the shared representation are not supported by the ${config.model.kind} model yet; use gradientOf: parameters`,
+        { place: 'training.weighting.gradientOf', details: { method } },
+      );
+    }
+  }
+  return createAggregator(
+    weighting,
+    { tasks: [...taskNames].sort(), taskWeights: taskWeightsOf(config, taskNames) },
+    'training.weighting',
+  );
+}
