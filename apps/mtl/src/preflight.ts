@@ -3,6 +3,7 @@ import { modelScoreKey, scoreKey } from '@mtl/scoring';
 import { Trainer } from '@mtl/training';
 import { trainerOptions } from './commands/train.js';
 import type { Prepared } from './prepare.js';
+import { weightingFor } from './weighting.js';
 
 /**
  * Every check `mtl train` makes before its first step, in one place so that `mtl validate` (which
@@ -11,7 +12,7 @@ import type { Prepared } from './prepare.js';
  *   valid, test, ...), so a head whose width does not fit the labels, a metric that does not fit
  *   the task, or a split whose rows have another shape fails now and not at the first evaluation
  *   or the final scoring;
- * - the trainer options (task weights, optimizer, schedule);
+ * - the trainer options (task weights, optimizer, schedule) and the weighting method;
  * - the checkpoint, early-stopping and plateau metrics exist.
  * Writes nothing, changes no weight and draws from no random stream, so it cannot change a run's
  * numbers.
@@ -19,7 +20,12 @@ import type { Prepared } from './prepare.js';
 export async function preflight(prepared: Prepared): Promise<void> {
   const splits = ['train', ...Object.values(prepared.taskData).flatMap((d) => Object.keys(d.splits))];
   for (const split of new Set(splits)) await prepared.run.checkSplit(split);
-  new Trainer(trainerOptions(prepared, '.'));
+  const aggregator = weightingFor(prepared.loaded.config, prepared.run.taskNames);
+  try {
+    new Trainer(trainerOptions(prepared, '.'), { aggregator });
+  } finally {
+    aggregator.dispose?.();
+  }
   await checkWatchedMetrics(prepared, () => evaluateValid(prepared));
 }
 

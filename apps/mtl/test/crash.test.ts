@@ -156,6 +156,44 @@ describe('crash safety: SIGKILL at random moments, then --resume', () => {
     );
   }, 1_800_000);
 
+  for (const method of ['famo', 'uncertainty']) {
+    it(`with weighting ${method}: its state and variables survive SIGKILL, resume is bit-identical`, async () => {
+      const dir = tempDir();
+      // Both weigh every task's loss in each step: the `mixed` scheduler gives them all.
+      const args = [
+        ...ARGS,
+        '--set',
+        `training.weighting.method=${method}`,
+        '--set',
+        'training.scheduler=mixed',
+      ];
+      const base = mtl('train', CONFIG, '--out', join(dir, 'baseline'), ...args);
+      expect(base.status, base.stderr).toBe(0);
+      const expected = readFileSync(join(dir, 'baseline', 'scores.json'), 'utf8');
+      const evaluations = readFileSync(join(dir, 'baseline', 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+      // The method's weights move during the run (else a lost state could go unnoticed).
+      const weight = (line: string) =>
+        (JSON.parse(line) as Record<string, number>)['circle_task/all/train/weight'];
+      expect(weight(evaluations.at(-1)!)).not.toBe(weight(evaluations[0]!));
+      for (const k of [3, Math.floor(evaluations.length / 2)]) {
+        const out = join(dir, `killed-${k}`);
+        const child = spawn(process.execPath, [BIN, 'train', CONFIG, '--out', out, ...args]);
+        const done = exited(child);
+        const lines = metricsLines(out);
+        expect(await until(() => lines() >= k, child)).toBe(true);
+        child.kill('SIGKILL');
+        await done;
+        const ckpt = await loadCheckpoint(join(out, 'checkpoints', CHECKPOINT_FILES.last));
+        expect(ckpt.trainer!.aggregator!.name).toBe(method);
+        const resumed = mtl('train', '--resume', out, '--quiet');
+        expect(resumed.status, `kill at ${k}: ${resumed.stderr}`).toBe(0);
+        expect(readFileSync(join(out, 'scores.json'), 'utf8'), `kill at ${k}`).toBe(expected);
+      }
+    }, 900_000);
+  }
+
   it('a torn metrics line and a leftover temporary checkpoint do not stop a resume', async () => {
     const out = join(tempDir(), 'run');
     const child = spawn(process.execPath, [BIN, 'train', CONFIG, '--out', out, ...ARGS]);

@@ -34,6 +34,7 @@ export {
   type TrainerConfigInput,
   trainerConfigSchema,
 } from './config.js';
+export { gradientConflicts } from './conflict.js';
 export { type ConsoleLoggerOptions, consoleLogger } from './console-logger.js';
 export type {
   BatchSource,

@@ -36,7 +36,7 @@ import { LossSums, taskOfPart } from './internal/loss-sums.js';
 import { MetricTracker } from './internal/metric-tracker.js';
 import { type CollectedStep, type CollectStep, updatePath } from './internal/update-path.js';
 import { LrSchedule } from './lr-schedule.js';
-import { type OptimizerUpdates, TrainerOptimizer } from './optimizer.js';
+import { type OptimizerState, type OptimizerUpdates, TrainerOptimizer } from './optimizer.js';
 import type { HistoryRecord, SavedVariable, TrainerState } from './trainer-state.js';
 import { weightedSum, weightedSumWeights } from './weighted-sum.js';
 
@@ -312,7 +312,10 @@ class TrainingRun<B> {
     const s = checkpoint.trainer!;
     assignVariables(this.vars, checkpoint.weights, path);
     this.restoreAggregator(s, path);
-    if (checkpoint.optimizer) this.optimizer.setState(checkpoint.optimizer, this.optVars, path);
+    if (checkpoint.optimizer) {
+      const names = new Map(this.aggVars.map((v, i) => [`${AGGREGATOR_VARIABLE}${i}`, v.name]));
+      this.optimizer.setState(renameOptimizerVariables(checkpoint.optimizer, names), this.optVars, path);
+    }
     if (s.batchInEpoch > this.batchesPerEpoch) {
       throw new MtlError(
         'CHECKPOINT_MISMATCH',
@@ -367,7 +370,7 @@ class TrainingRun<B> {
     assignVariables(
       this.aggVars,
       (saved.variables ?? []).map((v) => ({
-        name: v.name,
+        name: this.aggVars[aggregatorVariableIndex(v.name)]?.name ?? v.name,
         dtype: 'float32' as const,
         shape: v.shape,
         values: Float32Array.from(v.values),
@@ -924,7 +927,10 @@ class TrainingRun<B> {
     const best = joinUrl(dir, CHECKPOINT_FILES.best);
     const checkpoint: Checkpoint = {
       weights: await readVariables(this.vars),
-      optimizer: await this.optimizer.getState(),
+      optimizer: renameOptimizerVariables(
+        await this.optimizer.getState(),
+        new Map(this.aggVars.map((v, i) => [v.name, `${AGGREGATOR_VARIABLE}${i}`])),
+      ),
       trainer: { ...this.state(), ...(await this.aggregatorState()) },
     };
     if (this.restoreBest && this.bestWeights) checkpoint.bestWeights = this.bestWeights;
@@ -956,9 +962,11 @@ class TrainingRun<B> {
       return {};
     }
     const variables: SavedVariable[] = [];
-    for (const v of await readVariables(this.aggVars)) {
-      variables.push({ name: v.name, shape: v.shape, values: Array.from(v.values) });
-    }
+    // Saved by position: a method's variables get tfjs's automatic names, which depend on how many
+    // variables the process made before, so a resumed process would not find them by name.
+    (await readVariables(this.aggVars)).forEach((v, i) => {
+      variables.push({ name: `${AGGREGATOR_VARIABLE}${i}`, shape: v.shape, values: Array.from(v.values) });
+    });
     return {
       aggregator: {
         name: agg.name,
@@ -1207,6 +1215,30 @@ function variableGroups(vars: readonly tf.Variable[], groups: ParameterGroup[] |
     }
   }
   return { shared, cols: shared.reduce((n, v) => n + v.size, 0), owned };
+}
+
+/** Name prefix of the aggregator's variables in a checkpoint: `aggregator/0`, `aggregator/1`... */
+const AGGREGATOR_VARIABLE = 'aggregator/';
+
+/** The optimizer state with the variables of `names`' keys (and their slots `<name>/<slot>`) renamed. */
+function renameOptimizerVariables(state: OptimizerState, names: ReadonlyMap<string, string>): OptimizerState {
+  if (names.size === 0) return state;
+  const rename = (name: string) => names.get(name) ?? name;
+  return {
+    ...state,
+    steps: Object.fromEntries(Object.entries(state.steps).map(([name, n]) => [rename(name), n])),
+    slots: state.slots.map((slot) => {
+      const cut = slot.name.lastIndexOf('/');
+      const to = cut > 0 ? names.get(slot.name.slice(0, cut)) : undefined;
+      return to === undefined ? slot : { ...slot, name: `${to}${slot.name.slice(cut)}` };
+    }),
+  };
+}
+
+/** The position of a saved aggregator variable, or -1 for a name of another form. */
+function aggregatorVariableIndex(name: string): number {
+  const m = /^aggregator\/(\d+)$/.exec(name);
+  return m ? Number(m[1]) : -1;
 }
 
 /** Checks an aggregator's shape where a wrong one would otherwise fail mid-run. */

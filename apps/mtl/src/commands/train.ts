@@ -23,6 +23,7 @@ import {
 } from '../run-dir.js';
 import type { WarmStart } from '../run-model.js';
 import { type Phase, PhaseClock, type PhaseTime, since, timeMark } from '../timing.js';
+import { weightingFor } from '../weighting.js';
 
 export interface TrainArgs {
   /** The config file (not with `resume`). */
@@ -82,6 +83,7 @@ export function trainerOptions(prepared: Prepared, runDir: string) {
     scheduler: _s,
     shuffle: _sh,
     validSplit: _v,
+    weighting: _w,
     seed,
     ...trainer
   } = prepared.loaded.config.training;
@@ -313,13 +315,16 @@ async function execute(
   const { run } = prepared;
   const warn = args.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const options = trainerOptions(prepared, runDir);
-  const trainer = new Trainer(options);
+  const aggregator = weightingFor(prepared.loaded.config, run.taskNames);
+  const trainer = new Trainer(options, { aggregator });
   const validSplit = prepared.loaded.config.training.validSplit;
   const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
   let examples = 0;
   // Counts the rows each step trains on (examples/s); the Trainer sees the model's own loss.
   const counted: Trainable<StepBatches> = {
     trainableVariables: () => run.trainable.trainableVariables(),
+    // Which variables the tasks share: what a gradient-level method combines.
+    ...(run.trainable.parameterGroups ? { parameterGroups: () => run.trainable.parameterGroups!() } : {}),
     loss: (batches, ctx) => {
       for (const b of batches) examples += b.size;
       return run.trainable.loss(batches, ctx);
@@ -427,6 +432,7 @@ async function execute(
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    aggregator.dispose?.();
   }
 }
 

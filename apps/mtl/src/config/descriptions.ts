@@ -191,6 +191,41 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'training.lrSchedule[plateau].cooldown': 'Evaluations to wait after a drop before watching again.',
   'training.lrSchedule[plateau].minLr': 'The rate never drops below this.',
   'training.gradClipNorm': 'Clip gradients by their global norm to at most this value.',
+  'training.weighting':
+    'How the per-task losses become one update: a weighting or gradient-aggregation method chosen by `method` (`mtl info` lists them), default `weightedSum` (Σ tasks.<t>.weight·loss). A gradient-level method needs every task in each step: `scheduler: mixed` (a vmtl step always has them).',
+  'training.weighting[*].gradientOf':
+    'Differentiate each task w.r.t. the shared `parameters` (supported) or the shared `representation` (not yet exposed by the models).',
+  'training.weighting[*].preference':
+    'How the balanced task gradients are combined: `mean`, `sum`, or one non-negative number per task (in task-name order).',
+  'training.weighting[uncertainty].init': 'Starting log-variance of every task.',
+  'training.weighting[imtlL].init': 'Starting log-scale of every task.',
+  'training.weighting[dwa].temperature': 'Softmax temperature of the epoch-over-epoch loss ratios.',
+  'training.weighting[famo].lr': "Learning rate of the Adam step on FAMO's task logits.",
+  'training.weighting[famo].gamma': "Weight decay of FAMO's task logits.",
+  'training.weighting[famo].eps': 'Added to each loss above its lower bound before the logarithm.',
+  'training.weighting[famo].minLosses':
+    'Per-task lower bound of the loss, in task-name order (default 0 for every task).',
+  'training.weighting[mgda].normalize':
+    'Gradient normalisation before the hull: none, by norm (`l2`), by loss (`loss`) or both (`loss+`).',
+  'training.weighting[mgda].regEps':
+    'Added to the diagonal of the normalised Gram matrix so the solver succeeds.',
+  'training.weighting[graddrop].leak':
+    'Fraction of every gradient let through regardless of its sign: one number, or one per task.',
+  'training.weighting[gradvac].beta': 'Rate of the moving average of the target cosines.',
+  'training.weighting[cagrad].c': 'Radius of the ball around the mean gradient, relative to its norm.',
+  'training.weighting[cagrad].rescale': "Divide the update by 1 + c² (the paper's default).",
+  'training.weighting[nashMtl].updateWeightsEvery':
+    'Solve for new weights every this many steps; reuse them in between.',
+  'training.weighting[nashMtl].regEps':
+    'Added to the Gram matrix so dependent gradients keep finite weights.',
+  'training.weighting[alignedMtl].scaleMode':
+    'Scale of the aligned gradients: the smallest (`min`), median or root-mean-square eigenvalue.',
+  'training.weighting[gradnorm].alpha':
+    'Restoring force: how strongly slower tasks get larger gradient norms.',
+  'training.weighting[gradnorm].lr': "Learning rate of the Adam step on GradNorm's task logits.",
+  'training.weighting[dbMtl].beta': 'Base rate of the moving average of the log-loss gradients.',
+  'training.weighting[dbMtl].betaSigma': 'The rate decays as beta / step^betaSigma.',
+  'training.weighting[dbMtl].eps': 'Added to each loss before the logarithm.',
   'training.taskWeights':
     "Weight of each task's loss parts, by task name (default 1); a task's `weight` sets the same thing.",
   'training.evalEvery': 'Evaluate (and checkpoint) every this many epochs or steps (`evalUnit`).',

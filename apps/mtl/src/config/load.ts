@@ -165,10 +165,17 @@ export function validateWithSchema<S extends z.ZodType>(schema: S, data: unknown
   if (result.success) return result.data;
   const lines = result.error.issues.slice(0, 5).map((issue) => {
     let message = issue.message;
+    let path = issue.path;
     if (issue.code === 'unrecognized_keys') {
       message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     }
-    return `${formatPath(issue.path)}: ${message}`;
+    const method = weightingMethodAt(data, path);
+    if (method !== undefined) {
+      // Each method has its own options: say whose they are, and name the one option.
+      message += ` (weighting method ${method})`;
+      if (issue.code === 'unrecognized_keys' && issue.keys.length === 1) path = [...path, issue.keys[0]!];
+    }
+    return `${formatPath(path)}: ${message}`;
   });
   const more = result.error.issues.length > 5 ? `\n  (and ${result.error.issues.length - 5} more)` : '';
   const first = result.error.issues[0]!;
@@ -176,4 +183,11 @@ export function validateWithSchema<S extends z.ZodType>(schema: S, data: unknown
     place: file,
     details: { path: formatPath(first.path), issues: result.error.issues.length },
   });
+}
+
+/** The `method` of the `training.weighting` block an issue path points into (not at its `method`). */
+function weightingMethodAt(data: unknown, path: readonly PropertyKey[]): string | undefined {
+  if (path[0] !== 'training' || path[1] !== 'weighting' || path[2] === 'method') return undefined;
+  const block = (data as { training?: { weighting?: { method?: unknown } } })?.training?.weighting;
+  return typeof block?.method === 'string' ? block.method : undefined;
 }

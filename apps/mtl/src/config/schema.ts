@@ -1,7 +1,7 @@
 import { BACKENDS } from '@mtl/core';
 import { FIELD_KINDS, SCALE_METHODS, SCHEDULER_NAMES } from '@mtl/data';
 import { BUILT_IN_MODULE_KINDS, type ModuleKind, TASK_KINDS } from '@mtl/tasks';
-import { trainerConfigSchema } from '@mtl/training';
+import { aggregatorSchema, trainerConfigSchema } from '@mtl/training';
 import { VAE_MODULE_KINDS } from '@mtl/vae';
 import { z } from 'zod';
 
@@ -306,6 +306,8 @@ const trainingAppShape = {
       error: 'task weights are set per task: use tasks.<name>.weight instead of "training.taskWeights"',
     })
     .default({}),
+  // The library's method union as is: one place defines the methods and their options.
+  weighting: aggregatorSchema.default({ method: 'weightedSum' }),
 };
 
 /** The `training` section of a multitask or VAE model (a VMTL model's has no `scheduler`). */

@@ -43,6 +43,24 @@ export function weightedLossSum(losses: readonly tf.Scalar[], weights: ArrayLike
   return sumScalars(losses.map((l, i) => (weights[i] === 1 ? l : tf.mul(l, weights[i]!))));
 }
 
+/**
+ * Refuses a step without every task: a method that keeps one weight, log-variance or loss history
+ * per task reads the losses by position, so a step of fewer tasks would mix them up.
+ */
+export function checkAllTasks(
+  ctx: { tasks: readonly string[] },
+  tasks: readonly string[],
+  method: string,
+): void {
+  if (ctx.tasks.length !== tasks.length || ctx.tasks.some((t, i) => t !== tasks[i])) {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      `${method} needs the losses of every task (${tasks.join(', ')}) in each step, got ${ctx.tasks.join(', ') || 'none'}; use a scheduler that puts every task in a step (mixed)`,
+      { place: `weighting ${method}` },
+    );
+  }
+}
+
 export function zeros(J: Matrix): Float64Array {
   return new Float64Array(J.cols);
 }

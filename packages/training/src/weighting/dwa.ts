@@ -1,7 +1,7 @@
 import { MtlError } from '@mtl/core';
 import { z } from 'zod';
 import type { Aggregator, AggregatorContext, AggregatorState } from '../aggregator.js';
-import { type AggregatorEnv, weightedLossSum } from './common.js';
+import { type AggregatorEnv, checkAllTasks, weightedLossSum } from './common.js';
 
 /**
  * Dynamic weight average (Liu, Johns & Davison 2019, MTAN): `w_t = m·softmax(r/T)_t` with
@@ -43,6 +43,7 @@ export function createDwa(options: z.output<typeof dwaOptionsSchema>, env: Aggre
     name: 'dwa',
     level: 'loss',
     combine(losses, ctx) {
+      checkAllTasks(ctx, env.tasks, 'dwa');
       roll(ctx);
       last = weights();
       return weightedLossSum(losses, last);

@@ -2,7 +2,7 @@ import { MtlError, stopGradient } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Aggregator, AggregatorState } from '../aggregator.js';
-import { type AggregatorEnv, HostAdam, sumScalars } from './common.js';
+import { type AggregatorEnv, checkAllTasks, HostAdam, sumScalars } from './common.js';
 
 /**
  * FAMO (Liu et al. 2023, "Fast Adaptive Multitask Optimization"): objective
@@ -49,7 +49,8 @@ export function createFamo(options: z.output<typeof famoOptionsSchema>, env: Agg
   return {
     name: 'famo',
     level: 'loss',
-    combine(losses) {
+    combine(losses, ctx) {
+      checkAllTasks(ctx, env.tasks, 'famo');
       const z = softmax();
       const d = losses.map((l, t) => tf.add(tf.sub(l, min[t]!), options.eps) as tf.Scalar);
       const c = stopGradient(sumScalars(d.map((x, t) => tf.div(z[t]!, x) as tf.Scalar)));

@@ -2,7 +2,7 @@ import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Aggregator, AggregatorState } from '../aggregator.js';
-import { type AggregatorEnv, sumScalars } from './common.js';
+import { type AggregatorEnv, checkAllTasks, sumScalars } from './common.js';
 
 /**
  * IMTL-L (Liu et al. 2021, "Towards Impartial Multi-task Learning", loss balance): a learnable
@@ -22,7 +22,8 @@ export function createImtlL(options: z.output<typeof imtlLOptionsSchema>, env: A
   return {
     name: 'imtlL',
     level: 'loss',
-    combine(losses) {
+    combine(losses, ctx) {
+      checkAllTasks(ctx, env.tasks, 'imtlL');
       const s = tf.unstack(scale) as tf.Scalar[];
       return sumScalars(losses.map((l, t) => tf.sub(tf.mul(tf.exp(s[t]!), l), s[t]!) as tf.Scalar));
     },

@@ -246,3 +246,19 @@ describe('loss-level methods leave no tensor behind', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('methods with per-task state', () => {
+  it('refuse a step without every task instead of mixing up the tasks', () => {
+    for (const method of ['uncertainty', 'dwa', 'famo', 'imtlL', 'rlw']) {
+      const agg = createAggregator({ method }, { tasks: ['a', 'b'] });
+      const before = tf.memory().numTensors;
+      const losses = [tf.scalar(1)];
+      expect(() => agg.combine!(losses, { step: 0, epoch: 0, seed: 1, tasks: ['b'] }), method).toThrow(
+        `${method} needs the losses of every task (a, b) in each step, got b`,
+      );
+      tf.dispose(losses);
+      expect(tf.memory().numTensors, method).toBe(before);
+      agg.dispose?.();
+    }
+  });
+});

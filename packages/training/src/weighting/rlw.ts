@@ -1,7 +1,7 @@
 import { RandomStream } from '@mtl/core';
 import { z } from 'zod';
 import type { Aggregator } from '../aggregator.js';
-import { type AggregatorEnv, weightedLossSum } from './common.js';
+import { type AggregatorEnv, checkAllTasks, weightedLossSum } from './common.js';
 
 /**
  * Random loss weighting (Lin et al. 2022, "Reasonable Effectiveness of Random Weighting"):
@@ -27,6 +27,7 @@ export function createRlw(_options: z.output<typeof rlwOptionsSchema>, env: Aggr
     name: 'rlw',
     level: 'loss',
     combine(losses, ctx) {
+      checkAllTasks(ctx, env.tasks, 'rlw');
       last = rlwWeights(ctx.seed, env.tasks.length);
       return weightedLossSum(losses, last);
     },

@@ -2,7 +2,7 @@ import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { Aggregator, AggregatorState } from '../aggregator.js';
-import { type AggregatorEnv, sumScalars } from './common.js';
+import { type AggregatorEnv, checkAllTasks, sumScalars } from './common.js';
 
 /**
  * Uncertainty weighting (Kendall, Gal & Cipolla 2018): a learnable log-variance `s_t` per task,
@@ -26,7 +26,8 @@ export function createUncertainty(
   return {
     name: 'uncertainty',
     level: 'loss',
-    combine(losses) {
+    combine(losses, ctx) {
+      checkAllTasks(ctx, env.tasks, 'uncertainty');
       const s = tf.unstack(logVar) as tf.Scalar[];
       return sumScalars(
         losses.map(

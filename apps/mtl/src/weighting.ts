@@ -1,0 +1,51 @@
+import { MtlError } from '@mtl/core';
+import { type Aggregator, createAggregator, WEIGHTING_METHODS, type WeightingMethod } from '@mtl/training';
+import type { MtlConfig } from './config/schema.js';
+import { taskWeightsOf } from './model-loss.js';
+
+/**
+ * Loss-level methods that keep a weight, log-variance or loss history per task and so need every
+ * task's loss in each step (the others, `weightedSum`, `equal` and `gls`, weigh any subset).
+ */
+const PER_TASK_STATE = new Set<string>(['uncertainty', 'dwa', 'famo', 'imtlL', 'rlw']);
+
+/**
+ * The run's weighting method (`training.weighting`) built for the tasks it trains, in the
+ * Trainer's order of losses (task names sorted), with the tasks' `weight`s. Refuses, naming the
+ * config path, what would fail mid-run: a gradient-level or per-task-state method with a scheduler
+ * whose steps hold one task, and gradients of the shared representation (no
+ * model of the app exposes it yet). The caller owns the aggregator and disposes it.
+ * @example
+ * const aggregator = weightingFor(config, ['a', 'b']);
+ * const trainer = new Trainer(options, { aggregator });
+ */
+export function weightingFor(config: MtlConfig, taskNames: readonly string[]): Aggregator {
+  const weighting = config.training.weighting;
+  const method = weighting.method as WeightingMethod;
+  const gradient = WEIGHTING_METHODS[method]?.level === 'gradient';
+  if (gradient || PER_TASK_STATE.has(method)) {
+    const scheduler = 'scheduler' in config.training ? config.training.scheduler : undefined;
+    // A vmtl step always stacks one sub-batch of every task; the other kinds need `mixed` for it.
+    if (scheduler !== undefined && scheduler !== 'mixed') {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `weighting method ${method} ${gradient ? 'combines the gradients' : 'weighs the losses'} of every task in a step, but scheduler "${scheduler}" puts one task in a step; use training.scheduler: mixed`,
+        { place: 'training.scheduler', details: { method, scheduler } },
+      );
+    }
+  }
+  if (gradient) {
+    if ('gradientOf' in weighting && weighting.gradientOf === 'representation') {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `weighting method ${method}: gradients of the shared representation are not supported by the ${config.model.kind} model yet; use gradientOf: parameters`,
+        { place: 'training.weighting.gradientOf', details: { method } },
+      );
+    }
+  }
+  return createAggregator(
+    weighting,
+    { tasks: [...taskNames].sort(), taskWeights: taskWeightsOf(config, taskNames) },
+    'training.weighting',
+  );
+}
