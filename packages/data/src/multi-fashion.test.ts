@@ -24,7 +24,7 @@ describe('image transforms', () => {
     // 1 2 3 / 4 5 6 / 7 8 9 -> 3 6 9 / 2 5 8 / 1 4 7
     const r = rotate90(new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9]), 3);
     expect(Array.from(r)).toEqual([3, 6, 9, 2, 5, 8, 1, 4, 7]);
-    let x = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    let x: Float32Array = new Float32Array([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     for (let k = 0; k < 4; k++) x = rotate90(x, 3);
     expect(Array.from(x)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
