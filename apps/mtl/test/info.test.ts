@@ -114,6 +114,8 @@ describe('mtl info --json', () => {
       'logistic_tasks',
       'csv',
       'jsonl',
+      'multifashion',
+      'fashion_domains',
       'vae_domains',
     ]);
     expect(info.taskKinds.map((t) => t.name)).toContain('regression');

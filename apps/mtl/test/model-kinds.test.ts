@@ -187,6 +187,7 @@ describe('shipped examples', () => {
     'csv-tasks.yaml': 'multitask',
     'listings.yaml': 'multitask',
     'mt-vae.yaml': 'vae',
+    'multifashion.yaml': 'multitask',
     'snorkel-basics-inv-circle.yaml': 'multitask',
     'snorkel-basics.yaml': 'multitask',
     'vmtl-logistic.yaml': 'vmtl',

@@ -30,9 +30,38 @@ export {
   type LabelInput,
   type LabelKind,
 } from './dict-dataset.js';
+export {
+  FASHION_DOMAINS,
+  type FashionDomain,
+  type FashionDomainData,
+  type FashionDomainsOptions,
+  makeFashionDomains,
+} from './fashion-domains.js';
 export type { ColumnInput, DenseArray, NestedNumbers, RaggedArray, TypedNumberArray } from './field-input.js';
 export { formatFloat32 } from './format-float32.js';
+export {
+  encodeIdx,
+  IDX_DTYPES,
+  type IdxArray,
+  type IdxArrays,
+  type IdxDtype,
+  type ParseIdxOptions,
+  parseIdx,
+} from './idx.js';
+export {
+  checkImageSet,
+  FASHION_MNIST_CLASSES,
+  type ImageSet,
+  resizeArea,
+  rotate90,
+} from './image-set.js';
 export { type LogisticTask, type LogisticTasksOptions, makeLogisticTasks } from './logistic-tasks.js';
+export {
+  type MultiFashionImages,
+  type MultiFashionOptions,
+  makeMultiFashion,
+  multiFashionImages,
+} from './multi-fashion.js';
 export {
   applyPreprocessing,
   applyScaler,

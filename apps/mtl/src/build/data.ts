@@ -2,12 +2,15 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { listNames, MtlError, type RandomStream } from '@mtl/core';
 import {
   type DictDataset,
+  type ImageSet,
+  makeFashionDomains,
   makeLogisticTasks,
+  makeMultiFashion,
   makeToyDatasets,
   type ReadTableOptions,
   splitDataset,
 } from '@mtl/data';
-import { readCsv, readJsonl } from '@mtl/data/node';
+import { FASHION_MNIST_DIR, readCsv, readFashionMnist, readJsonl } from '@mtl/data/node';
 import type { z } from 'zod';
 import type { dataSourceSchema } from '../config/schema.js';
 import { readerField } from './preprocess.js';
@@ -45,6 +48,18 @@ async function readTable(
   options: ReadTableOptions & { delimiter?: string },
 ): Promise<DictDataset> {
   return kind === 'csv' ? readCsv(file, options) : readJsonl(file, options);
+}
+
+/** Fashion-MNIST's train and test items from `dir` (relative to the config file; default Debian's folder). */
+async function fashionMnist(
+  dir: string | undefined,
+  configFile: string,
+): Promise<{ train: ImageSet; test: ImageSet }> {
+  const folder = dir === undefined ? FASHION_MNIST_DIR : resolveConfigPath(configFile, dir);
+  return {
+    train: await readFashionMnist('train', { dir: folder }),
+    test: await readFashionMnist('test', { dir: folder }),
+  };
 }
 
 /**
@@ -93,6 +108,48 @@ export async function loadSource(
           name: sourceName,
           groups: tasks.map((t) => ({ train: t.train, test: t.test })),
           truth: Object.fromEntries(tasks.map((t) => [t.name, { w: Array.from(t.w), linkedTo: t.linkedTo }])),
+        };
+      }
+      case 'multifashion': {
+        const source = await fashionMnist(config.dir, configFile);
+        const splits = makeMultiFashion(
+          source,
+          {
+            train: config.train,
+            valid: config.valid,
+            test: config.test,
+            size: config.size,
+            shift: config.shift,
+            validShare: config.validShare,
+            field: config.field,
+            datasetName: sourceName,
+          },
+          seed,
+        );
+        return { name: sourceName, groups: [splits] };
+      }
+      case 'fashion_domains': {
+        const source = await fashionMnist(config.dir, configFile);
+        const domains = makeFashionDomains(
+          source,
+          {
+            perClass: config.perClass,
+            validPerClass: config.validPerClass,
+            testPerClass: config.testPerClass,
+            size: config.size,
+            noise: config.noise,
+            field: config.field,
+            ...(config.domains === undefined ? {} : { domains: config.domains }),
+          },
+          seed,
+        );
+        return {
+          name: sourceName,
+          groups: domains.map((d) => ({
+            train: d.train,
+            ...(d.valid ? { valid: d.valid } : {}),
+            test: d.test,
+          })),
         };
       }
       case 'csv':

@@ -93,6 +93,33 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'data.*[vae_domains].taskSpread': "Standard deviation of each domain's perturbation of A and b.",
   'data.*[vae_domains].field':
     'Name of the input field (`dim` values per row); `mtl predict` reads it from the columns `<field>_0` ... (CSV) or the key `<field>` (JSONL).',
+  'data.*[multifashion]':
+    "MultiFashion, a two-task image set built as MultiMNIST is (@mtl/data's makeMultiFashion) from Debian's `dataset-fashion-mnist`: one Fashion-MNIST item at the top left of a 36 x 36 canvas, another item `shift` pixels right and down, overlaid with the pixel-wise maximum, area-resampled to `size` x `size`, values in [0, 1]. Labels `left` and `right` (10 classes each).",
+  'data.*[multifashion].train': 'Training images, from the train pool of Fashion-MNIST train items.',
+  'data.*[multifashion].valid':
+    'Validation images (0: no `valid` split), from the valid pool: train items held out of the train pool (`validShare`).',
+  'data.*[multifashion].test': "Test images (0: no `test` split), from Fashion-MNIST's test items.",
+  'data.*[multifashion].size':
+    'Side of the images after area resampling of the canvas: 18 = the mean of each 2 x 2 block; 36 keeps every pixel. The field holds `size · size` values per row.',
+  'data.*[multifashion].shift':
+    'Pixels the right item is shifted right and down from the left one; the canvas side is 28 + shift.',
+  'data.*[multifashion].validShare': 'Share of the Fashion-MNIST train items held out as the valid pool.',
+  'data.*[multifashion].field': 'Name of the input field (`size · size` pixel values per row, row-major).',
+  'data.*[*].dir':
+    "Folder of Fashion-MNIST's four IDX files (gzipped or not; relative to the config file); default `/usr/share/datasets/fashion-mnist`, where Debian's `dataset-fashion-mnist` installs them.",
+  'data.*[fashion_domains]':
+    "A few-shot multi-domain benchmark (@mtl/data's makeFashionDomains) from Debian's `dataset-fashion-mnist`: four domains, each the 10-class task on its own items (no item in two domains): `original`, `rotated` (90° counter-clockwise), `inverted` (1 - x) and `noisy` (fixed Gaussian noise per item). Each domain is a dataset `<domain>Dataset` with field `image` and a label named like the domain.",
+  'data.*[fashion_domains].perClass': 'Labelled training images per class and domain (N).',
+  'data.*[fashion_domains].validPerClass':
+    'Validation images per class and domain, from train items (0: no `valid` split).',
+  'data.*[fashion_domains].testPerClass':
+    "Test images per class and domain, from Fashion-MNIST's test items.",
+  'data.*[fashion_domains].size': 'Side of the images after area resampling (28: the original pixels).',
+  'data.*[fashion_domains].noise':
+    "Standard deviation of the `noisy` domain's additive Gaussian noise (on pixels in [0, 1], not clipped).",
+  'data.*[fashion_domains].domains':
+    "Which domains to make (default all four); a domain's images do not depend on this.",
+  'data.*[fashion_domains].field': 'Name of the input field (`size · size` pixel values per row, row-major).',
 
   // ---- modules ----
   // A kind's own description comes from its registry entry (`ModuleKind.description`, on the schema).

@@ -1,5 +1,5 @@
 import { BACKENDS } from '@mtl/core';
-import { FIELD_KINDS, SCALE_METHODS, SCHEDULER_NAMES } from '@mtl/data';
+import { FASHION_DOMAINS, FIELD_KINDS, SCALE_METHODS, SCHEDULER_NAMES } from '@mtl/data';
 import { BUILT_IN_MODULE_KINDS, type ModuleKind, TASK_KINDS } from '@mtl/tasks';
 import { aggregatorSchema, trainerConfigSchema } from '@mtl/training';
 import { VAE_MODULE_KINDS } from '@mtl/vae';
@@ -75,6 +75,44 @@ const logisticSource = z
     (c) => c.tasks * (Array.isArray(c.sizes) ? Math.max(...c.sizes) : c.sizes) * c.dim <= 1e8,
     'tasks × sizes × dim must stay within 10^8 values',
   );
+
+/** The folder of Fashion-MNIST's IDX files (relative to the config file); default Debian's. */
+const fashionDir = z.string().min(1).optional();
+const count = (max: number) => z.number().int().min(0).max(max);
+
+/** MultiFashion (@mtl/data's makeMultiFashion): two Fashion-MNIST items per image, labels left and right. */
+const multiFashionSource = z.strictObject({
+  kind: z.literal('multifashion'),
+  train: positiveInt.max(1_000_000).default(10_000),
+  valid: count(1_000_000).default(2000),
+  test: count(1_000_000).default(2000),
+  size: positiveInt.max(36).default(18),
+  shift: z.number().int().min(0).max(28).default(8),
+  validShare: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(1 / 6),
+  field: name.default('image'),
+  dir: fashionDir,
+  seed: seed.optional(),
+  scale: scaleSchema,
+});
+
+/** Fashion domains (@mtl/data's makeFashionDomains): four 10-class domains, N images per class. */
+const fashionDomainsSource = z.strictObject({
+  kind: z.literal('fashion_domains'),
+  perClass: positiveInt.max(1500).default(20),
+  validPerClass: count(1500).default(0),
+  testPerClass: positiveInt.max(250).default(100),
+  size: positiveInt.max(28).default(28),
+  noise: z.number().min(0).finite().default(0.5),
+  domains: z.array(z.enum(FASHION_DOMAINS)).min(1).optional(),
+  field: name.default('image'),
+  dir: fashionDir,
+  seed: seed.optional(),
+  scale: scaleSchema,
+});
 
 const labelColumn = z.union([
   z.string().min(1),
@@ -189,6 +227,8 @@ export const dataSourceSchema = z.discriminatedUnion('kind', [
   logisticSource,
   fileSource('csv'),
   fileSource('jsonl'),
+  multiFashionSource,
+  fashionDomainsSource,
 ]);
 
 /** Seeded multi-domain VAE data (@mtl/vae's makeVaeDomains); loaded by build/vae-run.ts. */
