@@ -38,6 +38,13 @@ export {
   seedOption,
 } from './module-options.js';
 export {
+  ModulePool,
+  type ModulePoolLoadOptions,
+  type ModulePoolOptions,
+  type PoolEntry,
+  type SavedModuleWeights,
+} from './module-pool.js';
+export {
   BUILT_IN_MODULE_KINDS,
   type ModuleFactory,
   moduleFromConfig,

@@ -15,11 +15,10 @@ import { type CustomMetric, modelScoreKey, Scorer, scoreKey } from '@mtl/scoring
 import * as tf from '@tensorflow/tfjs';
 import {
   checkSavedModel,
-  decodeTensor,
-  encodeTensor,
   readSavedModel,
   type SavedModel,
   type SavedModule,
+  type SavedTensor,
   savedModelArtifacts,
 } from './checkpoint.js';
 import { runFlows } from './internal/flow.js';
@@ -36,6 +35,7 @@ import {
 import { checkTaskOutputs } from './internal/output-check.js';
 import type { Module, ModuleContext } from './module.js';
 import { ModuleLosses } from './module-losses.js';
+import { ModulePool, type WarmStartReport } from './module-pool.js';
 import { moduleFromConfig } from './module-registry.js';
 import { type InputShapes, inferShapes, type RowShape } from './shape-inference.js';
 import { Task } from './task.js';
@@ -131,21 +131,7 @@ export interface TaskPredictions {
   loss?: number;
 }
 
-/**
- * How a warm start treated each module (see {@link MultitaskModel.loadModuleWeights}).
- * @example
- * const { reused, reshaped } = await model.loadModuleWeights('runs/a/model.json', { onMismatch: 'reinit' });
- */
-export interface WarmStartReport {
-  /** Same name, same parameters and shapes: weights loaded. */
-  reused: string[];
-  /** Same name, other parameters or shapes: kept its fresh initialisation. */
-  reshaped: string[];
-  /** In the model only. */
-  new: string[];
-  /** In the checkpoint only. */
-  dropped: string[];
-}
+export type { WarmStartReport } from './module-pool.js';
 
 /**
  * Options of {@link MultitaskModel.load}.
@@ -163,9 +149,6 @@ export interface LoadOptions {
   modules?: Record<string, Module>;
   variablePrefix?: string;
 }
-
-/** Which models hold a module: it is disposed when the last one lets go. */
-const holders = new WeakMap<Module, Set<MultitaskModel>>();
 
 interface Accumulator {
   task: Task;
@@ -198,8 +181,7 @@ export class MultitaskModel {
   /** Output row shape of each task, when shape inference could tell it. */
   private outputShapes: Record<string, RowShape | undefined> = {};
   private readonly taskMap = new Map<string, Task>();
-  private readonly pool = new Map<string, Module>();
-  private readonly frozen = new Set<string>();
+  private readonly pool: ModulePool;
   private disposed = false;
 
   constructor(tasks: readonly Task[] = [], options: MultitaskModelOptions = {}) {
@@ -210,6 +192,12 @@ export class MultitaskModel {
       });
     }
     this.variablePrefix = options.variablePrefix ?? '';
+    this.pool = new ModulePool({
+      seed: this.seed,
+      variablePrefix: this.variablePrefix,
+      user: 'task',
+      place: 'MultitaskModel',
+    });
     this.inputShapes = options.inputShapes;
     if (!Array.isArray(tasks)) {
       throw new MtlError('INVALID_ARGUMENT', 'expects a list of tasks', { place: 'MultitaskModel' });
@@ -228,7 +216,7 @@ export class MultitaskModel {
 
   /** Modules by name: one entry per distinct name over all tasks. */
   get modulePool(): ReadonlyMap<string, Module> {
-    return new Map(this.pool);
+    return new Map(this.pool.modules);
   }
 
   /**
@@ -272,42 +260,30 @@ export class MultitaskModel {
     this.assertLive();
     this.getTask(name);
     this.taskMap.delete(name);
-    const used = new Set(this.tasks.flatMap((t) => [...t.modulePool.keys()]));
-    const removed: string[] = [];
-    for (const [moduleName, module] of this.pool) {
-      if (used.has(moduleName)) continue;
-      this.pool.delete(moduleName);
-      this.frozen.delete(moduleName);
-      this.release(module);
-      removed.push(moduleName);
-    }
-    return removed;
+    return this.pool.removeUser(name);
   }
 
   /** Excludes modules from {@link trainableVariables} (e.g. a trained trunk when adding a task). */
   freeze(moduleNames: readonly string[]): void {
-    for (const name of moduleNames) {
-      this.getModule(name);
-      this.frozen.add(name);
-    }
+    this.pool.freeze(moduleNames);
   }
 
   unfreeze(moduleNames: readonly string[]): void {
-    for (const name of moduleNames) {
-      this.getModule(name);
-      this.frozen.delete(name);
-    }
+    this.pool.unfreeze(moduleNames);
   }
 
   get frozenModules(): string[] {
-    return [...this.frozen];
+    return this.pool.frozen;
   }
 
   /** The variables the optimiser updates (frozen modules excluded), named `<module>/<param>`. */
   trainableVariables(): tf.Variable[] {
-    return [...this.pool]
-      .filter(([name]) => !this.frozen.has(name))
-      .flatMap(([, m]) => m.trainableVariables());
+    return this.pool.trainableVariables();
+  }
+
+  /** Values the modules' parameters hold ({@link ModulePool.parameterCount}). */
+  parameterCount(): number {
+    return this.pool.parameterCount();
   }
 
   /**
@@ -320,8 +296,8 @@ export class MultitaskModel {
    */
   parameterGroups(): ParameterGroup[] {
     const groups: ParameterGroup[] = [];
-    for (const [name, m] of this.pool) {
-      const variables = this.frozen.has(name) ? [] : m.trainableVariables().map((v) => v.name);
+    for (const [name, m] of this.pool.modules) {
+      const variables = this.pool.isFrozen(name) ? [] : m.trainableVariables().map((v) => v.name);
       if (variables.length === 0) continue;
       let tasks = this.tasks.filter((t) => t.opSequence.some((op) => op.moduleName === name));
       // A pooled module no operation runs still belongs to the tasks that hold it.
@@ -339,7 +315,7 @@ export class MultitaskModel {
     this.assertLive();
     const tasks = this.tasksFor(batch, options.tasks, false);
     const ctx: ModuleContext = { training: options.training ?? false, seed: options.seed ?? 0 };
-    const outputs = runFlows(tasks, batch, this.pool, ctx);
+    const outputs = runFlows(tasks, batch, this.pool.modules, ctx);
     for (const task of tasks) checkTaskOutputs(task, outputs.get(task.name)!, batch);
     return Object.fromEntries(outputs);
   }
@@ -364,7 +340,7 @@ export class MultitaskModel {
           { place: `dataset ${batch.dataset}/${batch.split}` },
         );
       }
-      const outputs = runFlows(tasks, batch, this.pool, {
+      const outputs = runFlows(tasks, batch, this.pool.modules, {
         training: ctx.training,
         seed: mixSeed(ctx.seed, b),
         addLoss: moduleLosses.add,
@@ -461,11 +437,7 @@ export class MultitaskModel {
 
   /** Copies of every weight keyed `<module>/<param>` (no variable prefix); the caller disposes them. */
   getWeights(): Record<string, tf.Tensor> {
-    const out: Record<string, tf.Tensor> = {};
-    for (const [name, m] of this.pool) {
-      for (const [param, t] of Object.entries(m.getWeights())) out[`${name}/${param}`] = t;
-    }
-    return out;
+    return this.pool.getWeights();
   }
 
   /**
@@ -475,34 +447,15 @@ export class MultitaskModel {
    */
   setWeights(weights: Record<string, tf.Tensor>): void {
     this.assertLive();
-    const names = [...this.pool.keys()].sort((a, b) => b.length - a.length);
-    const byModule = new Map<string, Record<string, tf.Tensor>>();
-    for (const [key, t] of Object.entries(weights)) {
-      const owner = names.find((n) => key.startsWith(`${n}/`));
-      if (owner === undefined) {
-        throw new MtlError(
-          'CHECKPOINT_MISMATCH',
-          `no module owns weight "${key}" (modules: ${listNames(names)})`,
-          {
-            place: 'setWeights',
-          },
-        );
-      }
-      const rec = byModule.get(owner) ?? {};
-      rec[key.slice(owner.length + 1)] = t;
-      byModule.set(owner, rec);
-    }
-    for (const [owner, rec] of byModule) checkShapes(this.pool.get(owner)!, owner, rec);
-    for (const [owner, rec] of byModule) this.pool.get(owner)!.setWeights(rec);
+    this.pool.setWeights(weights);
   }
 
   /** The description and weights that {@link save} writes (weights copied to the host). */
   toSaved(): SavedModel {
     this.assertLive();
     const modules: Record<string, SavedModule> = {};
-    for (const [name, m] of this.pool) {
-      const weights = Object.fromEntries(Object.entries(m.variables()).map(([k, v]) => [k, encodeTensor(v)]));
-      modules[name] = { config: m.getConfig(), frozen: this.frozen.has(name), weights };
+    for (const [name, weights] of Object.entries(this.pool.toSaved())) {
+      modules[name] = { config: this.pool.get(name).getConfig(), frozen: this.pool.isFrozen(name), weights };
     }
     return {
       seed: this.seed,
@@ -598,9 +551,7 @@ export class MultitaskModel {
       ...(options.variablePrefix === undefined ? {} : { variablePrefix: options.variablePrefix }),
     });
     try {
-      for (const name of model.pool.keys())
-        checkModuleMatches(model.pool.get(name)!, name, saved.modules[name], place);
-      model.assignSaved(saved, [...model.pool.keys()], place);
+      model.pool.load(savedWeights(saved), { onMissing: 'error', place });
       model.freeze(
         Object.entries(saved.modules).flatMap(([n, m]) => (m.frozen && model.pool.has(n) ? [n] : [])),
       );
@@ -624,59 +575,19 @@ export class MultitaskModel {
     this.assertLive();
     const place = typeof source === 'string' ? source : 'saved model';
     const saved = typeof source === 'string' ? await readSavedModel(source) : checkSavedModel(source, place);
-    const names = options.modules ?? [...this.pool.keys()];
-    for (const n of names) this.getModule(n);
-    const report: WarmStartReport = { reused: [], reshaped: [], new: [], dropped: [] };
-    for (const name of names) {
-      const savedModule = saved.modules[name];
-      if (savedModule === undefined) {
-        report.new.push(name);
-        continue;
-      }
-      try {
-        checkModuleMatches(this.pool.get(name)!, name, savedModule, place);
-        report.reused.push(name);
-      } catch (e) {
-        if (options.onMismatch !== 'reinit') throw e;
-        report.reshaped.push(name);
-      }
-    }
-    report.dropped = Object.keys(saved.modules).filter((n) => !this.pool.has(n));
-    this.assignSaved(saved, report.reused, place);
-    return report;
+    return this.pool.load(savedWeights(saved), {
+      onMismatch: options.onMismatch ?? 'error',
+      ...(options.modules === undefined ? {} : { modules: options.modules }),
+      place,
+    });
   }
 
   /** Frees every module no other live model holds. The model cannot be used afterwards. */
   dispose(): void {
     if (this.disposed) return;
-    for (const m of this.pool.values()) this.release(m);
-    this.pool.clear();
+    this.pool.dispose();
     this.taskMap.clear();
     this.disposed = true;
-  }
-
-  private assignSaved(saved: SavedModel, names: readonly string[], place: string): void {
-    for (const name of names) {
-      const weights: Record<string, tf.Tensor> = {};
-      try {
-        for (const [param, t] of Object.entries(saved.modules[name]!.weights)) {
-          weights[param] = decodeTensor(t, `${place} weight ${name}/${param}`);
-        }
-        this.pool.get(name)!.setWeights(weights);
-      } finally {
-        for (const t of Object.values(weights)) t.dispose();
-      }
-    }
-  }
-
-  private getModule(name: string): Module {
-    const m = this.pool.get(name);
-    if (m === undefined) {
-      throw new MtlError('UNKNOWN_MODULE', `no module "${name}" (modules: ${listNames(this.pool.keys())})`, {
-        place: 'MultitaskModel',
-      });
-    }
-    return m;
   }
 
   private assertLive(): void {
@@ -688,11 +599,8 @@ export class MultitaskModel {
   /** Validates the tasks against the model and each other, then adds them and builds new modules. */
   private join(tasks: readonly Task[]): void {
     this.assertLive();
-    const owner = new Map<string, string>();
-    for (const t of this.tasks)
-      for (const name of t.modulePool.keys()) if (!owner.has(name)) owner.set(name, t.name);
-    const incoming = new Map<string, Module>();
     const names = new Set(this.taskMap.keys());
+    const entries: { name: string; module: Module; user: string }[] = [];
     for (const task of tasks) {
       if (!(task instanceof Task)) {
         throw new MtlError('INVALID_ARGUMENT', 'expects Task objects', { place: 'MultitaskModel' });
@@ -703,66 +611,14 @@ export class MultitaskModel {
         });
       }
       names.add(task.name);
-      for (const [name, module] of task.modulePool) {
-        const existing = this.pool.get(name) ?? incoming.get(name);
-        if (existing !== undefined && existing !== module) {
-          throw new MtlError(
-            'MODULE_CONFLICT',
-            `tasks ${owner.get(name)} and ${task.name} both have a module named "${name}" but they are different objects; modules are shared by name, so use one object or two names`,
-            { place: `module ${name}`, details: { module: name, tasks: [owner.get(name), task.name] } },
-          );
-        }
-        for (const [otherName, other] of [...this.pool, ...incoming]) {
-          if (other === module && otherName !== name) {
-            throw new MtlError(
-              'MODULE_CONFLICT',
-              `task ${task.name} names a module "${name}" that task ${owner.get(otherName)} calls "${otherName}"; one module object has one name`,
-              { place: `module ${name}` },
-            );
-          }
-        }
-        if (module.isBuilt && module.name !== name) {
-          throw new MtlError(
-            'MODULE_CONFLICT',
-            `task ${task.name} names a module "${name}" that is already built as "${module.name}"`,
-            { place: `module ${name}` },
-          );
-        }
-        if (!owner.has(name)) owner.set(name, task.name);
-        if (existing === undefined) incoming.set(name, module);
-      }
+      for (const [name, module] of task.modulePool) entries.push({ name, module, user: task.name });
+      this.pool.check(entries);
     }
     if (this.inputShapes !== undefined) {
       this.outputShapes = inferShapes([...this.tasks, ...tasks], this.inputShapes);
     }
-    const built: Module[] = [];
-    try {
-      for (const [name, module] of incoming) {
-        if (!module.isBuilt) {
-          module.build(name, { seed: this.seed, prefix: this.variablePrefix });
-          built.push(module);
-        }
-      }
-    } catch (e) {
-      for (const m of built) m.dispose();
-      throw e;
-    }
-    for (const [name, module] of incoming) {
-      this.pool.set(name, module);
-      const set = holders.get(module) ?? new Set<MultitaskModel>();
-      set.add(this);
-      holders.set(module, set);
-    }
+    this.pool.add(entries);
     for (const task of tasks) this.taskMap.set(task.name, task);
-  }
-
-  private release(module: Module): void {
-    const set = holders.get(module);
-    set?.delete(this);
-    if (set === undefined || set.size === 0) {
-      holders.delete(module);
-      module.dispose();
-    }
   }
 
   /** Tasks whose label the batch carries. */
@@ -809,7 +665,7 @@ export class MultitaskModel {
           host: boolean;
         }[] = [];
         const flat = tf.tidy(() => {
-          const outputs = runFlows(tasks, batch, this.pool, { training: false, seed: 0 });
+          const outputs = runFlows(tasks, batch, this.pool.modules, { training: false, seed: 0 });
           const pieces: tf.Tensor[] = [];
           for (const task of tasks) {
             const place = `task ${task.name} on dataset ${batch.dataset}/${batch.split}`;
@@ -1060,57 +916,7 @@ function onlySplit(loader: BatchLoader, split: string): BatchLoader {
   };
 }
 
-/** CHECKPOINT_MISMATCH when a module's parameters differ in names or shapes from saved ones. */
-function checkModuleMatches(
-  module: Module,
-  name: string,
-  saved: SavedModule | undefined,
-  place: string,
-): void {
-  if (saved === undefined) {
-    throw new MtlError('CHECKPOINT_MISMATCH', `module "${name}" is not in the saved model`, { place });
-  }
-  const vars = module.variables();
-  const have = Object.keys(vars).sort();
-  const want = Object.keys(saved.weights).sort();
-  if (have.join('\u0000') !== want.join('\u0000')) {
-    throw new MtlError(
-      'CHECKPOINT_MISMATCH',
-      `module "${name}" has parameters ${listNames(have)} but the saved module has ${listNames(want)}`,
-      { place, details: { module: name } },
-    );
-  }
-  for (const param of have) {
-    const shape = vars[param]!.shape;
-    const savedShape = saved.weights[param]!.shape;
-    if (!tf.util.arraysEqual(shape, savedShape)) {
-      throw new MtlError(
-        'CHECKPOINT_MISMATCH',
-        `module "${name}" parameter "${param}" has shape [${shape}] but the saved one has [${savedShape}]`,
-        { place, details: { module: name, param, shape, savedShape } },
-      );
-    }
-  }
-}
-
-/** Shape checks of a partial assignment, before anything is assigned. */
-function checkShapes(module: Module, name: string, weights: Record<string, tf.Tensor>): void {
-  const vars = module.variables();
-  for (const [param, t] of Object.entries(weights)) {
-    const v = vars[param];
-    if (v === undefined) {
-      throw new MtlError(
-        'CHECKPOINT_MISMATCH',
-        `module "${name}" has no parameter "${param}" (parameters: ${listNames(Object.keys(vars))})`,
-        { place: 'setWeights' },
-      );
-    }
-    if (!tf.util.arraysEqual(v.shape, t.shape)) {
-      throw new MtlError(
-        'CHECKPOINT_MISMATCH',
-        `module "${name}" parameter "${param}" has shape [${v.shape}] but the weights have [${t.shape}]`,
-        { place: 'setWeights' },
-      );
-    }
-  }
+/** The weights of a saved model by module, as {@link ModulePool.load} reads them. */
+function savedWeights(saved: SavedModel): Record<string, Record<string, SavedTensor>> {
+  return Object.fromEntries(Object.entries(saved.modules).map(([name, m]) => [name, m.weights]));
 }

@@ -5,7 +5,7 @@ import { README_TIMEOUT_MS, runReadmeExamples, scriptErrors } from '../../../too
 it('README example (the Snorkel tutorial) runs as printed: shared trunk, trained, saved, reloaded', {
   timeout: README_TIMEOUT_MS,
 }, async () => {
-  const [result] = await runReadmeExamples(new URL('../README.md', import.meta.url));
+  const [result, poolExample] = await runReadmeExamples(new URL('../README.md', import.meta.url));
   expect(scriptErrors(result!)).toBe('');
   expect(result!.code).toBe(0);
   const [modules, accuracy, validLoss, preds, ...rest] = result!.lines;
@@ -15,4 +15,11 @@ it('README example (the Snorkel tutorial) runs as printed: shared trunk, trained
   expect(Number(validLoss)).toBeLessThan(0.5);
   expect(preds).toMatch(/^\[ [01], [01], [01], [01], [01] \]$/);
   expect(rest).toEqual([]);
+  // The ModulePool example: sharing, freezing, and a warm start's report.
+  expect(scriptErrors(poolExample!)).toBe('');
+  expect(poolExample!.lines).toEqual([
+    '["trunk","a_head","b_head"] 27',
+    '["pool/a_head/kernel","pool/a_head/bias","pool/b_head/kernel","pool/b_head/bias"]',
+    '{"reused":["trunk"],"reshaped":["a_head"],"new":[],"dropped":["b_head"]}',
+  ]);
 });

@@ -25,10 +25,12 @@ import {
   type ModuleContext,
   ModuleLosses,
   type ModuleOutput,
+  ModulePool,
   type OutputShape,
   type RowShape,
   type SavedTensor,
   ShapeWalk,
+  type WarmStartReport,
 } from '@mtl/tasks';
 import {
   Independent,
@@ -190,12 +192,7 @@ export interface VaeSample {
  * @example
  * const { reused, new: fresh } = model.loadSaved(saved, { onMismatch: 'reinit' });
  */
-export interface VaeLoadReport {
-  reused: string[];
-  new: string[];
-  dropped: string[];
-  reshaped: string[];
-}
+export type VaeLoadReport = WarmStartReport;
 
 /**
  * A saved model, read: weights by module and the mixing logits (`model.toSaved()`).
@@ -338,7 +335,7 @@ export class MultitaskVae {
   readonly prior: VaePrior;
   readonly mixing: MixingWeights | undefined;
   private readonly tasks: TaskState[];
-  private readonly pool: Map<string, Module>;
+  private readonly pool: ModulePool;
   private readonly beta: BetaSchedule;
   private readonly latentSamples: number;
   private readonly evalSamples: number;
@@ -359,7 +356,8 @@ export class MultitaskVae {
     }
     const pool = options.modules;
     const names = new Set<string>();
-    const used = new Map<string, Module>();
+    const used: { name: string; module: Module; user: string }[] = [];
+    let user = '';
     const take = (name: string, at: string): Module => {
       const m = pool[name];
       if (m === undefined) {
@@ -371,7 +369,7 @@ export class MultitaskVae {
           },
         );
       }
-      used.set(name, m);
+      used.push({ name, module: m, user });
       return m;
     };
     this.tasks = specs.map((spec, i) => {
@@ -389,6 +387,7 @@ export class MultitaskVae {
         throw new MtlError('DUPLICATE_NAME', `task "${spec.name}" appears twice`, { place: at });
       }
       names.add(spec.name);
+      user = spec.name;
       const encNames = asList(spec.encoder);
       const decNames = asList(spec.decoder);
       if (encNames.length === 0 || decNames.length === 0) {
@@ -456,14 +455,11 @@ export class MultitaskVae {
       });
     }
     const prefix = options.variablePrefix ?? '';
-    this.pool = used;
+    this.pool = new ModulePool({ seed: this.seed, variablePrefix: prefix, user: 'task', place });
+    this.pool.check(used);
     if (options.inputShapes !== undefined) this.inferShapes(options.inputShapes);
-    const built: Module[] = [];
+    this.pool.add(used);
     try {
-      for (const [name, m] of used) {
-        if (!m.isBuilt) built.push(m);
-        m.build(name, { seed: this.seed, prefix });
-      }
       this.mixing =
         this.prior === 'mixture'
           ? new MixingWeights({
@@ -473,37 +469,35 @@ export class MultitaskVae {
             })
           : undefined;
     } catch (e) {
-      for (const m of built) m.dispose();
+      this.pool.dispose();
       throw e;
     }
   }
 
   /** Module names in use, in first-use order. */
   moduleNames(): string[] {
-    return [...this.pool.keys()];
+    return this.pool.names();
   }
 
   /** The module of that name. */
   module(name: string): Module {
-    const m = this.pool.get(name);
-    if (m === undefined) {
+    if (!this.pool.has(name)) {
       throw new MtlError(
         'UNKNOWN_MODULE',
-        `unknown module "${name}" (known: ${listNames(this.pool.keys())})`,
+        `unknown module "${name}" (known: ${listNames(this.pool.names())})`,
         {
           place: 'MultitaskVae.module',
         },
       );
     }
-    return m;
+    return this.pool.get(name);
   }
 
   /** Every trainable variable once (shared modules once), then the mixing logits. */
   trainableVariables(): tf.Variable[] {
-    const seen = new Set<tf.Variable>();
-    for (const m of this.pool.values()) for (const v of m.trainableVariables()) seen.add(v);
-    if (this.mixing !== undefined) seen.add(this.mixing.logits);
-    return [...seen];
+    const vars = this.pool.trainableVariables();
+    if (this.mixing !== undefined && !vars.includes(this.mixing.logits)) vars.push(this.mixing.logits);
+    return vars;
   }
 
   /**
@@ -516,7 +510,7 @@ export class MultitaskVae {
   parameterGroups(): ParameterGroup[] {
     const groups: ParameterGroup[] = [];
     const seen = new Set<tf.Variable>();
-    for (const [name, m] of this.pool) {
+    for (const [name, m] of this.pool.modules) {
       const variables = m.trainableVariables().filter((v) => !seen.has(v));
       if (variables.length === 0) continue;
       for (const v of variables) seen.add(v);
@@ -746,14 +740,8 @@ export class MultitaskVae {
 
   /** Copies of every module's weights and of the mixing logits. */
   toSaved(): SavedVae {
-    const modules: SavedVae['modules'] = {};
-    for (const [name, m] of this.pool) {
-      const w = m.getWeights();
-      modules[name] = Object.fromEntries(Object.entries(w).map(([k, t]) => [k, encodeTensor(t)]));
-      tf.dispose(Object.values(w));
-    }
     return {
-      modules,
+      modules: this.pool.toSaved(),
       ...(this.mixing === undefined ? {} : { mixing: encodeTensor(this.mixing.logits) }),
     };
   }
@@ -772,63 +760,33 @@ export class MultitaskVae {
     if (typeof saved?.modules !== 'object' || saved.modules === null) {
       throw new MtlError('CHECKPOINT_CORRUPT', 'not a multitask VAE model (no modules)', { place });
     }
-    const report: VaeLoadReport = { reused: [], new: [], dropped: [], reshaped: [] };
-    const assign: Array<[Module, Record<string, tf.Tensor>]> = [];
-    try {
-      for (const [name, m] of this.pool) {
-        const stored = saved.modules[name];
-        // Files saved before a module moved parameters into a child use the old names.
-        const s = stored === undefined ? undefined : (m.upgradeWeightNames?.(stored) ?? stored);
-        if (s === undefined) {
-          report.new.push(name);
-          continue;
-        }
-        const vars = m.variables();
-        const same =
-          Object.keys(vars).length === Object.keys(s).length &&
-          Object.entries(vars).every(
-            ([k, v]) => s[k] !== undefined && s[k].shape.join(',') === v.shape.join(','),
-          );
-        if (!same) {
-          report.reshaped.push(name);
-          continue;
-        }
-        report.reused.push(name);
-        assign.push([
-          m,
-          Object.fromEntries(
-            Object.entries(s).map(([k, t]) => [k, decodeTensor(t, `${place}: ${name}/${k}`)]),
-          ),
-        ]);
+    // Files saved before a module moved parameters into a child use the old names: the pool
+    // renames them with each module's upgradeWeightNames.
+    const planned = this.pool.compare(saved.modules);
+    if (strict && (planned.new.length > 0 || planned.reshaped.length > 0)) {
+      const what = [
+        planned.new.length ? `no weights for module(s) ${planned.new.join(', ')}` : '',
+        planned.reshaped.length ? `other shapes for module(s) ${planned.reshaped.join(', ')}` : '',
+      ].filter((s) => s !== '');
+      throw new MtlError('CHECKPOINT_MISMATCH', `the saved model has ${what.join('; ')}`, { place });
+    }
+    const report = this.pool.load(saved.modules, { onMismatch: 'reinit', place: `${place}:` });
+    if (this.mixing !== undefined && saved.mixing !== undefined) {
+      if (saved.mixing.shape.join(',') === this.mixing.logits.shape.join(',')) {
+        const t = decodeTensor(saved.mixing, `${place}: mixing`);
+        this.mixing.logits.assign(t);
+        t.dispose();
+      } else if (strict) {
+        throw new MtlError('CHECKPOINT_MISMATCH', 'the saved mixing logits have another number of tasks', {
+          place,
+        });
       }
-      for (const name of Object.keys(saved.modules)) if (!this.pool.has(name)) report.dropped.push(name);
-      if (strict && (report.new.length > 0 || report.reshaped.length > 0)) {
-        const what = [
-          report.new.length ? `no weights for module(s) ${report.new.join(', ')}` : '',
-          report.reshaped.length ? `other shapes for module(s) ${report.reshaped.join(', ')}` : '',
-        ].filter((s) => s !== '');
-        throw new MtlError('CHECKPOINT_MISMATCH', `the saved model has ${what.join('; ')}`, { place });
-      }
-      for (const [m, w] of assign) m.setWeights(w);
-      if (this.mixing !== undefined && saved.mixing !== undefined) {
-        if (saved.mixing.shape.join(',') === this.mixing.logits.shape.join(',')) {
-          const t = decodeTensor(saved.mixing, `${place}: mixing`);
-          this.mixing.logits.assign(t);
-          t.dispose();
-        } else if (strict) {
-          throw new MtlError('CHECKPOINT_MISMATCH', 'the saved mixing logits have another number of tasks', {
-            place,
-          });
-        }
-      }
-    } finally {
-      for (const [, w] of assign) tf.dispose(Object.values(w));
     }
     return report;
   }
 
   dispose(): void {
-    for (const m of this.pool.values()) m.dispose();
+    this.pool.dispose();
     this.mixing?.dispose();
   }
 

@@ -1,3 +1,10 @@
+export {
+  BayesianLinear,
+  type BayesianLinearOptions,
+  bayesianLinearKind,
+  bayesianLinearSchema,
+  registerVariationalModules,
+} from './bayesian-linear.js';
 export { Bernoulli } from './bernoulli.js';
 export { Categorical } from './categorical.js';
 export { Delta } from './delta.js';

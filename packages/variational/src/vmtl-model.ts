@@ -13,7 +13,9 @@ import {
   scoreKey,
 } from '@mtl/core';
 import { type FusedPrior, fusedLogisticLoss } from '@mtl/core/ops';
+import { ModulePool } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
+import { BayesianLinear } from './bayesian-linear.js';
 import { Bernoulli } from './bernoulli.js';
 import type { Distribution } from './distribution.js';
 import { Independent } from './independent.js';
@@ -177,6 +179,11 @@ export class VmtlModel {
    * log standard deviations (one variable instead of two saves the optimizer a third of its work).
    */
   readonly posteriorParams: tf.Variable;
+  /**
+   * The model's module pool: the classifier posteriors are its module `classifier` (a
+   * {@link BayesianLinear}), so sharing, freezing and state dicts work as for the other model kinds.
+   */
+  readonly modules: ModulePool;
   private readonly inputField: string;
   private readonly fused: FusedPrior | undefined;
   private readonly detach: boolean;
@@ -243,7 +250,15 @@ export class VmtlModel {
     const solo = options.prior === 'standardNormal';
     const name = options.name ?? (solo ? 'solo' : 'vmtl');
     this.prefix = `${name}/`;
-    this.posteriorParams = makeVariable(tf.zeros([2, T, D]), `${name}/classifier/posterior`);
+    this.modules = new ModulePool({
+      seed: this.seed,
+      variablePrefix: `${name}/`,
+      user: 'task',
+      place: 'VmtlModel',
+    });
+    const classifier = new BayesianLinear({ inputSize: D, numTasks: T });
+    this.modules.add(tasks.map((t) => ({ name: 'classifier', module: classifier, user: t.name })));
+    this.posteriorParams = classifier.variables().posterior!;
     this.detach = options.detachPrior ?? true;
     this.klWeight = options.klWeight ?? 1;
     this.gumbelNoise = options.gumbelNoise ?? true;
@@ -285,7 +300,7 @@ export class VmtlModel {
         name,
       });
     } catch (e) {
-      this.posteriorParams.dispose();
+      this.modules.dispose();
       if (this.priorParams) tf.dispose(Object.values(this.priorParams));
       throw e;
     }
@@ -302,7 +317,7 @@ export class VmtlModel {
 
   /** Posterior parameters, then the α logits (absent for the solo baseline). Names are `${name}/...`. */
   trainableVariables(): tf.Variable[] {
-    return [this.posteriorParams, ...this.elbo.variables()];
+    return [...this.modules.trainableVariables(), ...this.elbo.variables()];
   }
 
   /**
@@ -700,7 +715,7 @@ export class VmtlModel {
   }
 
   dispose(): void {
-    this.posteriorParams.dispose();
+    this.modules.dispose();
     this.elbo.dispose();
     for (const t of this.fusedScales.values()) t.dispose();
     this.fusedScales.clear();
@@ -825,23 +840,6 @@ function logisticLikelihood(z: tf.Tensor, w: tf.Tensor): Distribution {
   const tlmb =
     L === 1 ? tf.reshape(logits, [T, 1, M, B]) : tf.transpose(tf.reshape(logits, [T, M, L, B]), [0, 2, 1, 3]);
   return new Bernoulli(tlmb);
-}
-
-function makeVariable(init: tf.Tensor, name: string): tf.Variable {
-  try {
-    return tf.variable(init, true, name);
-  } catch (e) {
-    throw new MtlError(
-      'DUPLICATE_NAME',
-      `a tfjs variable named "${name}" already exists: dispose the old model or pick another name`,
-      {
-        place: 'VmtlModel',
-        cause: e,
-      },
-    );
-  } finally {
-    init.dispose();
-  }
 }
 
 /**
