@@ -179,7 +179,8 @@ export function makeFashionDomains(
         for (let p = 0; p < h * w; p++) raw[p] = set.images[item * h * w + p]! / 255;
         const image = size === h ? raw : resizeArea(raw, h, w, size, size);
         // Keyed by the item, so an image's noise does not depend on N or on the other domains.
-        const rng = domain === 'noisy' ? keyedStream(seed, `fashion-domains/noise/${split}/${item}`) : null;
+        const rng =
+          domain === 'noisy' ? keyedStream(seed, ['fashion-domains', 'noise', split, item].join('/')) : null;
         const out = fashionDomainTransform(domain, image, size, () => noise * rng!.normal());
         pixels.set(out, row * size * size);
         labels[row] = c;
