@@ -104,4 +104,24 @@ export class HostAdam {
       x[i] = x[i]! - (this.lr * (this.m[i]! / c1)) / (Math.sqrt(this.v[i]! / c2) + this.eps);
     }
   }
+
+  /** The moments and step count, for a checkpoint. */
+  getState(): { m: number[]; v: number[]; t: number } {
+    return { m: [...this.m], v: [...this.v], t: this.t };
+  }
+
+  /** Whether `state` is what {@link HostAdam.getState} gives for `size` values. */
+  static isState(state: unknown, size: number): boolean {
+    const a = state as { m?: unknown; v?: unknown; t?: unknown } | undefined;
+    const ok = (x: unknown) => Array.isArray(x) && x.length === size;
+    return a !== undefined && a !== null && ok(a.m) && ok(a.v) && Number.isInteger(a.t);
+  }
+
+  /** Takes over a state that {@link HostAdam.isState} accepted. */
+  setState(state: unknown): void {
+    const a = state as { m: number[]; v: number[]; t: number };
+    this.m = [...a.m];
+    this.v = [...a.v];
+    this.t = a.t;
+  }
 }

@@ -71,18 +71,10 @@ export function createFamo(options: z.output<typeof famoOptionsSchema>, env: Agg
       prev = cur;
     },
     lastWeights: () => last,
-    getState: () => ({ logits: [...logits], adam: { m: [...adam.m], v: [...adam.v], t: adam.t }, prev }),
+    getState: () => ({ logits: [...logits], adam: adam.getState(), prev }),
     setState(state: AggregatorState) {
-      const a = state.adam as { m?: unknown; v?: unknown; t?: unknown } | undefined;
       const ok = (x: unknown) => Array.isArray(x) && x.length === m;
-      if (
-        !ok(state.logits) ||
-        !a ||
-        !ok(a.m) ||
-        !ok(a.v) ||
-        !Number.isInteger(a.t) ||
-        !(state.prev === null || ok(state.prev))
-      ) {
+      if (!ok(state.logits) || !HostAdam.isState(state.adam, m) || !(state.prev === null || ok(state.prev))) {
         throw new MtlError(
           'CHECKPOINT_MISMATCH',
           `famo state needs ${m} logits, Adam moments and the previous losses`,
@@ -93,9 +85,7 @@ export function createFamo(options: z.output<typeof famoOptionsSchema>, env: Agg
       }
       logits = [...(state.logits as number[])];
       adam = new HostAdam(m, options.lr, options.gamma);
-      adam.m = [...(a.m as number[])];
-      adam.v = [...(a.v as number[])];
-      adam.t = a.t as number;
+      adam.setState(state.adam);
       prev = state.prev === null ? null : [...(state.prev as number[])];
     },
   };

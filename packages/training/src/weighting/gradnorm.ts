@@ -65,16 +65,12 @@ export function createGradnorm(
       return update;
     },
     lastWeights: () => last,
-    getState: () => ({ logits: [...logits], adam: { m: [...adam.m], v: [...adam.v], t: adam.t }, initial }),
+    getState: () => ({ logits: [...logits], adam: adam.getState(), initial }),
     setState(state: AggregatorState) {
-      const a = state.adam as { m?: unknown; v?: unknown; t?: unknown } | undefined;
       const ok = (x: unknown) => Array.isArray(x) && x.length === m;
       if (
         !ok(state.logits) ||
-        !a ||
-        !ok(a.m) ||
-        !ok(a.v) ||
-        !Number.isInteger(a.t) ||
+        !HostAdam.isState(state.adam, m) ||
         !(state.initial === null || ok(state.initial))
       ) {
         throw new MtlError(
@@ -87,9 +83,7 @@ export function createGradnorm(
       }
       logits = [...(state.logits as number[])];
       adam = new HostAdam(m, options.lr, 0);
-      adam.m = [...(a.m as number[])];
-      adam.v = [...(a.v as number[])];
-      adam.t = a.t as number;
+      adam.setState(state.adam);
       initial = state.initial === null ? null : [...(state.initial as number[])];
     },
   };
