@@ -1,6 +1,6 @@
 import { isScoreKey, MODEL_TASK, modelScoreKey, parseScoreKey } from '@mtl/scoring';
+import type { RunModel } from '@mtl/tasks';
 import type { MtlConfig } from './config/schema.js';
-import type { RunModel } from './run-model.js';
 
 /**
  * The one map of task weights of a run: `tasks.<name>.weight` (default 1) of the tasks it trains.

@@ -1,4 +1,5 @@
 import { type BackendName, listNames, MtlError, RandomStream, selectBackend } from '@mtl/core';
+import type { RunModel } from '@mtl/tasks';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
 import { buildMultitaskModel } from './build/multitask.js';
 import { multitaskRun } from './build/multitask-run.js';
@@ -15,7 +16,6 @@ import { buildVaeRun, loadVaeDomains } from './build/vae-run.js';
 import { buildVmtlRun } from './build/vmtl-run.js';
 import { isModelKind, type LoadedConfig } from './config/index.js';
 import { taskWeightsOf, withModelLosses } from './model-loss.js';
-import type { RunModel } from './run-model.js';
 import { type PhaseClock, since, timeMark } from './timing.js';
 
 /** Everything a command needs once the config is valid: data loaded, model built and checked. */

@@ -10,6 +10,7 @@ export {
   savedModelFromArtifacts,
 } from './checkpoint.js';
 export type { Initializer } from './internal/init.js';
+export type { Mixing, Predictions, RunModel, WarmStart } from './model-run.js';
 export {
   BaseModule,
   type Module,

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { isMtlError, MtlError, type RandomStream } from '@mtl/core';
 import { DictDataLoader, type DictDataset, disposeBatch, scheduleBatches } from '@mtl/data';
-import type { MultitaskModel } from '@mtl/tasks';
+import type { MultitaskModel, RunModel, WarmStart } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import type { MtlConfigOf } from '../config/schema.js';
-import type { RunModel, WarmStart } from '../run-model.js';
 import type { TaskData } from './data.js';
 import { describeInputs, firstRows } from './rows.js';
 

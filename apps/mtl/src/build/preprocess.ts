@@ -17,9 +17,9 @@ import {
   vocabularySize,
 } from '@mtl/data';
 import { type Labels, type Probs, Scorer, type ScorerOptions } from '@mtl/scoring';
+import type { Predictions } from '@mtl/tasks';
 import type { z } from 'zod';
 import type { dataSourceSchema, moduleSchema, taskSchema } from '../config/schema.js';
-import type { Predictions } from '../run-model.js';
 import type { LoadedSource, TaskData } from './data.js';
 import { expandOps } from './multitask.js';
 

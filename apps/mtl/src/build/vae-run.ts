@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { listNames, MtlError, type RandomStream } from '@mtl/core';
 import { DictDataLoader, type DictDataset, disposeBatch, scheduleBatches } from '@mtl/data';
 import { multitaskImprovement, parseScoreKey, scoreKey } from '@mtl/scoring';
+import type { Predictions, RunModel, WarmStart } from '@mtl/tasks';
 import { type Module, type ModuleConfig, moduleFromConfig } from '@mtl/tasks';
 import {
   type BetaSpec,
@@ -18,7 +19,6 @@ import { comparedSplit, trainSoloRuns } from '../commands/solo-runs.js';
 import type { TrainArgs, TrainResult } from '../commands/train.js';
 import type { LoadedConfig } from '../config/index.js';
 import type { MtlConfigOf, taskSchemas, vaeDomainsSourceSchema, vaeModelSchema } from '../config/schema.js';
-import type { Predictions, RunModel, WarmStart } from '../run-model.js';
 import type { LoadedSource, TaskData } from './data.js';
 import { atModulePath, fieldShapes } from './multitask.js';
 import { MODEL_FILE } from './multitask-run.js';

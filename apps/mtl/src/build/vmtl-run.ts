@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { MtlError, type RandomStream } from '@mtl/core';
 import { disposeBatch, StackedLoader } from '@mtl/data';
+import type { RunModel, WarmStart } from '@mtl/tasks';
 import { type TemperatureSpec, VmtlModel } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import type { MtlConfigOf, taskSchemas, vmtlModelSchema } from '../config/schema.js';
-import type { RunModel, WarmStart } from '../run-model.js';
 import type { TaskData } from './data.js';
 import { MODEL_FILE } from './multitask-run.js';
 import { allRows, firstRows } from './rows.js';

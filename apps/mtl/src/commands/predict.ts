@@ -3,9 +3,9 @@ import { listNames, MtlError } from '@mtl/core';
 import { writeFileAtomic } from '@mtl/core/node';
 import { applyPreprocessing, type DictDataset, type FieldColumnSpec, type FieldColumns } from '@mtl/data';
 import { readCsv, readJsonl } from '@mtl/data/node';
+import type { Predictions } from '@mtl/tasks';
 import { stringify } from 'csv-stringify/sync';
 import { readerField } from '../build/preprocess.js';
-import type { Predictions } from '../run-model.js';
 import { openRun } from './evaluate.js';
 
 function tableKind(file: string, place: string): 'csv' | 'jsonl' {

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isMtlError, MtlError, type StepBatches, type Trainable } from '@mtl/core';
 import { formatScoreTable, isScoreKey, parseScoreKey } from '@mtl/scoring';
+import type { WarmStart } from '@mtl/tasks';
 import { CHECKPOINT_FILES, Trainer, type TrainerCallbacks } from '@mtl/training';
 import { JsonlMetricsLogger } from '@mtl/training/node';
 import { parse as parseYaml } from 'yaml';
@@ -21,7 +22,6 @@ import {
   writeJson,
   writeResolvedConfig,
 } from '../run-dir.js';
-import type { WarmStart } from '../run-model.js';
 import { type Phase, PhaseClock, type PhaseTime, since, timeMark } from '../timing.js';
 import { weightingFor } from '../weighting.js';
 
