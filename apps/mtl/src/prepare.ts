@@ -1,8 +1,6 @@
 import { type BackendName, listNames, MtlError, RandomStream, selectBackend } from '@mtl/core';
-import type { RunModel } from '@mtl/tasks';
+import { buildMultitaskModel, multitaskRun, type RunModel } from '@mtl/tasks';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
-import { buildMultitaskModel } from './build/multitask.js';
-import { multitaskRun } from './build/multitask-run.js';
 import {
   checkEmbeddingVocabularies,
   labelScaler,
@@ -115,7 +113,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
     }
     checkEmbeddingVocabularies(tasks, taskData, config.modules, preprocessing);
     const model = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'), scorers);
-    run = multitaskRun(model.model, model.modules, taskData, config, rng);
+    run = multitaskRun(model.model, model.modules, taskData, config.training, rng);
   } else if (isModelKind(config, 'vae')) {
     run = buildVaeRun(config, config.model, built(config.tasks), taskData, rng);
   } else {

@@ -93,6 +93,20 @@ export {
   residualSchema,
 } from './modules/residual.js';
 export {
+  atModulePath,
+  type BuiltMultitask,
+  buildMultitaskModel,
+  checkParameterCount,
+  type ExpandedOp,
+  expandOps,
+  fieldShapes,
+  MAX_PARAMETERS,
+  type ModuleEntry,
+  type MultitaskTaskEntry,
+  moduleConfigOf,
+  type OpEntry,
+} from './multitask-build.js';
+export {
   type BatchLoader,
   type ForwardOptions,
   type LabelArray,
@@ -103,6 +117,7 @@ export {
   type TaskPredictions,
   type WarmStartReport,
 } from './multitask-model.js';
+export { MODEL_FILE, type MultitaskRunOptions, multitaskRun } from './multitask-run.js';
 export {
   INPUT_SOURCE,
   Operation,
@@ -130,3 +145,4 @@ export {
   type TaskOutputFn,
   type TaskSpec,
 } from './task.js';
+export { allRows, describeInputs, firstRows, type SplitDatasets, type TaskData } from './task-data.js';

@@ -1,30 +1,50 @@
-import { join } from 'node:path';
-import { isMtlError, MtlError, type RandomStream } from '@mtl/core';
-import { DictDataLoader, type DictDataset, disposeBatch, scheduleBatches } from '@mtl/data';
-import type { MultitaskModel, RunModel, WarmStart } from '@mtl/tasks';
+import { isMtlError, joinUrl as join, MtlError, type RandomStream } from '@mtl/core';
+import {
+  DictDataLoader,
+  type DictDataset,
+  disposeBatch,
+  type SchedulerName,
+  scheduleBatches,
+} from '@mtl/data';
 import * as tf from '@tensorflow/tfjs';
-import type { MtlConfigOf } from '../config/schema.js';
-import type { TaskData } from './data.js';
-import { describeInputs, firstRows } from './rows.js';
+import type { RunModel, WarmStart } from './model-run.js';
+import type { MultitaskModel } from './multitask-model.js';
+import { describeInputs, firstRows, type TaskData } from './task-data.js';
 
 /**
  * The saved model's file in a run's `model/` folder (@mtl/core's saved format, every model kind).
  * Runs of earlier releases have `model.json` (format version 1), which is refused by version.
+ * @example
+ * joinUrl('memory://run', MODEL_FILE); // 'memory://run/model.mtl'
  */
 export const MODEL_FILE = 'model.mtl';
 
+/** How a multitask run batches its data (the `mtl` config's `training` section has these fields). */
+export interface MultitaskRunOptions {
+  batchSize: number;
+  /** How the train loaders' batches are ordered into steps (@mtl/data's `scheduleBatches`). */
+  scheduler: SchedulerName;
+  /** Reshuffle each train loader's rows every epoch (seeded); evaluation never shuffles. */
+  shuffle: boolean;
+}
+
 /**
- * Adapter of a MultitaskModel for the commands. One loader per dataset (tasks reading the same
- * dataset share its batches: a batch feeds every task whose label it carries).
+ * The run protocol ({@link RunModel}) of a MultitaskModel. One loader per dataset (tasks reading
+ * the same dataset share its batches: a batch feeds every task whose label it carries). `save`,
+ * `load` and `warmStart` take a folder path or URL (`runs/a`, `memory://run`, `indexeddb://run`)
+ * and read or write {@link MODEL_FILE} in it. Loader and scheduler seeds are children of `rng`.
+ * @example
+ * const { model, modules } = buildMultitaskModel(tasks, taskData, moduleOptions, 3);
+ * const run = multitaskRun(model, modules, taskData, { batchSize: 32, scheduler: 'shuffled', shuffle: true }, new RandomStream(3));
  */
 export function multitaskRun(
   model: MultitaskModel,
   modules: string[],
   taskData: Readonly<Record<string, TaskData>>,
-  config: MtlConfigOf<'multitask'>,
+  options: MultitaskRunOptions,
   rng: RandomStream,
 ): RunModel {
-  const { batchSize, scheduler, shuffle } = config.training;
+  const { batchSize, scheduler, shuffle } = options;
   const datasetsOf = (split: string): DictDataset[] => {
     const seen = new Set<DictDataset>();
     for (const data of Object.values(taskData)) {

@@ -3,7 +3,17 @@ import { listNames, MtlError, type RandomStream } from '@mtl/core';
 import { DictDataLoader, type DictDataset, disposeBatch, scheduleBatches } from '@mtl/data';
 import { multitaskImprovement, parseScoreKey, scoreKey } from '@mtl/scoring';
 import type { Predictions, RunModel, WarmStart } from '@mtl/tasks';
-import { type Module, type ModuleConfig, moduleFromConfig } from '@mtl/tasks';
+import {
+  allRows,
+  atModulePath,
+  describeInputs,
+  fieldShapes,
+  firstRows,
+  MODEL_FILE,
+  type Module,
+  type ModuleConfig,
+  moduleFromConfig,
+} from '@mtl/tasks';
 import {
   type BetaSpec,
   MultitaskVae,
@@ -20,9 +30,6 @@ import type { TrainArgs, TrainResult } from '../commands/train.js';
 import type { LoadedConfig } from '../config/index.js';
 import type { MtlConfigOf, taskSchemas, vaeDomainsSourceSchema, vaeModelSchema } from '../config/schema.js';
 import type { LoadedSource, TaskData } from './data.js';
-import { atModulePath, fieldShapes } from './multitask.js';
-import { MODEL_FILE } from './multitask-run.js';
-import { allRows, describeInputs, firstRows } from './rows.js';
 
 type VaeConfig = z.infer<typeof vaeModelSchema>;
 type VaeDomainsConfig = z.infer<typeof vaeDomainsSourceSchema>;
