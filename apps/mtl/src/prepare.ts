@@ -1,5 +1,6 @@
 import { type BackendName, listNames, MtlError, RandomStream, selectBackend } from '@mtl/core';
 import { buildMultitaskModel, multitaskRun, type RunModel } from '@mtl/tasks';
+import { buildVaeRun } from '@mtl/vae';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
 import {
   checkEmbeddingVocabularies,
@@ -10,7 +11,7 @@ import {
   savePreprocessing,
   unscalePredictions,
 } from './build/preprocess.js';
-import { buildVaeRun, loadVaeDomains } from './build/vae-run.js';
+import { loadVaeDomains } from './build/vae.js';
 import { buildVmtlRun } from './build/vmtl-run.js';
 import { isModelKind, type LoadedConfig } from './config/index.js';
 import { taskWeightsOf, withModelLosses } from './model-loss.js';
