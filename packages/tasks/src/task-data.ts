@@ -9,7 +9,7 @@ export type SplitDatasets = Record<string, DictDataset>;
 
 /**
  * What a task reads: its datasets by split, input fields and label. The run adapters
- * ({@link multitaskRun}, @mtl/vae's `vaeRun`) take one per task; tasks reading the same dataset
+ * ({@link multitaskRun}, @mtl/vae's `buildVaeRun`) take one per task; tasks reading the same dataset
  * objects share their batches.
  * @example
  * const data: TaskData = {
