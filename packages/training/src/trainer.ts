@@ -8,6 +8,7 @@ import {
   modelScoreKey,
   type ParameterGroup,
   RandomStream,
+  type RepresentationStep,
   type StepContext,
   saveArtifacts,
   scoreKey,
@@ -261,7 +262,7 @@ class TrainingRun<B> {
       });
     }
     this.fused = weightedSumWeights(aggregator);
-    checkAggregator(aggregator, this.fused !== undefined);
+    checkAggregator(aggregator, this.fused !== undefined, typeof trainable.representation === 'function');
     this.aggVars = aggregator.trainableVariables?.() ?? [];
     this.optVars = this.aggVars.length === 0 ? this.vars : [...this.vars, ...this.aggVars];
     this.groups =
@@ -469,7 +470,10 @@ class TrainingRun<B> {
       training: true,
     };
     const lr = this.schedule.lrAt(step, this.epoch);
-    if (this.aggregator.level === 'gradient') return this.gradientStep(batch, ctx, lr);
+    if (this.aggregator.level === 'gradient') {
+      if (this.aggregator.gradientOf === 'representation') return this.representationStep(batch, ctx, lr);
+      return this.gradientStep(batch, ctx, lr);
+    }
     let layout: StepLayout | undefined;
     let actx: AggregatorContext | undefined;
     let kept: tf.Tensor[] = [];
@@ -641,6 +645,20 @@ class TrainingRun<B> {
         }
       });
     }
+    await this.applyGradientUpdate(update, rest, lay, stats, total, lr, actx, lossValues);
+  }
+
+  /** The end of a gradient-level step: adds the terms of no task, clips, updates, observes, logs. */
+  private async applyGradientUpdate(
+    update: Map<string, Float32Array>,
+    rest: { grads: Map<string, Float32Array> } | undefined,
+    lay: StepLayout,
+    stats: Float32Array,
+    total: number,
+    lr: number,
+    actx: AggregatorContext,
+    lossValues: readonly number[],
+  ): Promise<void> {
     if (rest !== undefined) {
       for (const [name, g] of rest.grads) {
         const u = update.get(name);
@@ -655,6 +673,189 @@ class TrainingRun<B> {
     this.optimizer.applyGradientValues(this.optVars, update, lr, scale);
     this.observe(actx, Float64Array.from(lossValues));
     await this.finishStep(lay, stats, total, lr);
+  }
+
+  /**
+   * A gradient-level step on the shared representation (`gradientOf: 'representation'`, e.g.
+   * MGDA-UB). Inside one gradient tape over the model's variables: one forward of the trunk
+   * (`trainable.representation`) gives R; for each task, its loss through the heads on a constant
+   * copy of R is differentiated w.r.t. that copy (a row of the Jacobian: rows = tasks, columns =
+   * R flattened) and the task's own variables (heads only: cheap); the aggregator combines the rows
+   * into a direction d; the tape's objective `Σ R·d` (d a constant) backpropagates d through the
+   * trunk once, giving the shared variables' update. Task-owned variables get their own task's
+   * gradient; extra, terms and L2 their own pass, as on the parameter level.
+   */
+  private async representationStep(batch: B, ctx: StepContext, lr: number): Promise<void> {
+    const step = this.step;
+    const groups = this.groups!;
+    const agg = this.aggregator;
+    const place = `Trainer step ${step}`;
+    let layout: StepLayout | undefined;
+    let stats: Float32Array | undefined;
+    let actx: AggregatorContext | undefined;
+    const lossValues: number[] = [];
+    const update = new Map<string, Float32Array>();
+    const ownerOf = new Map<string, string>();
+    for (const [task, vs] of groups.owned) for (const v of vs) ownerOf.set(v.name, task);
+    const sharedNames = new Set(groups.shared.map((v) => v.name));
+    try {
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const rs = this.trainable.representation!(batch, ctx);
+          const R = checkRepresentation(rs, step);
+          // Constants of R's values: the heads' gradients stop at them (tfjs has no stopGradient).
+          const stand = R.map((r) => tf.tensor(r.dataSync(), r.shape, 'float32'));
+          const sizes = R.map((r) => r.size);
+          const cols = sizes.reduce((n, x) => n + x, 0);
+          const xs: tf.Tensor[] = [...stand, ...this.vars];
+          let tasks: string[] = [];
+          const rows: Float64Array[] = [];
+          for (let k = 0; k === 0 || k < tasks.length; k++) {
+            const r = tf.engine().gradients(
+              () => {
+                const loss = readLoss(rs.heads(stand), step);
+                if (layout === undefined) {
+                  layout = loss.layout;
+                  tasks = layout.tasks;
+                  const t = [...loss.parts, ...(loss.extra ? [loss.extra] : []), ...loss.terms];
+                  stats = new Float32Array(t.length + 1);
+                  t.forEach((x, i) => {
+                    stats![i] = x.dataSync()[0]!;
+                  });
+                } else if (!sameLayout(layout, loss.layout)) {
+                  throw new MtlError(
+                    'INVALID_ARGUMENT',
+                    `heads() returned other parts or terms for the same representation (${listNames(layout.keys)}, then ${listNames(loss.layout.keys)})`,
+                    { place },
+                  );
+                }
+                // No task in the step (terms only): nothing to aggregate, the rest pass does it all.
+                return tasks.length === 0 ? tf.scalar(0) : taskLoss(loss, tasks[k]!);
+              },
+              xs,
+              undefined,
+              true,
+            );
+            if (tasks.length === 0) break;
+            const task = tasks[k]!;
+            lossValues.push(r.value.dataSync()[0]!);
+            const row = new Float64Array(cols);
+            let offset = 0;
+            stand.forEach((_, i) => {
+              const g = r.grads[i];
+              if (g != null) row.set(g.dataSync(), offset);
+              offset += sizes[i]!;
+            });
+            rows.push(row);
+            this.vars.forEach((v, i) => {
+              const g = r.grads[stand.length + i];
+              if (g == null) return;
+              if (sharedNames.has(v.name)) {
+                throw new MtlError(
+                  'INVALID_ARGUMENT',
+                  `shared variable "${v.name}" is used by task ${task}'s heads, after the representation; every shared variable must compute the representation (or use gradientOf: parameters)`,
+                  { place: `variable ${v.name}` },
+                );
+              }
+              if (ownerOf.get(v.name) === task) update.set(v.name, Float32Array.from(g.dataSync()));
+            });
+          }
+          const lay = layout!;
+          // A non-finite loss stops the run before the aggregator sees it (its state stays as it was).
+          let partial = 0;
+          for (let i = 0; i < lay.totalIndex; i++) partial += stats![i]!;
+          this.checkFinite(lay, stats!, partial, 0, lr, () => undefined);
+          if (tasks.length === 0) return tf.scalar(0);
+          actx = this.aggregatorContext(step, lay.tasks);
+          const data = new Float64Array(rows.length * cols);
+          rows.forEach((row, k) => {
+            data.set(row, k * cols);
+          });
+          const direction = agg.aggregate!(
+            { rows: rows.length, cols, data },
+            Float64Array.from(lossValues),
+            actx,
+          );
+          if (!(direction instanceof Float64Array) || direction.length !== cols) {
+            throw new MtlError(
+              'SHAPE_MISMATCH',
+              `aggregate() must return a Float64Array of ${cols} values (the shared representation), got ${describeValue(direction)}`,
+              { place: `aggregator ${agg.name}` },
+            );
+          }
+          let offset = 0;
+          const products = R.map((rep, i) => {
+            const d = tf.tensor(Float32Array.from(direction.subarray(offset, offset + sizes[i]!)), rep.shape);
+            offset += sizes[i]!;
+            return tf.sum(tf.mul(rep, d)) as tf.Scalar;
+          });
+          return sumScalars(products);
+        }, this.vars);
+        for (const v of this.vars) {
+          const g = grads[v.name];
+          if (g == null) continue;
+          const owner = ownerOf.get(v.name);
+          if (owner !== undefined) {
+            throw new MtlError(
+              'INVALID_ARGUMENT',
+              `variable "${v.name}" is owned by task ${owner} but computes the shared representation; a task-owned variable must be used after it (in the heads)`,
+              { place: `variable ${v.name}` },
+            );
+          }
+          update.set(v.name, Float32Array.from(g.dataSync()));
+        }
+      });
+    } catch (e) {
+      throw noConnection(e, step);
+    }
+    const lay = layout!;
+    let rest: { grads: Map<string, Float32Array>; value: number } | undefined;
+    try {
+      if (lay.hasExtra || lay.termNames.length > 0) {
+        rest = this.restPass(batch, ctx);
+      } else if (this.cfg.l2 > 0) {
+        rest = this.l2Pass();
+      }
+    } catch (e) {
+      throw noConnection(e, step);
+    }
+    const s = stats!;
+    let total = rest?.value ?? 0;
+    for (const v of lossValues) total += v;
+    total = Math.fround(total);
+    s[lay.totalIndex] = total;
+    this.checkFinite(lay, s, total, 0, lr, () => undefined);
+    await this.applyGradientUpdate(
+      update,
+      rest,
+      lay,
+      s,
+      total,
+      lr,
+      actx ?? this.aggregatorContext(step, lay.tasks),
+      lossValues,
+    );
+  }
+
+  /** Extra, the named terms and L2 of one full `loss()` call: their gradient and value. */
+  private restPass(batch: B, ctx: StepContext): { grads: Map<string, Float32Array>; value: number } {
+    const r = tf.tidy(() =>
+      tf.variableGrads(
+        () => this.restObjective(readLoss(this.trainable.loss(batch, ctx), ctx.step)),
+        this.vars,
+      ),
+    );
+    try {
+      const grads = new Map<string, Float32Array>();
+      for (const v of this.vars) {
+        const g = r.grads[v.name];
+        if (g != null) grads.set(v.name, g.dataSync() as Float32Array);
+      }
+      return { grads, value: r.value.dataSync()[0]! };
+    } finally {
+      r.value.dispose();
+      tf.dispose(r.grads);
+    }
   }
 
   /** Only the L2 term (no loss call): its gradient and value. */
@@ -1241,8 +1442,27 @@ function aggregatorVariableIndex(name: string): number {
   return m ? Number(m[1]) : -1;
 }
 
+/** The tensors of `representation()`, checked: a non-empty list of float32 tensors. */
+function checkRepresentation(step: RepresentationStep, at: number): tf.Tensor[] {
+  const place = `Trainer step ${at} representation()`;
+  const R = step?.representation;
+  if (!Array.isArray(R) || R.length === 0 || typeof step.heads !== 'function') {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      'representation() must return { representation: [tensors], heads(representation) }',
+      { place },
+    );
+  }
+  R.forEach((r, i) => {
+    if (!(r instanceof tf.Tensor) || r.dtype !== 'float32') {
+      throw new MtlError('INVALID_ARGUMENT', `representation[${i}] must be a float32 tensor`, { place });
+    }
+  });
+  return R;
+}
+
 /** Checks an aggregator's shape where a wrong one would otherwise fail mid-run. */
-function checkAggregator(agg: Aggregator, fused: boolean): void {
+function checkAggregator(agg: Aggregator, fused: boolean, hasRepresentation: boolean): void {
   const place = `aggregator ${String(agg?.name)}`;
   if (agg === null || typeof agg !== 'object' || typeof agg.name !== 'string') {
     throw new MtlError('INVALID_ARGUMENT', 'an aggregator must be an object with a name', {
@@ -1273,10 +1493,21 @@ function checkAggregator(agg: Aggregator, fused: boolean): void {
       },
     );
   }
-  if (agg.gradientOf === 'representation') {
+  if (agg.gradientOf === 'representation' && !hasRepresentation) {
     throw new MtlError(
       'NOT_IMPLEMENTED',
-      'gradients of the shared representation are not supported by this trainable (no Trainable exposes its representation yet); use gradientOf: "parameters"',
+      'gradients of the shared representation are not supported by this trainable (it has no representation(batch, ctx)); use gradientOf: "parameters"',
+      { place },
+    );
+  }
+  if (
+    agg.gradientOf !== undefined &&
+    agg.gradientOf !== 'parameters' &&
+    agg.gradientOf !== 'representation'
+  ) {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      `gradientOf is "parameters" or "representation", got ${JSON.stringify(agg.gradientOf)}`,
       { place },
     );
   }

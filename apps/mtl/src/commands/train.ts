@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isMtlError, MtlError, type StepBatches, type Trainable } from '@mtl/core';
+import { isMtlError, MtlError, type StepBatches, type StepContext, type Trainable } from '@mtl/core';
 import { formatScoreTable, isScoreKey, parseScoreKey } from '@mtl/scoring';
 import type { WarmStart } from '@mtl/tasks';
 import { CHECKPOINT_FILES, Trainer, type TrainerCallbacks } from '@mtl/training';
@@ -329,6 +329,15 @@ async function execute(
       for (const b of batches) examples += b.size;
       return run.trainable.loss(batches, ctx);
     },
+    // Gradients of the shared representation (gradientOf: representation), when the model has one.
+    ...(run.trainable.representation
+      ? {
+          representation: (batches: StepBatches, ctx: StepContext) => {
+            for (const b of batches) examples += b.size;
+            return run.trainable.representation!(batches, ctx);
+          },
+        }
+      : {}),
   };
   const interrupt = new AbortController();
   let training = true;

@@ -221,7 +221,7 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'training.weighting':
     'How the per-task losses become one update: a weighting or gradient-aggregation method chosen by `method` (`mtl info` lists them), default `weightedSum` (Σ tasks.<t>.weight·loss). A gradient-level method needs every task in each step: `scheduler: mixed` (a vmtl step always has them).',
   'training.weighting[*].gradientOf':
-    'Differentiate each task w.r.t. the shared `parameters` (supported) or the shared `representation` (not yet exposed by the models).',
+    "Differentiate each task w.r.t. the shared `parameters` (default; one backward pass per task) or the shared `representation` (rep_grad: the outputs of the modules two or more tasks run, where the tasks diverge; one backward pass through the trunk; multitask models only). Task-owned modules always get their own task's gradient.",
   'training.weighting[*].preference':
     'How the balanced task gradients are combined: `mean`, `sum`, or one non-negative number per task (in task-name order).',
   'training.weighting[uncertainty].init': 'Starting log-variance of every task.',
@@ -235,6 +235,10 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'training.weighting[mgda].normalize':
     'Gradient normalisation before the hull: none, by norm (`l2`), by loss (`loss`) or both (`loss+`).',
   'training.weighting[mgda].regEps':
+    'Added to the diagonal of the normalised Gram matrix so the solver succeeds.',
+  'training.weighting[mgdaUb].normalize':
+    'Gradient normalisation before the hull: none, by norm (`l2`), by loss (`loss`) or both (`loss+`).',
+  'training.weighting[mgdaUb].regEps':
     'Added to the diagonal of the normalised Gram matrix so the solver succeeds.',
   'training.weighting[graddrop].leak':
     'Fraction of every gradient let through regardless of its sign: one number, or one per task.',
