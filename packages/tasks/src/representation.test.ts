@@ -75,8 +75,8 @@ describe('MultitaskModel.representation', () => {
           ) as tf.Scalar;
         }, trunkVars).grads;
         for (const v of trunkVars) {
-          const p = plain[v.name]!.dataSync();
-          const r = viaR[v.name]!.dataSync();
+          const p = [...(plain[v.name]!.dataSync() as Float32Array)];
+          const r = viaR[v.name]!.dataSync() as Float32Array;
           expect(p.reduce((m, x) => Math.max(m, Math.abs(x)), 0)).toBeGreaterThan(1e-4);
           p.forEach((x, i) => {
             expect(Math.abs(x - r[i]!)).toBeLessThan(1e-6);
@@ -100,7 +100,7 @@ describe('MultitaskModel.representation', () => {
     const bs = batches();
     let e: unknown;
     try {
-      tf.tidy(() => lone.representation(bs, ctx));
+      tf.tidy(() => lone.representation(bs, ctx).representation);
     } catch (err) {
       e = err;
     }
@@ -125,7 +125,7 @@ describe('MultitaskModel.representation', () => {
     const bad = new MultitaskModel([after('a', 'pre_a'), after('b', 'pre_b')], { variablePrefix: 'rep3/' });
     models.push(bad);
     try {
-      tf.tidy(() => bad.representation(bs, ctx));
+      tf.tidy(() => bad.representation(bs, ctx).representation);
     } catch (err) {
       e = err;
     }

@@ -83,7 +83,7 @@ class Tiny implements Trainable<null> {
     ];
   }
 
-  private trunk(): tf.Tensor2D {
+  private trunk(): tf.Tensor {
     const h = tf.matMul(this.x, this.W);
     // Task a's own variable inside the trunk: not a representation the heads alone can use.
     return tf.tanh(this.mode === 'owned-in-trunk' ? tf.mul(h, tf.sum(this.v.a!)) : h);

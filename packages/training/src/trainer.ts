@@ -121,11 +121,14 @@ export class Trainer {
   readonly config: TrainerConfig;
   /** The aggregator given to the constructor (undefined: `weightedSum(config.taskWeights)`). */
   readonly aggregator: Aggregator | undefined;
+  /** Learning-rate multipliers by parameter group (see {@link TrainerOptions.groupLr}). */
+  readonly groupLr: Readonly<Record<string, number>> | undefined;
   private stopRequested = false;
 
   constructor(config: TrainerConfigInput | TrainerConfig = {}, options: TrainerOptions = {}) {
     this.config = parseTrainerConfig(config);
     this.aggregator = options.aggregator;
+    this.groupLr = options.groupLr;
   }
 
   /**
@@ -137,12 +140,16 @@ export class Trainer {
   static async resume<B>(
     path: string,
     trainable: Trainable<B>,
-    options: Omit<FitOptions<B>, 'resumeFrom'> & { config?: TrainerConfigInput; aggregator?: Aggregator },
+    options: Omit<FitOptions<B>, 'resumeFrom'> & {
+      config?: TrainerConfigInput;
+      aggregator?: Aggregator;
+      groupLr?: Readonly<Record<string, number>>;
+    },
   ): Promise<FitResult> {
     const checkpoint = await loadCheckpoint(path);
     if (!checkpoint.trainer) throw noTrainerState(path);
-    const { config, aggregator, ...fitOptions } = options;
-    const trainer = new Trainer(config ?? checkpoint.trainer.config, { aggregator });
+    const { config, aggregator, groupLr, ...fitOptions } = options;
+    const trainer = new Trainer(config ?? checkpoint.trainer.config, { aggregator, groupLr });
     return trainer.run(trainable, fitOptions, { path, checkpoint });
   }
 
@@ -172,6 +179,7 @@ export class Trainer {
       trainable,
       options,
       this.aggregator ?? weightedSum(this.config.taskWeights),
+      this.groupLr,
       (): StopReason | undefined =>
         signal?.aborted ? 'interrupted' : this.stopRequested ? 'stopped' : undefined,
     );
@@ -204,6 +212,14 @@ export interface TrainerOptions {
    * it, and its state and variables are saved in (and restored from) trainer checkpoints.
    */
   aggregator?: Aggregator | undefined;
+  /**
+   * Learning-rate multipliers by parameter group name (`Trainable.parameterGroups()`; for
+   * `MultitaskModel` a module's name), default 1: every variable of the group is updated with
+   * `lr · multiplier` (the schedule's rate times it), e.g. `{ trunk: 0.1 }` for a pretrained trunk,
+   * 0 to hold a group still. A name that is no group is `INVALID_ARGUMENT`. Not saved in
+   * checkpoints: pass the same to a resumed run.
+   */
+  groupLr?: Readonly<Record<string, number>> | undefined;
 }
 
 /** One call of fit: the state of a run and its loop. */
@@ -252,6 +268,7 @@ class TrainingRun<B> {
     private readonly trainable: Trainable<B>,
     options: Omit<FitOptions<B>, 'resumeFrom'>,
     private readonly aggregator: Aggregator,
+    groupLr: Readonly<Record<string, number>> | undefined,
     /** Why the caller wants the run to end after this step, if it does. */
     private readonly stopRequested: () => StopReason | undefined,
   ) {
@@ -289,7 +306,9 @@ class TrainingRun<B> {
     this.batchesPerEpoch = bpe;
     this.totalSteps = cfg.steps ?? cfg.epochs * bpe;
     this.rng = new RandomStream(cfg.seed);
-    this.optimizer = new TrainerOptimizer(cfg.optimizer);
+    this.optimizer = new TrainerOptimizer(cfg.optimizer, {
+      lrScales: lrScales(this.vars, trainable.parameterGroups?.(), groupLr),
+    });
     this.collect = updatePath(this.optimizer);
     this.schedule = new LrSchedule({ lr: cfg.lr, schedule: cfg.lrSchedule, totalSteps: this.totalSteps });
     if (cfg.checkpointMetric !== undefined) {
@@ -1416,6 +1435,41 @@ function variableGroups(vars: readonly tf.Variable[], groups: ParameterGroup[] |
     }
   }
   return { shared, cols: shared.reduce((n, v) => n + v.size, 0), owned };
+}
+
+/** Variable name -> learning-rate multiplier from the multipliers by parameter group. */
+function lrScales(
+  vars: readonly tf.Variable[],
+  groups: ParameterGroup[] | undefined,
+  groupLr: Readonly<Record<string, number>> | undefined,
+): Map<string, number> | undefined {
+  const names = Object.keys(groupLr ?? {});
+  if (names.length === 0) return undefined;
+  const known = new Set(vars.map((v) => v.name));
+  const scales = new Map<string, number>();
+  for (const name of names) {
+    const m = groupLr![name]!;
+    const place = `Trainer groupLr.${name}`;
+    if (typeof m !== 'number' || !(m >= 0) || !Number.isFinite(m)) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `the learning-rate multiplier of "${name}" must be a number ≥ 0, got ${m}`,
+        {
+          place,
+        },
+      );
+    }
+    const group = groups?.find((g) => g.name === name);
+    if (group === undefined) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `a learning-rate multiplier names "${name}", which is no parameter group of the trainable (groups: ${listNames((groups ?? []).map((g) => g.name))})`,
+        { place },
+      );
+    }
+    for (const v of group.variables) if (known.has(v)) scales.set(v, m);
+  }
+  return scales;
 }
 
 /** Name prefix of the aggregator's variables in a checkpoint: `aggregator/0`, `aggregator/1`... */

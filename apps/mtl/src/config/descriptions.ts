@@ -126,6 +126,10 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   modules:
     'The module pool, by name. Tasks that use the same module name share that module and its weights. A vae model looks up a module it does not define under `model.modules` here; a vmtl model has no module pool.',
   'modules.*': 'One module; its `kind` says which of the variants below applies.',
+  'modules.*[*].lr':
+    "Learning-rate multiplier of this module's variables (× `training.lr` and its schedule), default 1; 0 holds the module still. Multitask models only.",
+  'model[vae].modules.*[*].lr':
+    'Not supported: learning-rate multipliers are for multitask models (refused at validate).',
   'modules.*[*].inputSize':
     "Size of the input's last axis (of the concatenated inputs when an operation passes several).",
   'modules.*[dense].units': 'Output size.',
