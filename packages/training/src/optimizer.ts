@@ -59,7 +59,7 @@ export interface TrainerOptimizerOptions {
    * `lr · multiplier` on every path (host, native, tensor), e.g. a smaller rate for a pretrained
    * trunk. A multiplier of 0 leaves the variable where it is (its slots still update).
    */
-  lrScales?: ReadonlyMap<string, number>;
+  lrScales?: ReadonlyMap<string, number> | undefined;
 }
 
 const f32 = Math.fround;

@@ -259,6 +259,8 @@ class TrainingRun<B> {
   private best: MetricTracker | null = null;
   private early: MetricTracker | null = null;
   private lastEvalStep = -1;
+  /** The gradient sums of an open accumulation window (`accumulate` > 1), and its last batch's numbers. */
+  private window: AccumulationWindow | undefined;
   private seenTasks = new Set<string>();
   private taskWeightsChecked = false;
   private bestWeights: NamedArray[] | undefined;
@@ -304,7 +306,7 @@ class TrainingRun<B> {
       });
     }
     this.batchesPerEpoch = bpe;
-    this.totalSteps = cfg.steps ?? cfg.epochs * bpe;
+    this.totalSteps = cfg.steps ?? cfg.epochs * Math.ceil(bpe / cfg.accumulate);
     this.rng = new RandomStream(cfg.seed);
     this.optimizer = new TrainerOptimizer(cfg.optimizer, {
       lrScales: lrScales(this.vars, trainable.parameterGroups?.(), groupLr),
@@ -340,6 +342,13 @@ class TrainingRun<B> {
       throw new MtlError(
         'CHECKPOINT_MISMATCH',
         `the checkpoint is ${s.batchInEpoch} batches into epoch ${s.epoch} but the source has ${this.batchesPerEpoch} per epoch`,
+        { place: path },
+      );
+    }
+    if (s.batchInEpoch % this.cfg.accumulate !== 0 && s.batchInEpoch < this.batchesPerEpoch) {
+      throw new MtlError(
+        'CHECKPOINT_MISMATCH',
+        `the checkpoint is ${s.batchInEpoch} batches into epoch ${s.epoch}, not at the end of a window of accumulate ${this.cfg.accumulate} batches; resume with the accumulate it was saved with`,
         { place: path },
       );
     }
@@ -465,6 +474,14 @@ class TrainingRun<B> {
         } finally {
           this.source.dispose?.(batch);
         }
+        if (this.window !== undefined) {
+          // Inside an accumulation window: no update yet, so nothing to log, evaluate or save.
+          pending = iterator.next();
+          if (!pending.done) continue;
+          // The source ended inside a window (before the batches it announced): they make the update.
+          await this.applyWindow();
+          return await this.afterStep(true);
+        }
         const limit = this.step >= this.totalSteps || this.stopRequested() !== undefined;
         // Peek at the next batch so an epoch end is known before deciding to log and evaluate.
         if (!limit) pending = iterator.next();
@@ -482,10 +499,12 @@ class TrainingRun<B> {
 
   private async trainStep(batch: B): Promise<void> {
     const step = this.step;
+    // A batch after the first of an accumulation window draws its own random numbers.
+    const micro = this.window?.count ?? 0;
     const ctx: StepContext = {
       step,
       epoch: this.epoch,
-      seed: this.rng.childSeed(`step-${step}`),
+      seed: this.rng.childSeed(micro === 0 ? `step-${step}` : `step-${step}/${micro}`),
       training: true,
     };
     const lr = this.schedule.lrAt(step, this.epoch);
@@ -523,6 +542,16 @@ class TrainingRun<B> {
       const lay = layout!;
       const total = values[lay.totalIndex]!;
       this.checkFinite(lay, values, total, norm, lr, (name) => c.gradient(name));
+      if (this.cfg.accumulate > 1) {
+        const grads = new Map<string, ArrayLike<number>>();
+        for (const v of this.optVars) {
+          const g = c.gradient(v.name);
+          if (g !== undefined) grads.set(v.name, g);
+        }
+        const obs = actx === undefined ? undefined : { actx, losses: taskLossValues(lay, values) };
+        await this.accumulateStep(grads, lay, values, total, lr, obs);
+        return;
+      }
       c.apply(lr, this.cfg.gradClipNorm, norm);
       if (actx !== undefined) this.observe(actx, taskLossValues(lay, values));
       await this.finishStep(lay, values, total, lr);
@@ -687,11 +716,71 @@ class TrainingRun<B> {
     }
     const norm = Math.fround(Math.sqrt(this.optimizer.sumOfSquares(update.values())));
     this.checkFinite(lay, stats, total, norm, lr, (name) => update.get(name));
+    if (this.cfg.accumulate > 1) {
+      await this.accumulateStep(update, lay, stats, total, lr, {
+        actx,
+        losses: Float64Array.from(lossValues),
+      });
+      return;
+    }
     const max = this.cfg.gradClipNorm;
     const scale = max !== undefined && norm > max ? max / norm : 1;
     this.optimizer.applyGradientValues(this.optVars, update, lr, scale);
     this.observe(actx, Float64Array.from(lossValues));
     await this.finishStep(lay, stats, total, lr);
+  }
+
+  /**
+   * Gradient accumulation: adds a batch's gradients (checked finite) to the window, logs its
+   * losses, and applies the window's mean when it has `accumulate` batches or the epoch's batches
+   * are done.
+   */
+  private async accumulateStep(
+    grads: ReadonlyMap<string, ArrayLike<number>>,
+    lay: StepLayout,
+    values: Float32Array,
+    total: number,
+    lr: number,
+    obs: { actx: AggregatorContext; losses: Float64Array } | undefined,
+  ): Promise<void> {
+    this.window ??= { sums: new Map(), count: 0, last: undefined };
+    const w = this.window;
+    for (const [name, g] of grads) {
+      let sum = w.sums.get(name);
+      if (sum === undefined) {
+        sum = new Float64Array(g.length);
+        w.sums.set(name, sum);
+      }
+      for (let i = 0; i < sum.length; i++) sum[i]! += g[i]!;
+    }
+    w.count += 1;
+    w.last = { lay, values, total, lr, obs };
+    this.recordBatch(lay, values, total);
+    if (w.count >= this.cfg.accumulate || this.batchInEpoch >= this.batchesPerEpoch) await this.applyWindow();
+  }
+
+  /**
+   * The update of an accumulation window: the mean of its batches' gradients (a variable without a
+   * gradient in a batch counts 0 there), clipped, applied with the step's rate; the aggregator
+   * observes the last batch's losses.
+   */
+  private async applyWindow(): Promise<void> {
+    const w = this.window!;
+    this.window = undefined;
+    const mean = new Map<string, Float32Array>();
+    for (const [name, sum] of w.sums)
+      mean.set(
+        name,
+        Float32Array.from(sum, (x) => x / w.count),
+      );
+    const { lay, values, total, lr, obs } = w.last!;
+    const norm = Math.fround(Math.sqrt(this.optimizer.sumOfSquares(mean.values())));
+    this.checkFinite(lay, values, total, norm, lr, (name) => mean.get(name));
+    const max = this.cfg.gradClipNorm;
+    const scale = max !== undefined && norm > max ? max / norm : 1;
+    this.optimizer.applyGradientValues(this.optVars, mean, lr, scale);
+    if (obs !== undefined) this.observe(obs.actx, obs.losses);
+    await this.completeStep(lay, values, total, lr);
   }
 
   /**
@@ -908,6 +997,12 @@ class TrainingRun<B> {
 
   /** Counters, loss sums and the step-end callbacks of a step whose update is applied. */
   private async finishStep(lay: StepLayout, values: Float32Array, total: number, lr: number): Promise<void> {
+    this.recordBatch(lay, values, total);
+    await this.completeStep(lay, values, total, lr);
+  }
+
+  /** A trained batch's losses into the epoch's sums; the batch counter. */
+  private recordBatch(lay: StepLayout, values: Float32Array, total: number): void {
     const { keys, scales } = lay;
     const termValues: Record<string, number> = {};
     let extra: number | undefined = lay.hasExtra ? values[keys.length]! : undefined;
@@ -924,9 +1019,19 @@ class TrainingRun<B> {
       lay.termNames.length > 0 ? termValues : undefined,
     );
     for (const k of keys) this.seenTasks.add(taskOfPart(k));
+    this.batchInEpoch += 1;
+  }
+
+  /** The step counter and the step-end callbacks of an applied update (its last batch's numbers). */
+  private async completeStep(
+    lay: StepLayout,
+    values: Float32Array,
+    total: number,
+    lr: number,
+  ): Promise<void> {
+    const { keys } = lay;
     this.lr = lr;
     this.step += 1;
-    this.batchInEpoch += 1;
     if (this.callbacks.some((c) => c.onStepEnd)) {
       const parts: Record<string, number> = {};
       keys.forEach((k, i) => {
@@ -1219,6 +1324,23 @@ class TrainingRun<B> {
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+/** An open gradient-accumulation window (see `TrainerConfig.accumulate`). */
+interface AccumulationWindow {
+  /** Float64 sums of the batches' gradients, by variable name. */
+  sums: Map<string, Float64Array>;
+  count: number;
+  /** The last batch's numbers, for the step's log, guard and observe. */
+  last:
+    | {
+        lay: StepLayout;
+        values: Float32Array;
+        total: number;
+        lr: number;
+        obs: { actx: AggregatorContext; losses: Float64Array } | undefined;
+      }
+    | undefined;
 }
 
 /** Where a step's read-back values sit: [parts..., extra?, terms..., total]. */

@@ -222,6 +222,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'training.lrSchedule[plateau].cooldown': 'Evaluations to wait after a drop before watching again.',
   'training.lrSchedule[plateau].minLr': 'The rate never drops below this.',
   'training.gradClipNorm': 'Clip gradients by their global norm to at most this value.',
+  'training.accumulate':
+    'Gradient accumulation: the optimizer steps every K batches with the mean of their gradients (of a gradient-level method: of its combined updates), and at an epoch end with the batches left. Steps (schedule, `steps`, `evalEvery`, checkpoints) count optimizer steps: ceil(batches per epoch / K) per epoch; checkpoints fall on step boundaries only.',
   'training.weighting':
     'How the per-task losses become one update: a weighting or gradient-aggregation method chosen by `method` (`mtl info` lists them), default `weightedSum` (Σ tasks.<t>.weight·loss). A gradient-level method needs every task in each step: `scheduler: mixed` (a vmtl step always has them).',
   'training.weighting[*].gradientOf':
