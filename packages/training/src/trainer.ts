@@ -817,7 +817,8 @@ class TrainingRun<B> {
           const cols = sizes.reduce((n, x) => n + x, 0);
           const xs: tf.Tensor[] = [...stand, ...this.vars];
           let tasks: string[] = [];
-          const rows: Float64Array[] = [];
+          // The Jacobian, rows = tasks (allocated once the first pass has told the step's tasks).
+          let data = new Float64Array(0);
           for (let k = 0; k === 0 || k < tasks.length; k++) {
             const r = tf.engine().gradients(
               () => {
@@ -847,14 +848,13 @@ class TrainingRun<B> {
             if (tasks.length === 0) break;
             const task = tasks[k]!;
             lossValues.push(r.value.dataSync()[0]!);
-            const row = new Float64Array(cols);
-            let offset = 0;
+            if (k === 0) data = new Float64Array(tasks.length * cols);
+            let offset = k * cols;
             stand.forEach((_, i) => {
               const g = r.grads[i];
-              if (g != null) row.set(g.dataSync(), offset);
+              if (g != null) data.set(g.dataSync(), offset);
               offset += sizes[i]!;
             });
-            rows.push(row);
             this.vars.forEach((v, i) => {
               const g = r.grads[stand.length + i];
               if (g == null) return;
@@ -875,12 +875,8 @@ class TrainingRun<B> {
           this.checkFinite(lay, stats!, partial, 0, lr, () => undefined);
           if (tasks.length === 0) return tf.scalar(0);
           actx = this.aggregatorContext(step, lay.tasks);
-          const data = new Float64Array(rows.length * cols);
-          rows.forEach((row, k) => {
-            data.set(row, k * cols);
-          });
           const direction = agg.aggregate!(
-            { rows: rows.length, cols, data },
+            { rows: tasks.length, cols, data },
             Float64Array.from(lossValues),
             actx,
           );
