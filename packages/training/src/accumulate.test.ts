@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type LossOutput, MtlError, type Trainable } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import type { Aggregator } from './aggregator.js';
 import type { TrainerConfigInput } from './config.js';
 import { LogReg, logisticData, uniqueName, type XYBatch, xySource } from './test-utils.js';
 import { type FitResult, Trainer } from './trainer.js';
@@ -51,6 +52,25 @@ describe('training.accumulate', () => {
       b.history.at(-1)!.metrics['lin/all/train/loss']!,
       5,
     );
+    two.dispose();
+    one.dispose();
+  });
+
+  it('on the gradient level the combined updates are accumulated: K=2 equals batch 2b there too', async () => {
+    const mean: Aggregator = {
+      name: 'one-row', // one task: its row is the mean
+      level: 'gradient',
+      aggregate: (J) => Float64Array.from({ length: J.cols }, (_, c) => J.data[c]!),
+    };
+    const two = new LinReg();
+    const one = new LinReg();
+    const config = { seed: 2, epochs: 3, lr: 0.1, optimizer: { type: 'sgd' as const } };
+    await new Trainer({ ...config, accumulate: 2 }, { aggregator: mean }).fit(two, {
+      train: xySource(data, 16),
+    });
+    await new Trainer(config, { aggregator: mean }).fit(one, { train: xySource(data, 32) });
+    const gap = two.values().reduce((g, x, i) => Math.max(g, Math.abs(x - one.values()[i]!)), 0);
+    expect(gap).toBeLessThan(1e-6);
     two.dispose();
     one.dispose();
   });
