@@ -18,7 +18,7 @@ import { formatW7, w7Weighting } from './w7-weighting.js';
 import { activateThreadedWasm } from './wasm-threads.js';
 
 const WORKLOADS: Workload[] = [w1Snorkel, w2Compute, w3Vmtl, w4VmtlScaling, w5Matmul, w6Midsize, w7Weighting];
-/** Run only when `--only` names them (W7 trains W2's model with all 21 weighting methods). */
+/** Run only when `--only` names them (W7 trains W2's model with every weighting method, and some on the representation). */
 const OPT_IN = new Set(['W7']);
 /**
  * `wasm` is what `selectBackend` gives (with @mtl/native's BLAS kernels when they load: labelled

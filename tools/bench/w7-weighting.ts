@@ -17,17 +17,23 @@ const TASK_NAMES = Array.from({ length: 8 }, (_, k) => `task${k}`);
  * several times slower. The W7 table (`formatW7`) gives each method's ms/step relative to
  * `weightedSum` of the same run.
  */
+const VARIANTS: { name: string; config: { method: string; gradientOf?: 'representation' } }[] = [
+  ...WEIGHTING_METHOD_NAMES.map((method) => ({ name: method, config: { method } })),
+  // Gradients of the shared representation (rep_grad): issue 15's UPGrad target.
+  { name: 'upgrad/rep', config: { method: 'upgrad', gradientOf: 'representation' } },
+  { name: 'pcgrad/rep', config: { method: 'pcgrad', gradientOf: 'representation' } },
+];
+
 export const w7Weighting: Workload = {
   id: 'W7',
   title: 'weighting methods on W2 with the mixed scheduler',
-  variants: WEIGHTING_METHOD_NAMES.map((method, index) => ({ name: method, params: { method: index } })),
+  variants: VARIANTS.map((v, index) => ({ name: v.name, params: { method: index } })),
   async run({ method = 0 }, { quick }) {
     const seed = 2;
-    const name = WEIGHTING_METHOD_NAMES[method]!;
     const { loaders, model } = w2Setup(seed);
     const source = scheduleBatches(loaders, 'mixed', { seed });
     const steps = quick ? 3 : 12;
-    const aggregator = createAggregator({ method: name }, { tasks: TASK_NAMES });
+    const aggregator = createAggregator(VARIANTS[method]!.config, { tasks: TASK_NAMES });
     const trainer = new Trainer(
       { epochs: 1, steps, lr: 1e-3, seed, optimizer: { type: 'adam' } },
       { aggregator },
@@ -42,7 +48,7 @@ export const w7Weighting: Workload = {
       steps,
       examples,
       flops: 0,
-      notes: { level: aggregator.level },
+      notes: { level: aggregator.gradientOf === 'representation' ? 'gradient (R)' : aggregator.level },
     };
   },
 };

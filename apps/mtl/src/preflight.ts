@@ -1,7 +1,7 @@
 import { listNames, MtlError } from '@mtl/core';
 import { modelScoreKey, scoreKey } from '@mtl/scoring';
 import { Trainer } from '@mtl/training';
-import { trainerOptions } from './commands/train.js';
+import { moduleLr, trainerOptions } from './commands/train.js';
 import type { Prepared } from './prepare.js';
 import { weightingFor } from './weighting.js';
 
@@ -12,7 +12,8 @@ import { weightingFor } from './weighting.js';
  *   valid, test, ...), so a head whose width does not fit the labels, a metric that does not fit
  *   the task, or a split whose rows have another shape fails now and not at the first evaluation
  *   or the final scoring;
- * - the trainer options (task weights, optimizer, schedule) and the weighting method;
+ * - the trainer options (task weights, optimizer, schedule), the weighting method and the modules'
+ *   learning-rate multipliers;
  * - the checkpoint, early-stopping and plateau metrics exist.
  * Writes nothing, changes no weight and draws from no random stream, so it cannot change a run's
  * numbers.
@@ -22,7 +23,7 @@ export async function preflight(prepared: Prepared): Promise<void> {
   for (const split of new Set(splits)) await prepared.run.checkSplit(split);
   const aggregator = weightingFor(prepared.loaded.config, prepared.run.taskNames);
   try {
-    new Trainer(trainerOptions(prepared, '.'), { aggregator });
+    new Trainer(trainerOptions(prepared, '.'), { aggregator, groupLr: moduleLr(prepared) });
   } finally {
     aggregator.dispose?.();
   }

@@ -13,8 +13,8 @@ const PER_TASK_STATE = new Set<string>(['uncertainty', 'dwa', 'famo', 'imtlL', '
  * The run's weighting method (`training.weighting`) built for the tasks it trains, in the
  * Trainer's order of losses (task names sorted), with the tasks' `weight`s. Refuses, naming the
  * config path, what would fail mid-run: a gradient-level or per-task-state method with a scheduler
- * whose steps hold one task, and gradients of the shared representation (no
- * model of the app exposes it yet). The caller owns the aggregator and disposes it.
+ * whose steps hold one task, and gradients of the shared representation where there is none
+ * (a model kind other than multitask, or tasks that share no module). The caller owns the aggregator and disposes it.
  * @example
  * const aggregator = weightingFor(config, ['a', 'b']);
  * const trainer = new Trainer(options, { aggregator });
@@ -36,11 +36,21 @@ export function weightingFor(config: MtlConfig, taskNames: readonly string[]): A
   }
   if (gradient) {
     if ('gradientOf' in weighting && weighting.gradientOf === 'representation') {
-      throw new MtlError(
-        'CONFIG_INVALID',
-        `weighting method ${method}: gradients of the shared representation are not supported by the ${config.model.kind} model yet; use gradientOf: parameters`,
-        { place: 'training.weighting.gradientOf', details: { method } },
-      );
+      // Only MultitaskModel exposes its representation: the outputs of the modules its tasks share.
+      if (config.model.kind !== 'multitask') {
+        throw new MtlError(
+          'CONFIG_INVALID',
+          `weighting method ${method}: gradients of the shared representation are not supported by the ${config.model.kind} model yet; use gradientOf: parameters`,
+          { place: 'training.weighting.gradientOf', details: { method } },
+        );
+      }
+      if (!sharesAModule(config)) {
+        throw new MtlError(
+          'CONFIG_INVALID',
+          `weighting method ${method}: gradients of the shared representation need a module that two or more tasks run, but tasks ${Object.keys(config.tasks).join(', ')} share none; use gradientOf: parameters`,
+          { place: 'training.weighting.gradientOf', details: { method } },
+        );
+      }
     }
   }
   return createAggregator(
@@ -48,4 +58,14 @@ export function weightingFor(config: MtlConfig, taskNames: readonly string[]): A
     { tasks: [...taskNames].sort(), taskWeights: taskWeightsOf(config, taskNames) },
     'training.weighting',
   );
+}
+
+/** Whether some module is in the `ops` of two or more tasks (the model then has a trunk). */
+function sharesAModule(config: MtlConfig): boolean {
+  const users = new Map<string, number>();
+  for (const task of Object.values(config.tasks) as { ops?: (string | { module: string })[] }[]) {
+    const modules = new Set((task.ops ?? []).map((op) => (typeof op === 'string' ? op : op.module)));
+    for (const m of modules) users.set(m, (users.get(m) ?? 0) + 1);
+  }
+  return [...users.values()].some((n) => n >= 2);
 }

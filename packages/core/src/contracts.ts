@@ -119,6 +119,37 @@ export interface Trainable<B> {
    * Without it a Trainer treats every variable as shared by all tasks.
    */
   parameterGroups?(): ParameterGroup[];
+  /**
+   * Optional: one forward of the shared computation (the trunk) on a step's batch, split at the
+   * point where the tasks diverge, for gradient-level aggregators with `gradientOf:
+   * 'representation'` (MGDA-UB). Same batch and `ctx`, same numbers as {@link Trainable.loss}:
+   * `heads(step.representation)` returns what `loss(batch, ctx)` returns. Runs inside the
+   * Trainer's gradient tape; tf ops only.
+   */
+  representation?(batch: B, ctx: StepContext): RepresentationStep;
+}
+
+/**
+ * A step split at the shared representation: `representation` holds the tensors R computed by the
+ * shared parameters (and the batch) alone; `heads(R)` computes the step's loss from R, with every
+ * task-owned parameter used after R. The Trainer differentiates each task's loss w.r.t. R (heads
+ * only: cheap), lets the aggregator combine those rows, and backpropagates the combined direction
+ * through the trunk once. Every shared parameter must be used before R and every task-owned one
+ * after it (the Trainer refuses a step that breaks this, naming the variable).
+ * @example
+ * const step: RepresentationStep = {
+ *   representation: [tf.relu(tf.matMul(x, trunkKernel))],
+ *   heads: ([r]) => ({ parts: { a: tf.mean(tf.matMul(r!, headA)), b: tf.mean(tf.matMul(r!, headB)) } }),
+ * };
+ */
+export interface RepresentationStep {
+  /** The tensors of the shared representation, in a fixed order for a given batch layout. */
+  representation: tf.Tensor[];
+  /**
+   * The step's loss (parts per task, extra, terms) from tensors shaped like `representation`:
+   * called with stand-ins for R (constants of the same values), once per task of the step.
+   */
+  heads(representation: readonly tf.Tensor[]): LossOutput;
 }
 
 /**

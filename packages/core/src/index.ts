@@ -13,6 +13,7 @@ export type {
   BatchSource,
   LossOutput,
   ParameterGroup,
+  RepresentationStep,
   StepBatches,
   StepContext,
   Trainable,

@@ -130,7 +130,8 @@ export function expandOps(
  * initial weights on its own.
  */
 export function moduleConfigOf(entry: ModuleConfigEntry, seed: number): ModuleConfig {
-  const { kind, ...rest } = entry;
+  // `lr` is the Trainer's (a learning-rate multiplier of the module's variables), not the module's.
+  const { kind, lr: _lr, ...rest } = entry;
   const config: ModuleConfig = { type: kind, ...rest };
   const schema = registeredModuleKinds().find((k) => k.type === kind)?.schema;
   if (schema !== undefined && 'seed' in schema.shape) config.seed = seed;

@@ -6,6 +6,7 @@ import {
   MtlError,
   mixSeed,
   type ParameterGroup,
+  type RepresentationStep,
   type StepContext,
   saveArtifacts,
 } from '@mtl/core';
@@ -21,7 +22,7 @@ import {
   type SavedTensor,
   savedModelArtifacts,
 } from './checkpoint.js';
-import { runFlows } from './internal/flow.js';
+import { type FlowCache, runFlows, runTrunk } from './internal/flow.js';
 import {
   goldsFromLabels,
   lossTerms,
@@ -33,7 +34,7 @@ import {
   taskLoss,
 } from './internal/kinds.js';
 import { checkTaskOutputs } from './internal/output-check.js';
-import type { Module, ModuleContext } from './module.js';
+import type { Module, ModuleContext, ModuleOutput } from './module.js';
 import { ModuleLosses } from './module-losses.js';
 import { ModulePool, type WarmStartReport } from './module-pool.js';
 import { moduleFromConfig } from './module-registry.js';
@@ -360,6 +361,159 @@ export class MultitaskModel {
       }
     });
     return { parts, ...moduleLosses.output() };
+  }
+
+  /**
+   * The step split at the shared representation, for gradient-level aggregators with `gradientOf:
+   * 'representation'` (MGDA-UB): {@link loss} in two halves. The **trunk** is every operation whose
+   * module is shared (run by operations of two or more tasks: the `shared` groups of
+   * {@link parameterGroups}); it must be a prefix of every task's flow (a shared module may read
+   * only inputs and shared modules). The **representation** R is, batch by batch, every tensor of
+   * each trunk output that a task-owned operation reads (or that is a task's output), in the order
+   * the tasks (as added) read them; for a module with several outputs (a list or named tensors,
+   * e.g. per-task outputs of a gate) all of them. `heads(R)` runs the task-owned operations on R
+   * and returns what `loss(step, ctx)` returns (same parts, the trunk's and the heads' added
+   * losses). With one dataset per task (mixed batches of separate datasets) R holds each batch's
+   * trunk output, and a task's row of the Jacobian is zero outside its own batch.
+   *
+   * Refused (INVALID_ARGUMENT naming the tasks or the operation): tasks that share no module, a
+   * shared module run after a task-owned one.
+   * @example
+   * const { representation, heads } = model.representation(batches, ctx); // inside tf.tidy
+   * heads(representation).parts; // = model.loss(batches, ctx).parts
+   */
+  representation(step: Batch | StepBatches, ctx: StepContext): RepresentationStep {
+    this.assertLive();
+    const shared = this.sharedModules();
+    const batches = Array.isArray(step) ? step : [step];
+    const trunkLosses = new ModuleLosses();
+    const runs: { tasks: Task[]; cache: FlowCache; read: string[]; seed: number }[] = [];
+    const representation: tf.Tensor[] = [];
+    batches.forEach((batch, b) => {
+      const tasks = this.labeledTasks(batch);
+      if (tasks.length === 0) {
+        throw new MtlError(
+          'UNKNOWN_TASK',
+          `the batch has labels ${listNames(Object.keys(batch.Y))} but no task reads them (tasks read ${listNames(this.tasks.map((t) => t.label))})`,
+          { place: `dataset ${batch.dataset}/${batch.split}` },
+        );
+      }
+      const seed = mixSeed(ctx.seed, b);
+      const inTrunk = (task: Task, i: number) => shared.has(task.opSequence[i]!.moduleName);
+      const cache = runTrunk(
+        tasks,
+        batch,
+        this.pool.modules,
+        { training: ctx.training, seed, addLoss: trunkLosses.add },
+        inTrunk,
+      );
+      const read: string[] = [];
+      for (const task of tasks) {
+        const index = new Map(task.opSequence.map((op, i) => [op.name, i]));
+        const last = task.opSequence.length - 1;
+        task.opSequence.forEach((op, i) => {
+          const sources = inTrunk(task, i)
+            ? i === last
+              ? [i]
+              : []
+            : op.opDependencies().map((d) => index.get(d)!);
+          for (const j of sources) {
+            const key = task.opKeys[j]!;
+            if (inTrunk(task, j) && !read.includes(key)) read.push(key);
+          }
+        });
+      }
+      for (const key of read) representation.push(...outputTensors(cache.get(key)!));
+      runs.push({ tasks, cache, read, seed });
+    });
+    const heads = (rep: readonly tf.Tensor[]): LossOutput => {
+      if (!Array.isArray(rep) || rep.length !== representation.length) {
+        throw new MtlError(
+          'SHAPE_MISMATCH',
+          `heads() expects the ${representation.length} tensors of the representation, got ${Array.isArray(rep) ? rep.length : typeof rep}`,
+          { place: 'MultitaskModel.representation' },
+        );
+      }
+      const losses = new ModuleLosses();
+      for (const [name, t] of Object.entries(trunkLosses.terms)) losses.add(name, t);
+      const parts: Record<string, tf.Scalar> = {};
+      let at = 0;
+      batches.forEach((batch, b) => {
+        const run = runs[b]!;
+        const cache: FlowCache = new Map(run.cache);
+        for (const key of run.read) {
+          const [output, used] = replaceTensors(cache.get(key)!, rep, at);
+          cache.set(key, output);
+          at += used;
+        }
+        const outputs = runFlows(
+          run.tasks,
+          batch,
+          this.pool.modules,
+          {
+            training: ctx.training,
+            seed: run.seed,
+            addLoss: losses.add,
+          },
+          cache,
+        );
+        for (const task of run.tasks) {
+          checkTaskOutputs(task, outputs.get(task.name)!, batch);
+          const place = `task ${task.name} on dataset ${batch.dataset}/${batch.split}`;
+          const key = `${task.name}/${batch.dataset}`;
+          const mean = taskLoss(
+            task.kind,
+            outputs.get(task.name)!,
+            batch.Y[task.label]!,
+            task.customLoss,
+            place,
+          );
+          parts[key] = parts[key] === undefined ? mean : tf.add(parts[key], mean);
+        }
+      });
+      return { parts, ...losses.output() };
+    };
+    return { representation, heads };
+  }
+
+  /**
+   * Modules run by operations of two or more tasks (the trunk of {@link representation}), checked
+   * to be a prefix of every task's flow.
+   */
+  private sharedModules(): Set<string> {
+    const users = new Map<string, Set<string>>();
+    for (const task of this.tasks) {
+      for (const op of task.opSequence) {
+        const set = users.get(op.moduleName) ?? new Set<string>();
+        set.add(task.name);
+        users.set(op.moduleName, set);
+      }
+    }
+    const shared = new Set([...users].filter(([, u]) => u.size >= 2).map(([name]) => name));
+    if (shared.size === 0) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `tasks ${listNames(this.taskNames)} share no module, so the model has no shared representation; use gradientOf: parameters`,
+        { place: 'MultitaskModel.representation', details: { tasks: this.taskNames } },
+      );
+    }
+    for (const task of this.tasks) {
+      const byName = new Map(task.opSequence.map((op) => [op.name, op]));
+      for (const op of task.opSequence) {
+        if (!shared.has(op.moduleName)) continue;
+        for (const dep of op.opDependencies()) {
+          const from = byName.get(dep)!;
+          if (!shared.has(from.moduleName)) {
+            throw new MtlError(
+              'INVALID_ARGUMENT',
+              `shared module "${op.moduleName}" (operation ${op.name}) reads "${from.name}" of task ${task.name}'s own module "${from.moduleName}": the tasks share no prefix there, so there is no shared representation to differentiate; use gradientOf: parameters`,
+              { place: `task ${task.name} operation ${op.name}` },
+            );
+          }
+        }
+      }
+    }
+    return shared;
   }
 
   /**
@@ -919,4 +1073,32 @@ function onlySplit(loader: BatchLoader, split: string): BatchLoader {
 /** The weights of a saved model by module, as {@link ModulePool.load} reads them. */
 function savedWeights(saved: SavedModel): Record<string, Record<string, SavedTensor>> {
   return Object.fromEntries(Object.entries(saved.modules).map(([name, m]) => [name, m.weights]));
+}
+
+/** The tensors of a module output, in a fixed order (a list by position, named tensors by sorted name). */
+function outputTensors(output: ModuleOutput): tf.Tensor[] {
+  if (output instanceof tf.Tensor) return [output];
+  if (Array.isArray(output)) return [...output];
+  return Object.keys(output)
+    .sort()
+    .map((k) => output[k]!);
+}
+
+/** `output` with its tensors ({@link outputTensors} order) replaced by `rep[at...]`; and how many it took. */
+function replaceTensors(output: ModuleOutput, rep: readonly tf.Tensor[], at: number): [ModuleOutput, number] {
+  const take = (t: tf.Tensor, i: number): tf.Tensor => {
+    const r = rep[at + i];
+    if (!(r instanceof tf.Tensor) || r.shape.join() !== t.shape.join()) {
+      throw new MtlError(
+        'SHAPE_MISMATCH',
+        `representation[${at + i}] must have shape [${t.shape}], got ${r instanceof tf.Tensor ? `[${r.shape}]` : typeof r}`,
+        { place: 'MultitaskModel.representation' },
+      );
+    }
+    return r;
+  };
+  if (output instanceof tf.Tensor) return [take(output, 0), 1];
+  if (Array.isArray(output)) return [output.map(take), output.length];
+  const keys = Object.keys(output).sort();
+  return [Object.fromEntries(keys.map((k, i) => [k, take(output[k]!, i)])), keys.length];
 }

@@ -126,6 +126,13 @@ export const trainerConfigSchema = z
     lrSchedule: lrScheduleConfigSchema.prefault({ type: 'constant' }),
     /** Clip gradients by their global norm to at most this value. */
     gradClipNorm: z.number().positive().optional(),
+    /**
+     * Gradient accumulation: the optimizer steps once every `accumulate` batches with the mean of
+     * their gradients (of a gradient-level method: the mean of its combined updates), and at an
+     * epoch's end with the mean of the batches left. A step (schedule, `steps`, `evalEvery`,
+     * checkpoints) is an optimizer step: `ceil(batches per epoch / accumulate)` per epoch.
+     */
+    accumulate: z.int().positive().default(1),
     /** Weight of each task's loss parts (a part keyed `task/dataset` gets `taskWeights[task]`, default 1). */
     taskWeights: z.record(z.string(), z.number().min(0)).default({}),
     evalEvery: z.int().positive().default(1),

@@ -1,7 +1,7 @@
-import type { BatchSource, LossOutput, StepContext, Trainable } from '@mtl/core';
+import type { BatchSource, LossOutput, RepresentationStep, StepContext, Trainable } from '@mtl/core';
 
 // Declared once in @mtl/core; re-exported so that `import type { Trainable } from '@mtl/training'` keeps working.
-export type { BatchSource, LossOutput, StepContext, Trainable };
+export type { BatchSource, LossOutput, RepresentationStep, StepContext, Trainable };
 
 /**
  * What an evaluation callback is told (it may ignore it).

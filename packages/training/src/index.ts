@@ -41,6 +41,7 @@ export type {
   EvaluateFn,
   EvaluateInfo,
   LossOutput,
+  RepresentationStep,
   StepContext,
   Trainable,
 } from './contracts.js';

@@ -54,6 +54,12 @@ export interface TrainerOptimizerOptions {
    * float32 results, bit for bit, several times faster); default true. Read once, here.
    */
   native?: boolean;
+  /**
+   * Learning-rate multipliers by variable name (a variable not listed: 1): a variable's update uses
+   * `lr · multiplier` on every path (host, native, tensor), e.g. a smaller rate for a pretrained
+   * trunk. A multiplier of 0 leaves the variable where it is (its slots still update).
+   */
+  lrScales?: ReadonlyMap<string, number> | undefined;
 }
 
 const f32 = Math.fround;
@@ -93,6 +99,7 @@ export class TrainerOptimizer {
   /** The native implementation of this optimizer's host rule, chosen at construction. */
   private readonly nativeAdam: NativeUpdateRules['adam'];
   private readonly nativeSumSquares: NativeUpdateRules['sumSquares'];
+  private readonly lrScales: ReadonlyMap<string, number> | undefined;
 
   constructor(config: OptimizerConfigInput | OptimizerConfig, options: TrainerOptimizerOptions = {}) {
     const parsed = optimizerConfigSchema.safeParse(config);
@@ -117,6 +124,25 @@ export class TrainerOptimizer {
     this.nativeAdam =
       this.updates === 'host' && adamLike && options.native !== false ? nativeUpdateRules().adam : undefined;
     this.nativeSumSquares = options.native !== false ? nativeUpdateRules().sumSquares : undefined;
+    for (const [name, m] of options.lrScales ?? []) {
+      if (!(m >= 0) || !Number.isFinite(m)) {
+        throw new MtlError(
+          'INVALID_ARGUMENT',
+          `the learning-rate multiplier of "${name}" must be ≥ 0, got ${m}`,
+          {
+            place: 'TrainerOptimizer lrScales',
+          },
+        );
+      }
+    }
+    this.lrScales =
+      options.lrScales !== undefined && options.lrScales.size > 0 ? options.lrScales : undefined;
+  }
+
+  /** The learning rate of variable `name` in a step of rate `lr` (exactly `lr` without a multiplier). */
+  private lrOf(name: string, lr: number): number {
+    const m = this.lrScales?.get(name);
+    return m === undefined || m === 1 ? lr : lr * m;
   }
 
   /** Whether host updates run in native code (see {@link TrainerOptimizerOptions.native}). */
@@ -174,7 +200,7 @@ export class TrainerOptimizer {
         if (g == null) continue;
         const st = this.stateOf(v);
         st.steps += 1;
-        this.update(v, g, st, lr);
+        this.update(v, g, st, this.lrOf(v.name, lr));
       }
     });
   }
@@ -222,7 +248,7 @@ export class TrainerOptimizer {
       const st = this.stateOf(v);
       st.steps += 1;
       const next = new Float32Array(v.size);
-      this.updateHost(this.weightsOf(v), scale === 1 ? g : scaled(g, scale), next, st, lr);
+      this.updateHost(this.weightsOf(v), scale === 1 ? g : scaled(g, scale), next, st, this.lrOf(v.name, lr));
       // A fresh array every step: the cpu backend adopts the array it is given as the tensor's storage.
       const t = tf.tensor(next, v.shape, 'float32');
       v.assign(t);

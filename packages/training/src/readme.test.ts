@@ -34,7 +34,7 @@ true
 pcgrad  0.400 2.200 0.000 | 1.600 1.000
 upgrad  0.200 1.100 0.000 | 0.800 0.500
 nashMtl 0.227 1.396 0.000 | 0.906 0.716
-21 loss
+22 loss
 CONFIG_INVALID training.weighting.lr: Too small: expected number to be >0 (method famo)
 `);
 });

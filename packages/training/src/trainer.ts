@@ -8,6 +8,7 @@ import {
   modelScoreKey,
   type ParameterGroup,
   RandomStream,
+  type RepresentationStep,
   type StepContext,
   saveArtifacts,
   scoreKey,
@@ -120,11 +121,14 @@ export class Trainer {
   readonly config: TrainerConfig;
   /** The aggregator given to the constructor (undefined: `weightedSum(config.taskWeights)`). */
   readonly aggregator: Aggregator | undefined;
+  /** Learning-rate multipliers by parameter group (see {@link TrainerOptions.groupLr}). */
+  readonly groupLr: Readonly<Record<string, number>> | undefined;
   private stopRequested = false;
 
   constructor(config: TrainerConfigInput | TrainerConfig = {}, options: TrainerOptions = {}) {
     this.config = parseTrainerConfig(config);
     this.aggregator = options.aggregator;
+    this.groupLr = options.groupLr;
   }
 
   /**
@@ -136,12 +140,16 @@ export class Trainer {
   static async resume<B>(
     path: string,
     trainable: Trainable<B>,
-    options: Omit<FitOptions<B>, 'resumeFrom'> & { config?: TrainerConfigInput; aggregator?: Aggregator },
+    options: Omit<FitOptions<B>, 'resumeFrom'> & {
+      config?: TrainerConfigInput;
+      aggregator?: Aggregator;
+      groupLr?: Readonly<Record<string, number>>;
+    },
   ): Promise<FitResult> {
     const checkpoint = await loadCheckpoint(path);
     if (!checkpoint.trainer) throw noTrainerState(path);
-    const { config, aggregator, ...fitOptions } = options;
-    const trainer = new Trainer(config ?? checkpoint.trainer.config, { aggregator });
+    const { config, aggregator, groupLr, ...fitOptions } = options;
+    const trainer = new Trainer(config ?? checkpoint.trainer.config, { aggregator, groupLr });
     return trainer.run(trainable, fitOptions, { path, checkpoint });
   }
 
@@ -171,6 +179,7 @@ export class Trainer {
       trainable,
       options,
       this.aggregator ?? weightedSum(this.config.taskWeights),
+      this.groupLr,
       (): StopReason | undefined =>
         signal?.aborted ? 'interrupted' : this.stopRequested ? 'stopped' : undefined,
     );
@@ -203,6 +212,14 @@ export interface TrainerOptions {
    * it, and its state and variables are saved in (and restored from) trainer checkpoints.
    */
   aggregator?: Aggregator | undefined;
+  /**
+   * Learning-rate multipliers by parameter group name (`Trainable.parameterGroups()`; for
+   * `MultitaskModel` a module's name), default 1: every variable of the group is updated with
+   * `lr · multiplier` (the schedule's rate times it), e.g. `{ trunk: 0.1 }` for a pretrained trunk,
+   * 0 to hold a group still. A name that is no group is `INVALID_ARGUMENT`. Not saved in
+   * checkpoints: pass the same to a resumed run.
+   */
+  groupLr?: Readonly<Record<string, number>> | undefined;
 }
 
 /** One call of fit: the state of a run and its loop. */
@@ -242,6 +259,8 @@ class TrainingRun<B> {
   private best: MetricTracker | null = null;
   private early: MetricTracker | null = null;
   private lastEvalStep = -1;
+  /** The gradient sums of an open accumulation window (`accumulate` > 1), and its last batch's numbers. */
+  private window: AccumulationWindow | undefined;
   private seenTasks = new Set<string>();
   private taskWeightsChecked = false;
   private bestWeights: NamedArray[] | undefined;
@@ -251,6 +270,7 @@ class TrainingRun<B> {
     private readonly trainable: Trainable<B>,
     options: Omit<FitOptions<B>, 'resumeFrom'>,
     private readonly aggregator: Aggregator,
+    groupLr: Readonly<Record<string, number>> | undefined,
     /** Why the caller wants the run to end after this step, if it does. */
     private readonly stopRequested: () => StopReason | undefined,
   ) {
@@ -261,7 +281,7 @@ class TrainingRun<B> {
       });
     }
     this.fused = weightedSumWeights(aggregator);
-    checkAggregator(aggregator, this.fused !== undefined);
+    checkAggregator(aggregator, this.fused !== undefined, typeof trainable.representation === 'function');
     this.aggVars = aggregator.trainableVariables?.() ?? [];
     this.optVars = this.aggVars.length === 0 ? this.vars : [...this.vars, ...this.aggVars];
     this.groups =
@@ -286,9 +306,11 @@ class TrainingRun<B> {
       });
     }
     this.batchesPerEpoch = bpe;
-    this.totalSteps = cfg.steps ?? cfg.epochs * bpe;
+    this.totalSteps = cfg.steps ?? cfg.epochs * Math.ceil(bpe / cfg.accumulate);
     this.rng = new RandomStream(cfg.seed);
-    this.optimizer = new TrainerOptimizer(cfg.optimizer);
+    this.optimizer = new TrainerOptimizer(cfg.optimizer, {
+      lrScales: lrScales(this.vars, trainable.parameterGroups?.(), groupLr),
+    });
     this.collect = updatePath(this.optimizer);
     this.schedule = new LrSchedule({ lr: cfg.lr, schedule: cfg.lrSchedule, totalSteps: this.totalSteps });
     if (cfg.checkpointMetric !== undefined) {
@@ -320,6 +342,13 @@ class TrainingRun<B> {
       throw new MtlError(
         'CHECKPOINT_MISMATCH',
         `the checkpoint is ${s.batchInEpoch} batches into epoch ${s.epoch} but the source has ${this.batchesPerEpoch} per epoch`,
+        { place: path },
+      );
+    }
+    if (s.batchInEpoch % this.cfg.accumulate !== 0 && s.batchInEpoch < this.batchesPerEpoch) {
+      throw new MtlError(
+        'CHECKPOINT_MISMATCH',
+        `the checkpoint is ${s.batchInEpoch} batches into epoch ${s.epoch}, not at the end of a window of accumulate ${this.cfg.accumulate} batches; resume with the accumulate it was saved with`,
         { place: path },
       );
     }
@@ -445,6 +474,14 @@ class TrainingRun<B> {
         } finally {
           this.source.dispose?.(batch);
         }
+        if (this.window !== undefined) {
+          // Inside an accumulation window: no update yet, so nothing to log, evaluate or save.
+          pending = iterator.next();
+          if (!pending.done) continue;
+          // The source ended inside a window (before the batches it announced): they make the update.
+          await this.applyWindow();
+          return await this.afterStep(true);
+        }
         const limit = this.step >= this.totalSteps || this.stopRequested() !== undefined;
         // Peek at the next batch so an epoch end is known before deciding to log and evaluate.
         if (!limit) pending = iterator.next();
@@ -462,14 +499,19 @@ class TrainingRun<B> {
 
   private async trainStep(batch: B): Promise<void> {
     const step = this.step;
+    // A batch after the first of an accumulation window draws its own random numbers.
+    const micro = this.window?.count ?? 0;
     const ctx: StepContext = {
       step,
       epoch: this.epoch,
-      seed: this.rng.childSeed(`step-${step}`),
+      seed: this.rng.childSeed(micro === 0 ? `step-${step}` : `step-${step}/${micro}`),
       training: true,
     };
     const lr = this.schedule.lrAt(step, this.epoch);
-    if (this.aggregator.level === 'gradient') return this.gradientStep(batch, ctx, lr);
+    if (this.aggregator.level === 'gradient') {
+      if (this.aggregator.gradientOf === 'representation') return this.representationStep(batch, ctx, lr);
+      return this.gradientStep(batch, ctx, lr);
+    }
     let layout: StepLayout | undefined;
     let actx: AggregatorContext | undefined;
     let kept: tf.Tensor[] = [];
@@ -500,6 +542,16 @@ class TrainingRun<B> {
       const lay = layout!;
       const total = values[lay.totalIndex]!;
       this.checkFinite(lay, values, total, norm, lr, (name) => c.gradient(name));
+      if (this.cfg.accumulate > 1) {
+        const grads = new Map<string, ArrayLike<number>>();
+        for (const v of this.optVars) {
+          const g = c.gradient(v.name);
+          if (g !== undefined) grads.set(v.name, g);
+        }
+        const obs = actx === undefined ? undefined : { actx, losses: taskLossValues(lay, values) };
+        await this.accumulateStep(grads, lay, values, total, lr, obs);
+        return;
+      }
       c.apply(lr, this.cfg.gradClipNorm, norm);
       if (actx !== undefined) this.observe(actx, taskLossValues(lay, values));
       await this.finishStep(lay, values, total, lr);
@@ -641,6 +693,20 @@ class TrainingRun<B> {
         }
       });
     }
+    await this.applyGradientUpdate(update, rest, lay, stats, total, lr, actx, lossValues);
+  }
+
+  /** The end of a gradient-level step: adds the terms of no task, clips, updates, observes, logs. */
+  private async applyGradientUpdate(
+    update: Map<string, Float32Array>,
+    rest: { grads: Map<string, Float32Array> } | undefined,
+    lay: StepLayout,
+    stats: Float32Array,
+    total: number,
+    lr: number,
+    actx: AggregatorContext,
+    lossValues: readonly number[],
+  ): Promise<void> {
     if (rest !== undefined) {
       for (const [name, g] of rest.grads) {
         const u = update.get(name);
@@ -650,11 +716,250 @@ class TrainingRun<B> {
     }
     const norm = Math.fround(Math.sqrt(this.optimizer.sumOfSquares(update.values())));
     this.checkFinite(lay, stats, total, norm, lr, (name) => update.get(name));
+    if (this.cfg.accumulate > 1) {
+      await this.accumulateStep(update, lay, stats, total, lr, {
+        actx,
+        losses: Float64Array.from(lossValues),
+      });
+      return;
+    }
     const max = this.cfg.gradClipNorm;
     const scale = max !== undefined && norm > max ? max / norm : 1;
     this.optimizer.applyGradientValues(this.optVars, update, lr, scale);
     this.observe(actx, Float64Array.from(lossValues));
     await this.finishStep(lay, stats, total, lr);
+  }
+
+  /**
+   * Gradient accumulation: adds a batch's gradients (checked finite) to the window, logs its
+   * losses, and applies the window's mean when it has `accumulate` batches or the epoch's batches
+   * are done.
+   */
+  private async accumulateStep(
+    grads: ReadonlyMap<string, ArrayLike<number>>,
+    lay: StepLayout,
+    values: Float32Array,
+    total: number,
+    lr: number,
+    obs: { actx: AggregatorContext; losses: Float64Array } | undefined,
+  ): Promise<void> {
+    this.window ??= { sums: new Map(), count: 0, last: undefined };
+    const w = this.window;
+    for (const [name, g] of grads) {
+      let sum = w.sums.get(name);
+      if (sum === undefined) {
+        sum = new Float64Array(g.length);
+        w.sums.set(name, sum);
+      }
+      for (let i = 0; i < sum.length; i++) sum[i]! += g[i]!;
+    }
+    w.count += 1;
+    w.last = { lay, values, total, lr, obs };
+    this.recordBatch(lay, values, total);
+    if (w.count >= this.cfg.accumulate || this.batchInEpoch >= this.batchesPerEpoch) await this.applyWindow();
+  }
+
+  /**
+   * The update of an accumulation window: the mean of its batches' gradients (a variable without a
+   * gradient in a batch counts 0 there), clipped, applied with the step's rate; the aggregator
+   * observes the last batch's losses.
+   */
+  private async applyWindow(): Promise<void> {
+    const w = this.window!;
+    this.window = undefined;
+    const mean = new Map<string, Float32Array>();
+    for (const [name, sum] of w.sums)
+      mean.set(
+        name,
+        Float32Array.from(sum, (x) => x / w.count),
+      );
+    const { lay, values, total, lr, obs } = w.last!;
+    const norm = Math.fround(Math.sqrt(this.optimizer.sumOfSquares(mean.values())));
+    this.checkFinite(lay, values, total, norm, lr, (name) => mean.get(name));
+    const max = this.cfg.gradClipNorm;
+    const scale = max !== undefined && norm > max ? max / norm : 1;
+    this.optimizer.applyGradientValues(this.optVars, mean, lr, scale);
+    if (obs !== undefined) this.observe(obs.actx, obs.losses);
+    await this.completeStep(lay, values, total, lr);
+  }
+
+  /**
+   * A gradient-level step on the shared representation (`gradientOf: 'representation'`, e.g.
+   * MGDA-UB). Inside one gradient tape over the model's variables: one forward of the trunk
+   * (`trainable.representation`) gives R; for each task, its loss through the heads on a constant
+   * copy of R is differentiated w.r.t. that copy (a row of the Jacobian: rows = tasks, columns =
+   * R flattened) and the task's own variables (heads only: cheap); the aggregator combines the rows
+   * into a direction d; the tape's objective `Σ R·d` (d a constant) backpropagates d through the
+   * trunk once, giving the shared variables' update. Task-owned variables get their own task's
+   * gradient; extra, terms and L2 their own pass, as on the parameter level.
+   */
+  private async representationStep(batch: B, ctx: StepContext, lr: number): Promise<void> {
+    const step = this.step;
+    const groups = this.groups!;
+    const agg = this.aggregator;
+    const place = `Trainer step ${step}`;
+    let layout: StepLayout | undefined;
+    let stats: Float32Array | undefined;
+    let actx: AggregatorContext | undefined;
+    const lossValues: number[] = [];
+    const update = new Map<string, Float32Array>();
+    const ownerOf = new Map<string, string>();
+    for (const [task, vs] of groups.owned) for (const v of vs) ownerOf.set(v.name, task);
+    const sharedNames = new Set(groups.shared.map((v) => v.name));
+    try {
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const rs = this.trainable.representation!(batch, ctx);
+          const R = checkRepresentation(rs, step);
+          // Constants of R's values: the heads' gradients stop at them (tfjs has no stopGradient).
+          const stand = R.map((r) => tf.tensor(r.dataSync(), r.shape, 'float32'));
+          const sizes = R.map((r) => r.size);
+          const cols = sizes.reduce((n, x) => n + x, 0);
+          const xs: tf.Tensor[] = [...stand, ...this.vars];
+          let tasks: string[] = [];
+          // The Jacobian, rows = tasks (allocated once the first pass has told the step's tasks).
+          let data = new Float64Array(0);
+          for (let k = 0; k === 0 || k < tasks.length; k++) {
+            const r = tf.engine().gradients(
+              () => {
+                const loss = readLoss(rs.heads(stand), step);
+                if (layout === undefined) {
+                  layout = loss.layout;
+                  tasks = layout.tasks;
+                  const t = [...loss.parts, ...(loss.extra ? [loss.extra] : []), ...loss.terms];
+                  stats = new Float32Array(t.length + 1);
+                  t.forEach((x, i) => {
+                    stats![i] = x.dataSync()[0]!;
+                  });
+                } else if (!sameLayout(layout, loss.layout)) {
+                  throw new MtlError(
+                    'INVALID_ARGUMENT',
+                    `heads() returned other parts or terms for the same representation (${listNames(layout.keys)}, then ${listNames(loss.layout.keys)})`,
+                    { place },
+                  );
+                }
+                // No task in the step (terms only): nothing to aggregate, the rest pass does it all.
+                return tasks.length === 0 ? tf.scalar(0) : taskLoss(loss, tasks[k]!);
+              },
+              xs,
+              undefined,
+              true,
+            );
+            if (tasks.length === 0) break;
+            const task = tasks[k]!;
+            lossValues.push(r.value.dataSync()[0]!);
+            if (k === 0) data = new Float64Array(tasks.length * cols);
+            let offset = k * cols;
+            stand.forEach((_, i) => {
+              const g = r.grads[i];
+              if (g != null) data.set(g.dataSync(), offset);
+              offset += sizes[i]!;
+            });
+            this.vars.forEach((v, i) => {
+              const g = r.grads[stand.length + i];
+              if (g == null) return;
+              if (sharedNames.has(v.name)) {
+                throw new MtlError(
+                  'INVALID_ARGUMENT',
+                  `shared variable "${v.name}" is used by task ${task}'s heads, after the representation; every shared variable must compute the representation (or use gradientOf: parameters)`,
+                  { place: `variable ${v.name}` },
+                );
+              }
+              if (ownerOf.get(v.name) === task) update.set(v.name, Float32Array.from(g.dataSync()));
+            });
+          }
+          const lay = layout!;
+          // A non-finite loss stops the run before the aggregator sees it (its state stays as it was).
+          let partial = 0;
+          for (let i = 0; i < lay.totalIndex; i++) partial += stats![i]!;
+          this.checkFinite(lay, stats!, partial, 0, lr, () => undefined);
+          if (tasks.length === 0) return tf.scalar(0);
+          actx = this.aggregatorContext(step, lay.tasks);
+          const direction = agg.aggregate!(
+            { rows: tasks.length, cols, data },
+            Float64Array.from(lossValues),
+            actx,
+          );
+          if (!(direction instanceof Float64Array) || direction.length !== cols) {
+            throw new MtlError(
+              'SHAPE_MISMATCH',
+              `aggregate() must return a Float64Array of ${cols} values (the shared representation), got ${describeValue(direction)}`,
+              { place: `aggregator ${agg.name}` },
+            );
+          }
+          let offset = 0;
+          const products = R.map((rep, i) => {
+            const d = tf.tensor(Float32Array.from(direction.subarray(offset, offset + sizes[i]!)), rep.shape);
+            offset += sizes[i]!;
+            return tf.sum(tf.mul(rep, d)) as tf.Scalar;
+          });
+          return sumScalars(products);
+        }, this.vars);
+        for (const v of this.vars) {
+          const g = grads[v.name];
+          if (g == null) continue;
+          const owner = ownerOf.get(v.name);
+          if (owner !== undefined) {
+            throw new MtlError(
+              'INVALID_ARGUMENT',
+              `variable "${v.name}" is owned by task ${owner} but computes the shared representation; a task-owned variable must be used after it (in the heads)`,
+              { place: `variable ${v.name}` },
+            );
+          }
+          update.set(v.name, Float32Array.from(g.dataSync()));
+        }
+      });
+    } catch (e) {
+      throw noConnection(e, step);
+    }
+    const lay = layout!;
+    let rest: { grads: Map<string, Float32Array>; value: number } | undefined;
+    try {
+      if (lay.hasExtra || lay.termNames.length > 0) {
+        rest = this.restPass(batch, ctx);
+      } else if (this.cfg.l2 > 0) {
+        rest = this.l2Pass();
+      }
+    } catch (e) {
+      throw noConnection(e, step);
+    }
+    const s = stats!;
+    let total = rest?.value ?? 0;
+    for (const v of lossValues) total += v;
+    total = Math.fround(total);
+    s[lay.totalIndex] = total;
+    this.checkFinite(lay, s, total, 0, lr, () => undefined);
+    await this.applyGradientUpdate(
+      update,
+      rest,
+      lay,
+      s,
+      total,
+      lr,
+      actx ?? this.aggregatorContext(step, lay.tasks),
+      lossValues,
+    );
+  }
+
+  /** Extra, the named terms and L2 of one full `loss()` call: their gradient and value. */
+  private restPass(batch: B, ctx: StepContext): { grads: Map<string, Float32Array>; value: number } {
+    const r = tf.tidy(() =>
+      tf.variableGrads(
+        () => this.restObjective(readLoss(this.trainable.loss(batch, ctx), ctx.step)),
+        this.vars,
+      ),
+    );
+    try {
+      const grads = new Map<string, Float32Array>();
+      for (const v of this.vars) {
+        const g = r.grads[v.name];
+        if (g != null) grads.set(v.name, g.dataSync() as Float32Array);
+      }
+      return { grads, value: r.value.dataSync()[0]! };
+    } finally {
+      r.value.dispose();
+      tf.dispose(r.grads);
+    }
   }
 
   /** Only the L2 term (no loss call): its gradient and value. */
@@ -688,6 +993,12 @@ class TrainingRun<B> {
 
   /** Counters, loss sums and the step-end callbacks of a step whose update is applied. */
   private async finishStep(lay: StepLayout, values: Float32Array, total: number, lr: number): Promise<void> {
+    this.recordBatch(lay, values, total);
+    await this.completeStep(lay, values, total, lr);
+  }
+
+  /** A trained batch's losses into the epoch's sums; the batch counter. */
+  private recordBatch(lay: StepLayout, values: Float32Array, total: number): void {
     const { keys, scales } = lay;
     const termValues: Record<string, number> = {};
     let extra: number | undefined = lay.hasExtra ? values[keys.length]! : undefined;
@@ -704,9 +1015,19 @@ class TrainingRun<B> {
       lay.termNames.length > 0 ? termValues : undefined,
     );
     for (const k of keys) this.seenTasks.add(taskOfPart(k));
+    this.batchInEpoch += 1;
+  }
+
+  /** The step counter and the step-end callbacks of an applied update (its last batch's numbers). */
+  private async completeStep(
+    lay: StepLayout,
+    values: Float32Array,
+    total: number,
+    lr: number,
+  ): Promise<void> {
+    const { keys } = lay;
     this.lr = lr;
     this.step += 1;
-    this.batchInEpoch += 1;
     if (this.callbacks.some((c) => c.onStepEnd)) {
       const parts: Record<string, number> = {};
       keys.forEach((k, i) => {
@@ -1001,6 +1322,23 @@ class TrainingRun<B> {
   }
 }
 
+/** An open gradient-accumulation window (see `TrainerConfig.accumulate`). */
+interface AccumulationWindow {
+  /** Float64 sums of the batches' gradients, by variable name. */
+  sums: Map<string, Float64Array>;
+  count: number;
+  /** The last batch's numbers, for the step's log, guard and observe. */
+  last:
+    | {
+        lay: StepLayout;
+        values: Float32Array;
+        total: number;
+        lr: number;
+        obs: { actx: AggregatorContext; losses: Float64Array } | undefined;
+      }
+    | undefined;
+}
+
 /** Where a step's read-back values sit: [parts..., extra?, terms..., total]. */
 interface StepLayout {
   /** Loss part keys, in the order the trainable returned them. */
@@ -1217,6 +1555,41 @@ function variableGroups(vars: readonly tf.Variable[], groups: ParameterGroup[] |
   return { shared, cols: shared.reduce((n, v) => n + v.size, 0), owned };
 }
 
+/** Variable name -> learning-rate multiplier from the multipliers by parameter group. */
+function lrScales(
+  vars: readonly tf.Variable[],
+  groups: ParameterGroup[] | undefined,
+  groupLr: Readonly<Record<string, number>> | undefined,
+): Map<string, number> | undefined {
+  const names = Object.keys(groupLr ?? {});
+  if (names.length === 0) return undefined;
+  const known = new Set(vars.map((v) => v.name));
+  const scales = new Map<string, number>();
+  for (const name of names) {
+    const m = groupLr![name]!;
+    const place = `Trainer groupLr.${name}`;
+    if (typeof m !== 'number' || !(m >= 0) || !Number.isFinite(m)) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `the learning-rate multiplier of "${name}" must be a number ≥ 0, got ${m}`,
+        {
+          place,
+        },
+      );
+    }
+    const group = groups?.find((g) => g.name === name);
+    if (group === undefined) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `a learning-rate multiplier names "${name}", which is no parameter group of the trainable (groups: ${listNames((groups ?? []).map((g) => g.name))})`,
+        { place },
+      );
+    }
+    for (const v of group.variables) if (known.has(v)) scales.set(v, m);
+  }
+  return scales;
+}
+
 /** Name prefix of the aggregator's variables in a checkpoint: `aggregator/0`, `aggregator/1`... */
 const AGGREGATOR_VARIABLE = 'aggregator/';
 
@@ -1241,8 +1614,27 @@ function aggregatorVariableIndex(name: string): number {
   return m ? Number(m[1]) : -1;
 }
 
+/** The tensors of `representation()`, checked: a non-empty list of float32 tensors. */
+function checkRepresentation(step: RepresentationStep, at: number): tf.Tensor[] {
+  const place = `Trainer step ${at} representation()`;
+  const R = step?.representation;
+  if (!Array.isArray(R) || R.length === 0 || typeof step.heads !== 'function') {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      'representation() must return { representation: [tensors], heads(representation) }',
+      { place },
+    );
+  }
+  R.forEach((r, i) => {
+    if (!(r instanceof tf.Tensor) || r.dtype !== 'float32') {
+      throw new MtlError('INVALID_ARGUMENT', `representation[${i}] must be a float32 tensor`, { place });
+    }
+  });
+  return R;
+}
+
 /** Checks an aggregator's shape where a wrong one would otherwise fail mid-run. */
-function checkAggregator(agg: Aggregator, fused: boolean): void {
+function checkAggregator(agg: Aggregator, fused: boolean, hasRepresentation: boolean): void {
   const place = `aggregator ${String(agg?.name)}`;
   if (agg === null || typeof agg !== 'object' || typeof agg.name !== 'string') {
     throw new MtlError('INVALID_ARGUMENT', 'an aggregator must be an object with a name', {
@@ -1273,10 +1665,21 @@ function checkAggregator(agg: Aggregator, fused: boolean): void {
       },
     );
   }
-  if (agg.gradientOf === 'representation') {
+  if (agg.gradientOf === 'representation' && !hasRepresentation) {
     throw new MtlError(
       'NOT_IMPLEMENTED',
-      'gradients of the shared representation are not supported by this trainable (no Trainable exposes its representation yet); use gradientOf: "parameters"',
+      'gradients of the shared representation are not supported by this trainable (it has no representation(batch, ctx)); use gradientOf: "parameters"',
+      { place },
+    );
+  }
+  if (
+    agg.gradientOf !== undefined &&
+    agg.gradientOf !== 'parameters' &&
+    agg.gradientOf !== 'representation'
+  ) {
+    throw new MtlError(
+      'INVALID_ARGUMENT',
+      `gradientOf is "parameters" or "representation", got ${JSON.stringify(agg.gradientOf)}`,
       { place },
     );
   }

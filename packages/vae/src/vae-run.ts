@@ -138,7 +138,7 @@ export function buildVaeRun(
     const instance = instanceName(module, task, perTask);
     templateOf[instance] = module;
     if (modules[instance] === undefined) {
-      const { kind, ...rest } = templates[module]!;
+      const { kind, lr: _lr, ...rest } = templates[module]!;
       const moduleConfig: ModuleConfig = { type: kind, ...rest };
       modules[instance] = moduleFromConfig(moduleConfig, `model.modules.${module}`);
     }

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isMtlError, MtlError, type StepBatches, type Trainable } from '@mtl/core';
+import { isMtlError, MtlError, type StepBatches, type StepContext, type Trainable } from '@mtl/core';
 import { formatScoreTable, isScoreKey, parseScoreKey } from '@mtl/scoring';
 import type { WarmStart } from '@mtl/tasks';
 import { CHECKPOINT_FILES, Trainer, type TrainerCallbacks } from '@mtl/training';
@@ -74,6 +74,43 @@ export interface Summary {
   examples: number;
   /** `examples` per wall second of the train phase (0 when it took no measurable time). */
   examplesPerSecond: number;
+}
+
+/**
+ * `modules.<name>.lr` of the modules that set one, as the Trainer's learning-rate multipliers by
+ * parameter group (a multitask model's module is its group); undefined when none does. Refused
+ * (CONFIG_INVALID at `modules.<name>.lr`): a multiplier on a model kind other than multitask, or on
+ * a module no task trains.
+ */
+export function moduleLr(prepared: Prepared): Record<string, number> | undefined {
+  const { config } = prepared.loaded;
+  const set = Object.entries(config.modules as Record<string, { lr?: number }>).flatMap(([name, m]) =>
+    m.lr === undefined ? [] : [[name, m.lr] as const],
+  );
+  const model = config.model as { modules?: Record<string, { lr?: number }> };
+  for (const [name, m] of Object.entries(model.modules ?? {})) {
+    if (m.lr !== undefined) {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `learning-rate multipliers of modules are for multitask models, not ${config.model.kind}`,
+        { place: `model.modules.${name}.lr` },
+      );
+    }
+  }
+  if (set.length === 0) return undefined;
+  const groups = new Set((prepared.run.trainable.parameterGroups?.() ?? []).map((g) => g.name));
+  for (const [name] of set) {
+    const reason =
+      config.model.kind !== 'multitask'
+        ? `learning-rate multipliers of modules are for multitask models, not ${config.model.kind}`
+        : groups.has(name)
+          ? undefined
+          : `module ${name} has no trainable variable a task uses (no task runs it, or it is frozen)`;
+    if (reason !== undefined) {
+      throw new MtlError('CONFIG_INVALID', reason, { place: `modules.${name}.lr` });
+    }
+  }
+  return Object.fromEntries(set);
 }
 
 /** Trainer options from the config's `training` section (the loop options are the app's). */
@@ -316,7 +353,7 @@ async function execute(
   const warn = args.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const options = trainerOptions(prepared, runDir);
   const aggregator = weightingFor(prepared.loaded.config, run.taskNames);
-  const trainer = new Trainer(options, { aggregator });
+  const trainer = new Trainer(options, { aggregator, groupLr: moduleLr(prepared) });
   const validSplit = prepared.loaded.config.training.validSplit;
   const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
   let examples = 0;
@@ -329,6 +366,15 @@ async function execute(
       for (const b of batches) examples += b.size;
       return run.trainable.loss(batches, ctx);
     },
+    // Gradients of the shared representation (gradientOf: representation), when the model has one.
+    ...(run.trainable.representation
+      ? {
+          representation: (batches: StepBatches, ctx: StepContext) => {
+            for (const b of batches) examples += b.size;
+            return run.trainable.representation!(batches, ctx);
+          },
+        }
+      : {}),
   };
   const interrupt = new AbortController();
   let training = true;

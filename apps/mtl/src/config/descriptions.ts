@@ -126,6 +126,10 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   modules:
     'The module pool, by name. Tasks that use the same module name share that module and its weights. A vae model looks up a module it does not define under `model.modules` here; a vmtl model has no module pool.',
   'modules.*': 'One module; its `kind` says which of the variants below applies.',
+  'modules.*[*].lr':
+    "Learning-rate multiplier of this module's variables (× `training.lr` and its schedule), default 1; 0 holds the module still. Multitask models only.",
+  'model[vae].modules.*[*].lr':
+    'Not supported: learning-rate multipliers are for multitask models (refused at validate).',
   'modules.*[*].inputSize':
     "Size of the input's last axis (of the concatenated inputs when an operation passes several).",
   'modules.*[dense].units': 'Output size.',
@@ -218,10 +222,12 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'training.lrSchedule[plateau].cooldown': 'Evaluations to wait after a drop before watching again.',
   'training.lrSchedule[plateau].minLr': 'The rate never drops below this.',
   'training.gradClipNorm': 'Clip gradients by their global norm to at most this value.',
+  'training.accumulate':
+    'Gradient accumulation: the optimizer steps every K batches with the mean of their gradients (of a gradient-level method: of its combined updates), and at an epoch end with the batches left. Steps (schedule, `steps`, `evalEvery`, checkpoints) count optimizer steps: ceil(batches per epoch / K) per epoch; checkpoints fall on step boundaries only.',
   'training.weighting':
     'How the per-task losses become one update: a weighting or gradient-aggregation method chosen by `method` (`mtl info` lists them), default `weightedSum` (Σ tasks.<t>.weight·loss). A gradient-level method needs every task in each step: `scheduler: mixed` (a vmtl step always has them).',
   'training.weighting[*].gradientOf':
-    'Differentiate each task w.r.t. the shared `parameters` (supported) or the shared `representation` (not yet exposed by the models).',
+    "Differentiate each task w.r.t. the shared `parameters` (default; one backward pass per task) or the shared `representation` (rep_grad: the outputs of the modules two or more tasks run, where the tasks diverge; one backward pass through the trunk; multitask models only). Task-owned modules always get their own task's gradient.",
   'training.weighting[*].preference':
     'How the balanced task gradients are combined: `mean`, `sum`, or one non-negative number per task (in task-name order).',
   'training.weighting[uncertainty].init': 'Starting log-variance of every task.',
@@ -235,6 +241,10 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'training.weighting[mgda].normalize':
     'Gradient normalisation before the hull: none, by norm (`l2`), by loss (`loss`) or both (`loss+`).',
   'training.weighting[mgda].regEps':
+    'Added to the diagonal of the normalised Gram matrix so the solver succeeds.',
+  'training.weighting[mgdaUb].normalize':
+    'Gradient normalisation before the hull: none, by norm (`l2`), by loss (`loss`) or both (`loss+`).',
+  'training.weighting[mgdaUb].regEps':
     'Added to the diagonal of the normalised Gram matrix so the solver succeeds.',
   'training.weighting[graddrop].leak':
     'Fraction of every gradient let through regardless of its sign: one number, or one per task.',

@@ -254,7 +254,10 @@ export const vaeDomainsSourceSchema = z.strictObject({
 /** A registry kind as a config writes it: `kind` names it; `seed` is the config's own, not the module's. */
 type ConfigMember<K> =
   K extends ModuleKind<infer T, infer S>
-    ? z.ZodObject<{ kind: z.ZodLiteral<T> } & Omit<S['shape'], 'seed'>, z.core.$strict>
+    ? z.ZodObject<
+        { kind: z.ZodLiteral<T>; lr: z.ZodOptional<z.ZodNumber> } & Omit<S['shape'], 'seed'>,
+        z.core.$strict
+      >
     : never;
 type ConfigMembers<Kinds extends readonly ModuleKind[]> = {
   -readonly [I in keyof Kinds]: ConfigMember<Kinds[I]>;
@@ -265,12 +268,15 @@ type ConfigMembers<Kinds extends readonly ModuleKind[]> = {
  * zod options schema, its `type` written as `kind`), never rewritten here: a kind added to a
  * registry is configurable, documented (CONFIG.md) and listed by `mtl info` with no edit to the app.
  */
+/** `modules.<name>.lr`: the module's learning-rate multiplier (the config's, not the module kind's). */
+const moduleLr = z.number().min(0).optional();
+
 export function moduleKindsSchema<const Kinds extends readonly [ModuleKind, ...ModuleKind[]]>(kinds: Kinds) {
   const members = kinds.map((k) => {
     const { seed: _, ...shape } = k.schema.shape;
     // The kind's rules between options (refinements) apply to the config entry too.
     return z
-      .strictObject({ kind: z.literal(k.type), ...shape })
+      .strictObject({ kind: z.literal(k.type), lr: moduleLr, ...shape })
       .check(...((k.schema._zod.def.checks ?? []) as z.core.$ZodCheck<{ kind: string }>[]))
       .describe(k.description);
   });

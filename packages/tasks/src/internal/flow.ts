@@ -111,3 +111,32 @@ export function runFlows(
   }
   return out;
 }
+
+/**
+ * Runs, for each of `tasks`, the operations `inTrunk(task, index)` selects (and only those) on one
+ * batch, filling `cache`; a selected operation must read only inputs and selected operations (the
+ * caller checks that). Call inside a tidy (or a gradient function).
+ */
+export function runTrunk(
+  tasks: readonly Task[],
+  batch: Batch,
+  pool: ReadonlyMap<string, Module>,
+  ctx: ModuleContext,
+  inTrunk: (task: Task, index: number) => boolean,
+  cache: FlowCache = new Map(),
+): FlowCache {
+  for (const task of tasks) {
+    const index = new Map(task.opSequence.map((op, i) => [op.name, i]));
+    task.opSequence.forEach((op, i) => {
+      const key = task.opKeys[i]!;
+      if (!inTrunk(task, i) || cache.has(key)) return;
+      const place = `task ${task.name} opSequence[${i}] (${op.name})`;
+      const inputs = op.inputs.map((input) => resolveInput(input, task, batch, cache, index, place));
+      const module = pool.get(op.moduleName);
+      if (module === undefined)
+        throw new MtlError('UNKNOWN_MODULE', `module "${op.moduleName}" is not in the model`, { place });
+      cache.set(key, module.apply(inputs, ctx));
+    });
+  }
+  return cache;
+}

@@ -23,14 +23,32 @@ export const mgdaOptionsSchema = z
     "gradient level: min-norm point of the gradients' convex hull (MGDA; MGDA-UB with gradientOf=representation)",
   );
 
-export function createMgda(options: z.output<typeof mgdaOptionsSchema>, env: AggregatorEnv): Aggregator {
+/**
+ * MGDA-UB (Sener & Koltun 2018, section 3.3): MGDA on the gradients of the shared representation,
+ * one backward pass through the trunk per step instead of one per task. The same options as `mgda`,
+ * with `gradientOf` defaulting to `representation` (the model must expose its representation:
+ * `MultitaskModel` does when its tasks share a trunk).
+ */
+export const mgdaUbOptionsSchema = z
+  .strictObject({
+    ...mgdaOptionsSchema.shape,
+    method: z.literal('mgdaUb'),
+    gradientOf: z.enum(['parameters', 'representation']).default('representation'),
+  })
+  .describe('gradient level: MGDA on the gradients of the shared representation (MGDA-UB)');
+
+export function createMgda(
+  options: z.output<typeof mgdaOptionsSchema> | z.output<typeof mgdaUbOptionsSchema>,
+  env: AggregatorEnv,
+): Aggregator {
   let last: Float64Array | undefined;
+  const name = options.method;
   return {
-    name: 'mgda',
+    name,
     level: 'gradient',
     gradientOf: options.gradientOf,
     aggregate(J, losses) {
-      checkRows(J, losses, env.tasks, 'mgda');
+      checkRows(J, losses, env.tasks, name);
       const scale = Float64Array.from({ length: J.rows }, (_, i) => {
         const n = options.normalize === 'l2' || options.normalize === 'loss+' ? norm(row(J, i)) : 1;
         const l = options.normalize === 'loss' || options.normalize === 'loss+' ? losses[i]! : 1;

@@ -32,7 +32,8 @@ describe('weighting registry', () => {
       if (agg.level === 'loss') expect(typeof agg.combine).toBe('function');
       else {
         expect(typeof agg.aggregate).toBe('function');
-        expect(agg.gradientOf).toBe('parameters');
+        // MGDA-UB is MGDA on the representation; every other method defaults to the parameters.
+        expect(agg.gradientOf).toBe(name === 'mgdaUb' ? 'representation' : 'parameters');
       }
       expect(Boolean(agg.getState) === Boolean(agg.setState)).toBe(true);
       agg.dispose?.();

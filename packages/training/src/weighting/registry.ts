@@ -16,7 +16,7 @@ import { createGradnorm, gradnormOptionsSchema } from './gradnorm.js';
 import { createGradvac, gradvacOptionsSchema } from './gradvac.js';
 import { createImtlG, imtlGOptionsSchema } from './imtl-g.js';
 import { createImtlL, imtlLOptionsSchema } from './imtl-l.js';
-import { createMgda, mgdaOptionsSchema } from './mgda.js';
+import { createMgda, mgdaOptionsSchema, mgdaUbOptionsSchema } from './mgda.js';
 import { createNashMtl, nashMtlOptionsSchema } from './nash-mtl.js';
 import { createPcgrad, pcgradOptionsSchema } from './pcgrad.js';
 import { createRlw, rlwOptionsSchema } from './rlw.js';
@@ -67,6 +67,7 @@ export const WEIGHTING_METHODS = {
   config: entry('gradient', configOptionsSchema, createConfig),
   gradnorm: entry('gradient', gradnormOptionsSchema, createGradnorm),
   dbMtl: entry('gradient', dbMtlOptionsSchema, createDbMtl),
+  mgdaUb: entry('gradient', mgdaUbOptionsSchema, createMgda),
 } as const satisfies Record<string, MethodEntry>;
 
 export type WeightingMethod = keyof typeof WEIGHTING_METHODS;
@@ -102,6 +103,7 @@ export const aggregatorSchema = z.discriminatedUnion('method', [
   configOptionsSchema,
   gradnormOptionsSchema,
   dbMtlOptionsSchema,
+  mgdaUbOptionsSchema,
 ]);
 export type AggregatorConfig = z.output<typeof aggregatorSchema>;
 export type AggregatorConfigInput = z.input<typeof aggregatorSchema>;
