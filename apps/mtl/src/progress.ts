@@ -55,7 +55,8 @@ export function progressReporter(options: ProgressOptions = {}): TrainerCallback
     },
     onEvaluate(record: HistoryRecord, scores: Record<string, number>) {
       const shown = Object.entries(scores)
-        .filter(([k]) => !k.endsWith('/loss') || k.startsWith('model/'))
+        // The conflict monitor's numbers stay in metrics.jsonl and conflict.json.
+        .filter(([k]) => !k.startsWith('conflict/') && (!k.endsWith('/loss') || k.startsWith('model/')))
         .slice(0, 6)
         .map(([k, v]) => `${k}=${fmt(v)}`)
         .join(' ');

@@ -4,12 +4,6 @@ import type { MtlConfig } from './config/schema.js';
 import { taskWeightsOf } from './model-loss.js';
 
 /**
- * Loss-level methods that keep a weight, log-variance or loss history per task and so need every
- * task's loss in each step (the others, `weightedSum`, `equal` and `gls`, weigh any subset).
- */
-const PER_TASK_STATE = new Set<string>(['uncertainty', 'dwa', 'famo', 'imtlL', 'rlw']);
-
-/**
  * The run's weighting method (`training.weighting`) built for the tasks it trains, in the
  * Trainer's order of losses (task names sorted), with the tasks' `weight`s. Refuses, naming the
  * config path, what would fail mid-run: a gradient-level or per-task-state method with a scheduler
@@ -22,8 +16,10 @@ const PER_TASK_STATE = new Set<string>(['uncertainty', 'dwa', 'famo', 'imtlL', '
 export function weightingFor(config: MtlConfig, taskNames: readonly string[]): Aggregator {
   const weighting = config.training.weighting;
   const method = weighting.method as WeightingMethod;
-  const gradient = WEIGHTING_METHODS[method]?.level === 'gradient';
-  if (gradient || PER_TASK_STATE.has(method)) {
+  const entry = WEIGHTING_METHODS[method];
+  const gradient = entry?.level === 'gradient';
+  // The registry says which methods cannot weigh a step that holds one task.
+  if (entry?.needsEveryTask) {
     const scheduler = 'scheduler' in config.training ? config.training.scheduler : undefined;
     // A vmtl step always stacks one sub-batch of every task; the other kinds need `mixed` for it.
     if (scheduler !== undefined && scheduler !== 'mixed') {

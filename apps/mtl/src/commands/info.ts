@@ -5,7 +5,13 @@ import { BACKENDS, type BackendName, nativeStatus, selectBackend } from '@mtl/co
 import { SCHEDULER_NAMES } from '@mtl/data';
 import { listMetrics } from '@mtl/scoring';
 import { registeredModuleTypes, TASK_KINDS } from '@mtl/tasks';
-import { aggregatorSchema, lrScheduleConfigSchema, optimizerConfigSchema } from '@mtl/training';
+import {
+  aggregatorSchema,
+  lrScheduleConfigSchema,
+  optimizerConfigSchema,
+  WEIGHTING_METHODS,
+  type WeightingMethod,
+} from '@mtl/training';
 import { registerVaeModules, VAE_MODULE_TYPES } from '@mtl/vae';
 import { z } from 'zod';
 import { configSchemas, modelSchema, vaeModelSchema } from '../config/schema.js';
@@ -37,6 +43,8 @@ export interface InfoEntry {
   direction?: 'higher' | 'lower';
   /** Module kinds: rebuilt from saved models through @mtl/tasks' module registry. */
   registered?: boolean;
+  /** Weighting methods: each step must hold every task (`training.scheduler: mixed`). */
+  needsEveryTask?: boolean;
 }
 
 export interface BackendInfo {
@@ -235,7 +243,10 @@ export async function collectInfo(options: { backend?: string | undefined } = {}
     schedulers: SCHEDULER_NAMES.map((name) => ({ name, configPath: 'training.scheduler' })),
     optimizers: unionEntries(optimizerConfigSchema.options, 'type', 'training.optimizer.type'),
     lrSchedules: unionEntries(lrScheduleConfigSchema.options, 'type', 'training.lrSchedule.type'),
-    aggregators: unionEntries(aggregatorSchema.options, 'method', 'training.weighting.method'),
+    aggregators: unionEntries(aggregatorSchema.options, 'method', 'training.weighting.method').map((e) => ({
+      ...e,
+      needsEveryTask: WEIGHTING_METHODS[e.name as WeightingMethod].needsEveryTask,
+    })),
     modelKinds: unionEntries(modelUnion.options, 'kind', 'model.kind'),
     dataSources: unionEntries(dataUnion.options, 'kind', 'data.*.kind'),
     backends,
@@ -255,6 +266,7 @@ function section(title: string, entries: InfoEntry[]): string[] {
   for (const e of entries) {
     const parts: string[] = [];
     if (e.direction !== undefined) parts.push(`${e.direction} is better`);
+    if (e.needsEveryTask) parts.push('every task in each step');
     if (e.configPath !== entries[0]?.configPath && e.configPath !== undefined)
       parts.push(`in ${e.configPath}`);
     if (e.options !== undefined && e.options.length > 0) parts.push(e.options.map(optionText).join(', '));

@@ -7,6 +7,7 @@ import { CHECKPOINT_FILES, Trainer, type TrainerCallbacks } from '@mtl/training'
 import { JsonlMetricsLogger } from '@mtl/training/node';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/index.js';
+import { CONFLICT_FILE, conflictFileOf, conflictMonitor } from '../conflict-monitor.js';
 import { taskWeightsOf } from '../model-loss.js';
 import { preflight } from '../preflight.js';
 import { type Prepared, prepare } from '../prepare.js';
@@ -121,6 +122,7 @@ export function trainerOptions(prepared: Prepared, runDir: string) {
     shuffle: _sh,
     validSplit: _v,
     weighting: _w,
+    monitor: _m,
     seed,
     ...trainer
   } = prepared.loaded.config.training;
@@ -354,6 +356,7 @@ async function execute(
   const options = trainerOptions(prepared, runDir);
   const aggregator = weightingFor(prepared.loaded.config, run.taskNames);
   const trainer = new Trainer(options, { aggregator, groupLr: moduleLr(prepared) });
+  const monitor = conflictMonitor(run, prepared.rng, prepared.loaded.config.training.monitor.conflicts);
   const validSplit = prepared.loaded.config.training.validSplit;
   const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
   let examples = 0;
@@ -400,15 +403,16 @@ async function execute(
       train: run.trainSource(),
       ...(hasValid
         ? {
-            evaluate: async (info: { step: number }) => {
+            evaluate: async (info: { step: number; epoch: number }) => {
               const from = timeMark();
               try {
-                return await guardDivergence(
+                const scores = await guardDivergence(
                   run.evaluate(validSplit, info.step),
                   info.step,
                   options.lr,
                   existsSync(join(runDir, RUN_FILES.checkpoints, CHECKPOINT_FILES.last)),
                 );
+                return monitor === undefined ? scores : { ...scores, ...monitor.measure(info) };
               } finally {
                 const t = since(from);
                 evaluating = {
@@ -468,6 +472,10 @@ async function execute(
     await writeJson(join(runDir, RUN_FILES.scores), scores);
     const mixing = run.mixing();
     if (mixing !== null) await writeJson(join(runDir, RUN_FILES.mixing), mixing);
+    if (monitor !== undefined) {
+      const conflicts = await conflictFileOf(join(runDir, RUN_FILES.metrics), monitor.tasks);
+      if (conflicts !== undefined) await writeJson(join(runDir, CONFLICT_FILE), conflicts);
+    }
     const summary = summaryOf();
     await writeJson(join(runDir, RUN_FILES.summary), summary);
     if (!args.quiet) {
@@ -479,6 +487,7 @@ async function execute(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     aggregator.dispose?.();
+    monitor?.dispose();
   }
 }
 

@@ -263,6 +263,9 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'training.weighting[dbMtl].beta': 'Base rate of the moving average of the log-loss gradients.',
   'training.weighting[dbMtl].betaSigma': 'The rate decays as beta / step^betaSigma.',
   'training.weighting[dbMtl].eps': 'Added to each loss before the logarithm.',
+  'training.monitor': 'What is measured at each evaluation beside the scores.',
+  'training.monitor.conflicts':
+    "At each evaluation, the cosine and the norm ratio of every pair of tasks' gradients of the shared parameters on one fixed training batch, logged as `conflict/<a>/<b>/cosine` and `.../normRatio` in metrics.jsonl and written to conflict.json. Only with 2+ tasks sharing parameters and a validation split; costs about T+1 training steps per evaluation; training numbers are the same on or off.",
   'training.taskWeights':
     "Weight of each task's loss parts, by task name (default 1); a task's `weight` sets the same thing.",
   'training.evalEvery': 'Evaluate (and checkpoint) every this many epochs or steps (`evalUnit`).',

@@ -354,6 +354,13 @@ const trainingAppShape = {
     .default({}),
   // The library's method union as is: one place defines the methods and their options.
   weighting: aggregatorSchema.default({ method: 'weightedSum' }),
+  /** What is measured at each evaluation beside the scores (see the app README, "Conflict monitor"). */
+  monitor: z
+    .strictObject({
+      /** Cosines and norm ratios of the tasks' gradients of the shared parameters (needs 2+ tasks sharing parameters). */
+      conflicts: z.boolean().default(true),
+    })
+    .prefault({}),
 };
 
 /** The `training` section of a multitask or VAE model (a VMTL model's has no `scheduler`). */

@@ -13,7 +13,7 @@ import {
 /** One chart of the report: a Vega-Lite spec with its data inlined, drawn into `<div id={id}>`. */
 export interface Chart {
   id: string;
-  section: 'curves' | 'mixing' | 'compare' | 'reconstructions';
+  section: 'curves' | 'mixing' | 'compare' | 'reconstructions' | 'conflicts' | 'weights';
   title: string;
   spec: TopLevelSpec;
   /** Data rows drawn as marks (points, cells, bars): what a reader of the page should count. */
@@ -142,7 +142,8 @@ export function curveCharts(runs: readonly CurveRun[], maxPoints = MAX_POINTS_PE
   for (const run of runs) {
     for (const record of run.metrics) {
       for (const [key, value] of Object.entries(record.metrics)) {
-        if (!Number.isFinite(value)) continue;
+        // The conflict monitor's keys have charts of their own (conflict-charts.ts).
+        if (!Number.isFinite(value) || key.startsWith('conflict/')) continue;
         const p = isScoreKey(key) ? parseScoreKey(key) : undefined;
         const task = p?.task ?? OTHER;
         const metric = p?.metric ?? key;

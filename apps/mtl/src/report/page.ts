@@ -8,6 +8,7 @@ import {
   mixingCharts,
   reconstructionCharts,
 } from './charts.js';
+import { conflictCharts, taskWeightChart } from './conflict-charts.js';
 import { type Cell, chartDiv, escapeHtml, formatNumber, renderPage, type Section, table } from './html.js';
 import { scorePivot } from './pivot.js';
 import { type LabelledRun, REPORT_FILES, type ReportSource, type RunFiles } from './run-files.js';
@@ -62,6 +63,42 @@ function summaryValue(v: unknown): Cell {
   if (Array.isArray(v)) return { text: v.length === 0 ? '—' : v.map(String).join(', ') };
   if (typeof v === 'string') return { text: v };
   return { text: JSON.stringify(v) ?? String(v) };
+}
+
+/** The conflict monitor's and the task weights' sections of one run (none when not logged). */
+function conflictSections(
+  run: RunFiles,
+  id: (s: string) => string,
+  title: (s: string) => string,
+  charts: Chart[],
+): Section[] {
+  const sections: Section[] = [];
+  const conflicts = conflictCharts(run.metrics);
+  if (conflicts.length > 0) {
+    charts.push(...conflicts);
+    sections.push({
+      id: id('conflicts'),
+      title: title('Gradient conflicts'),
+      html:
+        note(
+          "Cosine similarity of every pair of tasks' gradients of the shared parameters, measured at each " +
+            'evaluation on one fixed training batch (training.monitor.conflicts; conflict.json has the matrices). ' +
+            'Below 0 a step for one task undoes part of the other’s; the tooltips give the norm ratio.',
+        ) + chartsHtml(conflicts),
+    });
+  }
+  const weights = taskWeightChart(run.metrics);
+  if (weights !== undefined) {
+    charts.push(weights);
+    sections.push({
+      id: id('weights'),
+      title: title('Task weights'),
+      html:
+        note('The weight the weighting method (training.weighting) gave each task, as logged at each line.') +
+        chartsHtml([weights]),
+    });
+  }
+  return sections;
 }
 
 /** The sections of one run; `prefix` names them apart inside a comparison. */
@@ -122,6 +159,8 @@ function runSections(
         noBeta,
     });
   }
+
+  sections.push(...conflictSections(run, id, title, charts));
 
   const curves = curveCharts([
     { label: run.name, metrics: run.metrics, best: run.best, watched: run.watched },

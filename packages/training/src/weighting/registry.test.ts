@@ -1,4 +1,5 @@
 import { MtlError } from '@mtl/core';
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { AGGREGATOR_NAMES } from '../aggregators.js';
 import { aggregatorSchema, createAggregator, WEIGHTING_METHOD_NAMES, WEIGHTING_METHODS } from './registry.js';
@@ -36,6 +37,37 @@ describe('weighting registry', () => {
         expect(agg.gradientOf).toBe(name === 'mgdaUb' ? 'representation' : 'parameters');
       }
       expect(Boolean(agg.getState) === Boolean(agg.setState)).toBe(true);
+      agg.dispose?.();
+    },
+  );
+
+  it('needsEveryTask: every gradient-level method and the loss-level ones with per-task state', () => {
+    const needing = WEIGHTING_METHOD_NAMES.filter((n) => WEIGHTING_METHODS[n].needsEveryTask);
+    expect(needing.filter((n) => WEIGHTING_METHODS[n].level === 'loss')).toEqual([
+      'uncertainty',
+      'dwa',
+      'rlw',
+      'famo',
+      'imtlL',
+    ]);
+    for (const n of WEIGHTING_METHOD_NAMES) {
+      if (WEIGHTING_METHODS[n].level === 'gradient')
+        expect(WEIGHTING_METHODS[n].needsEveryTask, n).toBe(true);
+    }
+  });
+
+  it.each(WEIGHTING_METHOD_NAMES.filter((n) => WEIGHTING_METHODS[n].level === 'loss'))(
+    '%s combines a step of one task exactly when the registry says it does not need every task',
+    (name) => {
+      const agg = createAggregator({ method: name }, { tasks });
+      const before = tf.memory().numTensors;
+      const step = () =>
+        tf.tidy(() => {
+          agg.combine!([tf.scalar(0.5)], { step: 0, epoch: 0, seed: 1, tasks: ['b'] });
+        });
+      if (WEIGHTING_METHODS[name].needsEveryTask) expect(step).toThrow(/needs the losses of every task/);
+      else expect(step).not.toThrow();
+      expect(tf.memory().numTensors).toBe(before);
       agg.dispose?.();
     },
   );

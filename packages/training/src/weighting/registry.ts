@@ -27,6 +27,13 @@ import { createWeightedSum, weightedSumOptionsSchema } from './weighted-sum.js';
 /** One registered method: its level, its options schema (with `method`) and its constructor. */
 interface MethodEntry {
   level: 'loss' | 'gradient';
+  /**
+   * Whether each step must hold every task's loss: a gradient-level method combines the tasks'
+   * gradients, and a loss-level one with a weight, log-variance or loss history per task (UW, DWA,
+   * FAMO, IMTL-L, RLW) weighs them all together. False: it weighs any subset of the tasks, so a
+   * scheduler with one task per step works.
+   */
+  needsEveryTask: boolean;
   // biome-ignore lint/suspicious/noExplicitAny: each entry pairs its own schema with its constructor
   schema: z.ZodObject<any>;
   // biome-ignore lint/suspicious/noExplicitAny: the options come from `schema` of the same entry
@@ -37,23 +44,29 @@ function entry<S extends z.ZodObject>(
   level: 'loss' | 'gradient',
   schema: S,
   create: (options: z.output<S>, env: AggregatorEnv) => Aggregator,
+  // Every gradient-level method needs every task; a loss-level one says so.
+  needsEveryTask = level === 'gradient',
 ): MethodEntry {
-  return { level, schema, create };
+  return { level, needsEveryTask, schema, create };
 }
 
 /**
  * Every weighting and gradient-aggregation method by name, loss level first. The order is the
- * order `mtl info` lists them in.
+ * order `mtl info` lists them in. Each entry has its `level` and `needsEveryTask` (a scheduler
+ * with one task per step cannot drive it).
+ * @example
+ * WEIGHTING_METHODS.famo.needsEveryTask; // true
+ * WEIGHTING_METHODS.gls.needsEveryTask; // false
  */
 export const WEIGHTING_METHODS = {
   weightedSum: entry('loss', weightedSumOptionsSchema, createWeightedSum),
   equal: entry('loss', equalOptionsSchema, createEqual),
-  uncertainty: entry('loss', uncertaintyOptionsSchema, createUncertainty),
-  dwa: entry('loss', dwaOptionsSchema, createDwa),
+  uncertainty: entry('loss', uncertaintyOptionsSchema, createUncertainty, true),
+  dwa: entry('loss', dwaOptionsSchema, createDwa, true),
   gls: entry('loss', glsOptionsSchema, createGls),
-  rlw: entry('loss', rlwOptionsSchema, createRlw),
-  famo: entry('loss', famoOptionsSchema, createFamo),
-  imtlL: entry('loss', imtlLOptionsSchema, createImtlL),
+  rlw: entry('loss', rlwOptionsSchema, createRlw, true),
+  famo: entry('loss', famoOptionsSchema, createFamo, true),
+  imtlL: entry('loss', imtlLOptionsSchema, createImtlL, true),
   mgda: entry('gradient', mgdaOptionsSchema, createMgda),
   pcgrad: entry('gradient', pcgradOptionsSchema, createPcgrad),
   graddrop: entry('gradient', graddropOptionsSchema, createGraddrop),
