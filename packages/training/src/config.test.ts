@@ -17,6 +17,7 @@ describe('trainer config schema', () => {
       l2: 0,
       optimizer: { type: 'adam', beta1: 0.9, beta2: 0.999, epsilon: 1e-8 },
       lrSchedule: { type: 'constant', warmupSteps: 0 },
+      accumulate: 1,
       taskWeights: {},
       evalEvery: 1,
       evalUnit: 'epoch',

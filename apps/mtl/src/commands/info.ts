@@ -182,7 +182,13 @@ export async function collectInfo(options: { backend?: string | undefined } = {}
       'kind',
       'model.modules.*.kind (vae models)',
     ),
-  ].map((entry) => ({ ...entry, registered: registered.has(entry.name) }));
+  ]
+    // `lr` (the module's learning-rate multiplier) is the config's, on every kind, not the kind's own option.
+    .map((entry) => ({
+      ...entry,
+      ...(entry.options ? { options: entry.options.filter((o) => o.name !== 'lr') } : {}),
+      registered: registered.has(entry.name),
+    }));
   // Kinds a library user can register or rebuild from a saved model but not write in a config.
   const inConfig = new Set(moduleKinds.map((k) => k.name));
   for (const name of registered) {

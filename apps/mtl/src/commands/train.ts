@@ -85,9 +85,9 @@ export interface Summary {
  */
 export function moduleLr(prepared: Prepared): Record<string, number> | undefined {
   const { config } = prepared.loaded;
-  const set = Object.entries(config.modules as Record<string, { lr?: number }>).flatMap(([name, m]) =>
-    m.lr === undefined ? [] : [[name, m.lr] as const],
-  );
+  const set = Object.entries(
+    ((config as { modules?: unknown }).modules ?? {}) as Record<string, { lr?: number }>,
+  ).flatMap(([name, m]) => (m.lr === undefined ? [] : [[name, m.lr] as const]));
   const model = config.model as { modules?: Record<string, { lr?: number }> };
   for (const [name, m] of Object.entries(model.modules ?? {})) {
     if (m.lr !== undefined) {
