@@ -129,10 +129,10 @@ function makeBatchMatMul(addon: Addon, original: tf.KernelConfig): tf.KernelFunc
 
 /** What `_FusedMatMul` applies after the product: bias, then activation (numbered as ACTIVATIONS). */
 interface Epilogue {
-  bias?: tf.TensorInfo;
+  bias?: tf.TensorInfo | undefined;
   activation: number;
   leakyreluAlpha: number;
-  prelu?: tf.TensorInfo;
+  prelu?: tf.TensorInfo | undefined;
 }
 
 const NO_EPILOGUE: Epilogue = { activation: ACTIVATIONS.linear!, leakyreluAlpha: 0 };
