@@ -151,6 +151,7 @@ export async function run(
           set: values.set ?? [],
           backend: values.backend,
           quiet: values.quiet ?? false,
+          verbose,
           write: out,
           warn: err,
         });

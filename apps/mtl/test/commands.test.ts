@@ -8,6 +8,7 @@ import { cli, EXAMPLES, readJson, tempDir } from './helpers.js';
 
 const BIN = new URL('../bin/mtl.js', import.meta.url).pathname;
 let runDir = '';
+let trainOut = '';
 
 beforeAll(async () => {
   runDir = join(tempDir(), 'run');
@@ -17,10 +18,12 @@ beforeAll(async () => {
     '--out',
     runDir,
     '--quiet',
+    '--verbose',
     '--set',
     'training.epochs=4',
   );
   expect(r.err).toBe('');
+  trainOut = r.out;
 });
 
 describe('mtl score, predict, validate, compare', () => {
@@ -103,6 +106,17 @@ describe('mtl score, predict, validate, compare', () => {
       const native = nativeStatus();
       expect(r.out).toContain(`native kernels: ${native.active ? 'on' : 'off'} (${native.detail})`);
     }
+  });
+
+  it('train --verbose says whether the native kernels are in use (MTL_NATIVE=0 turns them off), even with --quiet', () => {
+    const lines = trainOut.split('\n');
+    const native = nativeStatus();
+    const expected =
+      currentBackend() === 'wasm'
+        ? `native kernels: ${native.active ? 'on' : 'off'} (${native.detail})`
+        : `native kernels: not used (backend ${currentBackend()})`;
+    expect(lines[1]).toBe(expected);
+    if (process.env.MTL_NATIVE === '0') expect(expected).toContain('off (disabled by MTL_NATIVE=0)');
   });
 
   it('compare trains the multitask model and one solo model per task, and reports Δm', async () => {

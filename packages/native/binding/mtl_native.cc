@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -28,10 +29,15 @@ namespace {
 
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kSigmoid = 4, kElu = 5, kPrelu = 6 };
 
+// The most arguments any function here takes (gemm: 18). napi_get_cb_info fills at most this many
+// slots but reports the real count, so a call with more must be refused before argv is read: the
+// slots past the end are not ours (sumSquares, which takes a variable count, would read them).
+constexpr size_t kMaxArgs = 24;
+
 struct Args {
   napi_env env;
   size_t argc;
-  napi_value argv[24];
+  napi_value argv[kMaxArgs];
   bool ok = true;
 };
 
@@ -39,8 +45,17 @@ void Fail(napi_env env, const char* message) { napi_throw_error(env, "MTL_NATIVE
 
 bool GetArgs(napi_env env, napi_callback_info info, Args& a, size_t want) {
   a.env = env;
-  a.argc = 24;
-  napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr);
+  a.argc = kMaxArgs;
+  if (napi_get_cb_info(env, info, &a.argc, a.argv, nullptr, nullptr) != napi_ok) {
+    Fail(env, "cannot read the arguments");
+    return false;
+  }
+  if (a.argc > kMaxArgs) {
+    char message[96];
+    std::snprintf(message, sizeof(message), "too many arguments: %zu (at most %zu)", a.argc, kMaxArgs);
+    Fail(env, message);
+    return false;
+  }
   if (a.argc < want) {
     Fail(env, "too few arguments");
     return false;

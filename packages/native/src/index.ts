@@ -72,7 +72,7 @@ export function installNative(options: InstallNativeOptions = {}): NativeStatus 
     rules: {
       adam: (w, g, m, v, out, s) =>
         addon.adam(w, g, m, v, out, s.b1, s.b2, s.a1, s.a2, s.c1, s.c2, s.eps, s.decay, s.lr, s.scale),
-      // The addon reads at most MAX_ADDON_ARGS arguments (more: undefined memory, a crash); a model
+      // The addon takes at most MAX_ADDON_ARGS arguments (it refuses more with an error); a model
       // with more gradient arrays takes the JavaScript loop, the same float64 sum bit for bit.
       sumSquares: (arrays) =>
         arrays.length <= MAX_ADDON_ARGS ? addon.sumSquares(...arrays) : jsSumSquares(arrays),

@@ -123,31 +123,55 @@ function makeBatchMatMul(addon: Addon, original: tf.KernelConfig): tf.KernelFunc
         ? planProduct(a.shape, b.shape, transposeA, transposeB)
         : undefined;
     if (plan === undefined) return original.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
-    const backend = args.backend as WasmBackend;
-    const out = backend.makeOutput(plan.outShape, 'float32');
-    // The heap may have grown while the output was allocated: take its buffer only now.
-    addon.gemm(
-      backend.wasm.HEAPU8.buffer as ArrayBuffer,
-      plan.batch,
-      plan.m,
-      plan.n,
-      plan.k,
-      transposeA,
-      transposeB,
-      offset(backend, a),
-      plan.aStride,
-      offset(backend, b),
-      plan.bStride,
-      offset(backend, out),
-      -1,
-      0,
-      0,
-      0,
-      -1,
-      0,
-    );
-    return out;
+    return product(addon, args.backend as WasmBackend, plan, a, b, transposeA, transposeB);
   };
+}
+
+/** What `_FusedMatMul` applies after the product: bias, then activation (numbered as ACTIVATIONS). */
+interface Epilogue {
+  bias?: tf.TensorInfo | undefined;
+  activation: number;
+  leakyreluAlpha: number;
+  prelu?: tf.TensorInfo | undefined;
+}
+
+const NO_EPILOGUE: Epilogue = { activation: ACTIVATIONS.linear!, leakyreluAlpha: 0 };
+
+/** `act(op(a)·op(b) + bias)` by one addon call on the backend's heap, for every transpose case. */
+function product(
+  addon: Addon,
+  backend: WasmBackend,
+  plan: Plan,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  epilogue: Epilogue = NO_EPILOGUE,
+): tf.TensorInfo {
+  const out = backend.makeOutput(plan.outShape, 'float32');
+  const { bias, prelu } = epilogue;
+  // The heap may have grown while the output was allocated: take its buffer only now.
+  addon.gemm(
+    backend.wasm.HEAPU8.buffer as ArrayBuffer,
+    plan.batch,
+    plan.m,
+    plan.n,
+    plan.k,
+    transposeA,
+    transposeB,
+    offset(backend, a),
+    plan.aStride,
+    offset(backend, b),
+    plan.bStride,
+    offset(backend, out),
+    bias === undefined ? -1 : offset(backend, bias),
+    bias === undefined ? 0 : size(bias.shape),
+    epilogue.activation,
+    epilogue.leakyreluAlpha,
+    prelu === undefined ? -1 : offset(backend, prelu),
+    prelu === undefined ? 0 : size(prelu.shape),
+  );
+  return out;
 }
 
 function makeFusedMatMul(addon: Addon, original: tf.KernelConfig): tf.KernelFunc {
@@ -183,30 +207,13 @@ function makeFusedMatMul(addon: Addon, original: tf.KernelConfig): tf.KernelFunc
       }
       return original.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
     }
-    const backend = args.backend as WasmBackend;
-    const out = backend.makeOutput(plan.outShape, 'float32');
     const prelu = act === ACTIVATIONS.prelu ? preluActivationWeights : undefined;
-    addon.gemm(
-      backend.wasm.HEAPU8.buffer as ArrayBuffer,
-      plan.batch,
-      plan.m,
-      plan.n,
-      plan.k,
-      transposeA,
-      transposeB,
-      offset(backend, a),
-      plan.aStride,
-      offset(backend, b),
-      plan.bStride,
-      offset(backend, out),
-      bias === undefined ? -1 : offset(backend, bias),
-      bias === undefined ? 0 : size(bias.shape),
-      act,
-      leakyreluAlpha ?? 0.2,
-      prelu === undefined ? -1 : offset(backend, prelu),
-      prelu === undefined ? 0 : size(prelu.shape),
-    );
-    return out;
+    return product(addon, args.backend as WasmBackend, plan, a, b, transposeA, transposeB, {
+      bias,
+      activation: act,
+      leakyreluAlpha: leakyreluAlpha ?? 0.2,
+      prelu,
+    });
   };
 }
 

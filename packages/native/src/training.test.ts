@@ -136,6 +136,16 @@ describe.skipIf(!built)('training on the native path', () => {
     );
   });
 
+  it('the addon itself refuses more arguments than it reads, with a clear error, instead of reading past them', () => {
+    const addon = loadAddon().addon!;
+    const arrays = Array.from({ length: 25 }, () => Float32Array.of(1, 2));
+    expect(() => addon.sumSquares(...arrays)).toThrow(/too many arguments: 25 \(at most 24\)/);
+    expect(addon.sumSquares(...arrays.slice(0, 24))).toBe(24 * 5);
+    expect(() => addon.setThreads(...(Array.from({ length: 30 }, () => 1) as [number]))).toThrow(
+      /too many arguments: 30/,
+    );
+  });
+
   it('a multitask training run is bit-identical run to run, uses the native kernels, and stays close to tfjs kernels', async () => {
     let first = new Map<string, Float32Array>();
     const profile = await tf.profile(async () => {

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/index.js';
 import { CONFLICT_FILE, conflictFileOf, conflictMonitor } from '../conflict-monitor.js';
 import { taskWeightsOf } from '../model-loss.js';
+import { nativeLine } from '../native-line.js';
 import { preflight } from '../preflight.js';
 import { type Prepared, prepare } from '../prepare.js';
 import { progressReporter } from '../progress.js';
@@ -36,6 +37,8 @@ export interface TrainArgs {
   set?: readonly string[];
   backend?: string | undefined;
   quiet?: boolean;
+  /** `--verbose`: also say whether @mtl/native's kernels are in use (even with `quiet`). */
+  verbose?: boolean;
   /** Where messages go (default stdout). */
   write?: (line: string) => void;
   /** Where the interruption notice goes, even with `quiet` (default stderr). */
@@ -178,6 +181,7 @@ async function freshRun(
     await writeResolvedConfig(runDir, loaded);
     await writeJson(join(runDir, RUN_FILES.run), { from: fromDir ?? null, warm } satisfies RunRecord);
     write(`run: ${runDir} (backend ${prepared.backend})`);
+    if (args.verbose) write(nativeLine(prepared.backend));
     if (!args.quiet && fromDir !== undefined) {
       write(
         `from ${fromDir}: reused ${list(warm.reused)}; new ${list(warm.new)}; dropped ${list(warm.dropped)}; reshaped ${list(warm.reshaped)}`,
@@ -312,6 +316,7 @@ async function resumeRun(
     write(
       `resuming ${runDir} ${resumeFrom ? 'from its last checkpoint' : 'from the start (no checkpoint yet)'}`,
     );
+    if (args.verbose) write(nativeLine(prepared.backend));
     return await execute(prepared, runDir, warm, resumeFrom, args, write, clock);
   } finally {
     run.dispose();

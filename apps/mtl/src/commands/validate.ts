@@ -1,5 +1,5 @@
-import { nativeStatus } from '@mtl/core';
 import { loadConfig } from '../config/index.js';
+import { nativeLine } from '../native-line.js';
 import { preflight } from '../preflight.js';
 import { prepare } from '../prepare.js';
 
@@ -31,10 +31,7 @@ export async function validate(args: {
       );
     }
     lines.push(`  modules: ${prepared.run.moduleNames().join(', ') || '(none)'}`);
-    if (prepared.backend === 'wasm') {
-      const native = nativeStatus();
-      lines.push(`  native kernels: ${native.active ? 'on' : 'off'} (${native.detail})`);
-    }
+    if (prepared.backend === 'wasm') lines.push(`  ${nativeLine(prepared.backend)}`);
     const text = lines.join('\n');
     write(text);
     return text;
