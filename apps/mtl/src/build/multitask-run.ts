@@ -5,6 +5,7 @@ import type { MultitaskModel, RunModel, WarmStart } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import type { MtlConfigOf } from '../config/schema.js';
 import type { TaskData } from './data.js';
+import { gateLog } from './gate-log.js';
 import { describeInputs, firstRows } from './rows.js';
 
 /**
@@ -37,6 +38,7 @@ export function multitaskRun(
   const loaderOf = (ds: DictDataset, shuffle: boolean) =>
     new DictDataLoader(ds, { batchSize, shuffle, seed: rng.childSeed(`loader/${ds.name}/${ds.split}`) });
   const evalLoaders = (split: string) => datasetsOf(split).map((ds) => loaderOf(ds, false));
+  const gates = gateLog(model);
 
   return {
     kind: 'multitask',
@@ -60,9 +62,9 @@ export function multitaskRun(
         if (ds.length > 0) await model.score([[firstRows(ds, batchSize)]]);
       }
     },
-    async evaluate(split) {
+    async evaluate(split, step) {
       const loaders = evalLoaders(split);
-      return loaders.length === 0 ? {} : model.evaluate(loaders, split);
+      return loaders.length === 0 ? {} : gates.during(split, step, () => model.evaluate(loaders, split));
     },
     async scoreAll() {
       return model.score(splits.flatMap((s) => evalLoaders(s)));
@@ -95,6 +97,7 @@ export function multitaskRun(
         : { probs, preds: order.map((i) => (preds as Int32Array | Float32Array)[i]!) };
     },
     mixing: () => null,
+    gates: () => gates.history(),
     dispose: () => model.dispose(),
   };
 }

@@ -2,6 +2,7 @@ import { listNames, MtlError } from '@mtl/core';
 import type { DictDataset } from '@mtl/data';
 import type { Scorer } from '@mtl/scoring';
 import {
+  checkPerTaskReads,
   inferShapes,
   type Module,
   type ModuleConfig,
@@ -45,15 +46,26 @@ export function expandOps(
   const known = Object.keys(modules);
   const defined: string[] = [];
   const out: ExpandedOp[] = [];
+  // `<module>.<key>` (a module of one output per task: `moe.<task>`) runs the module; the next
+  // shorthand operation reads its entry `key`.
+  let picked: string | undefined;
   ops.forEach((op, i) => {
     const at = `${place}[${i}]`;
-    const moduleName = typeof op === 'string' ? op : op.module;
+    const pick = typeof op === 'string' ? splitPick(op, modules) : undefined;
+    if (pick !== undefined && i === ops.length - 1) {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `"${op}" picks one output of module "${pick.module}" but is the last operation: a head must follow it`,
+        { place: at },
+      );
+    }
+    const moduleName = pick?.module ?? (typeof op === 'string' ? op : op.module);
     if (!(moduleName in modules)) {
       throw new MtlError('UNKNOWN_MODULE', `unknown module "${moduleName}" (known: ${listNames(known)})`, {
         place: typeof op === 'string' ? at : `${at}.module`,
       });
     }
-    const name = typeof op === 'string' ? op : (op.name ?? op.module);
+    const name = pick?.module ?? (typeof op === 'string' ? op : (op.name ?? op.module));
     if (defined.includes(name)) {
       throw new MtlError('DUPLICATE_NAME', `operation "${name}" is defined twice; give one a "name"`, {
         place: at,
@@ -61,7 +73,13 @@ export function expandOps(
     }
     let opInputs: OperationInput[];
     if (typeof op === 'string' || op.inputs === undefined) {
-      opInputs = i === 0 ? inputs.map((f) => ['_input_', f] as const) : [out[i - 1]!.name];
+      const previous = out[i - 1]?.name;
+      opInputs =
+        i === 0
+          ? inputs.map((f) => ['_input_', f] as const)
+          : picked === undefined
+            ? [previous!]
+            : [[previous!, picked] as const];
     } else {
       opInputs = op.inputs.map((input, j) => {
         const source = typeof input === 'string' ? input : input[0];
@@ -93,8 +111,22 @@ export function expandOps(
     }
     defined.push(name);
     out.push({ name, moduleName, inputs: opInputs });
+    picked = pick?.key;
   });
   return out;
+}
+
+/** `<module>.<key>` when the op is no module name but starts with one and a dot. */
+function splitPick(
+  op: string,
+  modules: Readonly<Record<string, unknown>>,
+): { module: string; key: string } | undefined {
+  if (op in modules) return undefined;
+  for (let at = op.lastIndexOf('.'); at > 0; at = op.lastIndexOf('.', at - 1)) {
+    const module = op.slice(0, at);
+    if (module in modules && at < op.length - 1) return { module, key: op.slice(at + 1) };
+  }
+  return undefined;
 }
 
 /**
@@ -228,10 +260,26 @@ export function buildMultitaskModel(
   }
   const inputShapes = (task: string) => fieldShapes(taskData[task]!);
   try {
+    checkPerTaskReads(taskObjects);
+  } catch (e) {
+    throw atPerTaskPath(e);
+  }
+  try {
     inferShapes(taskObjects, inputShapes);
   } catch (e) {
     throw atModulePath(e, (m) => `modules.${m}`);
   }
   for (const [name, module] of built) checkParameterCount(module, `modules.${name}`);
   return { model: new MultitaskModel(taskObjects, { seed, inputShapes }), modules: order };
+}
+
+/** A per-task read error of @mtl/tasks at its config path (`tasks.<t>.ops[i]` or `modules.<m>.tasks`). */
+function atPerTaskPath(e: unknown): unknown {
+  if (!(e instanceof MtlError)) return e;
+  const { task, index, module, option } = e.details as Record<string, unknown>;
+  const place =
+    typeof task === 'string' && typeof index === 'number'
+      ? `tasks.${task}.ops[${index}]`
+      : `modules.${String(module)}.${String(option)}`;
+  return new MtlError(e.code, e.reason, { place, details: e.details, cause: e });
 }

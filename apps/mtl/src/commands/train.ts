@@ -422,6 +422,8 @@ async function execute(
     await writeJson(join(runDir, RUN_FILES.scores), scores);
     const mixing = run.mixing();
     if (mixing !== null) await writeJson(join(runDir, RUN_FILES.mixing), mixing);
+    const gates = run.gates?.() ?? null;
+    if (gates !== null) await writeJson(join(runDir, RUN_FILES.gates), gates);
     const summary = summaryOf();
     await writeJson(join(runDir, RUN_FILES.summary), summary);
     if (!args.quiet) {
