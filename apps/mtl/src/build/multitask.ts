@@ -262,7 +262,7 @@ export function buildMultitaskModel(
   try {
     checkPerTaskReads(taskObjects);
   } catch (e) {
-    throw atPerTaskPath(e);
+    throw atPerTaskPath(e, tasks, modules);
   }
   try {
     inferShapes(taskObjects, inputShapes);
@@ -274,12 +274,19 @@ export function buildMultitaskModel(
 }
 
 /** A per-task read error of @mtl/tasks at its config path (`tasks.<t>.ops[i]` or `modules.<m>.tasks`). */
-function atPerTaskPath(e: unknown): unknown {
+function atPerTaskPath(
+  e: unknown,
+  tasks: Readonly<Record<string, TaskConfig>>,
+  modules: Readonly<Record<string, unknown>>,
+): unknown {
   if (!(e instanceof MtlError)) return e;
   const { task, index, module, option } = e.details as Record<string, unknown>;
-  const place =
-    typeof task === 'string' && typeof index === 'number'
-      ? `tasks.${task}.ops[${index}]`
-      : `modules.${String(module)}.${String(option)}`;
+  let place = `modules.${String(module)}.${String(option)}`;
+  if (typeof task === 'string' && typeof index === 'number') {
+    // A shorthand head after `<module>.<key>` reads the pick: the pick is what to fix.
+    const before = tasks[task]?.ops?.[index - 1];
+    const picked = typeof before === 'string' && splitPick(before, modules) !== undefined;
+    place = `tasks.${task}.ops[${picked && typeof tasks[task]?.ops?.[index] === 'string' ? index - 1 : index}]`;
+  }
   return new MtlError(e.code, e.reason, { place, details: e.details, cause: e });
 }

@@ -184,7 +184,7 @@ export class Cgc extends GatedModule {
   /** A task left the model: its experts and gate are freed (a PLE level with a shared gate keeps them: the shared gate's width depends on them). */
   releaseUser(task: string): void {
     if (!this.gates.has(task) || this.taskList.length === 1 || this.sharedGate !== undefined) return;
-    this.own.get(task)!.forEach((_, i) => this.removeChild(`${task}_${i}`));
+    for (let i = 0; i < this.own.get(task)!.length; i++) this.removeChild(`${task}_${i}`);
     this.removeChild(`gate_${task}`);
     this.own.delete(task);
     this.gates.delete(task);
