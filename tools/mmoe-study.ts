@@ -23,6 +23,8 @@ const { values } = parseArgs({
     worker: { type: 'string' },
     out: { type: 'string', default: `runs/mmoe-study-${Date.now()}` },
     docs: { type: 'string' },
+    /** Summarise the runs DIR already holds (a study stopped early) without running any. */
+    collect: { type: 'boolean', default: false },
     set: { type: 'string', multiple: true, default: [] },
   },
 });
@@ -73,30 +75,44 @@ if (values.worker !== undefined) {
       cpuSeconds: (used.user + used.system) / 1e6,
     });
     process.stderr.write(`p ${job.p} seed ${job.seed} ${job.model}: ${((y1 + y2) / 2).toFixed(4)}\n`);
+    // After every run, so that a study stopped early can still be summarised (--collect).
+    writeFileSync(join(out, `worker-${k}.json`), JSON.stringify(results));
   }
-  writeFileSync(join(out, `worker-${k}.json`), JSON.stringify(results));
   process.exit(0);
 }
 
 mkdirSync(out, { recursive: true });
 const started = Date.now();
-await Promise.all(
-  Array.from(
-    { length: workers },
-    (_, k) =>
-      new Promise<void>((done, fail) => {
-        const args = ['--conditions=source', '--import', 'tsx', 'tools/mmoe-study.ts', '--worker', String(k)];
-        args.push('--workers', String(workers), '--out', out, '--ps', values.ps, '--seeds', values.seeds);
-        for (const s of values.set) args.push('--set', s);
-        const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-        child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`worker ${k} exited ${code}`))));
-      }),
-  ),
-);
+if (!values.collect) {
+  await Promise.all(
+    Array.from(
+      { length: workers },
+      (_, k) =>
+        new Promise<void>((done, fail) => {
+          const args = [
+            '--conditions=source',
+            '--import',
+            'tsx',
+            'tools/mmoe-study.ts',
+            '--worker',
+            String(k),
+          ];
+          args.push('--workers', String(workers), '--out', out, '--ps', values.ps, '--seeds', values.seeds);
+          for (const s of values.set) args.push('--set', s);
+          const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+          child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`worker ${k} exited ${code}`))));
+        }),
+    ),
+  );
+}
 const wallSeconds = (Date.now() - started) / 1000;
 const results: Result[] = Array.from({ length: workers }, (_, k) =>
   JSON.parse(readFileSync(join(out, `worker-${k}.json`), 'utf8')),
 ).flat();
+// Seeds with both models at every p (all of them, unless the study was stopped early).
+const complete = seeds.filter((s) =>
+  ps.every((p) => models.every((m) => results.some((r) => r.p === p && r.seed === s && r.model === m))),
+);
 
 const stats = (xs: number[]) => {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -104,10 +120,11 @@ const stats = (xs: number[]) => {
   return { mean, std };
 };
 const rows = ps.map((p) => {
-  const of = (model: string) => results.filter((r) => r.p === p && r.model === model);
+  const of = (model: string) =>
+    results.filter((r) => r.p === p && r.model === model && complete.includes(r.seed));
   const mmoe = of('mmoe');
   const sb = of('shared-bottom');
-  const wins = seeds.filter(
+  const wins = complete.filter(
     (s) => mmoe.find((r) => r.seed === s)!.mse <= sb.find((r) => r.seed === s)!.mse,
   ).length;
   return { p, mmoe: stats(mmoe.map((r) => r.mse)), sb: stats(sb.map((r) => r.mse)), wins };
@@ -119,10 +136,10 @@ const table = [
   '|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.p} | ${r.mmoe.mean.toFixed(3)} ± ${r.mmoe.std.toFixed(3)} | ${r.sb.mean.toFixed(3)} ± ${r.sb.std.toFixed(3)} | ${(r.sb.mean - r.mmoe.mean).toFixed(3)} | ${r.wins} of ${seeds.length} |`,
+      `| ${r.p} | ${r.mmoe.mean.toFixed(3)} ± ${r.mmoe.std.toFixed(3)} | ${r.sb.mean.toFixed(3)} ± ${r.sb.std.toFixed(3)} | ${(r.sb.mean - r.mmoe.mean).toFixed(3)} | ${r.wins} of ${complete.length} |`,
   ),
 ];
-const summary = `${jobs.length} runs (p ∈ {${ps.join(', ')}} × seeds ${seeds.join(', ')} × 2 models), ${settings}; ${workers} workers, ${wallSeconds.toFixed(0)} s wall, ${cpuSeconds.toFixed(0)} s CPU in the runs.`;
+const summary = `${results.length} runs (p ∈ {${ps.join(', ')}} × seeds ${complete.join(', ')} × 2 models${complete.length < seeds.length ? `; stopped early: seeds ${seeds.filter((s) => !complete.includes(s)).join(', ')} not complete` : ''}), ${settings}; ${workers} workers, ${values.collect ? '' : `${wallSeconds.toFixed(0)} s wall, `}${cpuSeconds.toFixed(0)} s CPU in the runs.`;
 writeFileSync(join(out, 'study.json'), JSON.stringify({ summary, rows, results }, null, 2));
 process.stdout.write(`${summary}\n\n${table.join('\n')}\n`);
 
