@@ -109,10 +109,9 @@ const wallSeconds = (Date.now() - started) / 1000;
 const results: Result[] = Array.from({ length: workers }, (_, k) =>
   JSON.parse(readFileSync(join(out, `worker-${k}.json`), 'utf8')),
 ).flat();
-// Seeds with both models at every p (all of them, unless the study was stopped early).
-const complete = seeds.filter((s) =>
-  ps.every((p) => models.every((m) => results.some((r) => r.p === p && r.seed === s && r.model === m))),
-);
+// (p, seed) pairs with both models run (all of them, unless the study was stopped early).
+const paired = (p: number, s: number) =>
+  models.every((m) => results.some((r) => r.p === p && r.seed === s && r.model === m));
 
 const stats = (xs: number[]) => {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -120,14 +119,15 @@ const stats = (xs: number[]) => {
   return { mean, std };
 };
 const rows = ps.map((p) => {
+  const done = seeds.filter((s) => paired(p, s));
   const of = (model: string) =>
-    results.filter((r) => r.p === p && r.model === model && complete.includes(r.seed));
+    results.filter((r) => r.p === p && r.model === model && done.includes(r.seed));
   const mmoe = of('mmoe');
   const sb = of('shared-bottom');
-  const wins = complete.filter(
+  const wins = done.filter(
     (s) => mmoe.find((r) => r.seed === s)!.mse <= sb.find((r) => r.seed === s)!.mse,
   ).length;
-  return { p, mmoe: stats(mmoe.map((r) => r.mse)), sb: stats(sb.map((r) => r.mse)), wins };
+  return { p, seeds: done, mmoe: stats(mmoe.map((r) => r.mse)), sb: stats(sb.map((r) => r.mse)), wins };
 });
 const cpuSeconds = results.reduce((a, r) => a + r.cpuSeconds, 0);
 const settings = values.set.length === 0 ? 'the example configs as written' : values.set.join(' ');
@@ -136,10 +136,11 @@ const table = [
   '|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.p} | ${r.mmoe.mean.toFixed(3)} ± ${r.mmoe.std.toFixed(3)} | ${r.sb.mean.toFixed(3)} ± ${r.sb.std.toFixed(3)} | ${(r.sb.mean - r.mmoe.mean).toFixed(3)} | ${r.wins} of ${complete.length} |`,
+      `| ${r.p} | ${r.mmoe.mean.toFixed(3)} ± ${r.mmoe.std.toFixed(3)} | ${r.sb.mean.toFixed(3)} ± ${r.sb.std.toFixed(3)} | ${(r.sb.mean - r.mmoe.mean).toFixed(3)} | ${r.wins} of ${r.seeds.length} (seeds ${r.seeds.join(', ')}) |`,
   ),
 ];
-const summary = `${results.length} runs (p ∈ {${ps.join(', ')}} × seeds ${complete.join(', ')} × 2 models${complete.length < seeds.length ? `; stopped early: seeds ${seeds.filter((s) => !complete.includes(s)).join(', ')} not complete` : ''}), ${settings}; ${workers} workers, ${values.collect ? '' : `${wallSeconds.toFixed(0)} s wall, `}${cpuSeconds.toFixed(0)} s CPU in the runs.`;
+const planned = ps.length * seeds.length * models.length;
+const summary = `${results.length} of ${planned} runs (p ∈ {${ps.join(', ')}} × seeds ${seeds.join(', ')} × 2 models${results.length < planned ? '; stopped early, each row over the seeds with both models run' : ''}), ${settings}; ${workers} workers, ${values.collect ? '' : `${wallSeconds.toFixed(0)} s wall, `}${cpuSeconds.toFixed(0)} s CPU in the runs.`;
 writeFileSync(join(out, 'study.json'), JSON.stringify({ summary, rows, results }, null, 2));
 process.stdout.write(`${summary}\n\n${table.join('\n')}\n`);
 
