@@ -17,6 +17,8 @@ export const RUN_FILES = {
   summary: 'summary.json',
   scores: 'scores.json',
   mixing: 'mixing.json',
+  /** Mean gate weights per task and expert at each evaluation (models with mmoe, cgc, ple or dselect_k). */
+  gates: 'gates.json',
   comparison: 'comparison.json',
   /** How the run started (its warm start), for `--resume`. */
   run: 'run.json',

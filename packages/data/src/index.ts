@@ -56,6 +56,7 @@ export {
   rotate90,
 } from './image-set.js';
 export { type LogisticTask, type LogisticTasksOptions, makeLogisticTasks } from './logistic-tasks.js';
+export { type MmoeSynthetic, type MmoeSyntheticOptions, makeMmoeSynthetic } from './mmoe-synthetic.js';
 export {
   type MultiFashionImages,
   type MultiFashionOptions,

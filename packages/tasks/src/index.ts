@@ -9,6 +9,9 @@ export {
   savedModelArtifacts,
   savedModelFromArtifacts,
 } from './checkpoint.js';
+export { type GateLog, gateLog } from './gate-log.js';
+export { type GateHistory, GateRecorder, type GateSnapshot, gatedModules } from './gates.js';
+export { GatedModule, type GateObserver, isGatedModule } from './internal/experts.js';
 export type { Initializer } from './internal/init.js';
 export type { Mixing, Predictions, RunModel, WarmStart } from './model-run.js';
 export {
@@ -66,8 +69,24 @@ export {
   applyActivation,
   checkActivation,
 } from './modules/activation.js';
+export { Cgc, type CgcOptions, cgc, cgcKind, cgcSchema } from './modules/cgc.js';
+export {
+  CrossStitch,
+  type CrossStitchOptions,
+  crossStitch,
+  crossStitchKind,
+  crossStitchSchema,
+} from './modules/cross-stitch.js';
 export { Dense, type DenseOptions, dense, denseKind, denseSchema } from './modules/dense.js';
 export { Dropout, type DropoutOptions, dropout, dropoutKind, dropoutSchema } from './modules/dropout.js';
+export {
+  DselectK,
+  type DselectKOptions,
+  dselectK,
+  dselectKKind,
+  dselectKSchema,
+  smoothStep,
+} from './modules/dselect-k.js';
 export {
   Embedding,
   type EmbeddingOptions,
@@ -85,6 +104,8 @@ export {
 export { LayersModule, type LayersModuleOptions, layersModule } from './modules/layers-module.js';
 export { MeanPool, meanPool, meanPoolKind, meanPoolSchema } from './modules/mean-pool.js';
 export { Mlp, type MlpOptions, mlp, mlpKind, mlpSchema } from './modules/mlp.js';
+export { Mmoe, type MmoeOptions, mmoe, mmoeKind, mmoeSchema } from './modules/mmoe.js';
+export { Ple, type PleOptions, ple, pleKind, pleSchema } from './modules/ple.js';
 export {
   Residual,
   type ResidualOptions,
@@ -125,6 +146,7 @@ export {
   type OperationOptions,
   type OperationSpec,
 } from './operation.js';
+export { checkPerTaskReads, perTaskOutputs } from './per-task-outputs.js';
 export {
   concatRowShape,
   type InputShapes,

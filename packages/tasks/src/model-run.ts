@@ -1,5 +1,6 @@
 import type { BatchSource, StepBatches, Trainable } from '@mtl/core';
 import type { DictDataset } from '@mtl/data';
+import type { GateHistory } from './gates.js';
 
 /** The normalised mixing matrices of a VMTL run (`alpha[i][j]`: weight of task j in task i's prior). */
 export interface Mixing {
@@ -51,6 +52,8 @@ export interface RunModel {
   /** Predictions of one task on any dataset with its input fields (labels not needed), in row order. */
   predict(task: string, dataset: DictDataset): Promise<Predictions>;
   mixing(): Mixing | null;
+  /** The gate weights recorded at each evaluation of a model with gated modules (mmoe, cgc, ple, dselect_k); null without. */
+  gates?(): GateHistory | null;
   /** VAE runs: `n` draws from the prior and their decodings (`mtl predict --sample N`). */
   sample?(task: string, n: number, seed: number): Promise<Predictions>;
   dispose(): void;

@@ -236,9 +236,14 @@ export class ModulePool {
     this.assertLive();
     const removed: string[] = [];
     for (const [name, module] of this.map) {
-      const list = (this.users.get(name) ?? []).filter((u) => u !== user);
+      const before = this.users.get(name) ?? [];
+      const list = before.filter((u) => u !== user);
       this.users.set(name, list);
-      if (list.length > 0) continue;
+      if (list.length > 0) {
+        // Others still use it: a part it keeps for this user alone (a task's gate) goes.
+        if (list.length < before.length) module.releaseUser?.(user);
+        continue;
+      }
       this.map.delete(name);
       this.users.delete(name);
       this.frozenSet.delete(name);

@@ -3,13 +3,18 @@ import { setChildModuleFactory } from './internal/child-config.js';
 import type { Module, ModuleConfig } from './module.js';
 import type { ModuleKind } from './module-kind.js';
 import { activationKind } from './modules/activation.js';
+import { cgcKind } from './modules/cgc.js';
+import { crossStitchKind } from './modules/cross-stitch.js';
 import { denseKind } from './modules/dense.js';
 import { dropoutKind } from './modules/dropout.js';
+import { dselectKKind } from './modules/dselect-k.js';
 import { embeddingKind } from './modules/embedding.js';
 import { layerNormKind } from './modules/layer-norm.js';
 import { LayersModule } from './modules/layers-module.js';
 import { meanPoolKind } from './modules/mean-pool.js';
 import { mlpKind } from './modules/mlp.js';
+import { mmoeKind } from './modules/mmoe.js';
+import { pleKind } from './modules/ple.js';
 import { residualKind } from './modules/residual.js';
 
 /**
@@ -34,6 +39,11 @@ export const BUILT_IN_MODULE_KINDS = [
   meanPoolKind,
   mlpKind,
   residualKind,
+  mmoeKind,
+  cgcKind,
+  pleKind,
+  crossStitchKind,
+  dselectKKind,
 ] as const;
 
 /** A kind's factory: the saved config without its `type`, parsed by the kind's schema. */

@@ -117,6 +117,11 @@ export interface Module {
    * {@link BaseModule.upgradeWeightNames}); loaders apply it to saved weights before comparing them.
    */
   upgradeWeightNames?<T>(weights: Record<string, T>): Record<string, T>;
+  /**
+   * A user of the module (a task) left a model while others still use it: a module with parts of
+   * its own per task (a mixture of experts' gate) frees that task's part. Optional.
+   */
+  releaseUser?(user: string): void;
 }
 
 /**
@@ -203,6 +208,19 @@ export abstract class BaseModule implements Module {
     }
     this.kids.set(name, { module, initFrom: options.initFrom ?? 'own' });
     return module;
+  }
+
+  /**
+   * Unregisters a child and disposes its variables (a module with per-task parts drops a task's
+   * part when the task leaves the model; see {@link Module.releaseUser}).
+   * @example
+   * this.removeChild(`gate_${task}`);
+   */
+  protected removeChild(name: string): void {
+    const kid = this.kids.get(name);
+    if (kid === undefined) return;
+    kid.module.dispose();
+    this.kids.delete(name);
   }
 
   /** The child modules by name (see {@link BaseModule.child}). */

@@ -5,6 +5,7 @@ import type { Module, ModuleConfig } from './module.js';
 import { moduleFromConfig, registeredModuleKinds } from './module-registry.js';
 import { MultitaskModel } from './multitask-model.js';
 import { Operation, type OperationInput } from './operation.js';
+import { checkPerTaskReads } from './per-task-outputs.js';
 import { inferShapes, type RowShape } from './shape-inference.js';
 import { Task, type TaskKind } from './task.js';
 import type { TaskData } from './task-data.js';
@@ -72,15 +73,26 @@ export function expandOps(
   const known = Object.keys(modules);
   const defined: string[] = [];
   const out: ExpandedOp[] = [];
+  // `<module>.<key>` (a module of one output per task: `moe.<task>`) runs the module; the next
+  // shorthand operation reads its entry `key`.
+  let picked: string | undefined;
   ops.forEach((op, i) => {
     const at = `${place}[${i}]`;
-    const moduleName = typeof op === 'string' ? op : op.module;
+    const pick = typeof op === 'string' ? splitPick(op, modules) : undefined;
+    if (pick !== undefined && i === ops.length - 1) {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `"${op}" picks one output of module "${pick.module}" but is the last operation: a head must follow it`,
+        { place: at },
+      );
+    }
+    const moduleName = pick?.module ?? (typeof op === 'string' ? op : op.module);
     if (!(moduleName in modules)) {
       throw new MtlError('UNKNOWN_MODULE', `unknown module "${moduleName}" (known: ${listNames(known)})`, {
         place: typeof op === 'string' ? at : `${at}.module`,
       });
     }
-    const name = typeof op === 'string' ? op : (op.name ?? op.module);
+    const name = pick?.module ?? (typeof op === 'string' ? op : (op.name ?? op.module));
     if (defined.includes(name)) {
       throw new MtlError('DUPLICATE_NAME', `operation "${name}" is defined twice; give one a "name"`, {
         place: at,
@@ -88,7 +100,13 @@ export function expandOps(
     }
     let opInputs: OperationInput[];
     if (typeof op === 'string' || op.inputs === undefined) {
-      opInputs = i === 0 ? inputs.map((f) => ['_input_', f] as const) : [out[i - 1]!.name];
+      const previous = out[i - 1]?.name;
+      opInputs =
+        i === 0
+          ? inputs.map((f) => ['_input_', f] as const)
+          : picked === undefined
+            ? [previous!]
+            : [[previous!, picked] as const];
     } else {
       opInputs = op.inputs.map((input, j) => {
         const source = typeof input === 'string' ? input : input[0];
@@ -120,8 +138,22 @@ export function expandOps(
     }
     defined.push(name);
     out.push({ name, moduleName, inputs: opInputs });
+    picked = pick?.key;
   });
   return out;
+}
+
+/** `<module>.<key>` when the op is no module name but starts with one and a dot. */
+function splitPick(
+  op: string,
+  modules: Readonly<Record<string, unknown>>,
+): { module: string; key: string } | undefined {
+  if (op in modules) return undefined;
+  for (let at = op.lastIndexOf('.'); at > 0; at = op.lastIndexOf('.', at - 1)) {
+    const module = op.slice(0, at);
+    if (module in modules && at < op.length - 1) return { module, key: op.slice(at + 1) };
+  }
+  return undefined;
 }
 
 /**
@@ -256,10 +288,33 @@ export function buildMultitaskModel(
   }
   const inputShapes = (task: string) => fieldShapes(taskData[task]!);
   try {
+    checkPerTaskReads(taskObjects);
+  } catch (e) {
+    throw atPerTaskPath(e, tasks, modules);
+  }
+  try {
     inferShapes(taskObjects, inputShapes);
   } catch (e) {
     throw atModulePath(e, (m) => `modules.${m}`);
   }
   for (const [name, module] of built) checkParameterCount(module, `modules.${name}`);
   return { model: new MultitaskModel(taskObjects, { seed, inputShapes }), modules: order };
+}
+
+/** A per-task read error of @mtl/tasks at its config path (`tasks.<t>.ops[i]` or `modules.<m>.tasks`). */
+function atPerTaskPath(
+  e: unknown,
+  tasks: Readonly<Record<string, TaskConfig>>,
+  modules: Readonly<Record<string, unknown>>,
+): unknown {
+  if (!(e instanceof MtlError)) return e;
+  const { task, index, module, option } = e.details as Record<string, unknown>;
+  let place = `modules.${String(module)}.${String(option)}`;
+  if (typeof task === 'string' && typeof index === 'number') {
+    // A shorthand head after `<module>.<key>` reads the pick: the pick is what to fix.
+    const before = tasks[task]?.ops?.[index - 1];
+    const picked = typeof before === 'string' && splitPick(before, modules) !== undefined;
+    place = `tasks.${task}.ops[${picked && typeof tasks[task]?.ops?.[index] === 'string' ? index - 1 : index}]`;
+  }
+  return new MtlError(e.code, e.reason, { place, details: e.details, cause: e });
 }

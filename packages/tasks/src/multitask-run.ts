@@ -7,6 +7,7 @@ import {
   scheduleBatches,
 } from '@mtl/data';
 import * as tf from '@tensorflow/tfjs';
+import { gateLog } from './gate-log.js';
 import type { RunModel, WarmStart } from './model-run.js';
 import type { MultitaskModel } from './multitask-model.js';
 import { describeInputs, firstRows, type TaskData } from './task-data.js';
@@ -57,6 +58,7 @@ export function multitaskRun(
   const loaderOf = (ds: DictDataset, shuffle: boolean) =>
     new DictDataLoader(ds, { batchSize, shuffle, seed: rng.childSeed(`loader/${ds.name}/${ds.split}`) });
   const evalLoaders = (split: string) => datasetsOf(split).map((ds) => loaderOf(ds, false));
+  const gates = gateLog(model);
 
   return {
     kind: 'multitask',
@@ -80,9 +82,9 @@ export function multitaskRun(
         if (ds.length > 0) await model.score([[firstRows(ds, batchSize)]]);
       }
     },
-    async evaluate(split) {
+    async evaluate(split, step) {
       const loaders = evalLoaders(split);
-      return loaders.length === 0 ? {} : model.evaluate(loaders, split);
+      return loaders.length === 0 ? {} : gates.during(split, step, () => model.evaluate(loaders, split));
     },
     async scoreAll() {
       return model.score(splits.flatMap((s) => evalLoaders(s)));
@@ -115,6 +117,7 @@ export function multitaskRun(
         : { probs, preds: order.map((i) => (preds as Int32Array | Float32Array)[i]!) };
     },
     mixing: () => null,
+    gates: () => gates.history(),
     dispose: () => model.dispose(),
   };
 }

@@ -5,6 +5,7 @@ import {
   type ImageSet,
   makeFashionDomains,
   makeLogisticTasks,
+  makeMmoeSynthetic,
   makeMultiFashion,
   makeToyDatasets,
   type ReadTableOptions,
@@ -110,6 +111,24 @@ export async function loadSource(
           groups: tasks.map((t) => ({ train: t.train, test: t.test })),
           truth: Object.fromEntries(tasks.map((t) => [t.name, { w: Array.from(t.w), linkedTo: t.linkedTo }])),
         };
+      }
+      case 'mmoe_synthetic': {
+        const { splits } = makeMmoeSynthetic(
+          {
+            n: config.n,
+            correlation: config.correlation,
+            dim: config.dim,
+            scale: config.weightScale,
+            sines: config.sines,
+            noiseVariance: config.noiseVariance,
+            ratios: config.splits,
+            field: config.field,
+            labels: config.labels,
+            datasetName: sourceName,
+          },
+          seed,
+        );
+        return { name: sourceName, groups: [splits] };
       }
       case 'multifashion': {
         const source = await fashionMnist(config.dir, configFile);

@@ -481,6 +481,8 @@ async function execute(
       const conflicts = await conflictFileOf(join(runDir, RUN_FILES.metrics), monitor.tasks);
       if (conflicts !== undefined) await writeJson(join(runDir, CONFLICT_FILE), conflicts);
     }
+    const gates = run.gates?.() ?? null;
+    if (gates !== null) await writeJson(join(runDir, RUN_FILES.gates), gates);
     const summary = summaryOf();
     await writeJson(join(runDir, RUN_FILES.summary), summary);
     if (!args.quiet) {

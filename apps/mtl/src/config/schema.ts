@@ -76,6 +76,29 @@ const logisticSource = z
     'tasks × sizes × dim must stay within 10^8 values',
   );
 
+/** The MMoE paper's synthetic benchmark (@mtl/data's makeMmoeSynthetic): two regression tasks of correlation p. */
+const mmoeSyntheticSource = z.strictObject({
+  kind: z.literal('mmoe_synthetic'),
+  /** Rows before splitting. */
+  n: positiveInt.max(1_000_000).default(10_000),
+  /** The tasks' correlation p (cosine of their weight vectors). */
+  correlation: z.number().min(-1).max(1).default(1),
+  /** Input dimension d. */
+  dim: z.number().int().min(2).max(10_000).default(100),
+  /** Scale c of the weight vectors (their norm). */
+  weightScale: finite.default(1),
+  /** Number m of sine terms. */
+  sines: z.number().int().min(0).max(1000).default(10),
+  /** Variance of the Gaussian label noise. */
+  noiseVariance: z.number().min(0).finite().default(0.01),
+  splits: splitRatios.default(DEFAULT_SPLITS),
+  field: name.default('x'),
+  /** The two labels' names. */
+  labels: z.tuple([name, name]).default(['y1', 'y2']),
+  seed: seed.optional(),
+  scale: scaleSchema,
+});
+
 /** The folder of Fashion-MNIST's IDX files (relative to the config file); default Debian's. */
 const fashionDir = z.string().min(1).optional();
 const count = (max: number) => z.number().int().min(0).max(max);
@@ -229,6 +252,7 @@ export const dataSourceSchema = z.discriminatedUnion('kind', [
   fileSource('jsonl'),
   multiFashionSource,
   fashionDomainsSource,
+  mmoeSyntheticSource,
 ]);
 
 /** Seeded multi-domain VAE data (@mtl/vae's makeVaeDomains); loaded by build/vae.ts. */

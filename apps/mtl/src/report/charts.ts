@@ -13,7 +13,7 @@ import {
 /** One chart of the report: a Vega-Lite spec with its data inlined, drawn into `<div id={id}>`. */
 export interface Chart {
   id: string;
-  section: 'curves' | 'mixing' | 'compare' | 'reconstructions' | 'conflicts' | 'weights';
+  section: 'curves' | 'mixing' | 'compare' | 'reconstructions' | 'conflicts' | 'weights' | 'gates';
   title: string;
   spec: TopLevelSpec;
   /** Data rows drawn as marks (points, cells, bars): what a reader of the page should count. */

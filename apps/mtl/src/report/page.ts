@@ -9,6 +9,7 @@ import {
   reconstructionCharts,
 } from './charts.js';
 import { conflictCharts, taskWeightChart } from './conflict-charts.js';
+import { gateCharts } from './gate-charts.js';
 import { type Cell, chartDiv, escapeHtml, formatNumber, renderPage, type Section, table } from './html.js';
 import { scorePivot } from './pivot.js';
 import { type LabelledRun, REPORT_FILES, type ReportSource, type RunFiles } from './run-files.js';
@@ -161,6 +162,7 @@ function runSections(
   }
 
   sections.push(...conflictSections(run, id, title, charts));
+  sections.push(...gateSections(run, id, title, charts));
 
   const curves = curveCharts([
     { label: run.name, metrics: run.metrics, best: run.best, watched: run.watched },
@@ -524,4 +526,27 @@ export function buildReportPage(source: ReportSource, generatedAt: Date = new Da
     })),
     scoreCells: scoreCount,
   };
+}
+
+/** The gate heatmaps of a run with gated modules (`gates.json`): latest and evolution per module. */
+function gateSections(
+  run: RunFiles,
+  id: (s: string) => string,
+  title: (s: string) => string,
+  charts: Chart[],
+): Section[] {
+  if (run.gates === undefined || run.gates.evaluations.length === 0) return [];
+  const heatmaps = gateCharts(run.gates);
+  charts.push(...heatmaps);
+  return [
+    {
+      id: id('gates'),
+      title: title('Gate weights'),
+      html:
+        note(
+          'Mean gate weight of each expert per task (a row per gate, summing to 1) over the validation split, ' +
+            'at the last evaluation, then at every evaluation (at most 12, evenly spaced) to show how routing evolved.',
+        ) + chartsHtml(heatmaps),
+    },
+  ];
 }

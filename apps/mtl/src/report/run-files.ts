@@ -6,6 +6,7 @@ import { CHECKPOINT_FILES, type HistoryRecord, loadCheckpoint } from '@mtl/train
 import { readMetricsJsonl } from '@mtl/training/node';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { type GatesFile, gatesSchema } from './gate-charts.js';
 
 /** The files of a run directory that the report reads (RUN_FILES in run-dir.ts, plus the VAE hook). */
 export const REPORT_FILES = {
@@ -16,6 +17,7 @@ export const REPORT_FILES = {
   mixing: 'mixing.json',
   comparison: 'comparison.json',
   reconstructions: 'reconstructions.json',
+  gates: 'gates.json',
   checkpoints: 'checkpoints',
 } as const;
 
@@ -105,6 +107,8 @@ export interface RunFiles {
   summary: Record<string, unknown> | undefined;
   mixing: MixingFile | undefined;
   reconstructions: ReconstructionsFile | undefined;
+  /** `gates.json`: gate weights per evaluation (models with gated modules). */
+  gates?: GatesFile | undefined;
 }
 
 /**
@@ -201,6 +205,7 @@ export async function readRunFiles(dir: string): Promise<RunFiles> {
     summary: await readJson(join(abs, REPORT_FILES.summary), z.record(z.string(), z.unknown())),
     mixing: mixing === undefined ? undefined : checkMixing(mixing, mixingPath),
     reconstructions: await readJson(join(abs, REPORT_FILES.reconstructions), reconstructionsSchema),
+    gates: await readJson(join(abs, REPORT_FILES.gates), gatesSchema),
   };
 }
 

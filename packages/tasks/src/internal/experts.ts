@@ -1,0 +1,176 @@
+import { MtlError } from '@mtl/core';
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { BaseModule, type Module, type ModuleConfig, type ModuleContext } from '../module.js';
+import { intOption, numberOption } from '../module-options.js';
+import { isRowShape, type OutputShape, type RowShape } from '../shape-inference.js';
+import { childModule, isModule } from './child-config.js';
+
+/**
+ * Called on every inference forward pass of a gated module while a {@link GateRecorder} listens:
+ * `gate` names the gate (a task, or `level_<l>/<task>` in a stacked network), `experts` the columns
+ * of `weights` ([B, E], rows summing to 1).
+ */
+export type GateObserver = (gate: string, experts: readonly string[], weights: tf.Tensor2D) => void;
+
+/** The task names a routing module serves: unique, at least one. */
+export function tasksOption(min = 1) {
+  return z
+    .array(
+      z
+        .string()
+        .min(1)
+        .regex(/^[^/]+$/, 'a task name has no "/"'),
+      {
+        error: 'must be a list of task names',
+      },
+    )
+    .min(min, { error: `needs at least ${min} task name${min === 1 ? '' : 's'}` })
+    .refine((t) => new Set(t).size === t.length, { error: 'names a task twice' });
+}
+
+/** An expert: a module object, or a module config of any registered kind. */
+export function expertOption() {
+  return z
+    .custom<Module | { [option: string]: unknown }>(
+      (v) => isModule(v) || (typeof v === 'object' && v !== null && !Array.isArray(v)),
+      { error: 'must be a module or a module config {kind, ...options}' },
+    )
+    .optional()
+    .describe(
+      'Each expert: a module config of any kind of `modules.*` (default `{kind: mlp, hidden: [16]}`); every expert is a fresh copy with its own weights.',
+    );
+}
+
+/** The regulariser options every gated module shares (and its input width). */
+export const gateRegulariserShape = {
+  /** Width of the input rows; optional: a model infers it from the data and checks a given one. */
+  inputSize: intOption()
+    .optional()
+    .describe('Width of the input rows; default inferred from the data (a given one is checked).'),
+  /** Weight of the load-balance loss E·Σ_e (mean_b g_be)² − 1 per gate (0 when the batch uses every expert equally). */
+  loadBalance: numberOption({ min: 0 })
+    .optional()
+    .describe(
+      'Weight of the load-balance loss `E·Σ_e mean(g_e)² − 1` per gate (0 when the batch spreads evenly over the experts); default 0.',
+    ),
+  /** Weight of the gates' mean entropy (pushes each row's gate towards one expert). */
+  gateEntropy: numberOption({ min: 0 })
+    .optional()
+    .describe("Weight of the gates' mean entropy `−Σ_e g_e log g_e` (favours confident gates); default 0."),
+};
+
+/** `experts` option: how many experts. */
+export function expertCount(min = 1) {
+  return intOption(min, 4096);
+}
+
+/** The config an expert option stands for (a module object contributes its config). */
+export function expertConfig(value: unknown): ModuleConfig | { [option: string]: unknown } {
+  if (value === undefined) return { type: 'mlp', hidden: [16] };
+  return isModule(value) ? value.getConfig() : (value as { [option: string]: unknown });
+}
+
+/**
+ * Base of the modules that route between experts with gates (mmoe, cgc, ple, dselect_k): expert
+ * copies as children, the mixture, the regularisers and the gate observer.
+ */
+export abstract class GatedModule extends BaseModule {
+  private observer: GateObserver | undefined;
+  protected readonly loadBalance: number;
+  protected readonly gateEntropy: number;
+
+  constructor(options: {
+    seed?: number | undefined;
+    loadBalance?: number | undefined;
+    gateEntropy?: number | undefined;
+  }) {
+    super({ seed: options.seed });
+    this.loadBalance = options.loadBalance ?? 0;
+    this.gateEntropy = options.gateEntropy ?? 0;
+  }
+
+  /** Each gate's name and the names of the experts it weighs, in column order. */
+  abstract gateLayout(): { gate: string; experts: string[] }[];
+
+  /** Listens to the gate weights of inference forward passes (undefined stops listening). */
+  observeGates(observer: GateObserver | undefined): void {
+    this.observer = observer;
+  }
+
+  /** `count` fresh experts made from one config, registered as children `<prefix><i>`. */
+  protected makeExperts(prefix: string, count: number, config: unknown, place: string): Module[] {
+    const base = expertConfig(config);
+    return Array.from({ length: count }, (_, i) =>
+      this.child(`${prefix}${i}`, childModule({ ...base }, `${place}.expert`)),
+    );
+  }
+
+  /** Runs experts on one input: [B, E, ...] (every expert must return one tensor of one shape). */
+  protected runExperts(experts: readonly Module[], x: tf.Tensor, ctx: ModuleContext): tf.Tensor {
+    const outs = experts.map((e, i) => {
+      const y = e.apply([x], ctx);
+      if (!(y instanceof tf.Tensor)) {
+        throw new MtlError('DATA_SHAPE_MISMATCH', `expert ${i} must return one tensor`, {
+          place: `module ${this.name}`,
+        });
+      }
+      return y;
+    });
+    return tf.stack(outs, 1);
+  }
+
+  /** Σ_e g_e · f_e: gates [B, E] over stacked expert outputs [B, E, ...]. */
+  protected mix(gates: tf.Tensor, stacked: tf.Tensor): tf.Tensor {
+    const shape = [...gates.shape, ...stacked.shape.slice(2).map(() => 1)];
+    return tf.sum(tf.mul(stacked, tf.reshape(gates, shape)), 1);
+  }
+
+  /** Reports one gate's weights to the observer (inference only) and adds its regularisers (training only). */
+  protected gateDone(gate: string, experts: readonly string[], weights: tf.Tensor, ctx: ModuleContext): void {
+    if (!ctx.training && this.observer !== undefined) this.observer(gate, experts, weights as tf.Tensor2D);
+    if (ctx.addLoss === undefined) return;
+    if (this.loadBalance > 0) {
+      const e = weights.shape[1]!;
+      const usage = tf.mean(weights, 0);
+      const lb = tf.sub(tf.mul(tf.sum(tf.square(usage)), e), 1);
+      this.addLoss(
+        ctx,
+        `${gate.replaceAll('/', '.')}.load_balance`,
+        tf.mul(lb, this.loadBalance) as tf.Scalar,
+      );
+    }
+    if (this.gateEntropy > 0) {
+      const h = tf.neg(tf.mean(tf.sum(tf.mul(weights, tf.log(tf.add(weights, 1e-12))), 1)));
+      this.addLoss(ctx, `${gate.replaceAll('/', '.')}.entropy`, tf.mul(h, this.gateEntropy) as tf.Scalar);
+    }
+  }
+
+  /** One expert's output shape for an input shape; every expert must agree. */
+  protected expertShape(experts: readonly Module[], input: RowShape, what: string): RowShape | undefined {
+    let shape: RowShape | undefined;
+    experts.forEach((e, i) => {
+      const out: OutputShape | undefined = e.inferShape?.([input]);
+      if (out === undefined) return;
+      if (!isRowShape(out)) {
+        throw new MtlError('DATA_SHAPE_MISMATCH', `${what} ${i} must output one tensor`, {
+          place: this.type,
+        });
+      }
+      if (shape !== undefined && JSON.stringify(shape) !== JSON.stringify(out)) {
+        throw new MtlError(
+          'DATA_SHAPE_MISMATCH',
+          `${what}s output rows of different shapes [${shape}] and [${out}]; every expert needs one output shape`,
+          { place: this.type },
+        );
+      }
+      shape = out;
+    });
+    return shape;
+  }
+}
+
+/** Whether a module routes between experts with gates that a {@link GateRecorder} can read. */
+export function isGatedModule(module: unknown): module is GatedModule {
+  return module instanceof GatedModule;
+}

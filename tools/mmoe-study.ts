@@ -1,0 +1,207 @@
+/**
+ * The MMoE paper's synthetic benchmark (Ma et al., KDD 2018, Figure 4), reproduced with `mtl`:
+ * apps/mtl/examples/mmoe-synthetic.yaml against shared-bottom-synthetic.yaml (same parameter budget,
+ * same data and training) for each task correlation p and seed, scored by the mean test MSE of the
+ * two tasks (the best epoch on the validation loss is restored before scoring).
+ *
+ *   node --conditions=source --import tsx tools/mmoe-study.ts [--ps 1,0.9,0.5] [--seeds 1,2,3,4,5]
+ *        [--workers 2] [--out DIR] [--docs packages/tasks/docs] [--set training.epochs=15 ...]
+ *
+ * Runs the (p, seed, model) jobs in `--workers` processes (one core each), then writes DIR/study.json
+ * and, with --docs, DOCS/mmoe-study.md (table) and DOCS/mmoe-study.svg (mean test MSE against p).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    ps: { type: 'string', default: '1,0.9,0.5' },
+    seeds: { type: 'string', default: '1,2,3,4,5' },
+    workers: { type: 'string', default: '2' },
+    worker: { type: 'string' },
+    out: { type: 'string', default: `runs/mmoe-study-${Date.now()}` },
+    docs: { type: 'string' },
+    /** Summarise the runs DIR already holds (a study stopped early) without running any. */
+    collect: { type: 'boolean', default: false },
+    set: { type: 'string', multiple: true, default: [] },
+  },
+});
+const ps = values.ps.split(',').map(Number);
+const seeds = values.seeds.split(',').map(Number);
+const models = ['mmoe', 'shared-bottom'] as const;
+const out = resolve(values.out);
+const workers = Number(values.workers);
+// Seed-major, so that a study stopped early has every p for its first seeds.
+const jobs = seeds.flatMap((seed) => ps.flatMap((p) => models.map((model) => ({ p, seed, model }))));
+
+interface Result {
+  p: number;
+  seed: number;
+  model: string;
+  mse: number;
+  y1: number;
+  y2: number;
+  epochs: number;
+  cpuSeconds: number;
+}
+
+if (values.worker !== undefined) {
+  // One worker: its share of the jobs, in-process (no CLI start-up per run).
+  const { train } = await import('../apps/mtl/src/commands/train.js');
+  const k = Number(values.worker);
+  const results: Result[] = [];
+  for (const [i, job] of jobs.entries()) {
+    if (i % workers !== k) continue;
+    const runDir = join(out, `p${job.p}-seed${job.seed}-${job.model}`);
+    const cpu = process.cpuUsage();
+    const r = await train({
+      config: `apps/mtl/examples/${job.model}-synthetic.yaml`,
+      out: runDir,
+      set: [`data.synthetic.correlation=${job.p}`, `seed=${job.seed}`, ...values.set],
+      quiet: true,
+      write: () => {},
+    });
+    const used = process.cpuUsage(cpu);
+    const y1 = r.scores['y1/synthetic/test/mse']!;
+    const y2 = r.scores['y2/synthetic/test/mse']!;
+    results.push({
+      ...job,
+      mse: (y1 + y2) / 2,
+      y1,
+      y2,
+      epochs: r.summary.epochs,
+      cpuSeconds: (used.user + used.system) / 1e6,
+    });
+    process.stderr.write(`p ${job.p} seed ${job.seed} ${job.model}: ${((y1 + y2) / 2).toFixed(4)}\n`);
+    // After every run, so that a study stopped early can still be summarised (--collect).
+    writeFileSync(join(out, `worker-${k}.json`), JSON.stringify(results));
+  }
+  process.exit(0);
+}
+
+mkdirSync(out, { recursive: true });
+const started = Date.now();
+if (!values.collect) {
+  await Promise.all(
+    Array.from(
+      { length: workers },
+      (_, k) =>
+        new Promise<void>((done, fail) => {
+          const args = [
+            '--conditions=source',
+            '--import',
+            'tsx',
+            'tools/mmoe-study.ts',
+            '--worker',
+            String(k),
+          ];
+          args.push('--workers', String(workers), '--out', out, '--ps', values.ps, '--seeds', values.seeds);
+          for (const s of values.set) args.push('--set', s);
+          const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+          child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`worker ${k} exited ${code}`))));
+        }),
+    ),
+  );
+}
+const wallSeconds = (Date.now() - started) / 1000;
+const results: Result[] = Array.from({ length: workers }, (_, k) =>
+  JSON.parse(readFileSync(join(out, `worker-${k}.json`), 'utf8')),
+).flat();
+// (p, seed) pairs with both models run (all of them, unless the study was stopped early).
+const paired = (p: number, s: number) =>
+  models.every((m) => results.some((r) => r.p === p && r.seed === s && r.model === m));
+
+const stats = (xs: number[]) => {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
+  return { mean, std };
+};
+const rows = ps.map((p) => {
+  const done = seeds.filter((s) => paired(p, s));
+  const of = (model: string) =>
+    results.filter((r) => r.p === p && r.model === model && done.includes(r.seed));
+  const mmoe = of('mmoe');
+  const sb = of('shared-bottom');
+  const wins = done.filter(
+    (s) => mmoe.find((r) => r.seed === s)!.mse <= sb.find((r) => r.seed === s)!.mse,
+  ).length;
+  return { p, seeds: done, mmoe: stats(mmoe.map((r) => r.mse)), sb: stats(sb.map((r) => r.mse)), wins };
+});
+const cpuSeconds = results.reduce((a, r) => a + r.cpuSeconds, 0);
+const settings = values.set.length === 0 ? 'the example configs as written' : values.set.join(' ');
+const table = [
+  '| p | MMoE test MSE (mean ± std) | shared-bottom test MSE (mean ± std) | gap (SB − MMoE) | seeds where MMoE ≤ SB |',
+  '|---|---|---|---|---|',
+  ...rows.map(
+    (r) =>
+      `| ${r.p} | ${r.mmoe.mean.toFixed(3)} ± ${r.mmoe.std.toFixed(3)} | ${r.sb.mean.toFixed(3)} ± ${r.sb.std.toFixed(3)} | ${(r.sb.mean - r.mmoe.mean).toFixed(3)} | ${r.wins} of ${r.seeds.length} (seeds ${r.seeds.join(', ')}) |`,
+  ),
+];
+const planned = ps.length * seeds.length * models.length;
+const summary = `${results.length} of ${planned} runs (p ∈ {${ps.join(', ')}} × seeds ${seeds.join(', ')} × 2 models${results.length < planned ? '; stopped early, each row over the seeds with both models run' : ''}), ${settings}; ${workers} workers, ${values.collect ? '' : `${wallSeconds.toFixed(0)} s wall, `}${cpuSeconds.toFixed(0)} s CPU in the runs.`;
+writeFileSync(join(out, 'study.json'), JSON.stringify({ summary, rows, results }, null, 2));
+process.stdout.write(`${summary}\n\n${table.join('\n')}\n`);
+
+if (values.docs !== undefined) {
+  const docs = resolve(values.docs);
+  mkdirSync(docs, { recursive: true });
+  writeFileSync(join(docs, 'mmoe-study.svg'), plot(rows));
+  writeFileSync(
+    join(docs, 'mmoe-study.md'),
+    `# MMoE vs shared-bottom on the MMoE paper's synthetic benchmark\n\nWritten by \`tools/mmoe-study.ts\`: ${summary}\n\n${table.join('\n')}\n\n![mean test MSE against the task correlation p](mmoe-study.svg)\n`,
+  );
+}
+
+/** Mean test MSE (± std bars) against p, one line per model. */
+function plot(data: typeof rows): string {
+  const [w, h, l, r, t, b] = [480, 300, 60, 20, 30, 45];
+  const ys = data.flatMap((d) => [
+    d.mmoe.mean + d.mmoe.std,
+    d.sb.mean + d.sb.std,
+    d.mmoe.mean - d.mmoe.std,
+    d.sb.mean - d.sb.std,
+  ]);
+  const [y0, y1] = [Math.max(0, Math.min(...ys) * 0.9), Math.max(...ys) * 1.05];
+  const xs = [...data.map((d) => d.p)].sort((a, c) => a - c);
+  const px = (p: number) => l + ((p - xs[0]!) / Math.max(1e-9, xs.at(-1)! - xs[0]!)) * (w - l - r);
+  const py = (v: number) => t + (1 - (v - y0) / (y1 - y0)) * (h - t - b);
+  const series = [
+    { name: 'MMoE', color: '#1f77b4', get: (d: (typeof data)[number]) => d.mmoe },
+    { name: 'shared-bottom', color: '#d62728', get: (d: (typeof data)[number]) => d.sb },
+  ];
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${w}" height="${h}" fill="#fff"/>`,
+    `<line x1="${l}" y1="${h - b}" x2="${w - r}" y2="${h - b}" stroke="#333"/>`,
+    `<line x1="${l}" y1="${t}" x2="${l}" y2="${h - b}" stroke="#333"/>`,
+    `<text x="${(l + w - r) / 2}" y="${h - 8}" text-anchor="middle">task correlation p</text>`,
+    `<text x="14" y="${(t + h - b) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(t + h - b) / 2})">mean test MSE</text>`,
+  ];
+  for (const p of xs) {
+    parts.push(`<text x="${px(p)}" y="${h - b + 16}" text-anchor="middle">${p}</text>`);
+  }
+  for (let i = 0; i <= 4; i++) {
+    const v = y0 + ((y1 - y0) * i) / 4;
+    parts.push(`<text x="${l - 6}" y="${py(v) + 4}" text-anchor="end">${v.toFixed(2)}</text>`);
+    parts.push(`<line x1="${l}" y1="${py(v)}" x2="${w - r}" y2="${py(v)}" stroke="#eee"/>`);
+  }
+  series.forEach((s, k) => {
+    const pts = [...data].sort((a, c) => a.p - c.p);
+    parts.push(
+      `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.map((d) => `${px(d.p)},${py(s.get(d).mean)}`).join(' ')}"/>`,
+    );
+    for (const d of pts) {
+      const { mean, std } = s.get(d);
+      parts.push(
+        `<line x1="${px(d.p)}" y1="${py(mean - std)}" x2="${px(d.p)}" y2="${py(mean + std)}" stroke="${s.color}"/>`,
+      );
+      parts.push(`<circle cx="${px(d.p)}" cy="${py(mean)}" r="3.5" fill="${s.color}"/>`);
+    }
+    parts.push(`<rect x="${l + 10}" y="${t + k * 18 - 9}" width="12" height="3" fill="${s.color}"/>`);
+    parts.push(`<text x="${l + 28}" y="${t + k * 18}">${s.name}</text>`);
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
