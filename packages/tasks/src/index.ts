@@ -9,6 +9,12 @@ export {
   savedModelArtifacts,
   savedModelFromArtifacts,
 } from './checkpoint.js';
+export {
+  EXPORTABLE_MODULE_KINDS,
+  type LayersInputSpec,
+  type ToLayersModelOptions,
+  toLayersModel,
+} from './export-layers.js';
 export type { Initializer } from './internal/init.js';
 export type { Mixing, Predictions, RunModel, WarmStart } from './model-run.js';
 export {
