@@ -1,6 +1,7 @@
 import { type BackendName, listNames, MtlError, RandomStream, selectBackend } from '@mtl/core';
 import type { RunModel } from '@mtl/tasks';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
+import { loadLayersModules } from './build/layers-files.js';
 import { buildMultitaskModel } from './build/multitask.js';
 import { multitaskRun } from './build/multitask-run.js';
 import {
@@ -114,7 +115,15 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
       }
     }
     checkEmbeddingVocabularies(tasks, taskData, config.modules, preprocessing);
-    const model = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'), scorers);
+    const prebuilt = await loadLayersModules(config.modules, tasks, loaded.file);
+    const model = buildMultitaskModel(
+      tasks,
+      taskData,
+      config.modules,
+      rng.childSeed('init'),
+      scorers,
+      prebuilt,
+    );
     run = multitaskRun(model.model, model.modules, taskData, config, rng);
   } else if (isModelKind(config, 'vae')) {
     run = buildVaeRun(config, config.model, built(config.tasks), taskData, rng);

@@ -5,6 +5,7 @@ import { writeFileAtomic } from '@mtl/core/node';
 import { CHECKPOINT_FILES } from '@mtl/training';
 import { stringify } from 'yaml';
 import { resolveConfigPath } from './build/data.js';
+import { isUrl } from './build/layers-files.js';
 import { MODEL_FILE } from './build/multitask-run.js';
 import type { LoadedConfig, MtlConfig } from './config/index.js';
 
@@ -121,6 +122,10 @@ export function resolvedConfig(loaded: LoadedConfig): MtlConfig {
           source.files[k] = resolveConfigPath(loaded.file, source.files[k]!);
       }
     }
+  }
+  for (const module of Object.values(config.modules ?? {})) {
+    if (module.kind === 'layers' && !isUrl(module.path))
+      module.path = resolveConfigPath(loaded.file, module.path);
   }
   return config;
 }

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import '@mtl/core/node';
+import { MultitaskModel } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readLayersModelFiles } from '../src/build/layers-files.js';
@@ -133,5 +135,94 @@ describe('mtl export --format tfjs-layers', () => {
     expect(r.err).toMatch(/module kind "residual" cannot be exported to a tf.layers model/);
     expect(r.err).toMatch(/module block/);
     expect(existsSync(join(out, 'model.json'))).toBe(false);
+  });
+});
+
+describe('the layers module kind', () => {
+  it('puts an exported model under new heads as a frozen encoder; validate names a bad model.json', async () => {
+    const dir = tempDir();
+    const circle = (ops: string, modules: string[], extra = '') =>
+      writeConfig(
+        [
+          'seed: 5',
+          `data: { c: { kind: circle, n: 300 }${extra} }`,
+          'modules:',
+          ...modules.map((m) => `  ${m}`),
+          `tasks: { t: { data: c, ops: ${ops} } }`,
+          'training: { epochs: 8, lr: 0.05, batchSize: 32, optimizer: { type: adam } }',
+        ].join('\n'),
+        'config.yaml',
+        dir,
+      );
+    // A one-task run, exported: an encoder of [2] rows to the circle task's 2 probabilities.
+    const first = circle('[trunk, head]', [
+      'trunk: { kind: mlp, hidden: [16, 8] }',
+      'head: { kind: dense, units: 2 }',
+    ]);
+    expect((await cli('train', first, '--out', join(dir, 'first'), '--quiet')).err).toBe('');
+    expect(
+      (await cli('export', join(dir, 'first'), '--format', 'tfjs-layers', '--out', join(dir, 'enc'))).code,
+    ).toBe(0);
+    const encoderWeights = readFileSync(join(dir, 'enc', 'weights.bin'));
+
+    const reuse = circle('[enc, new_head]', [
+      'enc: { kind: layers, path: enc/model.json, trainable: false }',
+      'new_head: { kind: dense, units: 2 }',
+    ]);
+    const v = await cli('validate', reuse);
+    expect(v.err).toBe('');
+    expect(v.out).toContain('modules: enc, new_head');
+    const r = await cli('train', reuse, '--out', join(dir, 'second'), '--quiet');
+    expect(r.err).toBe('');
+    const scores = JSON.parse(readFileSync(join(dir, 'second', 'scores.json'), 'utf8'));
+    expect(scores['t/c/test/accuracy']).toBeGreaterThanOrEqual(0.85);
+    // Frozen: the encoder's weights in the new run's saved model are the exported values.
+    const before = tf.memory().numTensors;
+    const model = await MultitaskModel.load(join(dir, 'second', 'model', 'model.mtl'));
+    const weights = model.getWeights();
+    const enc = Object.keys(weights).filter((k) => k.startsWith('enc/'));
+    expect(enc.length).toBe(6);
+    const saved = enc.flatMap((k) => Array.from(weights[k]!.dataSync())).sort((a, b) => a - b);
+    tf.dispose(Object.values(weights));
+    model.dispose();
+    const exported = Array.from(
+      new Float32Array(encoderWeights.buffer, encoderWeights.byteOffset, encoderWeights.byteLength / 4),
+    ).sort((a, b) => a - b);
+    expect(saved).toEqual(exported);
+    expect(tf.memory().numTensors).toBe(before);
+
+    // Errors at validate, each naming the module's path option.
+    const missing = await cli(
+      'validate',
+      circle('[enc, new_head]', [
+        'enc: { kind: layers, path: nowhere/model.json }',
+        'new_head: { kind: dense, units: 2 }',
+      ]),
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(
+      /^error \[FILE_NOT_FOUND\]: modules\.enc\.path: no such file: .*nowhere\/model\.json$/,
+    );
+    writeFileSync(join(dir, 'bad.json'), '{ not json');
+    const bad = await cli(
+      'validate',
+      circle('[enc, new_head]', [
+        'enc: { kind: layers, path: bad.json }',
+        'new_head: { kind: dense, units: 2 }',
+      ]),
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/bad\.json is not JSON/);
+    expect(bad.err).toMatch(/modules\.enc\.path/);
+    const wide = await cli(
+      'validate',
+      circle('[widen, enc]', [
+        'widen: { kind: dense, units: 3 }',
+        'enc: { kind: layers, path: enc/model.json }',
+      ]),
+    );
+    expect(wide.code).toBe(2);
+    expect(wide.err).toMatch(/takes rows \[2\], but gets rows \[3\]/);
+    expect(wide.err).toMatch(/modules\.enc/);
   });
 });

@@ -88,6 +88,13 @@ export {
   layerNormKind,
   layerNormSchema,
 } from './modules/layer-norm.js';
+export {
+  type LayersKindOptions,
+  type LayersKindSource,
+  layersKind,
+  layersKindSchema,
+  loadLayersKind,
+} from './modules/layers-kind.js';
 export { LayersModule, type LayersModuleOptions, layersModule } from './modules/layers-module.js';
 export { MeanPool, meanPool, meanPoolKind, meanPoolSchema } from './modules/mean-pool.js';
 export { Mlp, type MlpOptions, mlp, mlpKind, mlpSchema } from './modules/mlp.js';

@@ -2,7 +2,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { MtlError } from '@mtl/core';
 import { writeFileAtomic } from '@mtl/core/node';
+import { loadLayersKind, type Module } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
+import { resolveConfigPath } from './data.js';
 
 /** The weight file an export writes beside its model.json (one shard). */
 export const LAYERS_WEIGHTS_FILE = 'weights.bin';
@@ -103,4 +105,44 @@ export function readLayersModelFiles(file: string, place = file): tf.io.ModelArt
     weightSpecs,
     weightData: tf.io.concatenateArrayBuffers(buffers),
   };
+}
+
+/** An http(s) URL (fetched), not a path on disk. */
+export function isUrl(path: string): boolean {
+  return /^https?:\/\//i.test(path);
+}
+
+/**
+ * Loads the config's `layers` modules that the tasks run (model.json paths relative to the
+ * config file; http(s) URLs fetched), by module name. Errors name `modules.NAME.path`.
+ */
+export async function loadLayersModules(
+  modules: Readonly<Record<string, { kind: string; path?: string; trainable?: boolean | undefined }>>,
+  tasks: Readonly<Record<string, { ops?: readonly (string | { module: string })[] | undefined }>>,
+  configFile: string,
+): Promise<Record<string, Module>> {
+  const used = new Set(
+    Object.values(tasks).flatMap((t) => (t.ops ?? []).map((op) => (typeof op === 'string' ? op : op.module))),
+  );
+  const out: Record<string, Module> = {};
+  try {
+    for (const [name, entry] of Object.entries(modules)) {
+      if (entry.kind !== 'layers' || !used.has(name) || entry.path === undefined) continue;
+      const place = `modules.${name}.path`;
+      const options = {
+        path: entry.path,
+        ...(entry.trainable === undefined ? {} : { trainable: entry.trainable }),
+      };
+      out[name] = isUrl(entry.path)
+        ? await loadLayersKind(options, { place })
+        : await loadLayersKind(
+            { ...options, path: resolveConfigPath(configFile, entry.path) },
+            { place, handler: (file) => tf.io.fromMemory(readLayersModelFiles(file, place)) },
+          );
+    }
+  } catch (e) {
+    for (const m of Object.values(out)) m.dispose();
+    throw e;
+  }
+  return out;
 }
