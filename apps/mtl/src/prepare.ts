@@ -38,6 +38,11 @@ export interface PrepareOptions {
   onlyTasks?: readonly string[];
   /** Adds the time of loading the data (`load`) and of building the model (`build`). */
   clock?: PhaseClock;
+  /**
+   * A backend a browser page made active itself (webgl, wasm, cpu): used as it is, where
+   * `backend` would be selected among the Node ones.
+   */
+  activeBackend?: string | undefined;
   /** A saved run's fitted preprocessing, used instead of fitting on the train splits again. */
   preprocessing?: RunPreprocessing | undefined;
 }
@@ -50,7 +55,10 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   const { config } = loaded;
   const loadStart = timeMark();
   const requested = options.backend ?? (config.backend === 'auto' ? undefined : config.backend);
-  const backend = await selectBackend(requested === undefined ? {} : { backend: requested as BackendName });
+  const backend =
+    options.activeBackend !== undefined
+      ? (options.activeBackend as BackendName)
+      : await selectBackend(requested === undefined ? {} : { backend: requested as BackendName });
   const rng = new RandomStream(config.seed);
 
   const taskEntries = Object.entries(config.tasks).filter(

@@ -1,0 +1,3 @@
+import { mtlProject } from '../../vitest.shared.js';
+
+export default mtlProject('@mtl/web');
