@@ -17,7 +17,11 @@ function wasmFiles(): Plugin {
     generateBundle() {
       const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
       for (const file of readdirSync(join(dist, 'dist')).filter((f) => f.endsWith('.wasm'))) {
-        this.emitFile({ type: 'asset', fileName: `wasm/${file}`, source: readFileSync(join(dist, 'dist', file)) });
+        this.emitFile({
+          type: 'asset',
+          fileName: `wasm/${file}`,
+          source: readFileSync(join(dist, 'dist', file)),
+        });
       }
     },
   };

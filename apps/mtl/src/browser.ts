@@ -1,10 +1,11 @@
-import { type StepBatches, type Trainable } from '@mtl/core';
+import type { StepBatches, Trainable } from '@mtl/core';
 import { Trainer, type TrainerCallbacks } from '@mtl/training';
 import { configSchema, type LoadedConfig, parseConfigText, validateWithSchema } from './config/index.js';
 import { taskWeightsOf } from './model-loss.js';
 import { type Prepared, prepare } from './prepare.js';
 import { weightingFor } from './weighting.js';
 
+export type { LoadedConfig, Prepared };
 /**
  * What a browser page needs of the app, without the commands: the config schema and its checks
  * (the same zod code as `mtl validate`), and `prepare` + the training loop of `mtl train` with the
@@ -13,7 +14,6 @@ import { weightingFor } from './weighting.js';
  * aliasing them (apps/web/vite.config.ts).
  */
 export { configSchema, parseConfigText, validateWithSchema };
-export type { LoadedConfig, Prepared };
 
 /**
  * A config text (YAML or JSON) checked as `mtl validate` checks it; errors name the line
@@ -59,7 +59,15 @@ export async function trainPrepared(
 ): Promise<{ scores: Record<string, number>; stopped: boolean; steps: number }> {
   const { run } = prepared;
   const config = prepared.loaded.config;
-  const { batchSize: _b, scheduler: _s, shuffle: _sh, validSplit, weighting: _w, seed, ...trainer } = config.training;
+  const {
+    batchSize: _b,
+    scheduler: _s,
+    shuffle: _sh,
+    validSplit,
+    weighting: _w,
+    seed,
+    ...trainer
+  } = config.training;
   const trainerOptions = {
     ...trainer,
     taskWeights: taskWeightsOf(config, run.taskNames),
@@ -83,6 +91,10 @@ export async function trainPrepared(
   });
   if (result.stopReason === 'interrupted') return { scores: {}, stopped: true, steps: result.step };
   const scores = await run.scoreAll();
-  const sorted = Object.fromEntries(Object.keys(scores).sort().map((k) => [k, scores[k]!]));
+  const sorted = Object.fromEntries(
+    Object.keys(scores)
+      .sort()
+      .map((k) => [k, scores[k]!]),
+  );
   return { scores: sorted, stopped: false, steps: result.step };
 }

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import * as tf from '@tensorflow/tfjs';
 
 /**

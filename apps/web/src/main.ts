@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 import snorkelBasics from '../../mtl/examples/snorkel-basics.yaml?raw';
 import vmtlLogistic from '../../mtl/examples/vmtl-logistic.yaml?raw';
 import type { CurvePoint, PageRun } from './run.js';
@@ -19,6 +18,8 @@ const trainButton = $<HTMLButtonElement>('train');
 const stopButton = $<HTMLButtonElement>('stop');
 const resumeButton = $<HTMLButtonElement>('resume');
 const downloadScores = $<HTMLButtonElement>('download-scores');
+const saveModel = $<HTMLButtonElement>('save-model');
+const downloadModel = $<HTMLButtonElement>('download-model');
 
 // ?backend=wasm (or webgl, cpu) overrides the choice, e.g. for tests.
 const fromUrl = new URLSearchParams(location.search).get('backend');
@@ -35,7 +36,8 @@ let lastScores: Record<string, number> = {};
 
 function showError(e: unknown): void {
   const err = e as { code?: string; place?: string; message?: string };
-  error.textContent = err.code === undefined ? String(err.message ?? e) : `error [${err.code}]: ${err.message}`;
+  error.textContent =
+    err.code === undefined ? String(err.message ?? e) : `error [${err.code}]: ${err.message}`;
   status.textContent = 'failed';
 }
 
@@ -52,7 +54,10 @@ function drawCurves(): void {
     .map((m, i) => {
       const xy = points
         .filter((p) => p.metric === m)
-        .map((p) => `${((p.epoch / maxEpoch) * (w - 20) + 10).toFixed(1)},${(h - 20 - (p.value / maxValue) * (h - 40)).toFixed(1)}`)
+        .map(
+          (p) =>
+            `${((p.epoch / maxEpoch) * (w - 20) + 10).toFixed(1)},${(h - 20 - (p.value / maxValue) * (h - 40)).toFixed(1)}`,
+        )
         .join(' ');
       return `<polyline fill="none" stroke="${colours[i % colours.length]}" points="${xy}"/><text x="12" y="${16 + 14 * i}" fill="${colours[i % colours.length]}" font-size="11">${m}</text>`;
     })
@@ -64,7 +69,8 @@ function showScores(scores: Record<string, number>): void {
     const [task, dataset, split, metric] = key.split('/');
     return `<tr><td>${task}</td><td>${dataset}</td><td>${split}</td><td>${metric}</td><td>${value.toFixed(4)}</td></tr>`;
   });
-  $('score-table').innerHTML = `<tr><th>task</th><th>dataset</th><th>split</th><th>metric</th><th>value</th></tr>${rows.join('')}`;
+  $('score-table').innerHTML =
+    `<tr><th>task</th><th>dataset</th><th>split</th><th>metric</th><th>value</th></tr>${rows.join('')}`;
   $('scores').textContent = JSON.stringify(scores);
 }
 
@@ -82,6 +88,8 @@ async function runTraining(run: PageRun): Promise<void> {
       lastScores = result.scores;
       showScores(result.scores);
       downloadScores.disabled = false;
+      saveModel.disabled = false;
+      downloadModel.disabled = false;
       status.textContent = `done (${run.backend})`;
     }
   } catch (e) {
@@ -126,4 +134,19 @@ downloadScores.addEventListener('click', () => {
   a.href = URL.createObjectURL(new Blob([JSON.stringify(lastScores, null, 2)], { type: 'application/json' }));
   a.download = 'scores.json';
   a.click();
+});
+saveModel.addEventListener('click', async () => {
+  try {
+    await current?.saveModel('indexeddb://mtl-page-model');
+    status.textContent = 'model kept in IndexedDB as mtl-page-model';
+  } catch (e) {
+    showError(e);
+  }
+});
+downloadModel.addEventListener('click', async () => {
+  try {
+    await current?.saveModel('downloads://model');
+  } catch (e) {
+    showError(e);
+  }
 });

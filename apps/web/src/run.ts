@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // Everything the first paint does not need: tfjs, the packages and the app's config code, loaded
 // when the user validates or trains.
 import { configFromText, type Prepared, prepareConfig, trainPrepared } from '@mtl/cli/browser';
@@ -38,7 +37,8 @@ export class PageRun {
     this.started = true;
     const report = (record: { epoch: number; metrics: Record<string, number> }) => {
       for (const [metric, value] of Object.entries(record.metrics)) {
-        if (metric.endsWith('/loss') && metric.startsWith('model/all/')) this.onPoint({ epoch: record.epoch, metric, value });
+        if (metric.endsWith('/loss') && metric.startsWith('model/all/'))
+          this.onPoint({ epoch: record.epoch, metric, value });
       }
     };
     const result = await trainPrepared(this.prepared, {
@@ -55,6 +55,16 @@ export class PageRun {
       ],
     });
     return result;
+  }
+
+  /**
+   * Saves the trained model in the saved format (`indexeddb://name`, `downloads://name`): the
+   * same bytes as `model/model.mtl` of a Node run.
+   */
+  async saveModel(url: string): Promise<void> {
+    const model = this.prepared?.run.trainable as { save?: (url: string) => Promise<void> } | undefined;
+    if (model?.save === undefined) throw new Error('train a model first');
+    await model.save(url);
   }
 
   stop(): void {

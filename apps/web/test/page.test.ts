@@ -54,13 +54,20 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
     work = mkdtempSync(join(tmpdir(), 'mtl-web-'));
     // Build once; the page is what `npm run build -w apps/web` writes.
     const { build } = await import('vite');
-    await build({ root: WEB, configFile: join(WEB, 'vite.config.ts'), logLevel: 'error', build: { outDir: join(work, 'dist') } });
+    await build({
+      root: WEB,
+      configFile: join(WEB, 'vite.config.ts'),
+      logLevel: 'error',
+      build: { outDir: join(work, 'dist') },
+    });
     // The Node run of the default example on wasm, without the native kernels (a page has none).
     process.env.MTL_NATIVE = '0';
     const trained = await cli('train', EXAMPLE, '--out', join(work, 'run'), '--quiet', '--backend', 'wasm');
     expect(trained.err).toBe('');
     nodeScores = JSON.parse(readFileSync(join(work, 'run', 'scores.json'), 'utf8'));
-    expect((await cli('export', join(work, 'run'), '--format', 'tfjs-layers', '--out', join(work, 'bare'))).err).toBe('');
+    expect(
+      (await cli('export', join(work, 'run'), '--format', 'tfjs-layers', '--out', join(work, 'bare'))).err,
+    ).toBe('');
     writeFileSync(join(work, 'bare', 'tf.min.js'), readFileSync(TFJS));
     writeFileSync(
       join(work, 'bare', 'index.html'),
@@ -108,12 +115,16 @@ tf.loadLayersModel('./model.json').then((m) => {
     return { page, foreign, errors };
   }
 
-  it('trains the default example on wasm to the Node run’s scores, bit for bit, offline', async () => {
+  it("trains the default example on wasm to the Node run's accuracies (losses within 1e-7), offline", async () => {
     const { page, foreign, errors } = await open('/?backend=wasm');
     await page.click('[data-testid=train]');
-    await page.waitForFunction(() => document.querySelector('[data-testid=scores]')?.textContent !== '', undefined, {
-      timeout: 110_000,
-    });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=scores]')?.textContent !== '',
+      undefined,
+      {
+        timeout: 110_000,
+      },
+    );
     expect(await page.textContent('[data-testid=error]')).toBe('');
     expect(await page.textContent('[data-testid=status]')).toBe('done (wasm)');
     const scores = JSON.parse((await page.textContent('[data-testid=scores]'))!) as Record<string, number>;
@@ -141,13 +152,17 @@ tf.loadLayersModel('./model.json').then((m) => {
     const inPage = JSON.parse(out) as number[][][];
     const tf = await import('@tensorflow/tfjs');
     const { readLayersModelFiles } = await import('../../mtl/src/build/layers-files.js');
-    const model = await tf.loadLayersModel(tf.io.fromMemory(readLayersModelFiles(join(work, 'bare', 'model.json'))));
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory(readLayersModelFiles(join(work, 'bare', 'model.json'))),
+    );
     const x = tf.tensor2d([
       [0.05, -0.02],
       [0.95, 0.97],
       [-0.9, 0.92],
     ]);
-    const inNode = (model.predict([x, x]) as import('@tensorflow/tfjs').Tensor[]).map((t) => t.arraySync() as number[][]);
+    const inNode = (model.predict([x, x]) as import('@tensorflow/tfjs').Tensor[]).map(
+      (t) => t.arraySync() as number[][],
+    );
     let worst = 0;
     inNode.forEach((rows, t) => {
       rows.forEach((row, i) => {
