@@ -28,11 +28,12 @@ export class PageRun {
 
   /** Trains to the end (or until {@link stop}); resumes from the last checkpoint after a stop. */
   async train(): Promise<{ scores: Record<string, number>; stopped: boolean }> {
+    // Made first, so that a Stop while the data and model are being prepared counts.
+    this.controller = new AbortController();
     if (this.prepared === undefined) {
       this.backend = await activateBackend(this.requestedBackend);
       this.prepared = await prepareConfig(configFromText(this.text, 'page.yaml'), this.backend);
     }
-    this.controller = new AbortController();
     const resume = this.started;
     this.started = true;
     const report = (record: { epoch: number; metrics: Record<string, number> }) => {

@@ -144,6 +144,39 @@ tf.loadLayersModel('./model.json').then((m) => {
     await page.close();
   });
 
+  it('stops after a step and resumes from its checkpoint to the same accuracies', async () => {
+    const { page, foreign, errors } = await open('/?backend=wasm');
+    await page.click('[data-testid=train]');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=status]')?.textContent === 'training',
+    );
+    await page.click('[data-testid=stop]');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=status]')?.textContent === 'stopped',
+      undefined,
+      {
+        timeout: 110_000,
+      },
+    );
+    expect(await page.textContent('[data-testid=scores]')).toBe('');
+    await page.click('[data-testid=resume]');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=scores]')?.textContent !== '',
+      undefined,
+      {
+        timeout: 110_000,
+      },
+    );
+    expect(await page.textContent('[data-testid=error]')).toBe('');
+    const scores = JSON.parse((await page.textContent('[data-testid=scores]'))!) as Record<string, number>;
+    for (const [key, value] of Object.entries(nodeScores)) {
+      if (key.endsWith('/accuracy')) expect(scores[key], key).toBe(value);
+    }
+    expect(foreign).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('the exported LayersModel loads in a bare page with plain tfjs and predicts as Node does', async () => {
     const { page, foreign, errors } = await open('/bare/');
     await page.waitForFunction(() => document.body.dataset.out !== undefined, undefined, { timeout: 30_000 });
