@@ -1,9 +1,8 @@
 import { type BackendName, listNames, MtlError, RandomStream, selectBackend } from '@mtl/core';
-import type { RunModel } from '@mtl/tasks';
+import { buildMultitaskModel, multitaskRun, type RunModel } from '@mtl/tasks';
+import { buildVaeRun } from '@mtl/vae';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
 import { loadLayersModules } from './build/layers-files.js';
-import { buildMultitaskModel } from './build/multitask.js';
-import { multitaskRun } from './build/multitask-run.js';
 import {
   checkEmbeddingVocabularies,
   labelScaler,
@@ -13,7 +12,7 @@ import {
   savePreprocessing,
   unscalePredictions,
 } from './build/preprocess.js';
-import { buildVaeRun, loadVaeDomains } from './build/vae-run.js';
+import { loadVaeDomains } from './build/vae.js';
 import { buildVmtlRun } from './build/vmtl-run.js';
 import { isModelKind, type LoadedConfig } from './config/index.js';
 import { taskWeightsOf, withModelLosses } from './model-loss.js';
@@ -132,7 +131,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
       scorers,
       prebuilt,
     );
-    run = multitaskRun(model.model, model.modules, taskData, config, rng);
+    run = multitaskRun(model.model, model.modules, taskData, config.training, rng);
   } else if (isModelKind(config, 'vae')) {
     run = buildVaeRun(config, config.model, built(config.tasks), taskData, rng);
   } else {

@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, st
 import { dirname, join, resolve } from 'node:path';
 import { decodeArtifacts, MtlError } from '@mtl/core';
 import { writeFileAtomic } from '@mtl/core/node';
+import { MODEL_FILE } from '@mtl/tasks';
 import { CHECKPOINT_FILES } from '@mtl/training';
 import { stringify } from 'yaml';
 import { resolveConfigPath } from './build/data.js';
 import { isUrl } from './build/layers-files.js';
-import { MODEL_FILE } from './build/multitask-run.js';
 import type { LoadedConfig, MtlConfig } from './config/index.js';
 
 /** The files of a run directory; the contract users' scripts rely on. */

@@ -106,6 +106,20 @@ export {
   residualSchema,
 } from './modules/residual.js';
 export {
+  atModulePath,
+  type BuiltMultitask,
+  buildMultitaskModel,
+  checkParameterCount,
+  type ExpandedOp,
+  expandOps,
+  fieldShapes,
+  MAX_PARAMETERS,
+  type ModuleEntry,
+  type MultitaskTaskEntry,
+  moduleConfigOf,
+  type OpEntry,
+} from './multitask-build.js';
+export {
   type BatchLoader,
   type ForwardOptions,
   type LabelArray,
@@ -116,6 +130,7 @@ export {
   type TaskPredictions,
   type WarmStartReport,
 } from './multitask-model.js';
+export { MODEL_FILE, type MultitaskRunOptions, multitaskRun } from './multitask-run.js';
 export {
   INPUT_SOURCE,
   Operation,
@@ -143,3 +158,4 @@ export {
   type TaskOutputFn,
   type TaskSpec,
 } from './task.js';
+export { allRows, describeInputs, firstRows, type SplitDatasets, type TaskData } from './task-data.js';

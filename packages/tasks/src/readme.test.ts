@@ -2,10 +2,10 @@
 import { expect, it } from 'vitest';
 import { README_TIMEOUT_MS, runReadmeExamples, scriptErrors } from '../../../tools/readme-examples.js';
 
-it('README example (the Snorkel tutorial) runs as printed: shared trunk, trained, saved, reloaded', {
+it('README examples (the Snorkel tutorial, the pool, the run protocol) run as printed: shared trunk, trained, saved, reloaded', {
   timeout: README_TIMEOUT_MS,
 }, async () => {
-  const [result, poolExample] = await runReadmeExamples(new URL('../README.md', import.meta.url));
+  const [result, poolExample, runExample] = await runReadmeExamples(new URL('../README.md', import.meta.url));
   expect(scriptErrors(result!)).toBe('');
   expect(result!.code).toBe(0);
   const [modules, accuracy, validLoss, preds, ...rest] = result!.lines;
@@ -22,4 +22,12 @@ it('README example (the Snorkel tutorial) runs as printed: shared trunk, trained
     '["pool/a_head/kernel","pool/a_head/bias","pool/b_head/kernel","pool/b_head/bias"]',
     '{"reused":["trunk"],"reshaped":["a_head"],"new":[],"dropped":["b_head"]}',
   ]);
+  // The run protocol: built from options, trained by @mtl/training's Trainer, saved, reloaded.
+  expect(scriptErrors(runExample!)).toBe('');
+  expect(runExample!.code).toBe(0);
+  const [runAccuracy, sameScores, runPreds, ...runRest] = runExample!.lines;
+  expect(Number(runAccuracy)).toBeGreaterThanOrEqual(0.9);
+  expect(sameScores).toBe('true');
+  expect(runPreds).toMatch(/^\[ [01], [01], [01], [01], [01] \] 2$/);
+  expect(runRest).toEqual([]);
 });

@@ -41,6 +41,7 @@ export {
 export { registerVaeModules, VAE_MODULE_KINDS, VAE_MODULE_TYPES } from './register.js';
 export { makeVaeDomains, type VaeDomain, type VaeDomainsOptions } from './vae-domains.js';
 export { activeUnits, codesUsed, VAE_METRIC_DIRECTIONS } from './vae-metrics.js';
+export { buildVaeRun, type VaeModelOptions, type VaeRunConfig } from './vae-run.js';
 export {
   codebookPerplexity,
   nearestCode,

@@ -11,14 +11,15 @@ import {
   splitDataset,
 } from '@mtl/data';
 import { FASHION_MNIST_DIR, readCsv, readFashionMnist, readJsonl } from '@mtl/data/node';
+import type { SplitDatasets, TaskData } from '@mtl/tasks';
 import type { z } from 'zod';
 import type { dataSourceSchema } from '../config/schema.js';
 import { readerField } from './preprocess.js';
 
 type SourceConfig = z.infer<typeof dataSourceSchema>;
 
-/** One dataset of a source, by split (`train`, `valid`, `test`, ...). A source has one or several. */
-export type SplitDatasets = Record<string, DictDataset>;
+// A source has one or several groups of datasets by split; a task reads one (@mtl/tasks' types).
+export type { SplitDatasets, TaskData };
 
 export interface LoadedSource {
   name: string;
@@ -191,15 +192,6 @@ export async function loadSource(
     }
     throw e;
   }
-}
-
-/** What a task reads from its source, after checking the names. */
-export interface TaskData {
-  source: string;
-  datasetName: string;
-  splits: SplitDatasets;
-  inputs: string[];
-  label: string;
 }
 
 /**

@@ -17,11 +17,10 @@ import {
   vocabularySize,
 } from '@mtl/data';
 import { type Labels, type Probs, Scorer, type ScorerOptions } from '@mtl/scoring';
-import type { Predictions } from '@mtl/tasks';
+import { expandOps, type Predictions } from '@mtl/tasks';
 import type { z } from 'zod';
 import type { dataSourceSchema, moduleSchema, taskSchema } from '../config/schema.js';
 import type { LoadedSource, TaskData } from './data.js';
-import { expandOps } from './multitask.js';
 
 type TaskConfig = z.infer<typeof taskSchema>;
 type ModuleEntry = z.infer<typeof moduleSchema>;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { MtlError } from '@mtl/core';
 import { multitaskImprovement, parseScoreKey } from '@mtl/scoring';
-import { compareVae } from '../build/vae-run.js';
+import { compareVae } from '../build/vae.js';
 import { loadConfig } from '../config/index.js';
 import { createRunDir, defaultRunDir, RUN_FILES, writeJson } from '../run-dir.js';
 import { comparedSplit, trainSoloRuns } from './solo-runs.js';

@@ -231,7 +231,7 @@ export const dataSourceSchema = z.discriminatedUnion('kind', [
   fashionDomainsSource,
 ]);
 
-/** Seeded multi-domain VAE data (@mtl/vae's makeVaeDomains); loaded by build/vae-run.ts. */
+/** Seeded multi-domain VAE data (@mtl/vae's makeVaeDomains); loaded by build/vae.ts. */
 export const vaeDomainsSourceSchema = z.strictObject({
   kind: z.literal('vae_domains'),
   tasks: positiveInt.max(1024).default(4),

@@ -1,72 +1,78 @@
-import { join } from 'node:path';
-import { listNames, MtlError, type RandomStream } from '@mtl/core';
+import { joinUrl as join, listNames, MtlError, type RandomStream } from '@mtl/core';
 import { DictDataLoader, type DictDataset, disposeBatch, scheduleBatches } from '@mtl/data';
-import { multitaskImprovement, parseScoreKey, scoreKey } from '@mtl/scoring';
-import type { Predictions, RunModel, WarmStart } from '@mtl/tasks';
-import { type Module, type ModuleConfig, moduleFromConfig } from '@mtl/tasks';
 import {
-  type BetaSpec,
-  MultitaskVae,
-  makeVaeDomains,
-  registerVaeModules,
-  VAE_METRIC_DIRECTIONS,
-} from '@mtl/vae';
+  allRows,
+  atModulePath,
+  describeInputs,
+  fieldShapes,
+  firstRows,
+  MODEL_FILE,
+  type Module,
+  type ModuleConfig,
+  type ModuleEntry,
+  type MultitaskRunOptions,
+  moduleFromConfig,
+  type Predictions,
+  type RunModel,
+  type TaskData,
+  type WarmStart,
+} from '@mtl/tasks';
 import type { TemperatureSpec } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
-import type { z } from 'zod';
-import type { CompareArgs, Comparison } from '../commands/compare.js';
-import { comparedSplit, trainSoloRuns } from '../commands/solo-runs.js';
-import type { TrainArgs, TrainResult } from '../commands/train.js';
-import type { LoadedConfig } from '../config/index.js';
-import type { MtlConfigOf, taskSchemas, vaeDomainsSourceSchema, vaeModelSchema } from '../config/schema.js';
-import type { LoadedSource, TaskData } from './data.js';
-import { atModulePath, fieldShapes } from './multitask.js';
-import { MODEL_FILE } from './multitask-run.js';
-import { allRows, describeInputs, firstRows } from './rows.js';
+import type { BetaSpec } from './beta-schedule.js';
+import { MultitaskVae, type VaeMixtureOptions, type VaePrior } from './multitask-vae.js';
+import { registerVaeModules } from './register.js';
 
-type VaeConfig = z.infer<typeof vaeModelSchema>;
-type VaeDomainsConfig = z.infer<typeof vaeDomainsSourceSchema>;
-type TaskConfig = z.infer<typeof taskSchemas.vae>;
+/** Options as the mtl config leaves them: a key may be present and undefined. */
+type Loose<T> = { [K in keyof T]?: T[K] | undefined };
 
 /**
- * Loads a `vae_domains` source: one dataset group per domain (`train`, `test`, and `valid` when
- * asked), each domain's label being its true latent z; `truth` holds each domain's map A_t, b_t.
+ * What a multitask VAE run is built from besides its tasks (the `mtl` config's top level): the
+ * module options a chain may name when `model.modules` does not, and how the data is batched.
  */
-export function loadVaeDomains(
-  sourceName: string,
-  config: VaeDomainsConfig,
-  rng: RandomStream,
-): LoadedSource {
-  const seed = config.seed ?? rng.childSeed(`data/${sourceName}`);
-  try {
-    const domains = makeVaeDomains(
-      {
-        tasks: config.tasks,
-        dim: config.dim,
-        latentDim: config.latentDim,
-        train: config.train,
-        valid: config.valid,
-        test: config.test,
-        amplitude: config.amplitude,
-        noise: config.noise,
-        mapScale: config.mapScale,
-        biasScale: config.biasScale,
-        taskSpread: config.taskSpread,
-        field: config.field,
-        ...(config.taskNames === undefined ? {} : { taskNames: config.taskNames }),
-      },
-      seed,
-    );
-    return {
-      name: sourceName,
-      groups: domains.map((d) => ({ train: d.train, test: d.test, ...(d.valid ? { valid: d.valid } : {}) })),
-      truth: Object.fromEntries(domains.map((d) => [d.name, { A: Array.from(d.A), b: Array.from(d.b) }])),
-    };
-  } catch (e) {
-    if (e instanceof MtlError) throw e.within(`data.${sourceName}`);
-    throw e;
-  }
+export interface VaeRunConfig {
+  modules: Readonly<Record<string, ModuleEntry>>;
+  training: MultitaskRunOptions;
 }
+
+/**
+ * A multitask VAE by its options (the `mtl` config's `model` section of kind `vae`): module chains
+ * by name, the modules copied per task, the prior and the ELBO's settings.
+ * @example
+ * const model: VaeModelOptions = {
+ *   modules: { enc: { kind: 'gaussianEncoder', hidden: [16], latentDim: 2 }, dec: { kind: 'vaeDecoder', hidden: [16], outputSize: 4 } },
+ *   encoder: 'enc', decoder: 'dec', perTask: [], prior: 'standardNormal', beta: 1,
+ *   latentSamples: 1, evalSamples: 16, activeUnitThreshold: 0.01,
+ *   mixture: { gumbelNoise: true, estimator: 'monteCarlo', klSamples: 10, detachPrior: true, standardWeight: 0.5 },
+ * };
+ */
+export interface VaeModelOptions {
+  /** Module options by name (a name not found here is looked up in {@link VaeRunConfig.modules}). */
+  modules: Readonly<Record<string, ModuleEntry>>;
+  /** Module chain x -> q(z | x): the last returns {loc, logScale} (or z_e with a quantizer). */
+  encoder: string | readonly string[];
+  /** Module chain z -> p(x | z). */
+  decoder: string | readonly string[];
+  /** A vectorQuantizer module: VQ-VAE latent. */
+  quantizer?: string | undefined;
+  /** Modules copied once per task (`<task>.<module>`); every other module is shared by all tasks. */
+  perTask: readonly string[];
+  prior: VaePrior;
+  beta: Loose<BetaSpec> | number;
+  latentSamples: number;
+  evalSamples: number;
+  activeUnitThreshold: number;
+  /** The mixture prior's options (see {@link VaeMixtureOptions}; these five without defaults here). */
+  mixture: Required<
+    Pick<VaeMixtureOptions, 'gumbelNoise' | 'estimator' | 'klSamples' | 'detachPrior' | 'standardWeight'>
+  > & {
+    init?: VaeMixtureOptions['init'] | undefined;
+    temperature?: number | Loose<TemperatureSpec> | undefined;
+  };
+}
+
+type VaeConfig = VaeModelOptions;
+type TaskConfig = { ops?: unknown };
 
 const chainOf = (c: string | readonly string[]): string[] => (typeof c === 'string' ? [c] : [...c]);
 
@@ -80,9 +86,14 @@ function instanceName(module: string, task: string, perTask: readonly string[]):
  * chain, then the `decoder` chain (and the `quantizer` for a VQ latent); a module named in
  * `perTask` is copied once per task (`<task>.<module>`), every other module is one object shared
  * by all tasks. A run of a single task (compare's solo baselines) always has the N(0, I) prior.
+ * `tasks` are the task names (a task with `ops` is refused: a VAE has no operation sequence);
+ * `taskData` what each reads (one vector input field). Errors name config paths (`model.encoder[1]`,
+ * `model.modules.<name>`). `save`/`load`/`warmStart` take a folder path or URL, as multitaskRun's.
+ * @example
+ * const run = buildVaeRun({ modules: {}, training }, model, { a: {}, b: {} }, taskData, new RandomStream(1));
  */
 export function buildVaeRun(
-  config: MtlConfigOf<'vae'>,
+  config: VaeRunConfig,
   modelConfig: VaeConfig,
   tasks: Readonly<Record<string, TaskConfig>>,
   taskData: Readonly<Record<string, TaskData>>,
@@ -343,141 +354,4 @@ function checkVaeTask(
   } finally {
     disposeBatch(batch);
   }
-}
-
-/** The metrics `mtl compare` reports for VAE tasks. */
-const COMPARED = ['recon_mse', 'neg_elbo'] as const;
-
-/**
- * `mtl compare` for a VAE config: three models with the same training budget, scored on the test
- * split (valid, else train, when there is none):
- * - `multitask`: the config as written, with the N(0, I) prior;
- * - `mixture`: the same modules with the mixture prior; the encoder's last module becomes per-task
- *   when it was shared (a shared encoder would make every component equal to q_t itself);
- *   left out for a VQ latent, which has no Gaussian posterior to mix;
- * - `solo`: one VAE per task (the config restricted to that task).
- * Δm is over held-out recon_mse and neg_elbo of multitask vs solo (neg_elbo only when every solo
- * value is positive, since a relative change is meaningless around 0).
- */
-export async function compareVae(options: {
-  args: CompareArgs;
-  loaded: LoadedConfig;
-  outDir: string;
-  train: (args: TrainArgs) => Promise<TrainResult>;
-  write: (line: string) => void;
-}): Promise<Comparison & { mixture?: Record<string, number> }> {
-  const { args, loaded, outDir, train, write } = options;
-  const model = loaded.config.model;
-  if (model.kind !== 'vae') throw new MtlError('INTERNAL', 'not a vae config', { place: 'compareVae' });
-  const common = { config: args.config, backend: args.backend, quiet: true, write };
-  const set = args.set ?? [];
-  const say = (line: string) => {
-    if (!args.quiet) write(line);
-  };
-  say('multitask run (shared modules, N(0, I) prior) ...');
-  const mt = await train({
-    ...common,
-    set: [...set, 'model.prior=standardNormal'],
-    out: join(outDir, 'multitask'),
-  });
-  let mix: TrainResult | undefined;
-  if (model.quantizer === undefined && Object.keys(loaded.config.tasks).length > 1) {
-    const encoder = chainOf(model.encoder);
-    const head = encoder[encoder.length - 1]!;
-    const perTask = model.perTask.includes(head) ? model.perTask : [...model.perTask, head];
-    say(`mixture-prior run (per-task ${head}) ...`);
-    mix = await train({
-      ...common,
-      set: [...set, 'model.prior=mixture', `model.perTask=[${perTask.join(', ')}]`],
-      out: join(outDir, 'mixture'),
-    });
-  }
-  const { solo, soloRuns } = await trainSoloRuns(
-    train,
-    { ...common, set },
-    Object.keys(loaded.config.tasks),
-    outDir,
-    say,
-  );
-  const split = comparedSplit(mt.scores);
-  const keys = Object.keys(mt.scores).filter((k) => {
-    const p = parseScoreKey(k);
-    return p.split === split && (COMPARED as readonly string[]).includes(p.metric) && k in solo;
-  });
-  const positive = keys.every((k) => parseScoreKey(k).metric !== 'neg_elbo' || solo[k]! > 0);
-  const metrics = positive ? [...COMPARED] : ['recon_mse'];
-  const pick = (s: Record<string, number>) => Object.fromEntries(keys.map((k) => [k, s[k]!]));
-  const improvement = multitaskImprovement(pick(mt.scores), pick(solo), {
-    split,
-    metrics,
-    higherIsBetter: VAE_METRIC_DIRECTIONS,
-  });
-  const comparison: Comparison & { mixture?: Record<string, number> } = {
-    split,
-    multitask: mt.scores,
-    solo,
-    deltaM: improvement.deltaM,
-    perTask: improvement.perTask,
-    perKey: improvement.perKey,
-    runs: { multitask: mt.runDir, solo: soloRuns },
-    ...(mix === undefined ? {} : { mixture: mix.scores }),
-  };
-  if (!args.quiet) {
-    write('');
-    write(formatVaeComparison(comparison, split));
-    write(
-      `Δm (${split}, ${metrics.join(', ')}; multitask vs solo): ${(improvement.deltaM * 100).toFixed(2)}%`,
-    );
-  }
-  return comparison;
-}
-
-/**
- * The table `mtl compare` prints for VAE configs: per task, held-out recon_mse and neg_elbo of
- * the multitask, mixture-prior and solo models, and the difference multitask − solo (negative =
- * multitask better, since both are lower-is-better). The mixture model's neg_elbo is under its
- * own (input-dependent) prior; `neg_elbo_std_normal` is its bound under N(0, I), comparable with
- * the others.
- */
-export function formatVaeComparison(
-  c: { multitask: Record<string, number>; solo: Record<string, number>; mixture?: Record<string, number> },
-  split: string,
-): string {
-  const rows: string[][] = [
-    ['task', 'metric', 'multitask', ...(c.mixture ? ['mixture'] : []), 'solo', 'mt − solo'],
-  ];
-  // One row group per task/dataset of the split, in the order of their `task/dataset` text.
-  const byPair = new Map<string, { task: string; dataset: string }>();
-  for (const p of Object.keys(c.solo).map(parseScoreKey)) {
-    if (p.split === split) byPair.set(`${p.task}/${p.dataset}`, p);
-  }
-  const tasks = [...byPair.keys()].sort().map((k) => byPair.get(k)!);
-  let wins = 0;
-  for (const { task, dataset } of tasks) {
-    for (const metric of [...COMPARED, ...(c.mixture ? ['neg_elbo_std_normal'] : [])]) {
-      const key = scoreKey(task, dataset, split, metric);
-      const mt = c.multitask[key];
-      const so = c.solo[key];
-      const mx = c.mixture?.[key];
-      const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(4));
-      rows.push([
-        task,
-        metric,
-        fmt(mt),
-        ...(c.mixture ? [fmt(mx)] : []),
-        fmt(so),
-        mt !== undefined && so !== undefined ? (mt - so).toFixed(4) : '-',
-      ]);
-      if (metric === 'neg_elbo' && mt !== undefined && so !== undefined && mt < so) wins++;
-    }
-  }
-  const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
-  const lines = rows.map((r) =>
-    r
-      .map((cell, j) => cell.padEnd(widths[j]!))
-      .join('  ')
-      .trimEnd(),
-  );
-  lines.push(`multitask better than solo on ${split} neg_elbo for ${wins} of ${tasks.length} tasks`);
-  return lines.join('\n');
 }

@@ -1,27 +1,54 @@
 import { listNames, MtlError } from '@mtl/core';
 import type { DictDataset } from '@mtl/data';
-import type { Scorer } from '@mtl/scoring';
-import {
-  inferShapes,
-  type Module,
-  type ModuleConfig,
-  MultitaskModel,
-  moduleFromConfig,
-  Operation,
-  type OperationInput,
-  type RowShape,
-  registeredModuleKinds,
-  Task,
-} from '@mtl/tasks';
-import type { z } from 'zod';
-import type { moduleSchema, taskSchema } from '../config/schema.js';
-import type { TaskData } from './data.js';
+import type { MetricSpec, Scorer } from '@mtl/scoring';
+import type { Module, ModuleConfig } from './module.js';
+import { moduleFromConfig, registeredModuleKinds } from './module-registry.js';
+import { MultitaskModel } from './multitask-model.js';
+import { Operation, type OperationInput } from './operation.js';
+import { inferShapes, type RowShape } from './shape-inference.js';
+import { Task, type TaskKind } from './task.js';
+import type { TaskData } from './task-data.js';
 
-type TaskConfig = z.infer<typeof taskSchema>;
-type ModuleConfigEntry = z.infer<typeof moduleSchema>;
-type OpConfig = NonNullable<TaskConfig['ops']>[number];
+/**
+ * A module by its options: a registered kind (`kind`) and that kind's options (its zod schema
+ * checks them when the module is made). The `mtl` config's `modules.<name>` entries are these.
+ * @example
+ * const trunk: ModuleEntry = { kind: 'mlp', hidden: [8, 4] };
+ */
+export interface ModuleEntry {
+  kind: string;
+  [option: string]: unknown;
+}
 
-interface ExpandedOp {
+/**
+ * One operation of a task as written: a module name (reads the previous operation; the first reads
+ * the task's inputs), or the module with an operation name and inputs.
+ * @example
+ * const ops: OpEntry[] = ['trunk', { module: 'head', inputs: ['trunk'] }];
+ */
+export type OpEntry =
+  | string
+  | { name?: string | undefined; module: string; inputs?: readonly OperationInput[] | undefined };
+
+/**
+ * A task of a multitask model by its options (the `mtl` config's `tasks.<name>` of model kind
+ * multitask has these fields, and data fields the app resolves into a {@link TaskData}).
+ * @example
+ * const task: MultitaskTaskEntry = { kind: 'multiclass', ops: ['trunk', 'circle_head'], weight: 1 };
+ */
+export interface MultitaskTaskEntry {
+  kind: TaskKind;
+  ops?: readonly OpEntry[] | undefined;
+  weight: number;
+  metrics?: readonly MetricSpec[] | undefined;
+}
+
+type TaskConfig = MultitaskTaskEntry;
+type ModuleConfigEntry = ModuleEntry;
+type OpConfig = OpEntry;
+
+/** A task's operation with every default filled in. */
+export interface ExpandedOp {
   name: string;
   moduleName: string;
   inputs: OperationInput[];
