@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { MtlError, toMtlError } from '@mtl/core';
 import { compare } from './commands/compare.js';
 import { score } from './commands/evaluate.js';
+import { exportRun } from './commands/export.js';
 import { info } from './commands/info.js';
 import { parseSampleCount, predict } from './commands/predict.js';
 import { report } from './commands/report.js';
@@ -17,6 +18,7 @@ Usage:
   mtl report <RUN_DIR> [RUN_DIR ...] [--out FILE]
   mtl score <RUN_DIR> [--json] [--backend B] [--verbose]
   mtl predict <RUN_DIR> --task NAME (--input FILE | --sample N) --output FILE [--backend B] [--verbose]
+  mtl export <RUN_DIR> --format tfjs-layers --out DIR [--backend B] [--verbose]
   mtl compare <config> [--out DIR] [--set a.b=value ...] [--backend B] [--verbose]
   mtl validate <config> [--set a.b=value ...] [--backend B] [--verbose]
   mtl info [--json] [--backend B]
@@ -35,6 +37,12 @@ score     Scores every task on every split from a run's saved model (--json: a J
 predict   Predictions of one task for every row of a CSV or JSONL file (labels not needed);
           writes CSV or JSONL (by extension): row, pred, prob_0, ... (regression: value_0, ...;
           VAE tasks: recon_j and z_mean_j). --sample N (VAE tasks) draws N examples from the prior.
+export    Writes a multitask run's model as a standard tfjs LayersModel (DIR/model.json +
+          DIR/weights.bin) that tf.loadLayersModel reads with plain tfjs: one input per field, one
+          output per task (probabilities, or values for regression, as predict writes them);
+          DIR/preprocessing.json too when the run fitted scaling or vocabularies (apply it first).
+          Module kinds: dense, mlp, embedding, meanPool, layerNorm, dropout, activation; another
+          kind is an error naming it.
 compare   Multitask model vs one solo model per task (VMTL: vs the N(0, I)-prior baseline) with
           the same budget; writes comparison.json (both score maps, Δm) and prints the table.
 report    Writes RUN_DIR/report.html (or FILE): one self-contained page (no network) with the
@@ -209,6 +217,26 @@ export async function run(
         out(`${rows} ${sample === undefined ? 'predictions' : 'samples'} written to ${values.output}`);
         return 0;
       }
+      case 'export': {
+        const { values, positionals } = parse(command, () =>
+          parseArgs({
+            args: rest,
+            options: { ...COMMON, ...{ format: { type: 'string' }, out: { type: 'string' } } },
+            allowPositionals: true,
+            strict: true,
+          }),
+        );
+        if (values.help) return printHelp(out);
+        const outDir = required(values.out, '--out', command);
+        const tasks = await exportRun({
+          runDir: onePositional(positionals, 'RUN_DIR', command),
+          format: required(values.format, '--format', command),
+          out: outDir,
+          backend: values.backend,
+        });
+        out(`tfjs LayersModel with outputs ${tasks.join(', ')} written to ${outDir}/model.json`);
+        return 0;
+      }
       case 'compare': {
         const { values, positionals } = parse(command, () =>
           parseArgs({
@@ -278,7 +306,7 @@ export async function run(
       default:
         throw new MtlError(
           'INVALID_ARGUMENT',
-          `unknown command "${command}" (commands: train, score, predict, compare, report, validate, info)`,
+          `unknown command "${command}" (commands: train, score, predict, export, compare, report, validate, info)`,
           {
             place: 'mtl',
           },

@@ -2,6 +2,7 @@ import { type BackendName, listNames, MtlError, RandomStream, selectBackend } fr
 import { buildMultitaskModel, multitaskRun, type RunModel } from '@mtl/tasks';
 import { buildVaeRun } from '@mtl/vae';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
+import { loadLayersModules } from './build/layers-files.js';
 import {
   checkEmbeddingVocabularies,
   labelScaler,
@@ -36,6 +37,11 @@ export interface PrepareOptions {
   onlyTasks?: readonly string[];
   /** Adds the time of loading the data (`load`) and of building the model (`build`). */
   clock?: PhaseClock;
+  /**
+   * A backend a browser page made active itself (webgl, wasm, cpu): used as it is, where
+   * `backend` would be selected among the Node ones.
+   */
+  activeBackend?: string | undefined;
   /** A saved run's fitted preprocessing, used instead of fitting on the train splits again. */
   preprocessing?: RunPreprocessing | undefined;
 }
@@ -48,7 +54,10 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   const { config } = loaded;
   const loadStart = timeMark();
   const requested = options.backend ?? (config.backend === 'auto' ? undefined : config.backend);
-  const backend = await selectBackend(requested === undefined ? {} : { backend: requested as BackendName });
+  const backend =
+    options.activeBackend !== undefined
+      ? (options.activeBackend as BackendName)
+      : await selectBackend(requested === undefined ? {} : { backend: requested as BackendName });
   const rng = new RandomStream(config.seed);
 
   const taskEntries = Object.entries(config.tasks).filter(
@@ -113,7 +122,15 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
       }
     }
     checkEmbeddingVocabularies(tasks, taskData, config.modules, preprocessing);
-    const model = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'), scorers);
+    const prebuilt = await loadLayersModules(config.modules, tasks, loaded.file);
+    const model = buildMultitaskModel(
+      tasks,
+      taskData,
+      config.modules,
+      rng.childSeed('init'),
+      scorers,
+      prebuilt,
+    );
     run = multitaskRun(model.model, model.modules, taskData, config.training, rng);
   } else if (isModelKind(config, 'vae')) {
     run = buildVaeRun(config, config.model, built(config.tasks), taskData, rng);

@@ -6,6 +6,7 @@ import { MODEL_FILE } from '@mtl/tasks';
 import { CHECKPOINT_FILES } from '@mtl/training';
 import { stringify } from 'yaml';
 import { resolveConfigPath } from './build/data.js';
+import { isUrl } from './build/layers-files.js';
 import type { LoadedConfig, MtlConfig } from './config/index.js';
 
 /** The files of a run directory; the contract users' scripts rely on. */
@@ -123,6 +124,10 @@ export function resolvedConfig(loaded: LoadedConfig): MtlConfig {
           source.files[k] = resolveConfigPath(loaded.file, source.files[k]!);
       }
     }
+  }
+  for (const module of Object.values(config.modules ?? {})) {
+    if (module.kind === 'layers' && !isUrl(module.path))
+      module.path = resolveConfigPath(loaded.file, module.path);
   }
   return config;
 }

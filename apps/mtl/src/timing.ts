@@ -63,13 +63,17 @@ interface Mark {
   cpu: NodeJS.CpuUsage;
 }
 
+// No process in a browser page (apps/web runs prepare): CPU time there reads as 0.
+const cpuUsage = (from?: NodeJS.CpuUsage): NodeJS.CpuUsage =>
+  typeof process === 'undefined' ? { user: 0, system: 0 } : process.cpuUsage(from);
+
 function mark(): Mark {
-  return { wall: performance.now(), cpu: process.cpuUsage() };
+  return { wall: performance.now(), cpu: cpuUsage() };
 }
 
 /** Time since `from`; never negative. */
 export function since(from: Mark): PhaseTime {
-  const cpu = process.cpuUsage(from.cpu);
+  const cpu = cpuUsage(from.cpu);
   return {
     wallSeconds: Math.max(0, (performance.now() - from.wall) / 1000),
     cpuSeconds: Math.max(0, (cpu.user + cpu.system) / 1e6),

@@ -9,6 +9,12 @@ export {
   savedModelArtifacts,
   savedModelFromArtifacts,
 } from './checkpoint.js';
+export {
+  EXPORTABLE_MODULE_KINDS,
+  type LayersInputSpec,
+  type ToLayersModelOptions,
+  toLayersModel,
+} from './export-layers.js';
 export { type GateLog, gateLog } from './gate-log.js';
 export { type GateHistory, GateRecorder, type GateSnapshot, gatedModules } from './gates.js';
 export { GatedModule, type GateObserver, isGatedModule } from './internal/experts.js';
@@ -101,6 +107,13 @@ export {
   layerNormKind,
   layerNormSchema,
 } from './modules/layer-norm.js';
+export {
+  type LayersKindOptions,
+  type LayersKindSource,
+  layersKind,
+  layersKindSchema,
+  loadLayersKind,
+} from './modules/layers-kind.js';
 export { LayersModule, type LayersModuleOptions, layersModule } from './modules/layers-module.js';
 export { MeanPool, meanPool, meanPoolKind, meanPoolSchema } from './modules/mean-pool.js';
 export { Mlp, type MlpOptions, mlp, mlpKind, mlpSchema } from './modules/mlp.js';

@@ -10,6 +10,7 @@ import { dropoutKind } from './modules/dropout.js';
 import { dselectKKind } from './modules/dselect-k.js';
 import { embeddingKind } from './modules/embedding.js';
 import { layerNormKind } from './modules/layer-norm.js';
+import { layersKind } from './modules/layers-kind.js';
 import { LayersModule } from './modules/layers-module.js';
 import { meanPoolKind } from './modules/mean-pool.js';
 import { mlpKind } from './modules/mlp.js';
@@ -36,6 +37,7 @@ export const BUILT_IN_MODULE_KINDS = [
   dropoutKind,
   embeddingKind,
   layerNormKind,
+  layersKind,
   meanPoolKind,
   mlpKind,
   residualKind,

@@ -243,6 +243,8 @@ export function buildMultitaskModel(
   seed: number,
   /** Scorers that replace a task's default (e.g. scoring regression in the label's original units). */
   scorers: Readonly<Record<string, Scorer>> = {},
+  /** Modules made before (the `layers` kind, loaded asynchronously), by config name. */
+  prebuilt: Readonly<Record<string, Module>> = {},
 ): BuiltMultitask {
   const built = new Map<string, Module>();
   const order: string[] = [];
@@ -252,7 +254,11 @@ export function buildMultitaskModel(
     const ops = expandOps(taskName, task.ops, data.inputs, modules);
     const pool: Record<string, Module> = {};
     for (const op of ops) {
-      let module = built.get(op.moduleName);
+      let module = built.get(op.moduleName) ?? prebuilt[op.moduleName];
+      if (module !== undefined && !built.has(op.moduleName)) {
+        built.set(op.moduleName, module);
+        order.push(op.moduleName);
+      }
       if (module === undefined) {
         // Making a module allocates nothing: sizes are inferred and counted before the model builds it.
         module = moduleFromConfig(moduleConfigOf(modules[op.moduleName]!, seed), `modules.${op.moduleName}`);

@@ -99,6 +99,30 @@ export class LayersModule implements Module {
       const rows = inputs.map((s) => s.map((d) => d as number));
       this.inputShape = rows.length === 1 ? rows[0]! : rows;
     }
+    // A model with declared inputs (a loaded LayersModel) must get rows of those widths.
+    if (this.layer instanceof tf.LayersModel) {
+      if (this.layer.inputs.length !== inputs.length) {
+        throw new MtlError(
+          'DATA_SHAPE_MISMATCH',
+          `the tf.layers model takes ${this.layer.inputs.length} input(s) (${this.layer.inputNames.join(', ')}), but gets ${inputs.length}`,
+          { place: 'tfLayers' },
+        );
+      }
+      this.layer.inputs.forEach((input, i) => {
+        const want = input.shape.slice(1);
+        const got = inputs[i]!;
+        const fits =
+          want.length === got.length && want.every((d, j) => d === null || got[j] === null || d === got[j]);
+        if (!fits) {
+          const fmt = (s: readonly (number | null)[]) => `[${s.map((d) => d ?? '?').join(', ')}]`;
+          throw new MtlError(
+            'DATA_SHAPE_MISMATCH',
+            `the tf.layers model's input ${input.name} takes rows ${fmt(want)}, but gets rows ${fmt(got)}`,
+            { place: 'tfLayers', details: { given: fmt(want), inferred: fmt(got) } },
+          );
+        }
+      });
+    }
     try {
       const shapes = inputs.map((s) => [null, ...s]);
       const out = this.layer.computeOutputShape(shapes.length === 1 ? shapes[0]! : shapes);

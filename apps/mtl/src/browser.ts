@@ -1,0 +1,100 @@
+import type { StepBatches, Trainable } from '@mtl/core';
+import { Trainer, type TrainerCallbacks } from '@mtl/training';
+import { configSchema, type LoadedConfig, parseConfigText, validateWithSchema } from './config/index.js';
+import { taskWeightsOf } from './model-loss.js';
+import { type Prepared, prepare } from './prepare.js';
+import { weightingFor } from './weighting.js';
+
+export type { LoadedConfig, Prepared };
+/**
+ * What a browser page needs of the app, without the commands: the config schema and its checks
+ * (the same zod code as `mtl validate`), and `prepare` + the training loop of `mtl train` with the
+ * same seeds, so a page's run gives a Node run's numbers. The Node built-ins the app's modules
+ * import are only called for files (CSV sources, run directories), which a page replaces by
+ * aliasing them (apps/web/vite.config.ts).
+ */
+export { configSchema, parseConfigText, validateWithSchema };
+
+/**
+ * A config text (YAML or JSON) checked as `mtl validate` checks it; errors name the line
+ * (CONFIG_PARSE) or the config path (CONFIG_INVALID).
+ * @example
+ * const loaded = configFromText(yamlText, 'example.yaml');
+ */
+export function configFromText(text: string, file: string): LoadedConfig {
+  const data = parseConfigText(text, file);
+  const config = validateWithSchema(configSchema, data, file);
+  return { file, name: file.replace(/\.[^.]*$/, ''), config };
+}
+
+/**
+ * Loads the data and builds the model of a config as `mtl train` does, on the backend the page
+ * made active (webgl, wasm or cpu: a page picks its own).
+ * @example
+ * const prepared = await prepareConfig(configFromText(text, 'x.yaml'), 'wasm');
+ */
+export function prepareConfig(loaded: LoadedConfig, activeBackend: string): Promise<Prepared> {
+  return prepare(loaded, { activeBackend });
+}
+
+/** Options of {@link trainPrepared}. */
+export interface PageTrainOptions {
+  signal?: AbortSignal;
+  callbacks?: TrainerCallbacks[];
+  /** Where checkpoints go (`memory://…`, `indexeddb://…`); default none. */
+  checkpointDir?: string;
+  /** Continue from this checkpoint (a run stopped with `signal`). */
+  resumeFrom?: string;
+}
+
+/**
+ * Trains a prepared config as `mtl train` does (same trainer options, seeds and weighting), then
+ * scores every task on every split. Stopped by `signal`: `{stopped: true}` and no scores.
+ * @example
+ * const { scores } = await trainPrepared(prepared);
+ */
+export async function trainPrepared(
+  prepared: Prepared,
+  options: PageTrainOptions = {},
+): Promise<{ scores: Record<string, number>; stopped: boolean; steps: number }> {
+  const { run } = prepared;
+  const config = prepared.loaded.config;
+  const {
+    batchSize: _b,
+    scheduler: _s,
+    shuffle: _sh,
+    validSplit,
+    weighting: _w,
+    seed,
+    ...trainer
+  } = config.training;
+  const trainerOptions = {
+    ...trainer,
+    taskWeights: taskWeightsOf(config, run.taskNames),
+    seed: prepared.rng.childSeed(`training/${seed}`),
+    ...(options.checkpointDir === undefined ? {} : { checkpointDir: options.checkpointDir }),
+  };
+  const aggregator = weightingFor(config, run.taskNames);
+  const fitter = new Trainer(trainerOptions, { aggregator });
+  const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
+  const trainable: Trainable<StepBatches> = {
+    trainableVariables: () => run.trainable.trainableVariables(),
+    ...(run.trainable.parameterGroups ? { parameterGroups: () => run.trainable.parameterGroups!() } : {}),
+    loss: (batches, ctx) => run.trainable.loss(batches, ctx),
+  };
+  const result = await fitter.fit(trainable, {
+    train: run.trainSource(),
+    ...(hasValid ? { evaluate: (info: { step: number }) => run.evaluate(validSplit, info.step) } : {}),
+    ...(options.resumeFrom === undefined ? {} : { resumeFrom: options.resumeFrom }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    callbacks: options.callbacks ?? [],
+  });
+  if (result.stopReason === 'interrupted') return { scores: {}, stopped: true, steps: result.step };
+  const scores = await run.scoreAll();
+  const sorted = Object.fromEntries(
+    Object.keys(scores)
+      .sort()
+      .map((k) => [k, scores[k]!]),
+  );
+  return { scores: sorted, stopped: false, steps: result.step };
+}

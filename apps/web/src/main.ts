@@ -1,0 +1,152 @@
+import snorkelBasics from '../../mtl/examples/snorkel-basics.yaml?raw';
+import vmtlLogistic from '../../mtl/examples/vmtl-logistic.yaml?raw';
+import type { CurvePoint, PageRun } from './run.js';
+
+/** The built-in examples: the seed-003 tasks (default) and the VMTL elementary example. */
+const EXAMPLES: Record<string, string> = {
+  'snorkel-basics (seed-003 tasks)': snorkelBasics,
+  'vmtl-logistic (VMTL elementary)': vmtlLogistic,
+};
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const example = $<HTMLSelectElement>('example');
+const config = $<HTMLTextAreaElement>('config');
+const backend = $<HTMLSelectElement>('backend');
+const status = $('status');
+const error = $('error');
+const trainButton = $<HTMLButtonElement>('train');
+const stopButton = $<HTMLButtonElement>('stop');
+const resumeButton = $<HTMLButtonElement>('resume');
+const downloadScores = $<HTMLButtonElement>('download-scores');
+const saveModel = $<HTMLButtonElement>('save-model');
+const downloadModel = $<HTMLButtonElement>('download-model');
+
+// ?backend=wasm (or webgl, cpu) overrides the choice, e.g. for tests.
+const fromUrl = new URLSearchParams(location.search).get('backend');
+if (fromUrl !== null) backend.value = fromUrl;
+for (const name of Object.keys(EXAMPLES)) example.add(new Option(name, name));
+config.value = EXAMPLES[example.value]!;
+example.addEventListener('change', () => {
+  config.value = EXAMPLES[example.value]!;
+});
+
+const points: CurvePoint[] = [];
+let current: PageRun | undefined;
+let lastScores: Record<string, number> = {};
+
+function showError(e: unknown): void {
+  const err = e as { code?: string; place?: string; message?: string };
+  error.textContent =
+    err.code === undefined ? String(err.message ?? e) : `error [${err.code}]: ${err.message}`;
+  status.textContent = 'failed';
+}
+
+/** Learning curves: one polyline per metric against the epoch. */
+function drawCurves(): void {
+  const svg = $('curves');
+  const w = 640;
+  const h = 220;
+  const metrics = [...new Set(points.map((p) => p.metric))];
+  const maxEpoch = Math.max(1, ...points.map((p) => p.epoch));
+  const maxValue = Math.max(1e-9, ...points.map((p) => p.value));
+  const colours = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
+  svg.innerHTML = metrics
+    .map((m, i) => {
+      const xy = points
+        .filter((p) => p.metric === m)
+        .map(
+          (p) =>
+            `${((p.epoch / maxEpoch) * (w - 20) + 10).toFixed(1)},${(h - 20 - (p.value / maxValue) * (h - 40)).toFixed(1)}`,
+        )
+        .join(' ');
+      return `<polyline fill="none" stroke="${colours[i % colours.length]}" points="${xy}"/><text x="12" y="${16 + 14 * i}" fill="${colours[i % colours.length]}" font-size="11">${m}</text>`;
+    })
+    .join('');
+}
+
+function showScores(scores: Record<string, number>): void {
+  const rows = Object.entries(scores).map(([key, value]) => {
+    const [task, dataset, split, metric] = key.split('/');
+    return `<tr><td>${task}</td><td>${dataset}</td><td>${split}</td><td>${metric}</td><td>${value.toFixed(4)}</td></tr>`;
+  });
+  $('score-table').innerHTML =
+    `<tr><th>task</th><th>dataset</th><th>split</th><th>metric</th><th>value</th></tr>${rows.join('')}`;
+  $('scores').textContent = JSON.stringify(scores);
+}
+
+async function runTraining(run: PageRun): Promise<void> {
+  trainButton.disabled = true;
+  resumeButton.disabled = true;
+  stopButton.disabled = false;
+  status.textContent = 'training';
+  try {
+    const result = await run.train();
+    if (result.stopped) {
+      status.textContent = 'stopped';
+      resumeButton.disabled = false;
+    } else {
+      lastScores = result.scores;
+      showScores(result.scores);
+      downloadScores.disabled = false;
+      saveModel.disabled = false;
+      downloadModel.disabled = false;
+      status.textContent = `done (${run.backend})`;
+    }
+  } catch (e) {
+    showError(e);
+  } finally {
+    stopButton.disabled = true;
+    trainButton.disabled = false;
+  }
+}
+
+$('validate').addEventListener('click', async () => {
+  error.textContent = '';
+  try {
+    const { configFromText } = await import('./run.js');
+    const loaded = configFromText(config.value, 'page.yaml');
+    status.textContent = `valid (${loaded.config.model.kind} model, tasks ${Object.keys(loaded.config.tasks).join(', ')})`;
+  } catch (e) {
+    showError(e);
+  }
+});
+
+trainButton.addEventListener('click', async () => {
+  error.textContent = '';
+  points.length = 0;
+  drawCurves();
+  $('scores').textContent = '';
+  current?.dispose();
+  const { PageRun } = await import('./run.js');
+  current = new PageRun(config.value, backend.value, (p) => {
+    points.push(p);
+    drawCurves();
+  });
+  await runTraining(current);
+});
+
+stopButton.addEventListener('click', () => current?.stop());
+resumeButton.addEventListener('click', () => {
+  if (current !== undefined) void runTraining(current);
+});
+downloadScores.addEventListener('click', () => {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([JSON.stringify(lastScores, null, 2)], { type: 'application/json' }));
+  a.download = 'scores.json';
+  a.click();
+});
+saveModel.addEventListener('click', async () => {
+  try {
+    await current?.saveModel('indexeddb://mtl-page-model');
+    status.textContent = 'model kept in IndexedDB as mtl-page-model';
+  } catch (e) {
+    showError(e);
+  }
+});
+downloadModel.addEventListener('click', async () => {
+  try {
+    await current?.saveModel('downloads://model');
+  } catch (e) {
+    showError(e);
+  }
+});

@@ -1,0 +1,44 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { defineConfig, type Plugin } from 'vite';
+
+const here = dirname(new URL(import.meta.url).pathname);
+const shim = (file: string) => join(here, 'src/shims', file);
+const require = createRequire(import.meta.url);
+
+/**
+ * tfjs-backend-wasm's .wasm files, emitted as `wasm/<file>`: the page tells the backend to fetch
+ * them from its own origin (setWasmPaths), never from a CDN.
+ */
+function wasmFiles(): Plugin {
+  return {
+    name: 'mtl-wasm-files',
+    generateBundle() {
+      const dist = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+      for (const file of readdirSync(join(dist, 'dist')).filter((f) => f.endsWith('.wasm'))) {
+        this.emitFile({
+          type: 'asset',
+          fileName: `wasm/${file}`,
+          source: readFileSync(join(dist, 'dist', file)),
+        });
+      }
+    },
+  };
+}
+
+export default defineConfig({
+  base: './',
+  resolve: {
+    // The packages' TypeScript sources (as the tests run them), and the app's modules with their
+    // file functions replaced: the page reads files through the browser.
+    conditions: ['source', 'browser', 'module', 'import', 'default'],
+    alias: [
+      { find: /^node:fs$/, replacement: shim('node-fs.ts') },
+      { find: /^node:path$/, replacement: shim('node-path.ts') },
+      { find: /^@mtl\/(core|data|training)\/node$/, replacement: shim('mtl-node.ts') },
+    ],
+  },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
+  plugins: [wasmFiles()],
+});
