@@ -108,7 +108,10 @@ if (!values.collect) {
 const wallSeconds = (Date.now() - started) / 1000;
 const results: Result[] = Array.from({ length: workers }, (_, k) =>
   JSON.parse(readFileSync(join(out, `worker-${k}.json`), 'utf8')),
-).flat();
+)
+  .flat()
+  // An interrupted run (the study stopped by a signal) has no scores.
+  .filter((r: Result) => typeof r.mse === 'number' && Number.isFinite(r.mse));
 // (p, seed) pairs with both models run (all of them, unless the study was stopped early).
 const paired = (p: number, s: number) =>
   models.every((m) => results.some((r) => r.p === p && r.seed === s && r.model === m));
