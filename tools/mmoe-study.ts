@@ -176,6 +176,7 @@ function plot(data: typeof rows): string {
   ];
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">`,
+    '<title>Mean test MSE of MMoE and shared-bottom against the task correlation p</title>',
     `<rect width="${w}" height="${h}" fill="#fff"/>`,
     `<line x1="${l}" y1="${h - b}" x2="${w - r}" y2="${h - b}" stroke="#333"/>`,
     `<line x1="${l}" y1="${t}" x2="${l}" y2="${h - b}" stroke="#333"/>`,

@@ -50,10 +50,12 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'data.*[mmoe_synthetic].dim': 'Input dimension d.',
   'data.*[mmoe_synthetic].weightScale': 'Norm c of the weight vectors w1, w2.',
   'data.*[mmoe_synthetic].sines': 'Number m of sine terms sin(a_j·w·x + b_j), a_j = j, b_j = j².',
-  'data.*[mmoe_synthetic].noiseVariance': 'Variance of the Gaussian noise added to each label (the paper: 0.01).',
+  'data.*[mmoe_synthetic].noiseVariance':
+    'Variance of the Gaussian noise added to each label (the paper: 0.01).',
   'data.*[mmoe_synthetic].field':
     'Name of the input field (`dim` values per row); `mtl predict` reads it from the columns `<field>_0` ... `<field>_<dim-1>`.',
-  'data.*[mmoe_synthetic].labels': 'Names of the two regression labels (and so, by default, of the tasks reading them).',
+  'data.*[mmoe_synthetic].labels':
+    'Names of the two regression labels (and so, by default, of the tasks reading them).',
   'data.*[csv]': 'A CSV file (or one per split) with a header row; `fields` and `labels` map its columns.',
   'data.*[jsonl]':
     'A JSON Lines file (or one per split): one object per line; `fields` and `labels` map its keys.',
