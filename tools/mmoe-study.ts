@@ -108,7 +108,10 @@ if (!values.collect) {
 const wallSeconds = (Date.now() - started) / 1000;
 const results: Result[] = Array.from({ length: workers }, (_, k) =>
   JSON.parse(readFileSync(join(out, `worker-${k}.json`), 'utf8')),
-).flat();
+)
+  .flat()
+  // An interrupted run (the study stopped by a signal) has no scores.
+  .filter((r: Result) => typeof r.mse === 'number' && Number.isFinite(r.mse));
 // (p, seed) pairs with both models run (all of them, unless the study was stopped early).
 const paired = (p: number, s: number) =>
   models.every((m) => results.some((r) => r.p === p && r.seed === s && r.model === m));
@@ -173,6 +176,7 @@ function plot(data: typeof rows): string {
   ];
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="12">`,
+    '<title>Mean test MSE of MMoE and shared-bottom against the task correlation p</title>',
     `<rect width="${w}" height="${h}" fill="#fff"/>`,
     `<line x1="${l}" y1="${h - b}" x2="${w - r}" y2="${h - b}" stroke="#333"/>`,
     `<line x1="${l}" y1="${t}" x2="${l}" y2="${h - b}" stroke="#333"/>`,

@@ -116,6 +116,7 @@ describe('mtl info --json', () => {
       'jsonl',
       'multifashion',
       'fashion_domains',
+      'mmoe_synthetic',
       'vae_domains',
     ]);
     expect(info.taskKinds.map((t) => t.name)).toContain('regression');
