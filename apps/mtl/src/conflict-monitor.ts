@@ -1,4 +1,4 @@
-import { type BatchSource, RandomStream, type StepBatches, type Trainable } from '@mtl/core';
+import { type BatchSource, RandomStream, type StepBatches, scoreKey, type Trainable } from '@mtl/core';
 import type { RunModel } from '@mtl/tasks';
 import { gradientConflicts } from '@mtl/training';
 import { readMetricsJsonl } from '@mtl/training/node';
@@ -68,7 +68,8 @@ export function conflictMonitor(
         const out = run.trainable.loss(step, { step: 0, epoch: 0, seed: 0, training: false });
         return Object.keys(out.parts ?? {});
       });
-      for (const part of parts) seen.add(part.split('/')[0]!);
+      // A loss part is `task/dataset` (or `task`): its task is what comes before the first slash.
+      for (const part of parts) seen.add(part.includes('/') ? part.slice(0, part.indexOf('/')) : part);
       if (tasks.every((t) => seen.has(t)) || drawn.length >= limit) break;
     }
     return drawn.flat();
@@ -118,7 +119,7 @@ export async function conflictFileOf(
   for (const record of history) {
     if (!Object.keys(record.metrics).some((k) => k.startsWith(CONFLICT_PREFIX))) continue;
     const at = (i: number, j: number, metric: string): number | null => {
-      const v = record.metrics[`${CONFLICT_PREFIX}${names[i]}/${names[j]}/${metric}`];
+      const v = record.metrics[scoreKey('conflict', names[i]!, names[j]!, metric)];
       return v === undefined || !Number.isFinite(v) ? null : v;
     };
     const cosine = names.map((_, i) =>
