@@ -29,11 +29,11 @@ import {
 } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { BayesianClassifier, VariationalLatent } from './deep-modules.js';
-import { Independent } from './independent.js';
 import { adopt } from './distribution.js';
+import { Independent } from './independent.js';
 import { MixingWeights } from './mixing.js';
-import { MixtureSameFamily } from './mixture-same-family.js';
 import { MIXTURE_KL_ESTIMATORS, type MixtureKlEstimator, mixtureKl } from './mixture-kl.js';
+import { MixtureSameFamily } from './mixture-same-family.js';
 import { Normal } from './normal.js';
 import { type TemperatureSchedule, type TemperatureSpec, temperatureSchedule } from './temperature.js';
 import type { StackedStep, TaskBatch } from './vmtl-model.js';
@@ -207,8 +207,8 @@ export class DeepVmtlModel {
   private readonly M: number;
   private readonly L: number;
   private readonly klSamples: number;
-  private readonly classifierKl: MixtureKlEstimator;
-  private readonly latentKl: MixtureKlEstimator;
+  private readonly classifierEstimator: MixtureKlEstimator;
+  private readonly latentEstimator: MixtureKlEstimator;
   private readonly detach: boolean;
   private readonly temperature: TemperatureSchedule;
   private readonly klClassifier: (step: number) => number;
@@ -272,8 +272,8 @@ export class DeepVmtlModel {
     this.L = this.latentDim === 0 ? 1 : positiveInt(options.latentSamples ?? 10, `${place}.latentSamples`);
     this.klSamples = positiveInt(options.klSamples ?? 10, `${place}.klSamples`);
     this.predictiveSamples = positiveInt(options.predictiveSamples ?? 50, `${place}.predictiveSamples`);
-    this.classifierKl = estimator(options.classifierKl ?? 'momentMatched', `${place}.classifierKl`);
-    this.latentKl = estimator(options.latentKl ?? 'momentMatched', `${place}.latentKl`);
+    this.classifierEstimator = estimator(options.classifierKl ?? 'momentMatched', `${place}.classifierKl`);
+    this.latentEstimator = estimator(options.latentKl ?? 'momentMatched', `${place}.latentKl`);
     this.detach = options.detachPrior ?? true;
     this.temperature = temperatureSchedule(options.temperature);
     this.klClassifier = klAnnealing(options.klWeight?.classifier ?? 1, `${place}.klWeight.classifier`);
@@ -646,24 +646,35 @@ export class DeepVmtlModel {
   latentPrior(taskName: string, x: tf.Tensor): MixtureSameFamily {
     const task = this.taskOf(taskName);
     if (!this.betaWeights) {
-      throw new MtlError('INVALID_ARGUMENT', 'the model has no latent mixture prior (needs latentDim > 0 and prior mixture)', {
-        place: 'DeepVmtlModel.latentPrior',
-      });
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        'the model has no latent mixture prior (needs latentDim > 0 and prior mixture)',
+        {
+          place: 'DeepVmtlModel.latentPrior',
+        },
+      );
     }
     const logits = this.betaWeights.sampleLogits(1, 0, { noise: false });
-    const { loc, scale, w } = tf.tidy(() => {
+    const { loc, logScale, w } = tf.tidy(() => {
       const ctx = { training: false, seed: this.seed };
       const h = this.trunkOf(task, x, ctx);
       const enc = this.tasks.map((other) => this.encode(other.latent!, h, ctx));
       return {
-        loc: tf.stack(enc.map((e) => e.loc), 1),
-        scale: tf.exp(tf.stack(enc.map((e) => e.logScale), 1)),
-        w: tf.reshape(tf.slice(logits, [task.index, 0], [1, -1]), [-1]),
+        loc: tf.stack(
+          enc.map((e) => e.loc),
+          1,
+        ),
+        logScale: tf.stack(
+          enc.map((e) => e.logScale),
+          1,
+        ),
+        w: tf.tile(tf.slice(logits, [task.index, 0], [1, -1]), [x.shape[0]!, 1]),
       };
     });
     logits.dispose();
-    const mix = new MixtureSameFamily(w, new Independent(new Normal(loc, scale), 1));
-    return adopt(mix, [loc, scale, w]);
+    const normal = Normal.fromLogScale(loc, logScale);
+    const components = new Independent(normal, 1);
+    return adopt(new MixtureSameFamily(w, components), [loc, logScale, w, normal, components]);
   }
 
   /** Normalised α (`[t][i]`: weight of task i's classifier posterior in task t's prior; diagonal null), or null without mixing. */
@@ -1074,7 +1085,7 @@ export class DeepVmtlModel {
     const components = new Independent(Normal.fromLogScale(compLoc, compScale), 1);
     const logits = tf.reshape(tf.slice(beta, [task.index, 0], [1, -1]), [-1]);
     const klZ = mixtureKl(q, components, logits, {
-      estimator: this.latentKl,
+      estimator: this.latentEstimator,
       samples: this.klSamples,
       seed: mixSeed(seed, 'klz'),
     });
@@ -1124,7 +1135,11 @@ export class DeepVmtlModel {
     }
     const components = new Independent(Normal.fromLogScale(locs, scales), 2);
     const logits = tf.reshape(tf.slice(alpha, [task.index, 0], [1, -1]), [-1]);
-    return mixtureKl(q, components, logits, { estimator: this.classifierKl, samples: this.klSamples, seed });
+    return mixtureKl(q, components, logits, {
+      estimator: this.classifierEstimator,
+      samples: this.klSamples,
+      seed,
+    });
   }
 }
 
