@@ -34,8 +34,14 @@ export const variationalLatentSchema = z.strictObject({
   latentSize: intOption(),
   /** Default `glorotUniform`. */
   kernelInit: initOption().optional(),
-  /** Initial bias of the log-scale head (default -2: q(z | x) starts narrow, so the features drive early training). */
+  /** Initial log standard deviation (default -2: q(z | x) starts narrow, so the features drive early training). */
   logScaleInit: numberOption().optional(),
+  /**
+   * The log standard deviation is `bound · tanh(head / bound)` (default 3: σ in [e⁻³, e³]). An
+   * unbounded linear head gives some inputs σ near 0, and the KL to another task's encoder there,
+   * which divides by its σ², reaches thousands of nats and drowns the likelihood.
+   */
+  logScaleBound: numberOption().optional(),
   seed: seedOption(),
 });
 
@@ -48,7 +54,7 @@ export type VariationalLatentOptions = z.input<typeof variationalLatentSchema>;
 
 /**
  * VMTL's amortised latent encoder q(z | h) = N(loc(h), diag(exp(logScale(h))²)): two linear heads
- * on the features h of the shared trunk. Parameters `loc/kernel|bias`, `logScale/kernel|bias`;
+ * on the features h of the shared trunk, the log-scale one bounded by `logScaleBound` (tanh). Parameters `loc/kernel|bias`, `logScale/kernel|bias`;
  * `apply` returns `{loc, logScale}` (a deep {@link DeepVmtlModel} draws z itself, so that the prior's
  * other encoders can be applied to the same h).
  * @example
@@ -62,6 +68,7 @@ export class VariationalLatent extends BaseModule {
   readonly latentSize: number;
   readonly kernelInit: Initializer;
   readonly logScaleInit: number;
+  readonly logScaleBound: number;
 
   constructor(options: VariationalLatentOptions) {
     const o = parseModuleOptions(variationalLatentSchema, options, 'variationalLatent');
@@ -70,6 +77,14 @@ export class VariationalLatent extends BaseModule {
     this.latentSize = o.latentSize;
     this.kernelInit = o.kernelInit ?? 'glorotUniform';
     this.logScaleInit = o.logScaleInit ?? -2;
+    this.logScaleBound = o.logScaleBound ?? 3;
+    if (!(this.logScaleBound > 0) || Math.abs(this.logScaleInit) >= this.logScaleBound) {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `logScaleBound must be > 0 and above |logScaleInit|, got bound ${this.logScaleBound}, init ${this.logScaleInit}`,
+        { place: 'module variationalLatent.logScaleBound' },
+      );
+    }
   }
 
   /** Given or inferred; CONFIG_INVALID while neither. */
@@ -90,7 +105,11 @@ export class VariationalLatent extends BaseModule {
       { name: 'loc/kernel', shape: [this.inputSize, Z], init: this.kernelInit },
       { name: 'loc/bias', shape: [Z], init: 'zeros' },
       { name: 'logScale/kernel', shape: [this.inputSize, Z], init: this.kernelInit },
-      { name: 'logScale/bias', shape: [Z], init: { constant: this.logScaleInit } },
+      {
+        name: 'logScale/bias',
+        shape: [Z],
+        init: { constant: this.logScaleBound * Math.atanh(this.logScaleInit / this.logScaleBound) },
+      },
     ];
   }
 
@@ -98,7 +117,8 @@ export class VariationalLatent extends BaseModule {
     const h = onlyInput(inputs, `module ${this.name}`);
     const head = (p: string) =>
       tf.add(tf.matMul(h as tf.Tensor2D, this.param(`${p}/kernel`) as tf.Tensor2D), this.param(`${p}/bias`));
-    return { loc: head('loc'), logScale: head('logScale') };
+    const b = this.logScaleBound;
+    return { loc: head('loc'), logScale: tf.mul(b, tf.tanh(tf.div(head('logScale'), b))) };
   }
 
   getConfig(): ModuleConfig {
@@ -108,6 +128,7 @@ export class VariationalLatent extends BaseModule {
       latentSize: this.latentSize,
       kernelInit: this.kernelInit,
       logScaleInit: this.logScaleInit,
+      logScaleBound: this.logScaleBound,
       seed: this.seed,
     });
   }

@@ -74,7 +74,10 @@ describe('deep VMTL modules', () => {
     expect(out).toEqual([4.5, 5.5]);
     const l = moduleFromConfig({ type: 'variationalLatent', inputSize: 4, latentSize: 3 }, 'test');
     expect(l).toBeInstanceOf(VariationalLatent);
-    expect(l.getConfig()).toMatchObject({ latentSize: 3, logScaleInit: -2 });
+    expect(l.getConfig()).toMatchObject({ latentSize: 3, logScaleInit: -2, logScaleBound: 3 });
+    expect(() =>
+      moduleFromConfig({ type: 'variationalLatent', latentSize: 3, logScaleInit: -4 }, 'test'),
+    ).toThrow(/above \|logScaleInit\|/);
     c.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -191,7 +194,7 @@ describe('DeepVmtlModel', () => {
           return b.map((bj, j) => bj + xs.reduce((s, xi, i) => s + xi * K[i]![j]!, 0));
         };
         const mu = head('loc');
-        const logSd = head('logScale');
+        const logSd = head('logScale').map((v) => 3 * Math.tanh(v / 3));
         return mu.reduce(
           (acc, m, j) =>
             acc -
