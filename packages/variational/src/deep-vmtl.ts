@@ -102,6 +102,12 @@ export interface DeepVmtlOptions {
   classifierKl?: MixtureKlEstimator;
   /** KL(q(z | x) || β mixture) estimator (default `momentMatched`). */
   latentKl?: MixtureKlEstimator;
+  /**
+   * Weight λ of an N(0, I) component in the latent prior, λ·N(0, I) + (1 − λ)·Σ_{i≠t} β_ti q_i(z | h)
+   * (default 0: the paper's prior). Nothing else anchors the latents' scale: with detached
+   * components every encoder chases the others' shrinking σ and the KL grows (see the README).
+   */
+  latentStandardWeight?: number;
   /** Cut gradients into the prior's components (default true, as the paper code). */
   detachPrior?: boolean;
   /** Gumbel-softmax temperature (default exponential decay from 1 to 0.5). */
@@ -210,6 +216,7 @@ export class DeepVmtlModel {
   private readonly classifierEstimator: MixtureKlEstimator;
   private readonly latentEstimator: MixtureKlEstimator;
   private readonly detach: boolean;
+  private readonly standardWeight: number;
   private readonly temperature: TemperatureSchedule;
   private readonly klClassifier: (step: number) => number;
   private readonly klLatent: (step: number) => number;
@@ -275,6 +282,12 @@ export class DeepVmtlModel {
     this.classifierEstimator = estimator(options.classifierKl ?? 'momentMatched', `${place}.classifierKl`);
     this.latentEstimator = estimator(options.latentKl ?? 'momentMatched', `${place}.latentKl`);
     this.detach = options.detachPrior ?? true;
+    this.standardWeight = options.latentStandardWeight ?? 0;
+    if (!(this.standardWeight >= 0 && this.standardWeight < 1)) {
+      throw new MtlError('INVALID_ARGUMENT', `must be in [0, 1), got ${this.standardWeight}`, {
+        place: `${place}.latentStandardWeight`,
+      });
+    }
     this.temperature = temperatureSchedule(options.temperature);
     this.klClassifier = klAnnealing(options.klWeight?.classifier ?? 1, `${place}.klWeight.classifier`);
     this.klLatent = klAnnealing(options.klWeight?.latent ?? 1, `${place}.klWeight.latent`);
@@ -637,7 +650,8 @@ export class DeepVmtlModel {
 
   /**
    * The latent prior of one task on inputs `x` (the caller disposes it): Σ_{i≠t} β_ti q_i(z | h(x)),
-   * the other tasks' encoders on the task's trunk features, at noise-free β of temperature 1; a
+   * the other tasks' encoders on the task's trunk features, at noise-free β of temperature 1 (with
+   * `latentStandardWeight` λ: λ·N(0, I) + (1 − λ)·that mixture); a
    * distribution with batch shape `[B]` and event shape `[latentDim]`. Needs a latent and the mixture prior.
    * @example
    * const prior = model.latentPrior('a', x);
@@ -659,7 +673,7 @@ export class DeepVmtlModel {
       const ctx = { training: false, seed: this.seed };
       const h = this.trunkOf(task, x, ctx);
       const enc = this.tasks.map((other) => this.encode(other.latent!, h, ctx));
-      return {
+      const parts = {
         loc: tf.stack(
           enc.map((e) => e.loc),
           1,
@@ -669,6 +683,14 @@ export class DeepVmtlModel {
           1,
         ),
         w: tf.tile(tf.slice(logits, [task.index, 0], [1, -1]), [x.shape[0]!, 1]),
+      };
+      const w0 = this.standardWeight;
+      if (w0 === 0) return parts;
+      const [B, , Z] = parts.loc.shape as [number, number, number];
+      return {
+        loc: tf.concat([tf.zeros([B, 1, Z]), parts.loc], 1),
+        logScale: tf.concat([tf.zeros([B, 1, Z]), parts.logScale], 1),
+        w: tf.concat([tf.fill([B, 1], Math.log(w0)), tf.add(tf.logSoftmax(parts.w), Math.log(1 - w0))], 1),
       };
     });
     logits.dispose();
@@ -1082,8 +1104,15 @@ export class DeepVmtlModel {
       compLoc = stopGradient(compLoc);
       compScale = stopGradient(compScale);
     }
+    let logits = tf.reshape(tf.slice(beta, [task.index, 0], [1, -1]), [-1]);
+    const w0 = this.standardWeight;
+    if (w0 > 0) {
+      const [B, , Z] = compLoc.shape as [number, number, number];
+      compLoc = tf.concat([tf.zeros([B, 1, Z]), compLoc], 1);
+      compScale = tf.concat([tf.zeros([B, 1, Z]), compScale], 1);
+      logits = tf.concat([tf.tensor1d([Math.log(w0)]), tf.add(tf.logSoftmax(logits), Math.log(1 - w0))]);
+    }
     const components = new Independent(Normal.fromLogScale(compLoc, compScale), 1);
-    const logits = tf.reshape(tf.slice(beta, [task.index, 0], [1, -1]), [-1]);
     const klZ = mixtureKl(q, components, logits, {
       estimator: this.latentEstimator,
       samples: this.klSamples,

@@ -132,6 +132,7 @@ export function buildDeepVmtlRun(
       klSamples: modelConfig.klSamples,
       classifierKl: modelConfig.classifierKl,
       latentKl: modelConfig.latentKl,
+      latentStandardWeight: modelConfig.latentStandardWeight,
       detachPrior: modelConfig.detachPrior,
       klWeight: {
         classifier: anneal(modelConfig.classifierKlWeight) ?? modelConfig.klWeight,

@@ -308,6 +308,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     "Deep VMTL (tasks with `ops`): dimension of the per-task Gaussian latent z, whose prior is the β mixture of the other tasks' encoders on the same features; 0 (default): no latent.",
   'model[vmtl].latentKl':
     'Deep VMTL: estimator of KL(q(z | x) || β mixture), as `classifierKl`; default `momentMatched` (the paper code).',
+  'model[vmtl].latentStandardWeight':
+    "Deep VMTL: weight λ of an N(0, I) component in the latent prior, λ·N(0, I) + (1 - λ)·β mixture; it anchors the latents' scale, which the paper's prior alone (0, default) does not.",
   'model[vmtl].classifierKlWeight':
     'Deep VMTL: weight of the classifier KL (default `klWeight`): a number or a linear ramp (annealing, as the paper code).',
   'model[vmtl].classifierKlWeight[linear]': 'from + (to - from) · min(1, (step - delay) / steps).',

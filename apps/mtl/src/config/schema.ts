@@ -401,6 +401,8 @@ export const vmtlModelSchema = z.strictObject({
   latentDim: z.number().int().min(0).max(100_000).default(0),
   /** Deep VMTL: the latent mixture-KL estimator. */
   latentKl: z.enum(['upperBound', 'monteCarlo', 'momentMatched']).default('momentMatched'),
+  /** Deep VMTL: weight of an N(0, I) component in the latent prior (0: the paper's prior alone). */
+  latentStandardWeight: z.number().min(0).lt(1).default(0),
   /** Deep VMTL: KL weights as a number or a linear ramp {kind: linear, steps, from?, to?, delay?} (annealing). */
   classifierKlWeight: klAnnealSchema.optional(),
   latentKlWeight: klAnnealSchema.default(1),
