@@ -160,7 +160,6 @@ describe('DeepVmtlModel', () => {
   });
 
   it("the latent prior's log density is log Σ β_i N(z; μ_i(x), σ_i(x)) of the other tasks' encoders", () => {
-    const before = tf.memory().numTensors;
     const model = make({ names: ['a', 'b', 'c'], latentDim: 2 });
     model.betaWeights!.logits.assign(
       tf.tensor2d([
@@ -177,10 +176,13 @@ describe('DeepVmtlModel', () => {
       [0.3, -0.2],
       [1, 0.5],
     ]);
+    const before = tf.memory().numTensors;
     const prior = model.latentPrior('a', x);
     const lp = prior.logProb(z);
     const got = Array.from(lp.dataSync());
     lp.dispose();
+    prior.dispose();
+    expect(tf.memory().numTensors).toBe(before);
     const w = [Math.exp(1), Math.exp(-1)].map((v) => v / (Math.exp(1) + Math.exp(-1)));
     const zs = z.arraySync() as number[][];
     // In log space: log Σ_k exp(log β_k + Σ_j log N(z_j; μ_kj, σ_kj)).
@@ -209,10 +211,34 @@ describe('DeepVmtlModel', () => {
     });
     expect(got[0]).toBeCloseTo(expected[0]!, 3);
     expect(got[1]).toBeCloseTo(expected[1]!, 3);
-    prior.dispose();
     tf.dispose([x, z]);
     model.dispose();
+  });
+
+  it('latentStandardWeight λ: the latent prior is λ·N(0, I) + (1 − λ)·q_b(z | x) (two tasks)', () => {
+    const model = make({ latentDim: 1, latentStandardWeight: 0.25 });
+    const x = tf.tensor2d([[0.5, -1, 2]]);
+    const z = tf.tensor2d([[0.7]]);
+    const before = tf.memory().numTensors;
+    const prior = model.latentPrior('a', x);
+    const lp = prior.logProb(z);
+    const got = lp.dataSync()[0]!;
+    lp.dispose();
+    prior.dispose();
     expect(tf.memory().numTensors).toBe(before);
+    const [mu, sd] = tf.tidy(() => {
+      const out = model.modules.get('b.latent').apply([x], { training: false, seed: 0 }) as Record<
+        string,
+        tf.Tensor
+      >;
+      return [out.loc!.dataSync()[0]!, Math.exp(out.logScale!.dataSync()[0]!)];
+    });
+    const normal = (v: number, m: number, s: number) =>
+      Math.exp(-((v - m) ** 2) / (2 * s * s)) / (s * Math.sqrt(2 * Math.PI));
+    expect(got).toBeCloseTo(Math.log(0.25 * normal(0.7, 0, 1) + 0.75 * normal(0.7, mu, sd)), 4);
+    tf.dispose([x, z]);
+    model.dispose();
+    expect(() => make({ latentDim: 1, latentStandardWeight: 1 })).toThrow(/\[0, 1\)/);
   });
 
   it('tied initialisation: every task starts with the same latent and classifier, so the upper-bound KLs start at 0', () => {
