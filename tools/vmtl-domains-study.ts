@@ -90,8 +90,13 @@ for (const n of Ns) {
       };
       if (method === 'vmtl') run.mixing = JSON.parse(readFileSync(join(dir, 'mixing.json'), 'utf8'));
       runs.push(run);
-      process.stderr.write(`N=${n} seed ${seed} ${method}: ${run.accuracy.toFixed(4)} (${run.seconds.toFixed(0)} s)\n`);
-      writeFileSync(join(out, 'study.json'), `${JSON.stringify({ steps, seeds, set: values.set, runs }, null, 2)}\n`);
+      process.stderr.write(
+        `N=${n} seed ${seed} ${method}: ${run.accuracy.toFixed(4)} (${run.seconds.toFixed(0)} s)\n`,
+      );
+      writeFileSync(
+        join(out, 'study.json'),
+        `${JSON.stringify({ steps, seeds, set: values.set, runs }, null, 2)}\n`,
+      );
     }
   }
 }
@@ -118,7 +123,9 @@ for (const n of Ns) {
     const d = of(a).map((v, i) => v - of(b)[i]!);
     return `${pct(median(d))} (${pct(Math.min(...d))}–${pct(Math.max(...d))})`;
   };
-  lines.push(`| ${n} | ${cell('solo')} | ${cell('hard')} | ${cell('vmtl')} | ${diff('vmtl', 'solo')} | ${diff('vmtl', 'hard')} |`);
+  lines.push(
+    `| ${n} | ${cell('solo')} | ${cell('hard')} | ${cell('vmtl')} | ${diff('vmtl', 'solo')} | ${diff('vmtl', 'hard')} |`,
+  );
 }
 for (const n of Ns) {
   const mix = runs.filter((r) => r.n === n && r.mixing).map((r) => r.mixing!);

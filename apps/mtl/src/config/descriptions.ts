@@ -312,13 +312,13 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     "Deep VMTL: weight λ of an N(0, I) component in the latent prior, λ·N(0, I) + (1 - λ)·β mixture; it anchors the latents' scale, which the paper's prior alone (0, default) does not.",
   'model[vmtl].classifierKlWeight':
     'Deep VMTL: weight of the classifier KL (default `klWeight`): a number or a linear ramp (annealing, as the paper code).',
-  'model[vmtl].classifierKlWeight[linear]': 'from + (to - from) · min(1, (step - delay) / steps).',
   'model[vmtl].latentKlWeight': 'Deep VMTL: weight of the latent KL per example: a number or a linear ramp.',
-  'model[vmtl].latentKlWeight[linear]': 'from + (to - from) · min(1, (step - delay) / steps).',
-  'model[vmtl].*[linear].from': 'Weight at step `delay` (default 0).',
-  'model[vmtl].*[linear].to': 'Weight after `delay + steps` steps (default 1).',
-  'model[vmtl].*[linear].steps': 'Length of the ramp in steps.',
-  'model[vmtl].*[linear].delay': 'Steps at `from` before the ramp (default 0).',
+  'model[vmtl].classifierKlWeight.kind':
+    'A linear ramp: from + (to - from) · min(1, (step - delay) / steps).',
+  'model[vmtl].classifierKlWeight.from': 'Weight at step `delay` (default 0).',
+  'model[vmtl].classifierKlWeight.to': 'Weight after `delay + steps` steps (default 1).',
+  'model[vmtl].classifierKlWeight.steps': 'Length of the ramp in steps.',
+  'model[vmtl].classifierKlWeight.delay': 'Steps at `from` before the ramp (default 0).',
   'model[vmtl].predictWith':
     "Deep VMTL: `predictive` (the Monte Carlo posterior predictive over `predictiveSamples` joint draws of z and w) or `posteriorMean` (z = E[z | x], w = E[w], the paper's test time).",
   'model[vmtl].classifierLogScaleInit':
