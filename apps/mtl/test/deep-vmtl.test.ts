@@ -107,4 +107,22 @@ describe('deep VMTL through the config (vmtl tasks with ops)', () => {
       'tasks.task2.ops: in a deep vmtl model (some task has "ops") every task needs "ops"',
     );
   });
+
+  it('mtl compare of the elementary model prints the data ceiling (the true weights) beside the scores', async () => {
+    const dir = tempDir();
+    const file = writeConfig(
+      'seed: 43\ndata:\n  l: { kind: logistic_tasks, tasks: 2, sizes: 60, dim: 2 }\ntasks:\n  task1: { data: l }\n  task2: { data: l }\nmodel: { kind: vmtl }\ntraining: { epochs: 1, batchSize: 16 }\n',
+      'c.yaml',
+      dir,
+    );
+    const r = await cli('compare', file, '--out', join(dir, 'cmp'));
+    expect(r.code).toBe(0);
+    const comparison = JSON.parse(readFileSync(join(dir, 'cmp', 'comparison.json'), 'utf8'));
+    const key = 'task1/task1Dataset/test/accuracy';
+    const ceiling = comparison.ceiling[key];
+    expect(ceiling).toBeGreaterThan(0.5);
+    expect(r.out).toMatch(/score\s+multitask\s+solo\s+ceiling/);
+    const row = r.out.split('\n').find((l) => l.startsWith(key))!;
+    expect(row.split(/\s+/)[3]).toBe(ceiling.toFixed(4));
+  });
 });
