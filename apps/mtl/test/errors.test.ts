@@ -251,9 +251,9 @@ const cases: Case[] = [
     expect: ['data.s', 'either "path"'],
   },
   {
-    name: 'vmtl task with an operation sequence',
+    name: 'deep vmtl task beside a task without an operation sequence',
     config: `model: { kind: vmtl }\ndata:\n  l: { kind: logistic_tasks, tasks: 2, sizes: 50 }\nmodules:\n  m: { kind: dense, inputSize: 2, units: 2 }\ntasks:\n  task1: { data: l, ops: [m] }\n  task2: { data: l }\n`,
-    expect: ['tasks.task1.ops'],
+    expect: ['tasks.task2.ops', 'every task needs "ops"'],
   },
   { name: '--set through a number', set: ['seed.x=1'], expect: ['--set seed.x=1', 'not a section'] },
   { name: '--set of an unknown key', set: ['training.epochz=3'], expect: ['training: unknown key "epochz"'] },

@@ -10,6 +10,7 @@ import {
 } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { bayesianClassifierKind, variationalLatentKind } from './deep-modules.js';
 
 /**
  * The options of a {@link BayesianLinear} module.
@@ -80,11 +81,13 @@ export const bayesianLinearKind = defineModuleKind({
 });
 
 /**
- * Registers this package's module kinds with @mtl/tasks' registry (so `moduleFromConfig` can
+ * Registers this package's module kinds (`bayesianLinear`, `variationalLatent`, `bayesianClassifier`) with @mtl/tasks' registry (so `moduleFromConfig` can
  * rebuild them). Safe to call more than once.
  * @example
  * registerVariationalModules();
  */
 export function registerVariationalModules(): void {
   registerModuleKind(bayesianLinearKind, { override: true });
+  registerModuleKind(variationalLatentKind, { override: true });
+  registerModuleKind(bayesianClassifierKind, { override: true });
 }

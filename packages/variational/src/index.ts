@@ -7,6 +7,26 @@ export {
 } from './bayesian-linear.js';
 export { Bernoulli } from './bernoulli.js';
 export { Categorical } from './categorical.js';
+export {
+  applyWeights,
+  BayesianClassifier,
+  type BayesianClassifierOptions,
+  bayesianClassifierKind,
+  bayesianClassifierSchema,
+  VariationalLatent,
+  type VariationalLatentOptions,
+  variationalLatentKind,
+  variationalLatentSchema,
+} from './deep-modules.js';
+export {
+  DEEP_VMTL_KIND,
+  DeepVmtlModel,
+  type DeepVmtlOptions,
+  type DeepVmtlPrediction,
+  type DeepVmtlTask,
+  type KlAnneal,
+  klAnnealing,
+} from './deep-vmtl.js';
 export { Delta } from './delta.js';
 export { type BatchParamFn, Distribution, type SampleShape } from './distribution.js';
 export { Independent } from './independent.js';

@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { listNames, MtlError, type RandomStream } from '@mtl/core';
+import { listNames, MtlError, type RandomStream, scoreKey } from '@mtl/core';
 import {
   type DictDataset,
   type ImageSet,
@@ -109,7 +109,29 @@ export async function loadSource(
         return {
           name: sourceName,
           groups: tasks.map((t) => ({ train: t.train, test: t.test })),
-          truth: Object.fromEntries(tasks.map((t) => [t.name, { w: Array.from(t.w), linkedTo: t.linkedTo }])),
+          truth: Object.fromEntries(
+            tasks.map((t) => [
+              t.name,
+              {
+                w: Array.from(t.w),
+                linkedTo: t.linkedTo,
+                ceiling: {
+                  [scoreKey(t.name, t.train.name, 'train', 'accuracy')]: trueWeightAccuracy(
+                    t.train,
+                    t.w,
+                    t.name,
+                    config.field,
+                  ),
+                  [scoreKey(t.name, t.test.name, 'test', 'accuracy')]: trueWeightAccuracy(
+                    t.test,
+                    t.w,
+                    t.name,
+                    config.field,
+                  ),
+                },
+              },
+            ]),
+          ),
         };
       }
       case 'mmoe_synthetic': {
@@ -286,4 +308,41 @@ export function resolveTaskData(
     });
   }
   return { source: task.data, datasetName: sample(group).name, splits: group, inputs, label };
+}
+
+/**
+ * The data ceiling of a generated logistic task: the accuracy of predicting 1 where x·w > 0 with
+ * its true weights w (the labels are Bernoulli draws, so even w misses some).
+ */
+export function trueWeightAccuracy(
+  ds: DictDataset,
+  w: ArrayLike<number>,
+  label: string,
+  field: string,
+): number {
+  const x = ds.fieldValues(field);
+  const y = ds.labelValues(label);
+  const D = w.length;
+  let hits = 0;
+  for (let r = 0; r < ds.length; r++) {
+    let dot = 0;
+    for (let j = 0; j < D; j++) dot += x[r * D + j]! * w[j]!;
+    if ((dot > 0 ? 1 : 0) === y[r]) hits++;
+  }
+  return hits / ds.length;
+}
+
+/**
+ * The data ceilings the sources know (score key → the true weights' score), e.g. the generated
+ * logistic tasks': what a perfect model of each task reaches, shown beside the scores.
+ */
+export function dataCeilings(sources: Readonly<Record<string, LoadedSource>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const source of Object.values(sources)) {
+    for (const fact of Object.values(source.truth ?? {})) {
+      const ceiling = (fact as { ceiling?: Record<string, number> } | null)?.ceiling;
+      if (ceiling !== undefined) Object.assign(out, ceiling);
+    }
+  }
+  return out;
 }

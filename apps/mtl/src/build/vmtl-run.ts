@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import type { MtlConfigOf, taskSchemas, vmtlModelSchema } from '../config/schema.js';
 import type { TaskData } from './data.js';
+import { buildDeepVmtlRun } from './deep-vmtl-run.js';
 import { MODEL_FILE } from './multitask-run.js';
 import { allRows, firstRows } from './rows.js';
 
@@ -46,16 +47,15 @@ export function buildVmtlRun(
   rng: RandomStream,
 ): RunModel {
   const names = Object.keys(tasks);
+  // Tasks with an operation sequence are deep VMTL (a trunk, a latent, a Bayesian classifier).
+  if (names.some((n) => tasks[n]!.ops !== undefined)) {
+    return buildDeepVmtlRun(config, modelConfig, tasks, taskData, rng);
+  }
   let inputField: string | undefined;
   let inputDim = 0;
   for (const name of names) {
     const data = taskData[name]!;
     const place = `tasks.${name}.input`;
-    if (tasks[name]!.ops !== undefined) {
-      throw new MtlError('CONFIG_INVALID', 'a vmtl model has no operation sequence: remove "ops"', {
-        place: `tasks.${name}.ops`,
-      });
-    }
     if (data.inputs.length !== 1) {
       throw new MtlError('CONFIG_INVALID', 'a vmtl task reads exactly one vector input field', { place });
     }

@@ -39,6 +39,8 @@ export interface Comparison {
   perTask: Record<string, number>;
   perKey: Record<string, number>;
   runs: { multitask: string; solo: Record<string, string> };
+  /** The data's ceiling on the compared keys (the true weights' scores), when the data knows it. */
+  ceiling?: Record<string, number>;
 }
 
 function pad(s: string, n: number): string {
@@ -105,15 +107,25 @@ export async function compare(args: CompareArgs): Promise<Comparison> {
     perKey: improvement.perKey,
     runs: { multitask: mt.runDir, solo: soloRuns },
   };
+  const ceiling = Object.fromEntries(
+    taskKeys.filter((k) => mt.summary.ceiling?.[k] !== undefined).map((k) => [k, mt.summary.ceiling![k]!]),
+  );
+  if (Object.keys(ceiling).length > 0) comparison.ceiling = ceiling;
   await writeJson(join(outDir, RUN_FILES.comparison), comparison);
   if (!args.quiet) {
     const width = Math.max(10, ...taskKeys.map((k) => k.length));
     write('');
-    write(`${pad('score', width)}  multitask       solo          Δ (relative, + = multitask better)`);
+    // The data's ceiling (the true weights' score) reads the scores right: at the ceiling, no
+    // model can improve on solo.
+    const withCeiling = comparison.ceiling !== undefined;
+    write(
+      `${pad('score', width)}  multitask       solo          ${withCeiling ? 'ceiling       ' : ''}Δ (relative, + = multitask better)`,
+    );
     for (const k of taskKeys.sort()) {
       const d = improvement.perKey[k];
+      const c = comparison.ceiling?.[k];
       write(
-        `${pad(k, width)}  ${pad(mt.scores[k]!.toFixed(4), 14)}  ${pad(solo[k]!.toFixed(4), 12)}  ${d === undefined ? '-' : `${(d * 100).toFixed(2)}%`}`,
+        `${pad(k, width)}  ${pad(mt.scores[k]!.toFixed(4), 14)}  ${pad(solo[k]!.toFixed(4), 12)}  ${withCeiling ? `${pad(c === undefined ? '-' : c.toFixed(4), 12)}  ` : ''}${d === undefined ? '-' : `${(d * 100).toFixed(2)}%`}`,
       );
     }
     write(

@@ -6,6 +6,7 @@ import type { WarmStart } from '@mtl/tasks';
 import { CHECKPOINT_FILES, Trainer, type TrainerCallbacks } from '@mtl/training';
 import { JsonlMetricsLogger } from '@mtl/training/node';
 import { parse as parseYaml } from 'yaml';
+import { dataCeilings } from '../build/data.js';
 import { loadConfig } from '../config/index.js';
 import { CONFLICT_FILE, conflictFileOf, conflictMonitor } from '../conflict-monitor.js';
 import { taskWeightsOf } from '../model-loss.js';
@@ -78,6 +79,8 @@ export interface Summary {
   examples: number;
   /** `examples` per wall second of the train phase (0 when it took no measurable time). */
   examplesPerSecond: number;
+  /** What the data's true parameters score, by score key, when the data knows them (generated logistic tasks: the true weights' accuracy). */
+  ceiling?: Record<string, number>;
 }
 
 /**
@@ -452,7 +455,9 @@ async function execute(
     const summaryOf = (): Summary => {
       const timing = clock.times();
       const trainSeconds = timing.train.wallSeconds;
+      const ceiling = dataCeilings(prepared.sources);
       return {
+        ...(Object.keys(ceiling).length === 0 ? {} : { ceiling }),
         tasks: run.taskNames,
         modules: run.moduleNames(),
         ...warm,

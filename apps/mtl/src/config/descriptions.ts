@@ -138,7 +138,7 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   // ---- modules ----
   // A kind's own description comes from its registry entry (`ModuleKind.description`, on the schema).
   modules:
-    'The module pool, by name. Tasks that use the same module name share that module and its weights. A vae model looks up a module it does not define under `model.modules` here; a vmtl model has no module pool.',
+    'The module pool, by name. Tasks that use the same module name share that module and its weights. A vae model looks up a module it does not define under `model.modules` here; a vmtl model with `ops` takes its trunk from it.',
   'modules.*': 'One module; its `kind` says which of the variants below applies.',
   'modules.*[*].lr':
     "Learning-rate multiplier of this module's variables (× `training.lr` and its schedule), default 1; 0 holds the module still. Multitask models only.",
@@ -178,13 +178,13 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'tasks.*.label':
     "Label of the source; default the label named like the task, else the source's only label.",
   'tasks.*.ops':
-    'Operation sequence. A module name is shorthand for an operation reading the previous one (the first reads the input); the object form names its inputs. Required for a multitask model; vmtl and vae tasks have none (a vae task runs `model.encoder` and `model.decoder`).',
+    'Operation sequence. A module name is shorthand for an operation reading the previous one (the first reads the input); the object form names its inputs. Required for a multitask model; a vmtl task with `ops` is deep VMTL (the ops are its trunk: module names, applied in order, then its latent and Bayesian classifier), without them the elementary Bayesian logistic regression; vae tasks have none (a vae task runs `model.encoder` and `model.decoder`).',
   'tasks.*.ops[].name': 'Name of this operation (default the module name), for later operations to read.',
   'tasks.*.ops[].module': 'The module this operation runs (a name under `modules`).',
   'tasks.*.ops[].inputs':
     'What the operation reads: `[_input_, FIELD]`, the name of an earlier operation, or `[OPERATION, KEY]` (a named output, or an index).',
   'tasks.*.kind':
-    'The loss and prediction: `multiclass` (softmax cross-entropy), `binary` (one sigmoid output), `multilabel` (a sigmoid per class), `regression` (mean squared error). A vmtl task is always a binary classifier; a vae task reconstructs its input.',
+    'The loss and prediction: `multiclass` (softmax cross-entropy), `binary` (one sigmoid output), `multilabel` (a sigmoid per class), `regression` (mean squared error). A vmtl task is a classifier over the classes of its label (binary without `ops`), or a regression for a regression label (with `ops`); a vae task reconstructs its input.',
   'tasks.*.metrics':
     'Metrics scored on every split: names from @mtl/scoring (`accuracy`, `f1`, `roc_auc`, `mse`, ...) or `{name, ...options}`; default accuracy (mse for regression). A vmtl model scores accuracy and loss, a vae model its ELBO terms.',
   'tasks.*.metrics[].name': 'The metric name; the other keys are its options, e.g. `{name: fbeta, beta: 2}`.',
@@ -331,6 +331,26 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'model[vmtl].gumbelNoise': 'Add Gumbel noise to the mixing logits in training.',
   'model[vmtl].mixingInit': 'Initial value of the mixing logits; default uniform mixing weights.',
   'model[vmtl].predictiveSamples': 'Samples of the posterior predictive at evaluation and prediction.',
+  'model[vmtl].latentDim':
+    "Deep VMTL (tasks with `ops`): dimension of the per-task Gaussian latent z, whose prior is the β mixture of the other tasks' encoders on the same features; 0 (default): no latent.",
+  'model[vmtl].latentKl':
+    'Deep VMTL: estimator of KL(q(z | x) || β mixture), as `classifierKl`; default `momentMatched` (the paper code).',
+  'model[vmtl].latentStandardWeight':
+    "Deep VMTL: weight λ of an N(0, I) component in the latent prior, λ·N(0, I) + (1 - λ)·β mixture; it anchors the latents' scale, which the paper's prior alone (0, default) does not.",
+  'model[vmtl].classifierKlWeight':
+    'Deep VMTL: weight of the classifier KL (default `klWeight`): a number or a linear ramp (annealing, as the paper code).',
+  'model[vmtl].latentKlWeight': 'Deep VMTL: weight of the latent KL per example: a number or a linear ramp.',
+  'model[vmtl].classifierKlWeight.kind':
+    'A linear ramp: from + (to - from) · min(1, (step - delay) / steps).',
+  'model[vmtl].classifierKlWeight.from': 'Weight at step `delay` (default 0).',
+  'model[vmtl].classifierKlWeight.to': 'Weight after `delay + steps` steps (default 1).',
+  'model[vmtl].classifierKlWeight.steps': 'Length of the ramp in steps.',
+  'model[vmtl].classifierKlWeight.delay': 'Steps at `from` before the ramp (default 0).',
+  'model[vmtl].predictWith':
+    "Deep VMTL: `predictive` (the Monte Carlo posterior predictive over `predictiveSamples` joint draws of z and w) or `posteriorMean` (z = E[z | x], w = E[w], the paper's test time).",
+  'model[vmtl].classifierLogScaleInit':
+    'Deep VMTL: initial log standard deviation of the classifier weights (default -3).',
+  'model[vmtl].latentLogScaleInit': "Deep VMTL: initial bias of the latent's log-scale head (default -2).",
   'model[vae]':
     'Multitask VAEs whose tasks share encoder and decoder modules by name (see @mtl/vae and examples/mt-vae.md).',
   'model[vae].modules':

@@ -31,12 +31,12 @@ describe('the config reference (apps/mtl/CONFIG.md)', () => {
 
   it('says which model kinds read each option (another kind refuses it)', () => {
     const byPath = new Map(configReference().map((o) => [o.path, o.modelKinds]));
-    expect(byPath.get('tasks.*.ops')).toEqual(['multitask']);
+    expect(byPath.get('tasks.*.ops')).toEqual(['multitask', 'vmtl']);
     expect(byPath.get('tasks.*.metrics[].name')).toEqual(['multitask']);
     expect(byPath.get('tasks.*.weight')).toEqual(['multitask', 'vmtl', 'vae']);
     expect(byPath.get('training.scheduler')).toEqual(['multitask', 'vae']);
     expect(byPath.get('training.batchSize')).toEqual(['multitask', 'vmtl', 'vae']);
-    expect(byPath.get('modules.*[dense].units')).toEqual(['multitask', 'vae']);
+    expect(byPath.get('modules.*[dense].units')).toEqual(['multitask', 'vmtl', 'vae']);
     expect(byPath.get('model[vmtl].klWeight')).toEqual(['vmtl']);
     expect(byPath.get('model')).toEqual([...MODEL_KINDS]);
     expect(renderConfigReference()).toContain(

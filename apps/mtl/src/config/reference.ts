@@ -334,7 +334,7 @@ export function renderConfigReference(options: ConfigOption[] = configReference(
     lines.push(
       'The *model kinds* column says which `model.kind` reads an option (`all`: every kind). Under',
       'another kind the option is an error naming its path and the kinds that read it, e.g.',
-      '`tasks.a.ops: "ops" applies to model kind multitask, not vmtl: ...`.',
+      '`tasks.a.kind: "kind" applies to model kind multitask, not vmtl: ...`.',
       '',
     );
   }

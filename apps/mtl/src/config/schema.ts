@@ -408,6 +408,17 @@ const temperatureSchema = z.union([
   }),
 ]);
 
+const klAnnealSchema = z.union([
+  z.number().min(0).finite(),
+  z.strictObject({
+    kind: z.literal('linear'),
+    from: z.number().min(0).finite().optional(),
+    to: z.number().min(0).finite().optional(),
+    steps: positiveInt,
+    delay: z.number().int().min(0).optional(),
+  }),
+]);
+
 /** Variational multitask learning (Bayesian logistic regression per task, Gumbel-softmax mixture prior). */
 export const vmtlModelSchema = z.strictObject({
   kind: z.literal('vmtl'),
@@ -423,6 +434,19 @@ export const vmtlModelSchema = z.strictObject({
   gumbelNoise: z.boolean().default(true),
   mixingInit: finite.optional(),
   predictiveSamples: positiveInt.max(100_000).default(100),
+  /** Deep VMTL (tasks with `ops`): dimension of the Gaussian latent z (0: none, the classifier reads the trunk's features). */
+  latentDim: z.number().int().min(0).max(100_000).default(0),
+  /** Deep VMTL: the latent mixture-KL estimator. */
+  latentKl: z.enum(['upperBound', 'monteCarlo', 'momentMatched']).default('momentMatched'),
+  /** Deep VMTL: weight of an N(0, I) component in the latent prior (0: the paper's prior alone). */
+  latentStandardWeight: z.number().min(0).lt(1).default(0),
+  /** Deep VMTL: KL weights as a number or a linear ramp {kind: linear, steps, from?, to?, delay?} (annealing). */
+  classifierKlWeight: klAnnealSchema.optional(),
+  latentKlWeight: klAnnealSchema.default(1),
+  /** Deep VMTL: score and predict with the MC posterior predictive or the posterior means. */
+  predictWith: z.enum(['predictive', 'posteriorMean']).default('predictive'),
+  classifierLogScaleInit: finite.optional(),
+  latentLogScaleInit: finite.optional(),
 });
 
 /** A VAE's modules: @mtl/vae's kinds, or any module kind of the `modules` section. */
@@ -495,9 +519,7 @@ export type ModelKind = (typeof MODEL_KINDS)[number];
  * misplaced option's message ends with it, so the user learns what to do instead.
  */
 const WHY_NOT: Record<string, Partial<Record<ModelKind, string>>> = {
-  modules: { vmtl: 'a vmtl model has no module pool (its per-task classifiers are built in)' },
   'tasks.*.ops': {
-    vmtl: 'a vmtl task is a Bayesian logistic regression on its input field, with no operation sequence',
     vae: 'every vae task runs the model.encoder and model.decoder chains',
   },
   'tasks.*.kind': {
@@ -546,7 +568,7 @@ function refusals<S extends Record<ModelKind, z.ZodRawShape>>(
   return out as { [K in ModelKind]: Refusals<S, K> };
 }
 
-const vmtlTaskShape = { ...commonTaskShape, weight: taskWeight };
+const vmtlTaskShape = { ...commonTaskShape, ops: taskSchema.shape.ops, weight: taskWeight };
 const vaeTaskShape = { ...commonTaskShape, weight: taskWeight };
 const taskRefusals = refusals('tasks.*', {
   multitask: taskSchema.shape,
@@ -587,7 +609,7 @@ const modelSchemas = {
 const modulesSection = z.record(name, moduleSchema).default({});
 const topRefusals = refusals('', {
   multitask: { modules: modulesSection },
-  vmtl: {},
+  vmtl: { modules: modulesSection },
   vae: { modules: modulesSection },
 });
 
@@ -624,6 +646,7 @@ export const configSchemas = {
   vmtl: z.strictObject({
     ...topShape,
     ...topRefusals.vmtl,
+    modules: modulesSection,
     tasks: tasksSection(taskSchemas.vmtl),
     training: trainingSchemas.vmtl.prefault({}),
     model: modelSchemas.vmtl,
