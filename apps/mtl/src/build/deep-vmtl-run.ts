@@ -1,7 +1,16 @@
 import { join } from 'node:path';
 import { listNames, MtlError, type RandomStream } from '@mtl/core';
 import { disposeBatch, StackedLoader } from '@mtl/data';
-import { type Module, moduleFromConfig, type RunModel, type WarmStart } from '@mtl/tasks';
+import {
+  atModulePath,
+  checkParameterCount,
+  fieldShapes,
+  type Module,
+  moduleConfigOf,
+  moduleFromConfig,
+  type RunModel,
+  type WarmStart,
+} from '@mtl/tasks';
 import {
   DeepVmtlModel,
   type KlAnneal,
@@ -12,7 +21,6 @@ import * as tf from '@tensorflow/tfjs';
 import type { z } from 'zod';
 import type { MtlConfigOf, taskSchemas, vmtlModelSchema } from '../config/schema.js';
 import type { TaskData } from './data.js';
-import { atModulePath, checkParameterCount, fieldShapes, moduleConfigOf } from './multitask.js';
 import { MODEL_FILE } from './multitask-run.js';
 import { allRows, firstRows } from './rows.js';
 
