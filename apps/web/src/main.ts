@@ -64,9 +64,10 @@ function drawCurves(): void {
     .join('');
 }
 
-function showScores(scores: Record<string, number>): void {
-  const rows = Object.entries(scores).map(([key, value]) => {
-    const [task, dataset, split, metric] = key.split('/');
+async function showScores(scores: Record<string, number>): Promise<void> {
+  // run.js is loaded by then (it trained): parsing the keys there keeps @mtl/core out of the first paint.
+  const { scoreRows } = await import('./run.js');
+  const rows = scoreRows(scores).map(({ task, dataset, split, metric, value }) => {
     return `<tr><td>${task}</td><td>${dataset}</td><td>${split}</td><td>${metric}</td><td>${value.toFixed(4)}</td></tr>`;
   });
   $('score-table').innerHTML =
@@ -86,7 +87,7 @@ async function runTraining(run: PageRun): Promise<void> {
       resumeButton.disabled = false;
     } else {
       lastScores = result.scores;
-      showScores(result.scores);
+      await showScores(result.scores);
       downloadScores.disabled = false;
       saveModel.disabled = false;
       downloadModel.disabled = false;

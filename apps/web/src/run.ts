@@ -1,9 +1,15 @@
 // Everything the first paint does not need: tfjs, the packages and the app's config code, loaded
 // when the user validates or trains.
 import { configFromText, type Prepared, prepareConfig, trainPrepared } from '@mtl/cli/browser';
+import { parseScoreKey, type ScoreKeyParts } from '@mtl/core';
 import { activateBackend } from './backend.js';
 
 export { configFromText };
+
+/** The rows of the score table: each score key parsed by @mtl/core (the one place keys are read). */
+export function scoreRows(scores: Record<string, number>): (ScoreKeyParts & { value: number })[] {
+  return Object.entries(scores).map(([key, value]) => ({ ...parseScoreKey(key), value }));
+}
 
 /** One point of a learning curve. */
 export interface CurvePoint {

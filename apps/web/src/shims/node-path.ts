@@ -4,7 +4,7 @@ export const sep = '/';
 function normalize(path: string): string {
   const abs = path.startsWith('/');
   const out: string[] = [];
-  for (const part of path.split('/')) {
+  for (const part of path.split(sep)) {
     if (part === '' || part === '.') continue;
     if (part === '..') {
       if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
@@ -28,7 +28,7 @@ export function dirname(path: string): string {
   return at < 0 ? '.' : at === 0 ? '/' : n.slice(0, at);
 }
 export function basename(path: string, ext?: string): string {
-  const base = normalize(path).split('/').pop() ?? '';
+  const base = normalize(path).split(sep).pop() ?? '';
   return ext !== undefined && base.endsWith(ext) ? base.slice(0, -ext.length) : base;
 }
 export function extname(path: string): string {
@@ -37,8 +37,8 @@ export function extname(path: string): string {
   return at <= 0 ? '' : base.slice(at);
 }
 export function relative(from: string, to: string): string {
-  const a = resolve(from).split('/').filter(Boolean);
-  const b = resolve(to).split('/').filter(Boolean);
+  const a = resolve(from).split(sep).filter(Boolean);
+  const b = resolve(to).split(sep).filter(Boolean);
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
   return [...a.slice(i).map(() => '..'), ...b.slice(i)].join('/');
