@@ -1,18 +1,81 @@
-import { join } from 'node:path';
 import { MtlError, type RandomStream } from '@mtl/core';
-import { disposeBatch, StackedLoader } from '@mtl/data';
-import type { RunModel, WarmStart } from '@mtl/tasks';
-import { type TemperatureSpec, VmtlModel } from '@mtl/variational';
+import { disposeBatch } from '@mtl/data';
+import { allRows, type ModuleEntry, type OpEntry, type RunModel, type TaskData } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
-import type { z } from 'zod';
-import type { MtlConfigOf, taskSchemas, vmtlModelSchema } from '../config/schema.js';
-import type { TaskData } from './data.js';
 import { buildDeepVmtlRun } from './deep-vmtl-run.js';
-import { MODEL_FILE } from './multitask-run.js';
-import { allRows, firstRows } from './rows.js';
+import { stackedRunParts, type VmtlRunTraining, withoutUndefined } from './stacked-run.js';
+import type { TemperatureSpec } from './temperature.js';
+import { VmtlModel } from './vmtl-model.js';
 
-type VmtlConfig = z.infer<typeof vmtlModelSchema>;
-type TaskConfig = z.infer<typeof taskSchemas.vmtl>;
+/** Options as the mtl config leaves them: a key may be present and undefined. */
+type Loose<T> = { [K in keyof T]?: T[K] | undefined };
+
+/** A KL weight: a number, or a linear ramp over steps (deep VMTL's annealing). */
+type KlAnnealEntry =
+  | number
+  | {
+      kind: 'linear';
+      from?: number | undefined;
+      to?: number | undefined;
+      steps: number;
+      delay?: number | undefined;
+    };
+
+/**
+ * What a VMTL run is built from besides its model options and tasks (the `mtl` config's top
+ * level): the modules a deep task's `ops` name, the seed of their initial weights, and batching.
+ * @example
+ * const config: VmtlRunConfig = { modules: {}, seed: 1, training: { batchSize: 32, shuffle: true } };
+ */
+export interface VmtlRunConfig {
+  /** Module options by name (deep VMTL trunks); unused by the elementary model. */
+  modules: Readonly<Record<string, ModuleEntry>>;
+  seed: number;
+  training: VmtlRunTraining;
+}
+
+/**
+ * A VMTL model by its options (the `mtl` config's `model` section of kind `vmtl`). The `latent*`,
+ * `classifierKlWeight`, `predictWith` and `*LogScaleInit` options apply to deep VMTL only.
+ * @example
+ * const model: VmtlRunModelOptions = {
+ *   prior: 'mixture', classifierSamples: 10, latentSamples: 10, klSamples: 10, classifierKl: 'upperBound',
+ *   detachPrior: true, klWeight: 1, gumbelNoise: true, predictiveSamples: 100, latentDim: 0,
+ *   latentKl: 'momentMatched', latentStandardWeight: 0, latentKlWeight: 1, predictWith: 'predictive',
+ * };
+ */
+export interface VmtlRunModelOptions {
+  /** `mixture` = VMTL; `standardNormal` = the solo baseline (fixed N(0, I) prior, no mixing). */
+  prior: 'mixture' | 'standardNormal';
+  classifierSamples: number;
+  latentSamples: number;
+  klSamples: number;
+  classifierKl: 'upperBound' | 'monteCarlo' | 'momentMatched';
+  detachPrior: boolean;
+  temperature?: number | Loose<TemperatureSpec> | undefined;
+  klWeight: number;
+  gumbelNoise: boolean;
+  mixingInit?: number | undefined;
+  predictiveSamples: number;
+  latentDim: number;
+  latentKl: 'upperBound' | 'monteCarlo' | 'momentMatched';
+  latentStandardWeight: number;
+  classifierKlWeight?: KlAnnealEntry | undefined;
+  latentKlWeight: KlAnnealEntry;
+  predictWith: 'predictive' | 'posteriorMean';
+  classifierLogScaleInit?: number | undefined;
+  latentLogScaleInit?: number | undefined;
+}
+
+/**
+ * A task of a VMTL run by its options: with `ops` (a chain of module names, its trunk) the run is
+ * deep VMTL; without, elementary VMTL (Bayesian logistic regression on one vector field).
+ * @example
+ * const task: VmtlTaskEntry = { ops: ['trunk'] };
+ */
+export interface VmtlTaskEntry {
+  ops?: readonly OpEntry[] | undefined;
+}
 
 /**
  * VMTL's Bernoulli likelihood has no mask: a row without a label (-1, an empty cell) would be read as
@@ -33,16 +96,20 @@ function refuseAbstains(name: string, data: TaskData): void {
 }
 
 /**
- * Adapter of @mtl/variational's VmtlModel (Bayesian logistic regression per task with a
- * Gumbel-softmax mixture prior, or the N(0, I) solo baseline) for the commands. Tasks read one
- * vector input field (the same name in every task) and a 0/1 label. One training step holds a
- * sub-batch of every task (@mtl/data's StackedLoader: an epoch follows the largest task; smaller
- * ones reshuffle and cycle).
+ * The run protocol ({@link RunModel}) of a VMTL model. Without `ops` on any task it is a VmtlModel
+ * (Bayesian logistic regression per task with a Gumbel-softmax mixture prior, or the N(0, I) solo
+ * baseline): tasks read one vector input field (the same name in every task) and a 0/1 label on
+ * every row. With `ops` on every task it is deep VMTL ({@link buildDeepVmtlRun}). One training
+ * step holds a sub-batch of every task (@mtl/data's StackedLoader: an epoch follows the largest
+ * task; smaller ones reshuffle and cycle). `save`/`load`/`warmStart` take a folder path or URL,
+ * as multitaskRun's. Errors name config paths (`tasks.<name>.input`).
+ * @example
+ * const run = buildVmtlRun({ modules: {}, seed: 1, training }, model, { a: {}, b: {} }, taskData, new RandomStream(1));
  */
 export function buildVmtlRun(
-  config: MtlConfigOf<'vmtl'>,
-  modelConfig: VmtlConfig,
-  tasks: Readonly<Record<string, TaskConfig>>,
+  config: VmtlRunConfig,
+  modelConfig: VmtlRunModelOptions,
+  tasks: Readonly<Record<string, VmtlTaskEntry>>,
   taskData: Readonly<Record<string, TaskData>>,
   rng: RandomStream,
 ): RunModel {
@@ -102,80 +169,15 @@ export function buildVmtlRun(
     seed: rng.childSeed('predictive'),
     ...(modelConfig.temperature === undefined
       ? {}
-      : {
-          temperature:
-            typeof modelConfig.temperature === 'number'
-              ? modelConfig.temperature
-              : (Object.fromEntries(
-                  Object.entries(modelConfig.temperature).filter(([, v]) => v !== undefined),
-                ) as TemperatureSpec),
-        }),
+      : { temperature: withoutUndefined(modelConfig.temperature) as number | TemperatureSpec }),
     ...(modelConfig.mixingInit === undefined ? {} : { mixingInit: modelConfig.mixingInit }),
   });
-  const splits = [...new Set(names.flatMap((n) => Object.keys(taskData[n]!.splits)))];
-  const scoreSplit = (split: string): Record<string, number> => {
-    const batches = names.flatMap((n) => {
-      const ds = taskData[n]!.splits[split];
-      return ds === undefined ? [] : [allRows(ds)];
-    });
-    try {
-      return batches.length === 0 ? {} : model.score(batches);
-    } finally {
-      disposeBatch(batches);
-    }
-  };
   // Without the model's name prefix: the names the saved model and the warm-start report use.
   const variableNames = () => model.trainableVariables().map((v) => v.name.slice(v.name.indexOf('/') + 1));
 
   return {
-    kind: 'vmtl',
-    trainable: model,
-    taskNames: names,
+    ...stackedRunParts(model, names, taskData, config.training, rng),
     moduleNames: variableNames,
-    trainSource: () =>
-      new StackedLoader(
-        names.map((n) => taskData[n]!.splits.train!),
-        {
-          batchSize: config.training.batchSize,
-          shuffle: config.training.shuffle,
-          seed: rng.childSeed('stacked'),
-        },
-      ),
-    async checkSplit(split) {
-      const has = (n: string) => (taskData[n]!.splits[split]?.length ?? 0) > 0;
-      if (!names.some(has)) return;
-      // A VMTL step holds a batch of every task: tasks without this split lend their train rows.
-      const step = names.map((n) =>
-        firstRows(taskData[n]!.splits[has(n) ? split : 'train']!, config.training.batchSize),
-      );
-      try {
-        tf.tidy(() => {
-          model.loss(step, { step: 0, epoch: 0, seed: 0, training: false });
-        });
-        model.score(step.filter((_, t) => has(names[t]!)));
-      } catch (e) {
-        if (e instanceof MtlError) throw e;
-        throw new MtlError(
-          'SHAPE_MISMATCH',
-          `the model does not fit the ${split} split: ${(e as Error).message.split('\n')[0]}`,
-          { place: 'tasks', cause: e },
-        );
-      } finally {
-        disposeBatch(step);
-      }
-    },
-    evaluate: async (split) => scoreSplit(split),
-    async scoreAll() {
-      const out: Record<string, number> = {};
-      for (const split of splits) Object.assign(out, scoreSplit(split));
-      return out;
-    },
-    save: (dir) => model.save(join(dir, MODEL_FILE)),
-    warmStart: (dir): Promise<WarmStart> =>
-      model.loadWeights(join(dir, MODEL_FILE), { onMismatch: 'reinit' }),
-    async load(dir) {
-      await model.loadWeights(join(dir, MODEL_FILE), { onMismatch: 'error' });
-    },
     async predict(task, dataset) {
       const t = names.indexOf(task);
       const batch = allRows(dataset);
@@ -193,10 +195,5 @@ export function buildVmtlRun(
         disposeBatch(batch);
       }
     },
-    mixing: () => {
-      const m = model.mixing();
-      return m.alpha === null ? null : { tasks: names, alpha: m.alpha, beta: m.beta };
-    },
-    dispose: () => model.dispose(),
   };
 }
