@@ -1,6 +1,7 @@
 import { type BackendName, listNames, MtlError, RandomStream, selectBackend } from '@mtl/core';
 import { buildMultitaskModel, multitaskRun, type RunModel } from '@mtl/tasks';
 import { buildVaeRun } from '@mtl/vae';
+import { buildVmtlRun } from '@mtl/variational';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
 import { loadLayersModules } from './build/layers-files.js';
 import {
@@ -13,7 +14,6 @@ import {
   unscalePredictions,
 } from './build/preprocess.js';
 import { loadVaeDomains } from './build/vae.js';
-import { buildVmtlRun } from './build/vmtl-run.js';
 import { isModelKind, type LoadedConfig } from './config/index.js';
 import { taskWeightsOf, withModelLosses } from './model-loss.js';
 import { type PhaseClock, since, timeMark } from './timing.js';

@@ -27,6 +27,7 @@ export {
   type KlAnneal,
   klAnnealing,
 } from './deep-vmtl.js';
+export { buildDeepVmtlRun } from './deep-vmtl-run.js';
 export { Delta } from './delta.js';
 export { type BatchParamFn, Distribution, type SampleShape } from './distribution.js';
 export { Independent } from './independent.js';
@@ -63,6 +64,7 @@ export {
 export { Normal } from './normal.js';
 export { Predictive } from './predictive.js';
 export { stackDistributions } from './stack.js';
+export type { VmtlRunTraining } from './stacked-run.js';
 export {
   constantTemperature,
   EXPONENTIAL_TEMPERATURE_DEFAULTS,
@@ -85,3 +87,9 @@ export {
   type VmtlStepContext,
   type VmtlTask,
 } from './vmtl-model.js';
+export {
+  buildVmtlRun,
+  type VmtlRunConfig,
+  type VmtlRunModelOptions,
+  type VmtlTaskEntry,
+} from './vmtl-run.js';

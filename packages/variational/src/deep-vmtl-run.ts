@@ -1,7 +1,7 @@
-import { join } from 'node:path';
 import { listNames, MtlError, type RandomStream } from '@mtl/core';
-import { disposeBatch, StackedLoader } from '@mtl/data';
+import { disposeBatch } from '@mtl/data';
 import {
+  allRows,
   atModulePath,
   checkParameterCount,
   fieldShapes,
@@ -9,23 +9,16 @@ import {
   moduleConfigOf,
   moduleFromConfig,
   type RunModel,
-  type WarmStart,
+  type TaskData,
 } from '@mtl/tasks';
-import {
-  DeepVmtlModel,
-  type KlAnneal,
-  registerVariationalModules,
-  type TemperatureSpec,
-} from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
-import type { z } from 'zod';
-import type { MtlConfigOf, taskSchemas, vmtlModelSchema } from '../config/schema.js';
-import type { TaskData } from './data.js';
-import { MODEL_FILE } from './multitask-run.js';
-import { allRows, firstRows } from './rows.js';
+import { registerVariationalModules } from './bayesian-linear.js';
+import { DeepVmtlModel, type KlAnneal } from './deep-vmtl.js';
+import { stackedRunParts, withoutUndefined } from './stacked-run.js';
+import type { TemperatureSpec } from './temperature.js';
+import type { VmtlRunConfig, VmtlRunModelOptions, VmtlTaskEntry } from './vmtl-run.js';
 
-type VmtlConfig = z.infer<typeof vmtlModelSchema>;
-type TaskConfig = z.infer<typeof taskSchemas.vmtl>;
+type TaskConfig = VmtlTaskEntry;
 
 /** The trunk of a deep VMTL task: its `ops` as a chain of module names (each op reads the previous one). */
 function trunkOf(name: string, task: TaskConfig, modules: Readonly<Record<string, unknown>>): string[] {
@@ -51,14 +44,17 @@ function trunkOf(name: string, task: TaskConfig, modules: Readonly<Record<string
 }
 
 /**
- * Adapter of @mtl/variational's DeepVmtlModel for the commands: every task's `ops` is its
- * deterministic trunk from the top-level `modules` (shared by name), followed by the task's own
- * Gaussian latent (`model.latentDim`) and Bayesian classifier over its label's classes (or a
- * regression). The solo baseline (`prior: standardNormal`) gives each task its own trunk copy.
+ * The run protocol ({@link RunModel}) of a DeepVmtlModel: every task's `ops` is its
+ * deterministic trunk from `config.modules` (shared by name), followed by the task's own Gaussian
+ * latent (`model.latentDim`) and Bayesian classifier over its label's classes (or a regression).
+ * The solo baseline (`prior: standardNormal`) gives each task its own trunk copy. Errors name
+ * config paths (`tasks.<name>.ops[i]`, `modules.<name>`).
+ * @example
+ * const run = buildDeepVmtlRun({ modules: { trunk }, seed: 1, training }, model, { a: { ops: ['trunk'] } }, taskData, rng);
  */
 export function buildDeepVmtlRun(
-  config: MtlConfigOf<'vmtl'>,
-  modelConfig: VmtlConfig,
+  config: VmtlRunConfig,
+  modelConfig: VmtlRunModelOptions,
   tasks: Readonly<Record<string, TaskConfig>>,
   taskData: Readonly<Record<string, TaskData>>,
   rng: RandomStream,
@@ -120,10 +116,8 @@ export function buildDeepVmtlRun(
   }
   const shapes: Record<string, (number | null)[]> = {};
   for (const name of names) Object.assign(shapes, fieldShapes(taskData[name]!));
-  const anneal = (v: VmtlConfig['latentKlWeight'] | undefined): KlAnneal | undefined =>
-    v === undefined || typeof v === 'number'
-      ? v
-      : (Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as KlAnneal);
+  const anneal = (v: VmtlRunModelOptions['latentKlWeight'] | undefined): KlAnneal | undefined =>
+    withoutUndefined(v) as KlAnneal | undefined;
   let model: DeepVmtlModel;
   try {
     model = new DeepVmtlModel({
@@ -161,14 +155,7 @@ export function buildDeepVmtlRun(
         : { latentLogScaleInit: modelConfig.latentLogScaleInit }),
       ...(modelConfig.temperature === undefined
         ? {}
-        : {
-            temperature:
-              typeof modelConfig.temperature === 'number'
-                ? modelConfig.temperature
-                : (Object.fromEntries(
-                    Object.entries(modelConfig.temperature).filter(([, v]) => v !== undefined),
-                  ) as TemperatureSpec),
-          }),
+        : { temperature: withoutUndefined(modelConfig.temperature) as number | TemperatureSpec }),
     });
   } catch (e) {
     for (const m of Object.values(modules)) if (m.isBuilt) m.dispose();
@@ -176,67 +163,10 @@ export function buildDeepVmtlRun(
   }
   for (const [name, m] of model.modules.modules) checkParameterCount(m, `modules.${name}`);
   const predictSeed = rng.childSeed('predictive');
-  const splits = [...new Set(names.flatMap((n) => Object.keys(taskData[n]!.splits)))];
-  const scoreSplit = (split: string): Record<string, number> => {
-    const batches = names.flatMap((n) => {
-      const ds = taskData[n]!.splits[split];
-      return ds === undefined ? [] : [allRows(ds)];
-    });
-    try {
-      return batches.length === 0 ? {} : model.score(batches, { seed: predictSeed });
-    } finally {
-      disposeBatch(batches);
-    }
-  };
 
   return {
-    kind: 'vmtl',
-    trainable: model,
-    taskNames: names,
+    ...stackedRunParts(model, names, taskData, config.training, rng, predictSeed),
     moduleNames: () => model.modules.names(),
-    trainSource: () =>
-      new StackedLoader(
-        names.map((n) => taskData[n]!.splits.train!),
-        {
-          batchSize: config.training.batchSize,
-          shuffle: config.training.shuffle,
-          seed: rng.childSeed('stacked'),
-        },
-      ),
-    async checkSplit(split) {
-      const has = (n: string) => (taskData[n]!.splits[split]?.length ?? 0) > 0;
-      if (!names.some(has)) return;
-      const step = names.map((n) =>
-        firstRows(taskData[n]!.splits[has(n) ? split : 'train']!, config.training.batchSize),
-      );
-      try {
-        tf.tidy(() => {
-          model.loss(step, { step: 0, epoch: 0, seed: 0, training: false });
-        });
-        model.score(step.filter((_, t) => has(names[t]!)));
-      } catch (e) {
-        if (e instanceof MtlError) throw e;
-        throw new MtlError(
-          'SHAPE_MISMATCH',
-          `the model does not fit the ${split} split: ${(e as Error).message.split('\n')[0]}`,
-          { place: 'tasks', cause: e },
-        );
-      } finally {
-        disposeBatch(step);
-      }
-    },
-    evaluate: async (split) => scoreSplit(split),
-    async scoreAll() {
-      const out: Record<string, number> = {};
-      for (const split of splits) Object.assign(out, scoreSplit(split));
-      return out;
-    },
-    save: (dir) => model.save(join(dir, MODEL_FILE)),
-    warmStart: (dir): Promise<WarmStart> =>
-      model.loadWeights(join(dir, MODEL_FILE), { onMismatch: 'reinit' }),
-    async load(dir) {
-      await model.loadWeights(join(dir, MODEL_FILE), { onMismatch: 'error' });
-    },
     async predict(task, dataset) {
       const batch = allRows(dataset);
       const field = specs.find((s) => s.name === task)!.inputField;
@@ -279,10 +209,5 @@ export function buildDeepVmtlRun(
         disposeBatch(batch);
       }
     },
-    mixing: () => {
-      const m = model.mixing();
-      return m.alpha === null ? null : { tasks: names, alpha: m.alpha, beta: m.beta };
-    },
-    dispose: () => model.dispose(),
   };
 }
