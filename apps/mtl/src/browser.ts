@@ -1,8 +1,8 @@
 import type { StepBatches, Trainable } from '@mtl/core';
 import { Trainer, type TrainerCallbacks } from '@mtl/training';
 import { configSchema, type LoadedConfig, parseConfigText, validateWithSchema } from './config/index.js';
-import { taskWeightsOf } from './model-loss.js';
 import { type Prepared, prepare } from './prepare.js';
+import { moduleLr, trainerConfig } from './trainer-options.js';
 import { weightingFor } from './weighting.js';
 
 export type { LoadedConfig, Prepared };
@@ -59,28 +59,22 @@ export async function trainPrepared(
 ): Promise<{ scores: Record<string, number>; stopped: boolean; steps: number }> {
   const { run } = prepared;
   const config = prepared.loaded.config;
-  const {
-    batchSize: _b,
-    scheduler: _s,
-    shuffle: _sh,
-    validSplit,
-    weighting: _w,
-    seed,
-    ...trainer
-  } = config.training;
+  const validSplit = config.training.validSplit;
   const trainerOptions = {
-    ...trainer,
-    taskWeights: taskWeightsOf(config, run.taskNames),
-    seed: prepared.rng.childSeed(`training/${seed}`),
+    ...trainerConfig(prepared),
     ...(options.checkpointDir === undefined ? {} : { checkpointDir: options.checkpointDir }),
   };
   const aggregator = weightingFor(config, run.taskNames);
-  const fitter = new Trainer(trainerOptions, { aggregator });
+  const fitter = new Trainer(trainerOptions, { aggregator, groupLr: moduleLr(prepared) });
   const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
   const trainable: Trainable<StepBatches> = {
     trainableVariables: () => run.trainable.trainableVariables(),
     ...(run.trainable.parameterGroups ? { parameterGroups: () => run.trainable.parameterGroups!() } : {}),
     loss: (batches, ctx) => run.trainable.loss(batches, ctx),
+    // Gradients of the shared representation (gradientOf: representation), when the model has one.
+    ...(run.trainable.representation
+      ? { representation: (batches, ctx) => run.trainable.representation!(batches, ctx) }
+      : {}),
   };
   const result = await fitter.fit(trainable, {
     train: run.trainSource(),

@@ -9,7 +9,6 @@ import { parse as parseYaml } from 'yaml';
 import { dataCeilings } from '../build/data.js';
 import { loadConfig } from '../config/index.js';
 import { CONFLICT_FILE, conflictFileOf, conflictMonitor } from '../conflict-monitor.js';
-import { taskWeightsOf } from '../model-loss.js';
 import { nativeLine } from '../native-line.js';
 import { preflight } from '../preflight.js';
 import { type Prepared, prepare } from '../prepare.js';
@@ -26,7 +25,10 @@ import {
   writeResolvedConfig,
 } from '../run-dir.js';
 import { type Phase, PhaseClock, type PhaseTime, since, timeMark } from '../timing.js';
+import { moduleLr, trainerConfig } from '../trainer-options.js';
 import { weightingFor } from '../weighting.js';
+
+export { moduleLr };
 
 export interface TrainArgs {
   /** The config file (not with `resume`). */
@@ -83,63 +85,9 @@ export interface Summary {
   ceiling?: Record<string, number>;
 }
 
-/**
- * `modules.<name>.lr` of the modules that set one, as the Trainer's learning-rate multipliers by
- * parameter group (a multitask model's module is its group); undefined when none does. Refused
- * (CONFIG_INVALID at `modules.<name>.lr`): a multiplier on a model kind other than multitask, or on
- * a module no task trains.
- */
-export function moduleLr(prepared: Prepared): Record<string, number> | undefined {
-  const { config } = prepared.loaded;
-  const set = Object.entries(
-    ((config as { modules?: unknown }).modules ?? {}) as Record<string, { lr?: number }>,
-  ).flatMap(([name, m]) => (m.lr === undefined ? [] : [[name, m.lr] as const]));
-  const model = config.model as { modules?: Record<string, { lr?: number }> };
-  for (const [name, m] of Object.entries(model.modules ?? {})) {
-    if (m.lr !== undefined) {
-      throw new MtlError(
-        'CONFIG_INVALID',
-        `learning-rate multipliers of modules are for multitask models, not ${config.model.kind}`,
-        { place: `model.modules.${name}.lr` },
-      );
-    }
-  }
-  if (set.length === 0) return undefined;
-  const groups = new Set((prepared.run.trainable.parameterGroups?.() ?? []).map((g) => g.name));
-  for (const [name] of set) {
-    const reason =
-      config.model.kind !== 'multitask'
-        ? `learning-rate multipliers of modules are for multitask models, not ${config.model.kind}`
-        : groups.has(name)
-          ? undefined
-          : `module ${name} has no trainable variable a task uses (no task runs it, or it is frozen)`;
-    if (reason !== undefined) {
-      throw new MtlError('CONFIG_INVALID', reason, { place: `modules.${name}.lr` });
-    }
-  }
-  return Object.fromEntries(set);
-}
-
-/** Trainer options from the config's `training` section (the loop options are the app's). */
+/** Trainer options from the config's `training` section, with the run's checkpoint folder. */
 export function trainerOptions(prepared: Prepared, runDir: string) {
-  const {
-    batchSize: _b,
-    scheduler: _s,
-    shuffle: _sh,
-    validSplit: _v,
-    weighting: _w,
-    monitor: _m,
-    seed,
-    ...trainer
-  } = prepared.loaded.config.training;
-  return {
-    ...trainer,
-    // The same map withModelLoss weighs model/all/<split>/loss with (a solo run of `mtl compare`
-    // trains a subset of the tasks).
-    taskWeights: taskWeightsOf(prepared.loaded.config, prepared.run.taskNames),
-    seed: prepared.rng.childSeed(`training/${seed}`),
-    checkpointDir: join(runDir, RUN_FILES.checkpoints),
-  };
+  return { ...trainerConfig(prepared), checkpointDir: join(runDir, RUN_FILES.checkpoints) };
 }
 
 /**
