@@ -119,7 +119,10 @@ const paired = (p: number, s: number) =>
 const stats = (xs: number[]) => {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
-  return { mean, std };
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { mean, std, median, min: sorted[0]!, max: sorted.at(-1)! };
 };
 const rows = ps.map((p) => {
   const done = seeds.filter((s) => paired(p, s));
@@ -130,16 +133,27 @@ const rows = ps.map((p) => {
   const wins = done.filter(
     (s) => mmoe.find((r) => r.seed === s)!.mse <= sb.find((r) => r.seed === s)!.mse,
   ).length;
-  return { p, seeds: done, mmoe: stats(mmoe.map((r) => r.mse)), sb: stats(sb.map((r) => r.mse)), wins };
+  // The per-seed gap (SB − MMoE, positive when MMoE is better): seeds share the data, so it is paired.
+  const gaps = done.map((s) => sb.find((r) => r.seed === s)!.mse - mmoe.find((r) => r.seed === s)!.mse);
+  return {
+    p,
+    seeds: done,
+    mmoe: stats(mmoe.map((r) => r.mse)),
+    sb: stats(sb.map((r) => r.mse)),
+    gap: stats(gaps),
+    wins,
+  };
 });
 const cpuSeconds = results.reduce((a, r) => a + r.cpuSeconds, 0);
 const settings = values.set.length === 0 ? 'the example configs as written' : values.set.join(' ');
+const cell = (x: ReturnType<typeof stats>) =>
+  `${x.mean.toFixed(3)} ± ${x.std.toFixed(3)} (median ${x.median.toFixed(3)}; ${x.min.toFixed(3)}–${x.max.toFixed(3)})`;
 const table = [
-  '| p | MMoE test MSE (mean ± std) | shared-bottom test MSE (mean ± std) | gap (SB − MMoE) | seeds where MMoE ≤ SB |',
+  '| p | MMoE test MSE: mean ± std (median; min–max) | shared-bottom test MSE: mean ± std (median; min–max) | gap SB − MMoE: mean (median) | seeds where MMoE ≤ SB |',
   '|---|---|---|---|---|',
   ...rows.map(
     (r) =>
-      `| ${r.p} | ${r.mmoe.mean.toFixed(3)} ± ${r.mmoe.std.toFixed(3)} | ${r.sb.mean.toFixed(3)} ± ${r.sb.std.toFixed(3)} | ${(r.sb.mean - r.mmoe.mean).toFixed(3)} | ${r.wins} of ${r.seeds.length} (seeds ${r.seeds.join(', ')}) |`,
+      `| ${r.p} | ${cell(r.mmoe)} | ${cell(r.sb)} | ${r.gap.mean.toFixed(3)} (${r.gap.median.toFixed(3)}) | ${r.wins} of ${r.seeds.length} (seeds ${r.seeds.join(', ')}) |`,
   ),
 ];
 const planned = ps.length * seeds.length * models.length;
