@@ -4,18 +4,9 @@ import { buildVaeRun } from '@mtl/vae';
 import { buildVmtlRun } from '@mtl/variational';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
 import { loadLayersModules } from './build/layers-files.js';
-import {
-  checkEmbeddingVocabularies,
-  labelScaler,
-  OriginalUnitsScorer,
-  preprocessSource,
-  type RunPreprocessing,
-  savePreprocessing,
-  unscalePredictions,
-} from './build/preprocess.js';
+import { preprocessSource, type RunPreprocessing, savePreprocessing } from './build/preprocess.js';
 import { loadVaeDomains } from './build/vae.js';
 import { isModelKind, type LoadedConfig } from './config/index.js';
-import { taskWeightsOf, withModelLosses } from './model-loss.js';
 import { type PhaseClock, since, timeMark } from './timing.js';
 
 /** Everything a command needs once the config is valid: data loaded, model built and checked. */
@@ -101,7 +92,9 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
         place: `tasks.${name}`,
       });
     }
-    taskData[name] = data;
+    // The run builders score and predict a scaled label in its original units from this.
+    const fitted = preprocessing[data.source]?.[data.datasetName];
+    taskData[name] = fitted === undefined ? data : { ...data, preprocessing: fitted };
   }
   options.clock?.add('load', since(loadStart));
   const buildStart = timeMark();
@@ -111,33 +104,14 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   let run: RunModel;
   if (isModelKind(config, 'multitask')) {
     const tasks = built(config.tasks);
-    const scorers: Record<string, OriginalUnitsScorer> = {};
-    for (const [name, task] of Object.entries(tasks)) {
-      const scaler = labelScaler(preprocessing, taskData[name]!);
-      if (scaler !== undefined && task.kind === 'regression') {
-        scorers[name] = new OriginalUnitsScorer(
-          { metrics: task.metrics ?? ['mse'], abstainLabel: null },
-          scaler,
-        );
-      }
-    }
-    checkEmbeddingVocabularies(tasks, taskData, config.modules, preprocessing);
     const prebuilt = await loadLayersModules(config.modules, tasks, loaded.file);
-    const model = buildMultitaskModel(
-      tasks,
-      taskData,
-      config.modules,
-      rng.childSeed('init'),
-      scorers,
-      prebuilt,
-    );
+    const model = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'), {}, prebuilt);
     run = multitaskRun(model.model, model.modules, taskData, config.training, rng);
   } else if (isModelKind(config, 'vae')) {
     run = buildVaeRun(config, config.model, built(config.tasks), taskData, rng);
   } else {
     run = buildVmtlRun(config, config.model, built(config.tasks), taskData, rng);
   }
-  run = withModelLosses(run, taskWeightsOf(config, run.taskNames));
   options.clock?.add('build', since(buildStart));
   return {
     loaded,
@@ -145,32 +119,22 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
     rng,
     sources,
     taskData,
-    run: withPreprocessing(run, preprocessing, taskData),
+    run: withSavedPreprocessing(run, preprocessing),
     preprocessing,
   };
 }
 
 /**
- * The run, saving its fitted preprocessing with the model and giving regression predictions in
- * the label's original units.
+ * The run, saving its fitted preprocessing with the model (the run directory's
+ * preprocessing.json, which `score` and `predict` read back to encode new rows).
  */
-function withPreprocessing(
-  run: RunModel,
-  preprocessing: RunPreprocessing,
-  taskData: Record<string, TaskData>,
-): RunModel {
+function withSavedPreprocessing(run: RunModel, preprocessing: RunPreprocessing): RunModel {
   if (Object.keys(preprocessing).length === 0) return run;
   return {
     ...run,
     async save(dir) {
       await run.save(dir);
       await savePreprocessing(dir, preprocessing);
-    },
-    async predict(task, dataset) {
-      const p = await run.predict(task, dataset);
-      const data = taskData[task];
-      const scaler = data === undefined ? undefined : labelScaler(preprocessing, data);
-      return scaler === undefined ? p : unscalePredictions(p, scaler);
     },
   };
 }

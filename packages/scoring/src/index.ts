@@ -17,6 +17,7 @@ export {
   resolveMetricSpec,
   unregisterMetric,
 } from './metric-registry.js';
+export { withModelLoss } from './model-loss.js';
 export {
   type MultitaskImprovement,
   type MultitaskImprovementOptions,

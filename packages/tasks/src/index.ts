@@ -159,7 +159,14 @@ export {
   type OperationOptions,
   type OperationSpec,
 } from './operation.js';
+export {
+  labelScalerOf,
+  OriginalUnitsScorer,
+  unscalePredictions,
+  withOriginalUnits,
+} from './original-units.js';
 export { checkPerTaskReads, perTaskOutputs } from './per-task-outputs.js';
+export { withModelLosses } from './run-model-loss.js';
 export {
   concatRowShape,
   type InputShapes,

@@ -1,10 +1,11 @@
 import { listNames, MtlError } from '@mtl/core';
-import type { DictDataset } from '@mtl/data';
+import { type DictDataset, vocabularySize } from '@mtl/data';
 import type { MetricSpec, Scorer } from '@mtl/scoring';
 import type { Module, ModuleConfig } from './module.js';
 import { moduleFromConfig, registeredModuleKinds } from './module-registry.js';
 import { MultitaskModel } from './multitask-model.js';
 import { Operation, type OperationInput } from './operation.js';
+import { labelScalerOf, OriginalUnitsScorer } from './original-units.js';
 import { checkPerTaskReads } from './per-task-outputs.js';
 import { inferShapes, type RowShape } from './shape-inference.js';
 import { Task, type TaskKind } from './task.js';
@@ -233,19 +234,71 @@ export interface BuiltMultitask {
 }
 
 /**
+ * An `embedding` that reads a categorical or text field must have room for every id the fitted
+ * vocabulary ({@link TaskData}'s `preprocessing`) gives: an id past `vocabSize` would silently
+ * look up a zero vector. DATA_SHAPE_MISMATCH at `tasks.<task>.ops[i]`, naming the size to set.
+ */
+function checkEmbeddingVocabularies(
+  tasks: Readonly<Record<string, TaskConfig>>,
+  taskData: Readonly<Record<string, TaskData>>,
+  modules: Readonly<Record<string, ModuleConfigEntry>>,
+): void {
+  for (const [taskName, task] of Object.entries(tasks)) {
+    const data = taskData[taskName]!;
+    const fitted = data.preprocessing;
+    if (fitted === undefined || task.ops === undefined) continue;
+    expandOps(taskName, task.ops, data.inputs, modules).forEach((op, i) => {
+      const module = modules[op.moduleName];
+      if (module?.kind !== 'embedding') return;
+      const vocabSize = Number(module.vocabSize);
+      for (const input of op.inputs) {
+        if (typeof input === 'string' || input[0] !== '_input_') continue;
+        const field = fitted.fields[String(input[1])];
+        if (field === undefined || field.kind === 'scale') continue;
+        const needed = vocabularySize(field);
+        if (vocabSize < needed) {
+          throw new MtlError(
+            'DATA_SHAPE_MISMATCH',
+            `module "${op.moduleName}" has vocabSize ${vocabSize}, but ${field.kind} field "${input[1]}" uses ${needed} ids (${field.tokens.length} fitted on the train split + ${needed - field.tokens.length} reserved): set vocabSize >= ${needed}`,
+            { place: `tasks.${taskName}.ops[${i}]` },
+          );
+        }
+      }
+    });
+  }
+}
+
+/**
  * Builds the multitask model: one module object per config name (so tasks listing the same name
- * share it), one Task per config task.
+ * share it), one Task per config task. A regression task whose {@link TaskData} carries a fitted
+ * label scaler scores in the label's original units ({@link OriginalUnitsScorer}, its `metrics`
+ * or `mse`); an embedding reading an encoded categorical or text field must cover its vocabulary.
+ * @example
+ * const { model, modules } = buildMultitaskModel(
+ *   { y: { kind: 'regression', ops: ['net'], weight: 1, metrics: ['mse'] } },
+ *   { y: { source: 't', datasetName: 't', splits, inputs: ['x'], label: 'y', preprocessing: fitted } },
+ *   { net: { kind: 'mlp', hidden: [8], outputSize: 1 } },
+ *   3,
+ * );
  */
 export function buildMultitaskModel(
   tasks: Readonly<Record<string, TaskConfig>>,
   taskData: Readonly<Record<string, TaskData>>,
   modules: Readonly<Record<string, ModuleConfigEntry>>,
   seed: number,
-  /** Scorers that replace a task's default (e.g. scoring regression in the label's original units). */
+  /** Scorers that replace a task's default (and the original-units scorer of a scaled label). */
   scorers: Readonly<Record<string, Scorer>> = {},
   /** Modules made before (the `layers` kind, loaded asynchronously), by config name. */
   prebuilt: Readonly<Record<string, Module>> = {},
 ): BuiltMultitask {
+  checkEmbeddingVocabularies(tasks, taskData, modules);
+  const scorerOf = (name: string, task: TaskConfig): Scorer | undefined => {
+    const given = scorers[name];
+    if (given !== undefined) return given;
+    const scaler = labelScalerOf(taskData[name]!);
+    if (scaler === undefined || task.kind !== 'regression') return undefined;
+    return new OriginalUnitsScorer({ metrics: task.metrics ?? ['mse'], abstainLabel: null }, scaler);
+  };
   const built = new Map<string, Module>();
   const order: string[] = [];
   const taskObjects: Task[] = [];
@@ -267,6 +320,7 @@ export function buildMultitaskModel(
       }
       pool[op.moduleName] = module;
     }
+    const scorer = scorerOf(taskName, task);
     try {
       taskObjects.push(
         new Task({
@@ -285,7 +339,7 @@ export function buildMultitaskModel(
                   ...(task.kind === 'regression' ? { abstainLabel: null } : {}),
                 },
               }),
-          ...(scorers[taskName] === undefined ? {} : { scorer: scorers[taskName] }),
+          ...(scorer === undefined ? {} : { scorer }),
         }),
       );
     } catch (e) {

@@ -10,6 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import { gateLog } from './gate-log.js';
 import type { RunModel, WarmStart } from './model-run.js';
 import type { MultitaskModel } from './multitask-model.js';
+import { withOriginalUnits } from './original-units.js';
+import { withModelLosses } from './run-model-loss.js';
 import { describeInputs, firstRows, type TaskData } from './task-data.js';
 
 /**
@@ -34,6 +36,9 @@ export interface MultitaskRunOptions {
  * the same dataset share its batches: a batch feeds every task whose label it carries). `save`,
  * `load` and `warmStart` take a folder path or URL (`runs/a`, `memory://run`, `indexeddb://run`)
  * and read or write {@link MODEL_FILE} in it. Loader and scheduler seeds are children of `rng`.
+ * Scores carry `model/all/<split>/loss` (Σ task weight·task loss, as the Trainer logs train loss);
+ * a regression task whose {@link TaskData} carries a label scaler predicts in original units (and
+ * scores so, by buildMultitaskModel's scorer).
  * @example
  * const { model, modules } = buildMultitaskModel(tasks, taskData, moduleOptions, 3);
  * const run = multitaskRun(model, modules, taskData, { batchSize: 32, scheduler: 'shuffled', shuffle: true }, new RandomStream(3));
@@ -60,7 +65,7 @@ export function multitaskRun(
   const evalLoaders = (split: string) => datasetsOf(split).map((ds) => loaderOf(ds, false));
   const gates = gateLog(model);
 
-  return {
+  const run: RunModel = {
     kind: 'multitask',
     trainable: model,
     taskNames: model.taskNames,
@@ -120,6 +125,8 @@ export function multitaskRun(
     gates: () => gates.history(),
     dispose: () => model.dispose(),
   };
+  const weights = Object.fromEntries(model.taskNames.map((name) => [name, model.getTask(name).weight]));
+  return withOriginalUnits(withModelLosses(run, weights), taskData);
 }
 
 /**

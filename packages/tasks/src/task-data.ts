@@ -1,4 +1,4 @@
-import type { Batch, DictDataset } from '@mtl/data';
+import type { Batch, DictDataset, FittedPreprocessing } from '@mtl/data';
 
 /**
  * One dataset of a source, by split (`train`, `valid`, `test`, ...).
@@ -24,6 +24,13 @@ export interface TaskData {
   splits: SplitDatasets;
   inputs: string[];
   label: string;
+  /**
+   * The preprocessing fitted on the train split (@mtl/data's `fitPreprocessing`) and already
+   * applied to every split. A regression label it scales is scored and predicted in its original
+   * units (the model learns the scaled targets); an `embedding` reading a categorical or text
+   * field it encodes is checked against the fitted vocabulary.
+   */
+  preprocessing?: FittedPreprocessing | undefined;
 }
 
 /**

@@ -78,6 +78,9 @@ describe('buildVaeRun: the VAE run protocol from options', () => {
     disposeBatch(step);
     const scores = await run.scoreAll();
     expect(Object.keys(scores)).toContain('domain2/domain2Dataset/test/recon_mse');
+    // Σ weight·task loss (weights default to 1), as the Trainer logs model/all/train/loss.
+    const losses = ['domain1', 'domain2'].map((d) => scores[`${d}/${d}Dataset/test/loss`]!);
+    expect(scores['model/all/test/loss']).toBeCloseTo(losses[0]! + losses[1]!, 10);
     await run.save('memory://vae-run');
     run.dispose();
     // The file holds weights: the same options and seed rebuild the model (evaluation draws are seeded by it).

@@ -16,6 +16,7 @@ import {
   type RunModel,
   type TaskData,
   type WarmStart,
+  withModelLosses,
 } from '@mtl/tasks';
 import type { TemperatureSpec } from '@mtl/variational';
 import * as tf from '@tensorflow/tfjs';
@@ -72,7 +73,8 @@ export interface VaeModelOptions {
 }
 
 type VaeConfig = VaeModelOptions;
-type TaskConfig = { ops?: unknown };
+/** A task of a VAE run: no operation sequence; `weight` (default 1) weighs its loss in `model/all/<split>/loss`. */
+type TaskConfig = { ops?: unknown; weight?: number | undefined };
 
 const chainOf = (c: string | readonly string[]): string[] => (typeof c === 'string' ? [c] : [...c]);
 
@@ -89,6 +91,7 @@ function instanceName(module: string, task: string, perTask: readonly string[]):
  * `tasks` are the task names (a task with `ops` is refused: a VAE has no operation sequence);
  * `taskData` what each reads (one vector input field). Errors name config paths (`model.encoder[1]`,
  * `model.modules.<name>`). `save`/`load`/`warmStart` take a folder path or URL, as multitaskRun's.
+ * Scores carry `model/all/<split>/loss` (Σ task weight·task loss, weight default 1).
  * @example
  * const run = buildVaeRun({ modules: {}, training }, model, { a: {}, b: {} }, taskData, new RandomStream(1));
  */
@@ -237,7 +240,7 @@ export function buildVaeRun(
     return taskData[task]!.inputs[0]!;
   };
 
-  return {
+  const run: RunModel = {
     kind: 'vae',
     trainable: model,
     taskNames: names,
@@ -325,6 +328,7 @@ export function buildVaeRun(
     },
     dispose: () => model.dispose(),
   };
+  return withModelLosses(run, Object.fromEntries(names.map((n) => [n, tasks[n]!.weight ?? 1])));
 }
 
 function range(n: number): number[] {

@@ -1,5 +1,11 @@
 import { MtlError, RandomStream } from '@mtl/core';
-import { disposeBatch, makeLogisticTasks } from '@mtl/data';
+import {
+  applyPreprocessing,
+  DictDataset,
+  disposeBatch,
+  fitPreprocessing,
+  makeLogisticTasks,
+} from '@mtl/data';
 import type { RunModel, TaskData } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -89,12 +95,17 @@ describe('buildVmtlRun: the VMTL run protocol from options', () => {
       step(run);
       const scores = await run.scoreAll();
       expect(Object.keys(scores).sort()).toEqual(
-        names
-          .flatMap((n) =>
+        [
+          ...names.flatMap((n) =>
             ['test', 'train'].flatMap((s) => ['accuracy', 'loss'].map((m) => `${n}/${n}Dataset/${s}/${m}`)),
-          )
-          .sort(),
+          ),
+          'model/all/test/loss',
+          'model/all/train/loss',
+        ].sort(),
       );
+      // Σ weight·task loss (weights default to 1), as the Trainer logs model/all/train/loss.
+      const sum = names.reduce((s, n) => s + scores[`${n}/${n}Dataset/test/loss`]!, 0);
+      expect(scores['model/all/test/loss']).toBeCloseTo(sum, 10);
       await run.save(`memory://vmtl-run-${kind}`);
       expect(run.mixing()?.tasks).toEqual(names);
       run.dispose();
@@ -109,6 +120,80 @@ describe('buildVmtlRun: the VMTL run protocol from options', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+
+  it("weighs the model-wide loss by the tasks' weights", async () => {
+    const run = buildVmtlRun(
+      config,
+      model,
+      { [names[0]!]: { weight: 3 }, [names[1]!]: {} },
+      taskData,
+      new RandomStream(3),
+    );
+    try {
+      const s = await run.evaluate('test');
+      const [a, b] = names.map((n) => s[`${n}/${n}Dataset/test/loss`]!);
+      expect(s['model/all/test/loss']).toBeCloseTo(3 * a! + b!, 10);
+    } finally {
+      run.dispose();
+    }
+  });
+
+  it('deep VMTL regression with a scaled label: mse and predictions in original units, loss on the scaled targets', async () => {
+    const before = tf.memory().numTensors;
+    // Per task y = offset_t + 40·x0 + N(0, 1): far from unit scale, each task its own scaler.
+    const table = (task: number, split: string, n: number, seed: number) => {
+      const rng = new RandomStream(seed);
+      const x: number[][] = [];
+      const y: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const row = [rng.normal(), rng.normal()];
+        x.push(row);
+        y.push(100 * (task + 1) + 40 * row[0]! + rng.normal());
+      }
+      return new DictDataset(`r${task}`, split, { x }, { y }, { labelKinds: { y: 'regression' } });
+    };
+    const data: Record<string, TaskData> = {};
+    const scaledData: Record<string, TaskData> = {};
+    for (const t of [0, 1]) {
+      const raw = { train: table(t, 'train', 40, t + 1), test: table(t, 'test', 20, t + 11) };
+      const fitted = fitPreprocessing(raw.train, { labels: { y: 'standard' } });
+      const splits = {
+        train: applyPreprocessing(raw.train, fitted),
+        test: applyPreprocessing(raw.test, fitted),
+      };
+      const entry = { source: 'r', datasetName: `r${t}`, splits, inputs: ['x'], label: 'y' };
+      scaledData[`t${t}`] = entry;
+      data[`t${t}`] = { ...entry, preprocessing: fitted };
+    }
+    const tasks = { t0: { ops: ['trunk'] }, t1: { ops: ['trunk'] } };
+    // The same model (same seed) without the scalers: everything on the scaled targets.
+    const plain = buildVmtlRun(config, model, tasks, scaledData, new RandomStream(3));
+    const scaled = await plain.evaluate('test');
+    const scaledPred = await plain.predict('t1', scaledData.t1!.splits.test!);
+    plain.dispose();
+    const run = buildVmtlRun(config, model, tasks, data, new RandomStream(3));
+    try {
+      const scores = await run.evaluate('test');
+      for (const t of ['t0', 't1']) {
+        const s = data[t]!.preprocessing!.labels.y!.scale[0]!;
+        expect(s).toBeGreaterThan(30);
+        const key = `${t}/r${t.slice(1)}/test`;
+        expect(scores[`${key}/mse`]! / (scaled[`${key}/mse`]! * s * s)).toBeCloseTo(1, 10);
+        expect(scores[`${key}/loss`]).toBe(scaled[`${key}/loss`]);
+      }
+      const { offset, scale } = data.t1!.preprocessing!.labels.y!;
+      const p = await run.predict('t1', data.t1!.splits.test!);
+      expect(p.columns).toEqual(['value_0', 'variance']);
+      p.probs.forEach((row, i) => {
+        const [m, v] = scaledPred.probs[i]!;
+        expect(row[0]! / (m! * scale[0]! + offset[0]!)).toBeCloseTo(1, 5);
+        expect(row[1]! / (v! * scale[0]! ** 2)).toBeCloseTo(1, 5);
+      });
+    } finally {
+      run.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
 
   it('errors name the config paths of the options', () => {
     const unknown = caught(() =>

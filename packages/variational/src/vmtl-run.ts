@@ -1,6 +1,15 @@
-import { MtlError, type RandomStream } from '@mtl/core';
+import { isScoreKey, MtlError, parseScoreKey, type RandomStream } from '@mtl/core';
 import { disposeBatch } from '@mtl/data';
-import { allRows, type ModuleEntry, type OpEntry, type RunModel, type TaskData } from '@mtl/tasks';
+import {
+  allRows,
+  labelScalerOf,
+  type ModuleEntry,
+  type OpEntry,
+  type RunModel,
+  type TaskData,
+  withModelLosses,
+  withOriginalUnits,
+} from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { buildDeepVmtlRun } from './deep-vmtl-run.js';
 import { stackedRunParts, type VmtlRunTraining, withoutUndefined } from './stacked-run.js';
@@ -75,6 +84,8 @@ export interface VmtlRunModelOptions {
  */
 export interface VmtlTaskEntry {
   ops?: readonly OpEntry[] | undefined;
+  /** Weight of the task's loss in `model/all/<split>/loss` (default 1), as the Trainer's taskWeights. */
+  weight?: number | undefined;
 }
 
 /**
@@ -102,7 +113,9 @@ function refuseAbstains(name: string, data: TaskData): void {
  * every row. With `ops` on every task it is deep VMTL ({@link buildDeepVmtlRun}). One training
  * step holds a sub-batch of every task (@mtl/data's StackedLoader: an epoch follows the largest
  * task; smaller ones reshuffle and cycle). `save`/`load`/`warmStart` take a folder path or URL,
- * as multitaskRun's. Errors name config paths (`tasks.<name>.input`).
+ * as multitaskRun's. Errors name config paths (`tasks.<name>.input`). Scores carry
+ * `model/all/<split>/loss` (Σ task weight·task loss); a regression task (deep VMTL) whose
+ * {@link TaskData} carries a label scaler predicts, and scores its `mse`, in original units.
  * @example
  * const run = buildVmtlRun({ modules: {}, seed: 1, training }, model, { a: {}, b: {} }, taskData, new RandomStream(1));
  */
@@ -114,9 +127,12 @@ export function buildVmtlRun(
   rng: RandomStream,
 ): RunModel {
   const names = Object.keys(tasks);
+  const weights = Object.fromEntries(names.map((n) => [n, tasks[n]!.weight ?? 1]));
+  const finish = (run: RunModel) =>
+    withOriginalUnits(withModelLosses(withOriginalUnitMse(run, taskData), weights), taskData);
   // Tasks with an operation sequence are deep VMTL (a trunk, a latent, a Bayesian classifier).
   if (names.some((n) => tasks[n]!.ops !== undefined)) {
-    return buildDeepVmtlRun(config, modelConfig, tasks, taskData, rng);
+    return finish(buildDeepVmtlRun(config, modelConfig, tasks, taskData, rng));
   }
   let inputField: string | undefined;
   let inputDim = 0;
@@ -175,7 +191,7 @@ export function buildVmtlRun(
   // Without the model's name prefix: the names the saved model and the warm-start report use.
   const variableNames = () => model.trainableVariables().map((v) => v.name.slice(v.name.indexOf('/') + 1));
 
-  return {
+  return finish({
     ...stackedRunParts(model, names, taskData, config.training, rng),
     moduleNames: variableNames,
     async predict(task, dataset) {
@@ -195,5 +211,34 @@ export function buildVmtlRun(
         disposeBatch(batch);
       }
     },
+  });
+}
+
+/**
+ * A deep VMTL regression's `mse` in its label's original units: the model learns standardised (or
+ * min-max scaled) targets y' = (y - offset) / scale, so its squared errors are scale² times
+ * smaller than in y's units. The `loss` stays the training objective's (on scaled targets), as a
+ * multitask run's does.
+ */
+function withOriginalUnitMse(run: RunModel, taskData: Readonly<Record<string, TaskData>>): RunModel {
+  const factors = new Map<string, number>();
+  for (const [task, data] of Object.entries(taskData)) {
+    const scaler = labelScalerOf(data);
+    if (scaler !== undefined && scaler.scale.length === 1) factors.set(task, scaler.scale[0]! ** 2);
+  }
+  if (factors.size === 0) return run;
+  const unscale = (scores: Record<string, number>): Record<string, number> =>
+    Object.fromEntries(
+      Object.entries(scores).map(([key, value]) => {
+        if (!isScoreKey(key)) return [key, value];
+        const { task, metric } = parseScoreKey(key);
+        const f = factors.get(task);
+        return [key, metric === 'mse' && f !== undefined ? value * f : value];
+      }),
+    );
+  return {
+    ...run,
+    evaluate: async (split, step) => unscale(await run.evaluate(split, step)),
+    scoreAll: async () => unscale(await run.scoreAll()),
   };
 }

@@ -9,21 +9,13 @@ import {
   type FieldKind,
   type FieldPreprocessing,
   type FittedPreprocessing,
-  type FittedScaler,
   fitPreprocessing,
-  invertScaler,
   type PreprocessingSpec,
   type ScaleMethod,
-  vocabularySize,
 } from '@mtl/data';
-import { type Labels, type Probs, Scorer, type ScorerOptions } from '@mtl/scoring';
-import { expandOps, type Predictions } from '@mtl/tasks';
 import type { z } from 'zod';
-import type { dataSourceSchema, moduleSchema, taskSchema } from '../config/schema.js';
-import type { LoadedSource, TaskData } from './data.js';
-
-type TaskConfig = z.infer<typeof taskSchema>;
-type ModuleEntry = z.infer<typeof moduleSchema>;
+import type { dataSourceSchema } from '../config/schema.js';
+import type { LoadedSource } from './data.js';
 
 type SourceConfig = z.infer<typeof dataSourceSchema>;
 /** A `fields` entry of a csv / jsonl source, as the schema parses it. */
@@ -212,83 +204,4 @@ export function readPreprocessing(dir: string): RunPreprocessing | undefined {
     }
   }
   return out;
-}
-
-/** The scaler of a task's label, when its source scales it. */
-export function labelScaler(preprocessing: RunPreprocessing, data: TaskData): FittedScaler | undefined {
-  return preprocessing[data.source]?.[data.datasetName]?.labels[data.label];
-}
-
-function unscaleRows(rows: Labels | Probs, scaler: FittedScaler): Labels {
-  // Rows of values (several targets), or one value per row (a plain array or a typed array).
-  if (rows.length > 0 && typeof rows[0] !== 'number') {
-    return Array.from(rows as ArrayLike<ArrayLike<number>>, (r) => invertScaler(r, scaler));
-  }
-  return invertScaler(rows as ArrayLike<number>, scaler);
-}
-
-/**
- * A regression task's scorer that scores in the label's original units: the model learns scaled
- * targets, and golds, predictions and values are scaled back before any metric sees them.
- * @example
- * new OriginalUnitsScorer({ metrics: ['mse', 'r2'], abstainLabel: null }, scaler);
- */
-export class OriginalUnitsScorer extends Scorer {
-  constructor(
-    options: ScorerOptions,
-    private readonly scaler: FittedScaler,
-  ) {
-    super(options);
-  }
-
-  override score(golds: Labels, preds: Labels, probs?: Probs): Record<string, number> {
-    return super.score(
-      unscaleRows(golds, this.scaler),
-      unscaleRows(preds, this.scaler),
-      probs === undefined ? undefined : (unscaleRows(probs, this.scaler) as Probs),
-    );
-  }
-}
-
-/** Predictions of a regression task in its label's original units. */
-export function unscalePredictions(p: Predictions, scaler: FittedScaler): Predictions {
-  const probs = p.probs.map((row) => invertScaler(row, scaler));
-  const out: Predictions = { ...p, probs };
-  if (p.preds !== undefined)
-    out.preds = unscaleRows(p.preds as Labels, scaler) as NonNullable<Predictions['preds']>;
-  return out;
-}
-
-/**
- * An `embedding` that reads a categorical or text field must have room for every id the fitted
- * vocabulary gives: an id past `vocabSize` would silently look up a zero vector.
- */
-export function checkEmbeddingVocabularies(
-  tasks: Readonly<Record<string, TaskConfig>>,
-  taskData: Readonly<Record<string, TaskData>>,
-  modules: Readonly<Record<string, ModuleEntry>>,
-  preprocessing: RunPreprocessing,
-): void {
-  for (const [taskName, task] of Object.entries(tasks)) {
-    const data = taskData[taskName]!;
-    const fitted = preprocessing[data.source]?.[data.datasetName];
-    if (fitted === undefined || task.ops === undefined) continue;
-    expandOps(taskName, task.ops, data.inputs, modules).forEach((op, i) => {
-      const module = modules[op.moduleName];
-      if (module?.kind !== 'embedding') return;
-      for (const input of op.inputs) {
-        if (typeof input === 'string' || input[0] !== '_input_') continue;
-        const field = fitted.fields[String(input[1])];
-        if (field === undefined || field.kind === 'scale') continue;
-        const needed = vocabularySize(field);
-        if (module.vocabSize < needed) {
-          throw new MtlError(
-            'DATA_SHAPE_MISMATCH',
-            `module "${op.moduleName}" has vocabSize ${module.vocabSize}, but ${field.kind} field "${input[1]}" uses ${needed} ids (${field.tokens.length} fitted on the train split + ${needed - field.tokens.length} reserved): set vocabSize >= ${needed}`,
-            { place: `tasks.${taskName}.ops[${i}]` },
-          );
-        }
-      }
-    });
-  }
 }
