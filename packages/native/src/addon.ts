@@ -1,4 +1,11 @@
-import { createRequire } from 'node:module';
+// `node:module` by a computed name, loaded only in Node: a browser bundle of this package's main
+// entry holds no Node built-in (esbuild leaves a computed import alone), and there the addon is
+// simply unavailable, as when it is not built.
+const NODE_MODULE = 'node:module';
+const nodeModule: typeof import('node:module') | undefined =
+  globalThis.process?.versions?.node === undefined
+    ? undefined
+    : ((await import(/* @vite-ignore */ NODE_MODULE)) as typeof import('node:module'));
 
 /** The functions of build/mtl_native.node (binding/mtl_native.cc documents each). */
 export interface Addon {
@@ -73,9 +80,12 @@ let cached: { addon?: Addon; error?: string } | undefined;
  * and `dist`, so one relative path serves the sources and the build.
  */
 export function loadAddon(): { addon?: Addon; error?: string } {
+  if (cached === undefined && nodeModule === undefined) {
+    cached = { error: 'native kernels run in Node only (this is not Node)' };
+  }
   if (cached === undefined) {
     try {
-      const require = createRequire(import.meta.url);
+      const require = nodeModule!.createRequire(import.meta.url);
       cached = { addon: require('../build/mtl_native.node') as Addon };
     } catch (e) {
       const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);

@@ -47,7 +47,7 @@ export interface InstallNativeOptions {
  * const status = installNative();       // { active: true, registered: true, detail: 'OpenBLAS …, 1 thread' }
  */
 export function installNative(options: InstallNativeOptions = {}): NativeStatus {
-  const env = options.env ?? process.env;
+  const env = options.env ?? globalThis.process?.env ?? {};
   if (env.MTL_NATIVE?.trim() === '0') {
     uninstallNative('disabled by MTL_NATIVE=0');
     return nativeStatus();
