@@ -118,3 +118,45 @@ describe('a loss a module adds', () => {
     model.dispose();
   });
 });
+
+describe('a module kind added as one file and one registry line (highway), from the config', () => {
+  const config = (hw: string) => `
+seed: 2
+data:
+  circleDataset: { kind: circle, n: 200 }
+modules:
+  hw: ${hw}
+  head: { kind: dense, units: 2 }
+tasks:
+  circle_task: { data: circleDataset, ops: [hw, head] }
+training: { epochs: 1, batchSize: 50 }
+`;
+
+  it('validates a highway with its block, and names the module option of a bad one', async () => {
+    const ok = await cli(
+      'validate',
+      writeConfig(config('{ kind: highway, block: { kind: dense, units: 2 } }')),
+    );
+    expect(ok.err).toBe('');
+    expect(ok.code).toBe(0);
+    const bias = await cli(
+      'validate',
+      writeConfig(config('{ kind: highway, block: { kind: dense, units: 2 }, gateBias: low }')),
+    );
+    expect(bias.code).toBe(2);
+    expect(bias.err).toContain('modules.hw.gateBias');
+    const unknown = await cli(
+      'validate',
+      writeConfig(config('{ kind: highway, block: { kind: dense, unit: 2 } }')),
+    );
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('modules.hw');
+    const width = await cli(
+      'validate',
+      writeConfig(config('{ kind: highway, block: { kind: dense, units: 3 } }')),
+    );
+    expect(width.code).toBe(2);
+    expect(width.err).toContain('modules.hw.block');
+    expect(width.err).toContain("the block must keep the input's row shape [2]");
+  });
+});

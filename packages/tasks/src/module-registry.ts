@@ -9,6 +9,7 @@ import { denseKind } from './modules/dense.js';
 import { dropoutKind } from './modules/dropout.js';
 import { dselectKKind } from './modules/dselect-k.js';
 import { embeddingKind } from './modules/embedding.js';
+import { highwayKind } from './modules/highway.js';
 import { layerNormKind } from './modules/layer-norm.js';
 import { layersKind } from './modules/layers-kind.js';
 import { LayersModule } from './modules/layers-module.js';
@@ -46,6 +47,7 @@ export const BUILT_IN_MODULE_KINDS = [
   pleKind,
   crossStitchKind,
   dselectKKind,
+  highwayKind,
 ] as const;
 
 /** A kind's factory: the saved config without its `type`, parsed by the kind's schema. */
