@@ -1,3 +1,5 @@
+import { MtlError } from '@mtl/core';
+import { checkGradients } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -158,6 +160,144 @@ describe('residual', () => {
     );
     expect(() => residual({ block: { kind: 'mlp', hidden: [0] } })).toThrow(
       'residual.block mlp: hidden[0] must be an integer >= 1, got 0',
+    );
+  });
+
+  it('with projection: x·P + block(x) for a block that changes the width (hand computation, gradients)', () => {
+    const before = tf.memory().numTensors;
+    const res = residual({ block: { kind: 'dense', units: 3, activation: 'tanh' }, projection: true });
+    expect(res.inferShape([[2]])).toEqual([3]);
+    res.build('proj', { seed: 3 });
+    const w = res.variables();
+    expect(Object.keys(w)).toEqual(['block/kernel', 'block/bias', 'projection']);
+    expect(w.projection!.shape).toEqual([2, 3]);
+    const x = tf.tensor2d([
+      [0.5, -1],
+      [2, 0.25],
+    ]);
+    const [Wb, bb, P] = ['block/kernel', 'block/bias', 'projection'].map((k) => values(w[k]!));
+    const rows = [
+      [0.5, -1],
+      [2, 0.25],
+    ];
+    const expected = rows.flatMap((r) =>
+      [0, 1, 2].map((j) => {
+        let h = bb![j]!;
+        let skip = 0;
+        for (let i = 0; i < 2; i++) {
+          h += r[i]! * Wb![i * 3 + j]!;
+          skip += r[i]! * P![i * 3 + j]!;
+        }
+        return skip + Math.tanh(h);
+      }),
+    );
+    const ctx = { training: false, seed: 0 };
+    const y = tf.tidy(() => values(res.apply([x], ctx) as tf.Tensor));
+    for (const [i, v] of y.entries()) expect(v).toBeCloseTo(expected[i]!, 5);
+    // Input gradient against finite differences and the plain composition; every parameter gets one.
+    const plain = (input: tf.Tensor) =>
+      tf.add(
+        tf.matMul(input as tf.Tensor2D, w.projection!),
+        tf.tanh(tf.add(tf.matMul(input as tf.Tensor2D, w['block/kernel']!), w['block/bias']!)),
+      );
+    const check = checkGradients((input) => res.apply([input], ctx) as tf.Tensor, [x], {
+      reference: plain,
+      valueTolerance: 1e-5,
+    });
+    expect(check.failures).toEqual([]);
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(
+        () => tf.sum(tf.square(res.apply([x], ctx) as tf.Tensor)) as tf.Scalar,
+        res.trainableVariables(),
+      );
+      const ref = tf.grad((p: tf.Tensor) =>
+        tf.sum(
+          tf.square(
+            tf.add(
+              tf.matMul(x, p as tf.Tensor2D),
+              tf.tanh(tf.add(tf.matMul(x, w['block/kernel']!), w['block/bias']!)),
+            ),
+          ),
+        ),
+      )(w.projection!);
+      const got = values(grads['proj/projection']!);
+      for (const [i, v] of values(ref).entries()) expect(got[i]).toBeCloseTo(v, 5);
+    });
+    x.dispose();
+    res.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('with projection in a model: widths inferred, saved config rebuilds it, save and load give the same outputs', async () => {
+    const before = tf.memory().numTensors;
+    const task = new Task({
+      name: 't',
+      modulePool: {
+        res: moduleFromConfig({
+          type: 'residual',
+          block: { kind: 'mlp', hidden: [5], outputSize: 6 },
+          projection: true,
+          norm: 'post',
+        }),
+        head: dense({ units: 2 }),
+      },
+      opSequence: [
+        new Operation({ moduleName: 'res', inputs: [['_input_', 'x']] }),
+        new Operation({ moduleName: 'head', inputs: ['res'] }),
+      ],
+    });
+    const model = new MultitaskModel([task], { seed: 4, inputShapes: { x: [4] } });
+    const res = model.modulePool.get('res') as Residual;
+    // block 4·5+5 + 5·6+6, projection 4·6, post norm over the output's 6: gamma, beta.
+    expect(res.parameterCount()).toBe(25 + 36 + 24 + 12);
+    expect(res.getConfig()).toMatchObject({ type: 'residual', projection: true, inputSize: 4, norm: 'post' });
+    expect((model.modulePool.get('head') as ReturnType<typeof dense>).inputSize).toBe(6);
+    await model.save('memory://residual-projection');
+    const restored = await MultitaskModel.load('memory://residual-projection', { variablePrefix: 'copy/' });
+    const x = tf.tensor2d([
+      [1, 2, 3, 4],
+      [-1, 0.5, 0, 2],
+    ]);
+    tf.tidy(() => {
+      const batch = {
+        dataset: 'D',
+        split: 'test',
+        X: { x },
+        Y: {},
+        size: 2,
+        indices: Int32Array.from([0, 1]),
+      };
+      expect(values(restored.forward(batch).t!)).toEqual(values(model.forward(batch).t!));
+    });
+    x.dispose();
+    restored.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('names the module for a bad projection option, and suggests it for a block that changes the width', () => {
+    let error: unknown;
+    try {
+      moduleFromConfig(
+        { type: 'residual', block: { kind: 'dense', units: 3 }, projection: 'yes' },
+        'modules.res',
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(MtlError);
+    expect((error as MtlError).place).toBe('modules.res residual');
+    expect((error as MtlError).message).toContain('projection');
+    const task = new Task({
+      name: 't',
+      modulePool: { res: residual({ block: dense({ units: 3 }) }), head: dense({ units: 2 }) },
+      opSequence: [
+        new Operation({ moduleName: 'res', inputs: [['_input_', 'x']] }),
+        new Operation({ moduleName: 'head', inputs: ['res'] }),
+      ],
+    });
+    expect(() => new MultitaskModel([task], { inputShapes: { x: [4] } })).toThrow(
+      'set projection: true to project the skip path to its width',
     );
   });
 });

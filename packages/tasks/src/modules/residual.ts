@@ -5,8 +5,8 @@ import { childModule, isModule } from '../internal/child-config.js';
 import { singleInput } from '../internal/module-utils.js';
 import { BaseModule, type Module, type ModuleConfig, type ModuleContext, type ParamSpec } from '../module.js';
 import { defineModuleKind } from '../module-kind.js';
-import { defined, enumOption, parseModuleOptions } from '../module-options.js';
-import { concatRowShape, isRowShape, type RowShape } from '../shape-inference.js';
+import { defined, enumOption, intOption, parseModuleOptions } from '../module-options.js';
+import { concatRowShape, isRowShape, knownSize, type RowShape, resolveSize } from '../shape-inference.js';
 import { LayerNorm } from './layer-norm.js';
 
 /**
@@ -33,6 +33,17 @@ export const residualSchema = z.strictObject({
     .describe(
       'A layer norm before the block (`pre`: x + block(norm(x))) or after the sum (`post`: norm(x + block(x))); default none.',
     ),
+  /** A learned linear projection of the skip path, x·P + block(x): lets the block change the width; default false. */
+  projection: z
+    .boolean()
+    .optional()
+    .describe(
+      "A learned linear projection of the skip path, y = x·P + block(x) (P: `projection` [input width, block's output width], no bias): the block may then change the width; default false (y = x + block(x)).",
+    ),
+  /** Width of the input (with `projection`); optional: a model infers it from the data and checks a given one. */
+  inputSize: intOption()
+    .optional()
+    .describe('With `projection`: width of the input; inferred from the input when left out.'),
 });
 
 /**
@@ -45,6 +56,8 @@ export type ResidualOptions = z.input<typeof residualSchema>;
 /**
  * y = x + block(x), optionally with a layer norm before the block or after the sum. The block and
  * the norm are child modules: variables `<module>/block/<param>` and `<module>/norm/gamma|beta`.
+ * With `projection: true` the skip path is a learned linear map, y = x·P + block(x) (`<module>/projection`
+ * [input width, block's output width]), so the block may change the width (He et al. 2016's projection shortcut).
  * @example
  * const res = new Residual({ block: mlp({ hidden: [8], outputSize: 4 }) }); // as residual({...})
  */
@@ -53,37 +66,63 @@ export class Residual extends BaseModule {
   readonly block: Module;
   readonly norm: LayerNorm | undefined;
   readonly normAt: 'pre' | 'post' | undefined;
+  readonly projection: boolean;
+  private width: number | undefined;
+  private outWidth: number | undefined;
 
   constructor(options: ResidualOptions) {
     const o = parseModuleOptions(residualSchema, options, 'residual');
     super();
     // The norm is registered first so that its parameters come first, as it runs first with `pre`.
     this.normAt = o.norm;
+    this.projection = o.projection ?? false;
+    this.width = o.inputSize;
     this.norm = o.norm === undefined ? undefined : this.child('norm', new LayerNorm({}));
     this.block = this.child('block', childModule(o.block, 'residual.block'));
   }
 
-  /** The input's row shape; the block's output must have it (DATA_SHAPE_MISMATCH otherwise). */
+  /**
+   * The input's row shape; the block's output must have it (DATA_SHAPE_MISMATCH otherwise), or,
+   * with `projection`, the input's but for the last axis (the output's row shape).
+   */
   inferShape(inputs: readonly RowShape[]): RowShape {
     const shape = concatRowShape(inputs, 'residual');
-    this.norm?.inferShape([shape]);
-    const out = this.block.inferShape?.([shape]);
     const width = shape[shape.length - 1];
+    if (this.projection) this.width = resolveSize(this.width, width!, 'inputSize', 'residual');
+    if (this.normAt === 'pre') this.norm!.inferShape([shape]);
+    const out = this.block.inferShape?.([shape]);
+    let result = shape;
     if (out !== undefined) {
       const outWidth = isRowShape(out) ? out[out.length - 1] : undefined;
-      if (!isRowShape(out) || out.length !== shape.length || (outWidth !== width && outWidth !== null)) {
+      const keeps = outWidth === width || outWidth === null;
+      if (!isRowShape(out) || out.length !== shape.length || (!keeps && !this.projection)) {
         throw new MtlError(
           'DATA_SHAPE_MISMATCH',
-          `the block must keep the input's row shape [${shape.map((d) => d ?? '?')}] (x + block(x)), but it outputs ${isRowShape(out) ? `[${out.map((d) => d ?? '?')}]` : 'named or listed tensors'}`,
+          `the block must keep the input's row shape [${shape.map((d) => d ?? '?')}] (x + block(x)), but it outputs ${isRowShape(out) ? `[${out.map((d) => d ?? '?')}]` : 'named or listed tensors'}${isRowShape(out) && out.length === shape.length ? ': set projection: true to project the skip path to its width' : ''}`,
           { place: 'residual', details: { option: 'block', given: outWidth ?? null, inferred: width } },
         );
       }
+      if (this.projection) {
+        this.outWidth = knownSize(outWidth ?? undefined, 'outputSize', 'residual.block');
+        result = [...shape.slice(0, -1), this.outWidth];
+      }
+    } else if (this.projection) {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        "projection needs the block's output width, and this block cannot say it (no shape inference)",
+        { place: 'residual', details: { option: 'projection' } },
+      );
     }
-    return shape;
+    if (this.normAt === 'post') this.norm!.inferShape([result]);
+    return result;
   }
 
   protected paramSpecs(): ParamSpec[] {
-    return [];
+    if (!this.projection) return [];
+    const input = knownSize(this.width, 'inputSize', 'residual');
+    // Rebuilt from a saved config (inputSize given), the block's widths are known without a model.
+    if (this.outWidth === undefined) this.inferShape([[input]]);
+    return [{ name: 'projection', shape: [input, this.outWidth!], init: 'glorotUniform' }];
   }
 
   protected forward(inputs: tf.Tensor[], ctx: ModuleContext): tf.Tensor {
@@ -91,19 +130,28 @@ export class Residual extends BaseModule {
     const x = singleInput(inputs, place);
     const h = this.normAt === 'pre' ? (this.norm!.apply([x], ctx) as tf.Tensor) : x;
     const y = this.block.apply([h], ctx);
-    if (!(y instanceof tf.Tensor) || !tf.util.arraysEqual(y.shape, x.shape)) {
+    const want = this.projection ? [...x.shape.slice(0, -1), this.outWidth!] : x.shape;
+    if (!(y instanceof tf.Tensor) || !tf.util.arraysEqual(y.shape, want)) {
       throw new MtlError(
         'DATA_SHAPE_MISMATCH',
-        `the block must return one tensor of the input's shape [${x.shape}], got ${y instanceof tf.Tensor ? `[${y.shape}]` : 'named or listed tensors'}`,
+        `the block must return one tensor of shape [${want}], got ${y instanceof tf.Tensor ? `[${y.shape}]` : 'named or listed tensors'}`,
         { place },
       );
     }
-    const sum = tf.add(x, y);
+    const skip = this.projection
+      ? tf.matMul(x.reshape([-1, this.width!]), this.param('projection')).reshape(want)
+      : x;
+    const sum = tf.add(skip, y);
     return this.normAt === 'post' ? (this.norm!.apply([sum], ctx) as tf.Tensor) : sum;
   }
 
   getConfig(): ModuleConfig {
-    return defined({ type: this.type, block: this.block.getConfig(), norm: this.normAt });
+    return defined({
+      type: this.type,
+      block: this.block.getConfig(),
+      norm: this.normAt,
+      ...(this.projection ? { projection: true, inputSize: this.width } : {}),
+    });
   }
 
   static fromConfig(config: ModuleConfig): Residual {
@@ -130,6 +178,6 @@ export const residualKind = defineModuleKind({
   type: 'residual',
   schema: residualSchema,
   description:
-    'x + block(x): the block is a module config of any kind that keeps the width, optionally with a layer norm (`norm: pre | post`).',
+    'x + block(x): the block is a module config of any kind that keeps the width (or, with `projection: true`, x·P + block(x) for a block that changes it), optionally with a layer norm (`norm: pre | post`).',
   create: (options) => new Residual(options),
 });
