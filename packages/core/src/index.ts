@@ -70,5 +70,6 @@ export {
   type ScoreKeyParts,
   scoreKey,
 } from './score-key.js';
+export { sgdStep } from './sgd-step.js';
 export { sha256, sha256Hex } from './sha256.js';
 export { assertNoLeaks, countNewTensors, disposeAll } from './tensors.js';

@@ -1,5 +1,4 @@
-import { MtlError, RandomStream } from '@mtl/core';
-import { disposeBatch } from '@mtl/data';
+import { MtlError, RandomStream, sgdStep } from '@mtl/core';
 import type { TaskData } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -64,18 +63,7 @@ describe('buildVaeRun: the VAE run protocol from options', () => {
     expect(run.moduleNames()).toEqual(['encoder', 'domain1.lift', 'decoder', 'domain2.lift']);
     await run.checkSplit('train');
     // One SGD step on the run's own first batches, so the saved weights are not the initial ones.
-    const step = run.trainSource().epoch(0, new RandomStream(1))[Symbol.iterator]().next().value!;
-    const sgd = tf.train.sgd(0.1);
-    sgd.minimize(
-      () =>
-        tf.addN(
-          Object.values(run.trainable.loss(step, { step: 0, epoch: 0, seed: 0, training: true }).parts),
-        ) as tf.Scalar,
-      false,
-      run.trainable.trainableVariables(),
-    );
-    sgd.dispose();
-    disposeBatch(step);
+    sgdStep(run.trainable, run.trainSource(), { lr: 0.1 });
     const scores = await run.scoreAll();
     expect(Object.keys(scores)).toContain('domain2/domain2Dataset/test/recon_mse');
     // Σ weight·task loss (weights default to 1), as the Trainer logs model/all/train/loss.

@@ -1,11 +1,5 @@
-import { MtlError, RandomStream } from '@mtl/core';
-import {
-  applyPreprocessing,
-  DictDataset,
-  disposeBatch,
-  fitPreprocessing,
-  makeLogisticTasks,
-} from '@mtl/data';
+import { MtlError, RandomStream, sgdStep } from '@mtl/core';
+import { applyPreprocessing, DictDataset, fitPreprocessing, makeLogisticTasks } from '@mtl/data';
 import type { RunModel, TaskData } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -52,18 +46,7 @@ const deep = Object.fromEntries(names.map((n) => [n, { ops: ['trunk'] }]));
 
 /** One SGD step on the run's first stacked batch, so the saved weights are not the initial ones. */
 function step(run: RunModel): void {
-  const batches = run.trainSource().epoch(0, new RandomStream(1))[Symbol.iterator]().next().value!;
-  const sgd = tf.train.sgd(0.5);
-  sgd.minimize(
-    () =>
-      tf.addN(
-        Object.values(run.trainable.loss(batches, { step: 0, epoch: 0, seed: 0, training: true }).parts),
-      ) as tf.Scalar,
-    false,
-    run.trainable.trainableVariables(),
-  );
-  sgd.dispose();
-  disposeBatch(batches);
+  sgdStep(run.trainable, run.trainSource(), { lr: 0.5 });
 }
 
 function caught(f: () => unknown): MtlError {
