@@ -5,7 +5,9 @@ import { README_TIMEOUT_MS, runReadmeExamples, scriptErrors } from '../../../too
 it('README examples (the Snorkel tutorial, the pool, the run protocol) run as printed: shared trunk, trained, saved, reloaded', {
   timeout: README_TIMEOUT_MS,
 }, async () => {
-  const [result, poolExample, runExample] = await runReadmeExamples(new URL('../README.md', import.meta.url));
+  const [result, poolExample, runExample, unitsExample, ...others] = await runReadmeExamples(
+    new URL('../README.md', import.meta.url),
+  );
   expect(scriptErrors(result!)).toBe('');
   expect(result!.code).toBe(0);
   const [modules, accuracy, validLoss, preds, ...rest] = result!.lines;
@@ -30,4 +32,18 @@ it('README examples (the Snorkel tutorial, the pool, the run protocol) run as pr
   expect(sameScores).toBe('true');
   expect(runPreds).toMatch(/^\[ [01], [01], [01], [01], [01] \] 2$/);
   expect(runRest).toEqual([]);
+  // A regression scaled for training, scored and predicted in its own units (no app).
+  expect(scriptErrors(unitsExample!)).toBe('');
+  expect(unitsExample!.code).toBe(0);
+  const [mseR2, losses, row, ...unitsRest] = unitsExample!.lines;
+  const [mse, r2] = mseR2!.split(' ').map(Number);
+  expect(mse).toBeGreaterThan(3); // k€²: the noise alone is 4; standardised targets would give ~0.003
+  expect(mse).toBeLessThan(12);
+  expect(r2).toBeGreaterThan(0.99);
+  expect(losses).toBe('true true');
+  const [pred, truth] = row!.split(' ').map(Number);
+  expect(Math.abs(pred! - truth!)).toBeLessThan(10);
+  expect(truth).toBeGreaterThan(100);
+  expect(unitsRest).toEqual([]);
+  expect(others).toEqual([]);
 });
