@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
 import type { Chart } from './charts.js';
+import { heatmapSpec } from './heatmap.js';
 
 /**
  * `gates.json` of a run whose model routes with gates (mmoe, cgc, ple, dselect_k): one entry per
@@ -52,47 +53,23 @@ export function gateCharts(file: GatesFile): Chart[] {
       title: 'gate weight',
       scale: { domain: [0, 1], scheme: 'blues' },
     };
-    const spec: TopLevelSpec = {
-      title: {
-        text: `${module}: gate weights (step ${last.step})`,
-        subtitle: `mean over the ${last.split} split; a row per gate (task), summing to 1`,
-      },
-      data: { values: latest },
+    const spec = heatmapSpec({
+      title: `${module}: gate weights (step ${last.step})`,
+      subtitle: `mean over the ${last.split} split; a row per gate (task), summing to 1`,
+      values: latest,
       width,
       height,
-      encoding: {
-        x: {
-          field: 'expert',
-          type: 'nominal',
-          sort: experts,
-          title: 'expert',
-          axis: { labelAngle: experts.length > 6 ? -45 : 0 },
-        },
-        y: { field: 'gate', type: 'nominal', sort: gateNames, title: 'gate (task)' },
-      },
-      layer: [
-        {
-          name: 'weights',
-          mark: { type: 'rect', stroke: '#ffffff', strokeWidth: 2 },
-          encoding: {
-            color,
-            tooltip: [
-              { field: 'gate', type: 'nominal', title: 'gate' },
-              { field: 'expert', type: 'nominal' },
-              { field: 'value', type: 'quantitative', format: '.4f', title: 'weight' },
-            ],
-          },
-        },
-        {
-          name: 'labels',
-          mark: { type: 'text', fontSize: experts.length > 8 ? 9 : 12 },
-          encoding: {
-            text: { field: 'value', type: 'quantitative', format: '.2f' },
-            color: { condition: { test: 'datum.value > 0.55', value: '#ffffff' }, value: '#222222' },
-          },
-        },
+      x: { field: 'expert', sort: experts, title: 'expert' },
+      y: { field: 'gate', sort: gateNames, title: 'gate (task)' },
+      color: { field: color.field, title: color.title, domain: [0, 1], scheme: 'blues' },
+      tooltip: [
+        { field: 'gate', type: 'nominal', title: 'gate' },
+        { field: 'expert', type: 'nominal' },
+        { field: 'value', type: 'quantitative', format: '.4f', title: 'weight' },
       ],
-    };
+      layer: 'weights',
+      labelTest: 'datum.value > 0.55',
+    });
     charts.push({
       id: `gates-${module}`,
       section: 'gates',

@@ -2,8 +2,15 @@ import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { BaseModule, type Module, type ModuleConfig, type ModuleContext } from '../module.js';
-import { intOption, numberOption } from '../module-options.js';
-import { isRowShape, type OutputShape, type RowShape } from '../shape-inference.js';
+import { defined, intOption, numberOption } from '../module-options.js';
+import { Dense } from '../modules/dense.js';
+import {
+  concatRowShape,
+  isRowShape,
+  type OutputShape,
+  type RowShape,
+  resolveSize,
+} from '../shape-inference.js';
 import { childModule, isModule } from './child-config.js';
 
 /**
@@ -73,25 +80,97 @@ export function expertConfig(value: unknown): ModuleConfig | { [option: string]:
 
 /**
  * Base of the modules that route between experts with gates (mmoe, cgc, ple, dselect_k): expert
- * copies as children, the mixture, the regularisers and the gate observer.
+ * copies as children, the per-task gates, the mixture, the regularisers, the gate observer and the
+ * options every kind saves alike.
  */
 export abstract class GatedModule extends BaseModule {
   private observer: GateObserver | undefined;
   protected readonly loadBalance: number;
   protected readonly gateEntropy: number;
+  /** The tasks served, in option order (a released task leaves it). */
+  protected taskList: string[];
+  /** Each task's gate (`gate_<task>`), for the kinds that gate per task on the module's input. */
+  protected readonly gates = new Map<string, Dense>();
+  /** The config every expert is copied from, as saved. */
+  protected readonly expertSpec: ModuleConfig | { [option: string]: unknown };
+  /** Width of the input rows, given or inferred. */
+  protected size: number | undefined;
 
   constructor(options: {
     seed?: number | undefined;
     loadBalance?: number | undefined;
     gateEntropy?: number | undefined;
+    tasks?: readonly string[] | undefined;
+    expert?: unknown;
   }) {
     super({ seed: options.seed });
     this.loadBalance = options.loadBalance ?? 0;
     this.gateEntropy = options.gateEntropy ?? 0;
+    this.taskList = [...(options.tasks ?? [])];
+    this.expertSpec = expertConfig(options.expert);
+  }
+
+  /** The tasks with a gate, in option order. */
+  get tasks(): string[] {
+    return [...this.taskList];
   }
 
   /** Each gate's name and the names of the experts it weighs, in column order. */
   abstract gateLayout(): { gate: string; experts: string[] }[];
+
+  /** Adds task `task`'s gate: child `gate_<task>`, a dense layer of `units` logits. */
+  protected addGate(task: string, units: number): Dense {
+    const gate = this.child(`gate_${task}`, new Dense({ units }));
+    this.gates.set(task, gate);
+    return gate;
+  }
+
+  /**
+   * Frees task `task`'s gate and drops the task (false when it has no gate or is the last task, so
+   * that a module never serves no task).
+   */
+  protected releaseGate(task: string): boolean {
+    if (!this.gates.has(task) || this.taskList.length === 1) return false;
+    this.gates.delete(task);
+    this.removeChild(`gate_${task}`);
+    this.taskList = this.taskList.filter((t) => t !== task);
+    return true;
+  }
+
+  /** The input row shape of a module that reads one vector per row; records (or checks) its width. */
+  protected vectorInput(inputs: readonly RowShape[]): RowShape {
+    const shape = concatRowShape(inputs, this.type);
+    if (shape.length !== 1) {
+      throw new MtlError('DATA_SHAPE_MISMATCH', `reads vector rows, got rows of shape [${shape}]`, {
+        place: this.type,
+      });
+    }
+    this.size = resolveSize(this.size, shape[0]!, 'inputSize', this.type);
+    return shape;
+  }
+
+  /** The same expert names for every task's gate (`expert_<e>`), one entry per task. */
+  protected sharedLayout(experts: readonly Module[]): { gate: string; experts: string[] }[] {
+    const names = experts.map((_, e) => `expert_${e}`);
+    return this.taskList.map((gate) => ({ gate, experts: names }));
+  }
+
+  /**
+   * The saved config: type, input width and tasks, then the kind's own options (`own`, in order),
+   * then the expert config, the regularisers and the seed.
+   */
+  protected gatedConfig(own: { [option: string]: unknown }): ModuleConfig {
+    return defined({
+      type: this.type,
+      inputSize: this.size,
+      tasks: [...this.taskList],
+      ...own,
+      expert: this.expertSpec,
+      loadBalance: this.loadBalance || undefined,
+      gateEntropy: this.gateEntropy || undefined,
+      seed: this.seed,
+    });
+  }
 
   /** Listens to the gate weights of inference forward passes (undefined stops listening). */
   observeGates(observer: GateObserver | undefined): void {
