@@ -155,6 +155,11 @@ export class DselectK extends GatedModule {
     return out;
   }
 
+  /** A task left the model: its gate's variables are freed and it leaves `tasks`. */
+  releaseUser(task: string): void {
+    this.releaseGate(task);
+  }
+
   getConfig(): ModuleConfig {
     return this.gatedConfig({
       experts: this.experts.length,
