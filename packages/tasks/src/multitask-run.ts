@@ -118,6 +118,9 @@ export function multitaskRun(
     },
     mixing: () => null,
     gates: () => gates.history(),
+    async recordFinalGates(info) {
+      await gates.final(info, (split) => model.evaluate(evalLoaders(split), split));
+    },
     dispose: () => model.dispose(),
   };
 }

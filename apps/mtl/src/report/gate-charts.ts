@@ -21,6 +21,21 @@ export const gatesSchema = z.object({
       ),
     }),
   ),
+  /** The gates of the model as saved (the best epoch's when restored); older runs have none. */
+  final: z
+    .object({
+      step: z.number().int().min(0),
+      split: z.string(),
+      restoredBest: z.boolean(),
+      gates: z.record(
+        z.string(),
+        z.record(
+          z.string(),
+          z.object({ experts: z.array(z.string()), weights: z.array(z.number()), rows: z.number() }),
+        ),
+      ),
+    })
+    .optional(),
 });
 
 /** What {@link gatesSchema} reads. */
@@ -29,15 +44,21 @@ export type GatesFile = z.infer<typeof gatesSchema>;
 const CELL = 44;
 
 /**
- * Heatmaps of the gate weights of each gated module: the latest evaluation (expert × gate, each
- * row a task's mean gate over the validation split, summing to 1), and the evolution (one small
+ * Heatmaps of the gate weights of each gated module: the final model's (the best epoch's when its
+ * weights were restored; else the latest evaluation's), expert × gate, each row a task's mean gate
+ * over the validation split, summing to 1; and the evolution (one small
  * heatmap per evaluation, expert × gate, faceted by step).
  * @example
  * gateCharts({ evaluations: [{ step: 10, split: 'valid', gates: { moe: { y1: { experts: ['expert_0'], weights: [1], rows: 5 } } } }] }).length; // 2
  */
 export function gateCharts(file: GatesFile): Chart[] {
-  const last = file.evaluations.at(-1);
+  // The saved model's gates when recorded (the best epoch's, not the last evaluation's).
+  const last = file.final ?? file.evaluations.at(-1);
   if (last === undefined) return [];
+  const which =
+    file.final === undefined
+      ? `step ${last.step}`
+      : `final model, step ${last.step}${file.final.restoredBest ? ': the best epoch restored' : ''}`;
   const charts: Chart[] = [];
   for (const [module, gates] of Object.entries(last.gates)) {
     const gateNames = Object.keys(gates);
@@ -54,7 +75,7 @@ export function gateCharts(file: GatesFile): Chart[] {
       scale: { domain: [0, 1], scheme: 'blues' },
     };
     const spec = heatmapSpec({
-      title: `${module}: gate weights (step ${last.step})`,
+      title: `${module}: gate weights (${which})`,
       subtitle: `mean over the ${last.split} split; a row per gate (task), summing to 1`,
       values: latest,
       width,
