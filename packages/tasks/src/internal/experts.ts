@@ -2,7 +2,7 @@ import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { BaseModule, type Module, type ModuleConfig, type ModuleContext } from '../module.js';
-import { defined, intOption, numberOption } from '../module-options.js';
+import { defined, initOption, intOption, numberOption } from '../module-options.js';
 import { Dense } from '../modules/dense.js';
 import {
   concatRowShape,
@@ -12,6 +12,7 @@ import {
   resolveSize,
 } from '../shape-inference.js';
 import { childModule, isModule } from './child-config.js';
+import type { Initializer } from './init.js';
 
 /**
  * Called on every inference forward pass of a gated module while a {@link GateRecorder} listens:
@@ -65,6 +66,23 @@ export const gateRegulariserShape = {
   gateEntropy: numberOption({ min: 0 })
     .optional()
     .describe("Weight of the gates' mean entropy `−Σ_e g_e log g_e` (favours confident gates); default 0."),
+  /**
+   * How the gates' kernels start (default `glorotUniform`). With d inputs and E experts glorot gives
+   * logits of sd ≈ √(2d/(d+E)) on standardised inputs (≈ 1.4: sharp, random routing from the first
+   * step); `zeros` starts every gate uniform (1/E per expert), `torchUniform` at sd ≈ 0.58.
+   */
+  gateInit: initOption()
+    .optional()
+    .describe(
+      "How the gates' kernels start: `glorotUniform` (default; logits of sd ≈ 1.4 on standardised inputs), `zeros` (every gate uniform at the start), `torchUniform`, `{normal: s}`, ...",
+    ),
+  /** Whether the gates have a bias (default true; the MMoE paper's gate is softmax(W x), without one). */
+  gateBias: z
+    .boolean()
+    .optional()
+    .describe(
+      "Whether the gates' dense layers have a bias; default true (the MMoE paper's softmax(W x) has none).",
+    ),
 };
 
 /** `experts` option: how many experts. */
@@ -95,6 +113,9 @@ export abstract class GatedModule extends BaseModule {
   protected readonly expertSpec: ModuleConfig | { [option: string]: unknown };
   /** Width of the input rows, given or inferred. */
   protected size: number | undefined;
+  /** The gates' kernel initialiser and bias (undefined: the defaults, glorotUniform with a bias). */
+  protected readonly gateInit: Initializer | undefined;
+  protected readonly gateBias: boolean | undefined;
 
   constructor(options: {
     seed?: number | undefined;
@@ -102,12 +123,25 @@ export abstract class GatedModule extends BaseModule {
     gateEntropy?: number | undefined;
     tasks?: readonly string[] | undefined;
     expert?: unknown;
+    gateInit?: Initializer | undefined;
+    gateBias?: boolean | undefined;
   }) {
     super({ seed: options.seed });
     this.loadBalance = options.loadBalance ?? 0;
     this.gateEntropy = options.gateEntropy ?? 0;
     this.taskList = [...(options.tasks ?? [])];
     this.expertSpec = expertConfig(options.expert);
+    this.gateInit = options.gateInit;
+    this.gateBias = options.gateBias;
+  }
+
+  /** A gate's dense layer of `units` logits, with the module's gate initialiser and bias. */
+  protected gateLayer(units: number): Dense {
+    return new Dense({
+      units,
+      ...(this.gateInit === undefined ? {} : { kernelInit: this.gateInit }),
+      ...(this.gateBias === undefined ? {} : { useBias: this.gateBias }),
+    });
   }
 
   /** The tasks with a gate, in option order. */
@@ -120,7 +154,7 @@ export abstract class GatedModule extends BaseModule {
 
   /** Adds task `task`'s gate: child `gate_<task>`, a dense layer of `units` logits. */
   protected addGate(task: string, units: number): Dense {
-    const gate = this.child(`gate_${task}`, new Dense({ units }));
+    const gate = this.child(`gate_${task}`, this.gateLayer(units));
     this.gates.set(task, gate);
     return gate;
   }
@@ -168,6 +202,8 @@ export abstract class GatedModule extends BaseModule {
       expert: this.expertSpec,
       loadBalance: this.loadBalance || undefined,
       gateEntropy: this.gateEntropy || undefined,
+      gateInit: this.gateInit,
+      gateBias: this.gateBias,
       seed: this.seed,
     });
   }

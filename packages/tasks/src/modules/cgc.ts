@@ -13,7 +13,7 @@ import type { Module, ModuleConfig, ModuleContext, ParamSpec } from '../module.j
 import { defineModuleKind } from '../module-kind.js';
 import { parseModuleOptions, seedOption } from '../module-options.js';
 import { concatRowShape, type RowShape, resolveSize } from '../shape-inference.js';
-import { Dense } from './dense.js';
+import type { Dense } from './dense.js';
 
 /**
  * The options of a {@link cgc} module.
@@ -66,7 +66,7 @@ export class Cgc extends GatedModule {
     }
     for (const task of o.tasks) this.addGate(task, o.taskExperts + o.sharedExperts);
     const all = o.tasks.length * o.taskExperts + o.sharedExperts;
-    this.sharedGate = withSharedGate ? this.child('gate_shared', new Dense({ units: all })) : undefined;
+    this.sharedGate = withSharedGate ? this.child('gate_shared', this.gateLayer(all)) : undefined;
     if (o.inputSize !== undefined) this.inferShape([[o.inputSize]]);
   }
 
