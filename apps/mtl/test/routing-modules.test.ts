@@ -7,12 +7,15 @@ import { cli, EXAMPLES, readJson, tempDir, writeConfig } from './helpers.js';
 const example = readFileSync(join(EXAMPLES, 'mmoe-synthetic.yaml'), 'utf8');
 const tiny = ['--set', 'data.synthetic.n=200', '--set', 'data.synthetic.dim=8', '--set', 'training.epochs=2'];
 
+type GateMeans = Record<string, Record<string, { experts: string[]; weights: number[]; rows: number }>>;
+
 interface Gates {
   evaluations: {
     step: number;
     split: string;
-    gates: Record<string, Record<string, { experts: string[]; weights: number[]; rows: number }>>;
+    gates: GateMeans;
   }[];
+  final?: { step: number; split: string; restoredBest: boolean; gates: GateMeans };
 }
 
 describe('routing modules from the config', () => {
@@ -35,6 +38,46 @@ describe('routing modules from the config', () => {
     const html = readFileSync(join(runDir, 'report.html'), 'utf8');
     expect(html).toContain('id="gates-moe"');
     expect(html).toContain('id="gates-moe-evolution"');
+  });
+
+  it("writes the final model's gates: the best epoch's when its weights were restored, not the last evaluation's", async () => {
+    const runDir = join(tempDir(), 'run');
+    // A high rate: the validation loss is best at an early evaluation, then worse.
+    const set = ['--set', 'training.epochs=6', '--set', 'training.lr=0.1'];
+    const r = await cli(
+      'train',
+      join(EXAMPLES, 'mmoe-synthetic.yaml'),
+      ...tiny,
+      ...set,
+      '--out',
+      runDir,
+      '--quiet',
+    );
+    expect(r.code).toBe(0);
+    const valid = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, number>)
+      .filter((m) => m['model/all/valid/loss'] !== undefined);
+    const best = valid.reduce((a, b) => (b['model/all/valid/loss']! < a['model/all/valid/loss']! ? b : a));
+    const gates = readJson<Gates>(join(runDir, 'gates.json'));
+    const last = gates.evaluations.at(-1)!;
+    expect(best.step).toBeLessThan(last.step);
+    expect(gates.final).toMatchObject({ step: best.step, split: 'valid', restoredBest: true });
+    // The restored weights are the best evaluation's: the same mean gates on the same rows.
+    const atBest = gates.evaluations.find((e) => e.step === best.step)!;
+    for (const task of ['y1', 'y2']) {
+      const final = gates.final!.gates.moe![task]!;
+      expect(final.rows).toBe(20);
+      final.weights.forEach((w, e) => {
+        expect(w).toBeCloseTo(atBest.gates.moe![task]!.weights[e]!, 6);
+      });
+      const drift = final.weights.map((w, e) => Math.abs(w - last.gates.moe![task]!.weights[e]!));
+      expect(Math.max(...drift)).toBeGreaterThan(1e-3);
+    }
+    expect((await cli('report', runDir)).code).toBe(0);
+    const html = readFileSync(join(runDir, 'report.html'), 'utf8');
+    expect(html).toContain(`moe: gate weights (final model, step ${best.step}: the best epoch restored)`);
   });
 
   it('refuses a task reading an unknown task, another task, or a module without its gate', async () => {

@@ -85,4 +85,9 @@ export class GateRecorder {
  */
 export interface GateHistory {
   evaluations: { step: number; split: string; gates: GateSnapshot }[];
+  /**
+   * The gates of the model as trained and saved, on the split of the evaluations: with the best
+   * epoch's weights restored, those of step `step` (the best evaluation), not of the last one.
+   */
+  final?: { step: number; split: string; restoredBest: boolean; gates: GateSnapshot };
 }

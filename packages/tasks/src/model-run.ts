@@ -54,6 +54,11 @@ export interface RunModel {
   mixing(): Mixing | null;
   /** The gate weights recorded at each evaluation of a model with gated modules (mmoe, cgc, ple, dselect_k); null without. */
   gates?(): GateHistory | null;
+  /**
+   * Records the gates of the model as it ends training (after the best weights are restored) for
+   * `gates()`'s `final`: `step` is the step whose weights it holds.
+   */
+  recordFinalGates?(info: { step: number; restoredBest: boolean }): Promise<void>;
   /** VAE runs: `n` draws from the prior and their decodings (`mtl predict --sample N`). */
   sample?(task: string, n: number, seed: number): Promise<Predictions>;
   dispose(): void;

@@ -123,6 +123,9 @@ export function multitaskRun(
     },
     mixing: () => null,
     gates: () => gates.history(),
+    async recordFinalGates(info) {
+      await gates.final(info, (split) => model.evaluate(evalLoaders(split), split));
+    },
     dispose: () => model.dispose(),
   };
   const weights = Object.fromEntries(model.taskNames.map((name) => [name, model.getTask(name).weight]));

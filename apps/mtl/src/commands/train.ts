@@ -434,6 +434,13 @@ async function execute(
       const conflicts = await conflictFileOf(join(runDir, RUN_FILES.metrics), monitor.tasks);
       if (conflicts !== undefined) await writeJson(join(runDir, CONFLICT_FILE), conflicts);
     }
+    // The gates of the model as saved: the best epoch's when its weights were restored.
+    await clock.measure('evaluate', async () =>
+      run.recordFinalGates?.({
+        step: result.restoredBest && result.best !== null ? result.best.step : result.step,
+        restoredBest: result.restoredBest,
+      }),
+    );
     const gates = run.gates?.() ?? null;
     if (gates !== null) await writeJson(join(runDir, RUN_FILES.gates), gates);
     const summary = summaryOf();

@@ -1,6 +1,7 @@
 import { isScoreKey, MODEL_TASK, parseScoreKey } from '@mtl/scoring';
 import type { HistoryRecord } from '@mtl/training';
 import type { TopLevelSpec } from 'vega-lite';
+import { heatmapSpec } from './heatmap.js';
 import {
   type BestCheckpoint,
   type ComparisonFile,
@@ -361,58 +362,29 @@ export function mixingCharts(mixing: MixingFile): Chart[] {
       }),
     );
     const side = Math.max(CELL * 2, Math.min(640, CELL * tasks.length));
-    const used = { filter: 'isValid(datum.value)' };
     charts.push({
       id: `mixing-${name}`,
       section: 'mixing',
       title,
       rows: values.length,
-      spec: {
-        title: { text: title, subtitle: 'row i: the prior of task i; column j: weight of task j in it' },
-        data: { values },
+      spec: heatmapSpec({
+        title,
+        subtitle: 'row i: the prior of task i; column j: weight of task j in it',
+        values,
         width: side,
         height: side,
-        encoding: {
-          x: {
-            field: 'source',
-            type: 'nominal',
-            sort: [...tasks],
-            title: 'task j (mixed in)',
-            axis: { labelAngle: tasks.length > 6 ? -45 : 0 },
-          },
-          y: { field: 'task', type: 'nominal', sort: [...tasks], title: 'task i (prior of)' },
-        },
-        layer: [
-          { name: 'cells', mark: { type: 'rect', fill: '#f2f2f2', stroke: '#ffffff', strokeWidth: 2 } },
-          {
-            name: 'weights',
-            transform: [used],
-            mark: { type: 'rect', stroke: '#ffffff', strokeWidth: 2 },
-            encoding: {
-              color: {
-                field: 'value',
-                type: 'quantitative',
-                title: name === 'alpha' ? 'α' : 'β',
-                scale: { domain: [0, 1], scheme: 'blues' },
-              },
-              tooltip: [
-                { field: 'task', type: 'nominal', title: 'prior of' },
-                { field: 'source', type: 'nominal', title: 'mixed in' },
-                { field: 'value', type: 'quantitative', format: '.4f', title: 'weight' },
-              ],
-            },
-          },
-          {
-            name: 'labels',
-            transform: [used],
-            mark: { type: 'text', fontSize: tasks.length > 8 ? 9 : 12 },
-            encoding: {
-              text: { field: 'value', type: 'quantitative', format: '.2f' },
-              color: { condition: { test: 'datum.value > 0.55', value: '#ffffff' }, value: '#222222' },
-            },
-          },
+        x: { field: 'source', sort: tasks, title: 'task j (mixed in)' },
+        y: { field: 'task', sort: tasks, title: 'task i (prior of)' },
+        color: { field: 'value', title: name === 'alpha' ? 'α' : 'β', domain: [0, 1], scheme: 'blues' },
+        tooltip: [
+          { field: 'task', type: 'nominal', title: 'prior of' },
+          { field: 'source', type: 'nominal', title: 'mixed in' },
+          { field: 'value', type: 'quantitative', format: '.4f', title: 'weight' },
         ],
-      },
+        layer: 'weights',
+        labelTest: 'datum.value > 0.55',
+        gaps: true,
+      }),
     });
   }
   return charts;

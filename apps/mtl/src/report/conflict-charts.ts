@@ -1,5 +1,6 @@
 import type { HistoryRecord } from '@mtl/training';
 import type { Chart } from './charts.js';
+import { heatmapSpec } from './heatmap.js';
 
 // Charts of the conflict monitor (`conflict/<a>/<b>/cosine`, `.../normRatio` in metrics.jsonl)
 // and of the weighting method's task weights (`<task>/all/train/weight`, logged by the Trainer).
@@ -70,63 +71,31 @@ export function conflictCharts(metrics: readonly HistoryRecord[]): Chart[] {
     }),
   );
   const side = Math.max(CELL * 2, Math.min(640, CELL * tasks.length));
-  const measured = { filter: 'isValid(datum.cosine)' };
   const epoch = latest[0]!.epoch;
   const heatmap: Chart = {
     id: 'conflict-heatmap',
     section: 'conflicts',
     title: 'Gradient cosine between tasks',
     rows: values.length,
-    spec: {
-      title: {
-        text: 'Gradient cosine between tasks',
-        subtitle: `latest evaluation: step ${lastStep}, epoch ${epoch}; < 0: the tasks pull the shared parameters apart`,
-      },
-      data: { values },
+    spec: heatmapSpec({
+      title: 'Gradient cosine between tasks',
+      subtitle: `latest evaluation: step ${lastStep}, epoch ${epoch}; < 0: the tasks pull the shared parameters apart`,
+      values,
       width: side,
       height: side,
-      encoding: {
-        x: {
-          field: 'other',
-          type: 'nominal',
-          sort: [...tasks],
-          title: 'task',
-          axis: { labelAngle: tasks.length > 6 ? -45 : 0 },
-        },
-        y: { field: 'task', type: 'nominal', sort: [...tasks], title: 'task' },
-      },
-      layer: [
-        { name: 'cells', mark: { type: 'rect', fill: '#f2f2f2', stroke: '#ffffff', strokeWidth: 2 } },
-        {
-          name: 'cosines',
-          transform: [measured],
-          mark: { type: 'rect', stroke: '#ffffff', strokeWidth: 2 },
-          encoding: {
-            color: {
-              field: 'cosine',
-              type: 'quantitative',
-              title: 'cosine',
-              scale: { domain: [-1, 1], scheme: 'redblue' },
-            },
-            tooltip: [
-              { field: 'task', type: 'nominal', title: 'task' },
-              { field: 'other', type: 'nominal', title: 'other task' },
-              { field: 'cosine', type: 'quantitative', format: '.4f', title: 'cosine' },
-              { field: 'normRatio', type: 'quantitative', format: '.4g', title: '‖g_task‖ / ‖g_other‖' },
-            ],
-          },
-        },
-        {
-          name: 'labels',
-          transform: [measured],
-          mark: { type: 'text', fontSize: tasks.length > 8 ? 9 : 12 },
-          encoding: {
-            text: { field: 'cosine', type: 'quantitative', format: '.2f' },
-            color: { condition: { test: 'abs(datum.cosine) > 0.6', value: '#ffffff' }, value: '#222222' },
-          },
-        },
+      x: { field: 'other', sort: tasks, title: 'task' },
+      y: { field: 'task', sort: tasks, title: 'task' },
+      color: { field: 'cosine', title: 'cosine', domain: [-1, 1], scheme: 'redblue' },
+      tooltip: [
+        { field: 'task', type: 'nominal', title: 'task' },
+        { field: 'other', type: 'nominal', title: 'other task' },
+        { field: 'cosine', type: 'quantitative', format: '.4f', title: 'cosine' },
+        { field: 'normRatio', type: 'quantitative', format: '.4g', title: '‖g_task‖ / ‖g_other‖' },
       ],
-    },
+      layer: 'cosines',
+      labelTest: 'abs(datum.cosine) > 0.6',
+      gaps: true,
+    }),
   };
   const series = rows.filter((r) => r.cosine !== null);
   const cosines: Chart = {

@@ -1,6 +1,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
 import type { Chart } from './charts.js';
+import { heatmapSpec } from './heatmap.js';
 
 /**
  * `gates.json` of a run whose model routes with gates (mmoe, cgc, ple, dselect_k): one entry per
@@ -20,6 +21,21 @@ export const gatesSchema = z.object({
       ),
     }),
   ),
+  /** The gates of the model as saved (the best epoch's when restored); older runs have none. */
+  final: z
+    .object({
+      step: z.number().int().min(0),
+      split: z.string(),
+      restoredBest: z.boolean(),
+      gates: z.record(
+        z.string(),
+        z.record(
+          z.string(),
+          z.object({ experts: z.array(z.string()), weights: z.array(z.number()), rows: z.number() }),
+        ),
+      ),
+    })
+    .optional(),
 });
 
 /** What {@link gatesSchema} reads. */
@@ -28,15 +44,21 @@ export type GatesFile = z.infer<typeof gatesSchema>;
 const CELL = 44;
 
 /**
- * Heatmaps of the gate weights of each gated module: the latest evaluation (expert × gate, each
- * row a task's mean gate over the validation split, summing to 1), and the evolution (one small
+ * Heatmaps of the gate weights of each gated module: the final model's (the best epoch's when its
+ * weights were restored; else the latest evaluation's), expert × gate, each row a task's mean gate
+ * over the validation split, summing to 1; and the evolution (one small
  * heatmap per evaluation, expert × gate, faceted by step).
  * @example
  * gateCharts({ evaluations: [{ step: 10, split: 'valid', gates: { moe: { y1: { experts: ['expert_0'], weights: [1], rows: 5 } } } }] }).length; // 2
  */
 export function gateCharts(file: GatesFile): Chart[] {
-  const last = file.evaluations.at(-1);
+  // The saved model's gates when recorded (the best epoch's, not the last evaluation's).
+  const last = file.final ?? file.evaluations.at(-1);
   if (last === undefined) return [];
+  const which =
+    file.final === undefined
+      ? `step ${last.step}`
+      : `final model, step ${last.step}${file.final.restoredBest ? ': the best epoch restored' : ''}`;
   const charts: Chart[] = [];
   for (const [module, gates] of Object.entries(last.gates)) {
     const gateNames = Object.keys(gates);
@@ -52,47 +74,23 @@ export function gateCharts(file: GatesFile): Chart[] {
       title: 'gate weight',
       scale: { domain: [0, 1], scheme: 'blues' },
     };
-    const spec: TopLevelSpec = {
-      title: {
-        text: `${module}: gate weights (step ${last.step})`,
-        subtitle: `mean over the ${last.split} split; a row per gate (task), summing to 1`,
-      },
-      data: { values: latest },
+    const spec = heatmapSpec({
+      title: `${module}: gate weights (${which})`,
+      subtitle: `mean over the ${last.split} split; a row per gate (task), summing to 1`,
+      values: latest,
       width,
       height,
-      encoding: {
-        x: {
-          field: 'expert',
-          type: 'nominal',
-          sort: experts,
-          title: 'expert',
-          axis: { labelAngle: experts.length > 6 ? -45 : 0 },
-        },
-        y: { field: 'gate', type: 'nominal', sort: gateNames, title: 'gate (task)' },
-      },
-      layer: [
-        {
-          name: 'weights',
-          mark: { type: 'rect', stroke: '#ffffff', strokeWidth: 2 },
-          encoding: {
-            color,
-            tooltip: [
-              { field: 'gate', type: 'nominal', title: 'gate' },
-              { field: 'expert', type: 'nominal' },
-              { field: 'value', type: 'quantitative', format: '.4f', title: 'weight' },
-            ],
-          },
-        },
-        {
-          name: 'labels',
-          mark: { type: 'text', fontSize: experts.length > 8 ? 9 : 12 },
-          encoding: {
-            text: { field: 'value', type: 'quantitative', format: '.2f' },
-            color: { condition: { test: 'datum.value > 0.55', value: '#ffffff' }, value: '#222222' },
-          },
-        },
+      x: { field: 'expert', sort: experts, title: 'expert' },
+      y: { field: 'gate', sort: gateNames, title: 'gate (task)' },
+      color: { field: color.field, title: color.title, domain: [0, 1], scheme: 'blues' },
+      tooltip: [
+        { field: 'gate', type: 'nominal', title: 'gate' },
+        { field: 'expert', type: 'nominal' },
+        { field: 'value', type: 'quantitative', format: '.4f', title: 'weight' },
       ],
-    };
+      layer: 'weights',
+      labelTest: 'datum.value > 0.55',
+    });
     charts.push({
       id: `gates-${module}`,
       section: 'gates',

@@ -2,9 +2,17 @@ import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { BaseModule, type Module, type ModuleConfig, type ModuleContext } from '../module.js';
-import { intOption, numberOption } from '../module-options.js';
-import { isRowShape, type OutputShape, type RowShape } from '../shape-inference.js';
+import { defined, initOption, intOption, numberOption } from '../module-options.js';
+import { Dense } from '../modules/dense.js';
+import {
+  concatRowShape,
+  isRowShape,
+  type OutputShape,
+  type RowShape,
+  resolveSize,
+} from '../shape-inference.js';
 import { childModule, isModule } from './child-config.js';
+import type { Initializer } from './init.js';
 
 /**
  * Called on every inference forward pass of a gated module while a {@link GateRecorder} listens:
@@ -58,6 +66,23 @@ export const gateRegulariserShape = {
   gateEntropy: numberOption({ min: 0 })
     .optional()
     .describe("Weight of the gates' mean entropy `−Σ_e g_e log g_e` (favours confident gates); default 0."),
+  /**
+   * How the gates' kernels start (default `glorotUniform`). With d inputs and E experts glorot gives
+   * logits of sd ≈ √(2d/(d+E)) on standardised inputs (≈ 1.4: sharp, random routing from the first
+   * step); `zeros` starts every gate uniform (1/E per expert), `torchUniform` at sd ≈ 0.58.
+   */
+  gateInit: initOption()
+    .optional()
+    .describe(
+      "How the gates' kernels start: `glorotUniform` (default; logits of sd ≈ 1.4 on standardised inputs), `zeros` (every gate uniform at the start), `torchUniform`, `{normal: s}`, ...",
+    ),
+  /** Whether the gates have a bias (default true; the MMoE paper's gate is softmax(W x), without one). */
+  gateBias: z
+    .boolean()
+    .optional()
+    .describe(
+      "Whether the gates' dense layers have a bias; default true (the MMoE paper's softmax(W x) has none).",
+    ),
 };
 
 /** `experts` option: how many experts. */
@@ -73,25 +98,115 @@ export function expertConfig(value: unknown): ModuleConfig | { [option: string]:
 
 /**
  * Base of the modules that route between experts with gates (mmoe, cgc, ple, dselect_k): expert
- * copies as children, the mixture, the regularisers and the gate observer.
+ * copies as children, the per-task gates, the mixture, the regularisers, the gate observer and the
+ * options every kind saves alike.
  */
 export abstract class GatedModule extends BaseModule {
   private observer: GateObserver | undefined;
   protected readonly loadBalance: number;
   protected readonly gateEntropy: number;
+  /** The tasks served, in option order (a released task leaves it). */
+  protected taskList: string[];
+  /** Each task's gate (`gate_<task>`), for the kinds that gate per task on the module's input. */
+  protected readonly gates = new Map<string, Dense>();
+  /** The config every expert is copied from, as saved. */
+  protected readonly expertSpec: ModuleConfig | { [option: string]: unknown };
+  /** Width of the input rows, given or inferred. */
+  protected size: number | undefined;
+  /** The gates' kernel initialiser and bias (undefined: the defaults, glorotUniform with a bias). */
+  protected readonly gateInit: Initializer | undefined;
+  protected readonly gateBias: boolean | undefined;
 
   constructor(options: {
     seed?: number | undefined;
     loadBalance?: number | undefined;
     gateEntropy?: number | undefined;
+    tasks?: readonly string[] | undefined;
+    expert?: unknown;
+    gateInit?: Initializer | undefined;
+    gateBias?: boolean | undefined;
   }) {
     super({ seed: options.seed });
     this.loadBalance = options.loadBalance ?? 0;
     this.gateEntropy = options.gateEntropy ?? 0;
+    this.taskList = [...(options.tasks ?? [])];
+    this.expertSpec = expertConfig(options.expert);
+    this.gateInit = options.gateInit;
+    this.gateBias = options.gateBias;
+  }
+
+  /** A gate's dense layer of `units` logits, with the module's gate initialiser and bias. */
+  protected gateLayer(units: number): Dense {
+    return new Dense({
+      units,
+      ...(this.gateInit === undefined ? {} : { kernelInit: this.gateInit }),
+      ...(this.gateBias === undefined ? {} : { useBias: this.gateBias }),
+    });
+  }
+
+  /** The tasks with a gate, in option order. */
+  get tasks(): string[] {
+    return [...this.taskList];
   }
 
   /** Each gate's name and the names of the experts it weighs, in column order. */
   abstract gateLayout(): { gate: string; experts: string[] }[];
+
+  /** Adds task `task`'s gate: child `gate_<task>`, a dense layer of `units` logits. */
+  protected addGate(task: string, units: number): Dense {
+    const gate = this.child(`gate_${task}`, this.gateLayer(units));
+    this.gates.set(task, gate);
+    return gate;
+  }
+
+  /**
+   * Frees task `task`'s gate and drops the task (false when it has no gate or is the last task, so
+   * that a module never serves no task).
+   */
+  protected releaseGate(task: string): boolean {
+    if (!this.gates.has(task) || this.taskList.length === 1) return false;
+    this.gates.delete(task);
+    this.removeChild(`gate_${task}`);
+    this.taskList = this.taskList.filter((t) => t !== task);
+    return true;
+  }
+
+  /** The input row shape of a module that reads one vector per row; records (or checks) its width. */
+  protected vectorInput(inputs: readonly RowShape[]): RowShape {
+    const shape = concatRowShape(inputs, this.type);
+    if (shape.length !== 1) {
+      throw new MtlError('DATA_SHAPE_MISMATCH', `reads vector rows, got rows of shape [${shape}]`, {
+        place: this.type,
+      });
+    }
+    this.size = resolveSize(this.size, shape[0]!, 'inputSize', this.type);
+    return shape;
+  }
+
+  /** The same expert names for every task's gate (`expert_<e>`), one entry per task. */
+  protected sharedLayout(experts: readonly Module[]): { gate: string; experts: string[] }[] {
+    const names = experts.map((_, e) => `expert_${e}`);
+    return this.taskList.map((gate) => ({ gate, experts: names }));
+  }
+
+  /**
+   * The saved config: type, input width and tasks, then the kind's own options (`own`, in order),
+   * then the expert config, the regularisers and the seed.
+   */
+  protected gatedConfig(own: { [option: string]: unknown }): ModuleConfig {
+    return defined({
+      type: this.type,
+      inputSize: this.size,
+      tasks: [...this.taskList],
+      ...own,
+      expert: this.expertSpec,
+      loadBalance: this.loadBalance || undefined,
+      gateEntropy: this.gateEntropy || undefined,
+      gateInit: this.gateInit,
+      gateBias: this.gateBias,
+      seed: this.seed,
+    });
+  }
 
   /** Listens to the gate weights of inference forward passes (undefined stops listening). */
   observeGates(observer: GateObserver | undefined): void {

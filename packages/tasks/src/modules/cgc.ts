@@ -2,7 +2,6 @@ import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import {
-  expertConfig,
   expertCount,
   expertOption,
   GatedModule,
@@ -12,9 +11,9 @@ import {
 import { singleInput } from '../internal/module-utils.js';
 import type { Module, ModuleConfig, ModuleContext, ParamSpec } from '../module.js';
 import { defineModuleKind } from '../module-kind.js';
-import { defined, parseModuleOptions, seedOption } from '../module-options.js';
+import { parseModuleOptions, seedOption } from '../module-options.js';
 import { concatRowShape, type RowShape, resolveSize } from '../shape-inference.js';
-import { Dense } from './dense.js';
+import type { Dense } from './dense.js';
 
 /**
  * The options of a {@link cgc} module.
@@ -51,36 +50,24 @@ export type CgcOptions = z.input<typeof cgcSchema>;
  */
 export class Cgc extends GatedModule {
   readonly type = 'cgc';
-  private taskList: string[];
   readonly shared: Module[];
   private readonly own = new Map<string, Module[]>();
-  private readonly gates = new Map<string, Dense>();
   private readonly sharedGate: Dense | undefined;
   private readonly taskExperts: number;
-  private readonly expertSpec: { [option: string]: unknown };
-  private size: number | undefined;
 
   /** `withSharedGate`: a PLE level below the last (not an option of the kind). */
   constructor(options: CgcOptions, withSharedGate = false) {
     const o = parseModuleOptions(cgcSchema, options, 'cgc');
     super(o);
-    this.taskList = [...o.tasks];
     this.taskExperts = o.taskExperts;
-    this.expertSpec = expertConfig(o.expert);
     this.shared = this.makeExperts('shared_', o.sharedExperts, this.expertSpec, 'cgc');
     for (const task of o.tasks) {
       this.own.set(task, this.makeExperts(`${task}_`, o.taskExperts, this.expertSpec, 'cgc'));
     }
-    for (const task of o.tasks) {
-      this.gates.set(task, this.child(`gate_${task}`, new Dense({ units: o.taskExperts + o.sharedExperts })));
-    }
+    for (const task of o.tasks) this.addGate(task, o.taskExperts + o.sharedExperts);
     const all = o.tasks.length * o.taskExperts + o.sharedExperts;
-    this.sharedGate = withSharedGate ? this.child('gate_shared', new Dense({ units: all })) : undefined;
+    this.sharedGate = withSharedGate ? this.child('gate_shared', this.gateLayer(all)) : undefined;
     if (o.inputSize !== undefined) this.inferShape([[o.inputSize]]);
-  }
-
-  get tasks(): string[] {
-    return [...this.taskList];
   }
 
   private expertNames(task: string): string[] {
@@ -183,26 +170,15 @@ export class Cgc extends GatedModule {
 
   /** A task left the model: its experts and gate are freed (a PLE level with a shared gate keeps them: the shared gate's width depends on them). */
   releaseUser(task: string): void {
-    if (!this.gates.has(task) || this.taskList.length === 1 || this.sharedGate !== undefined) return;
-    for (let i = 0; i < this.own.get(task)!.length; i++) this.removeChild(`${task}_${i}`);
-    this.removeChild(`gate_${task}`);
+    if (this.sharedGate !== undefined) return;
+    const own = this.own.get(task);
+    if (!this.releaseGate(task)) return;
+    for (let i = 0; i < own!.length; i++) this.removeChild(`${task}_${i}`);
     this.own.delete(task);
-    this.gates.delete(task);
-    this.taskList = this.taskList.filter((t) => t !== task);
   }
 
   getConfig(): ModuleConfig {
-    return defined({
-      type: this.type,
-      inputSize: this.size,
-      tasks: [...this.taskList],
-      sharedExperts: this.shared.length,
-      taskExperts: this.taskExperts,
-      expert: this.expertSpec,
-      loadBalance: this.loadBalance || undefined,
-      gateEntropy: this.gateEntropy || undefined,
-      seed: this.seed,
-    });
+    return this.gatedConfig({ sharedExperts: this.shared.length, taskExperts: this.taskExperts });
   }
 }
 

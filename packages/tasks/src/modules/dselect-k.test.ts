@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { dselectK, smoothStep } from '../index.js';
+import { type DselectK, dselectK, smoothStep } from '../index.js';
 import { expectGradients, expectRoundTrip, twoTaskModel, xs } from './test-utils.js';
 
 const values = (t: tf.Tensor) => Array.from(t.dataSync());
@@ -75,5 +75,22 @@ describe('dselect_k', () => {
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
     expect(() => dselectK({ tasks: ['a'], experts: 4, k: 5 })).toThrow(/k must be at most experts/);
+  });
+
+  it("frees a removed task's gate", () => {
+    const before = tf.memory().numTensors;
+    const model = twoTaskModel(
+      dselectK({ tasks: ['a', 'b'], experts: 4, k: 2, expert: { kind: 'dense', units: 2 } }),
+    );
+    const net = model.modulePool.get('router') as DselectK;
+    const count = tf.memory().numTensors;
+    expect(model.removeTask('b')).toEqual(['b_head']);
+    // the gate's kernel and bias and the head's kernel and bias
+    expect(tf.memory().numTensors).toBe(count - 4);
+    expect(net.tasks).toEqual(['a']);
+    expect(Object.keys(net.variables()).some((k) => k.startsWith('gate_b/'))).toBe(false);
+    expect(net.getConfig().tasks).toEqual(['a']);
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

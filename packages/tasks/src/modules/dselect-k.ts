@@ -1,8 +1,6 @@
-import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import {
-  expertConfig,
   expertCount,
   expertOption,
   GatedModule,
@@ -12,9 +10,8 @@ import {
 import { singleInput } from '../internal/module-utils.js';
 import type { Module, ModuleConfig, ModuleContext, ParamSpec } from '../module.js';
 import { defineModuleKind } from '../module-kind.js';
-import { defined, intOption, numberOption, parseModuleOptions, seedOption } from '../module-options.js';
-import { concatRowShape, type RowShape, resolveSize } from '../shape-inference.js';
-import { Dense } from './dense.js';
+import { intOption, numberOption, parseModuleOptions, seedOption } from '../module-options.js';
+import type { RowShape } from '../shape-inference.js';
 
 /**
  * The options of a {@link dselectK} module.
@@ -76,49 +73,34 @@ export function smoothStep(t: tf.Tensor, gamma: number): tf.Tensor {
  */
 export class DselectK extends GatedModule {
   readonly type = 'dselect_k';
-  readonly tasks: readonly string[];
   readonly experts: Module[];
   readonly k: number;
   readonly gamma: number;
   readonly selectorEntropy: number;
   /** Bits of the code m. */
   readonly bits: number;
-  private readonly gates = new Map<string, Dense>();
-  private readonly expertSpec: { [option: string]: unknown };
-  private size: number | undefined;
 
   constructor(options: DselectKOptions) {
     const o = parseModuleOptions(dselectKSchema, options, 'dselect_k');
     super(o);
-    this.tasks = [...o.tasks];
     this.k = o.k;
     this.gamma = o.gamma ?? 1;
     this.selectorEntropy = o.selectorEntropy ?? 0;
     this.bits = Math.max(1, Math.ceil(Math.log2(o.experts)));
-    this.expertSpec = expertConfig(o.expert);
     this.experts = this.makeExperts('expert_', o.experts, this.expertSpec, 'dselect_k');
-    for (const t of this.tasks) {
-      this.gates.set(t, this.child(`gate_${t}`, new Dense({ units: this.k * this.bits + this.k })));
-    }
+    for (const t of o.tasks) this.addGate(t, this.k * this.bits + this.k);
     if (o.inputSize !== undefined) this.inferShape([[o.inputSize]]);
   }
 
   gateLayout(): { gate: string; experts: string[] }[] {
-    const names = this.experts.map((_, e) => `expert_${e}`);
-    return this.tasks.map((gate) => ({ gate, experts: names }));
+    return this.sharedLayout(this.experts);
   }
 
   inferShape(inputs: readonly RowShape[]): { [task: string]: RowShape } {
-    const shape = concatRowShape(inputs, 'dselect_k');
-    if (shape.length !== 1) {
-      throw new MtlError('DATA_SHAPE_MISMATCH', `reads vector rows, got rows of shape [${shape}]`, {
-        place: 'dselect_k',
-      });
-    }
-    this.size = resolveSize(this.size, shape[0]!, 'inputSize', 'dselect_k');
+    const shape = this.vectorInput(inputs);
     const out = this.expertShape(this.experts, shape, 'expert');
     for (const gate of this.gates.values()) gate.inferShape([shape]);
-    return Object.fromEntries(this.tasks.map((t) => [t, out ?? [null]]));
+    return Object.fromEntries(this.taskList.map((t) => [t, out ?? [null]]));
   }
 
   protected paramSpecs(): ParamSpec[] {
@@ -161,7 +143,7 @@ export class DselectK extends GatedModule {
     const stacked = this.runExperts(this.experts, x, ctx);
     const names = this.experts.map((_, e) => `expert_${e}`);
     const out: { [task: string]: tf.Tensor } = {};
-    for (const task of this.tasks) {
+    for (const task of this.taskList) {
       const { q, r } = this.gateFromLogits(this.gates.get(task)!.apply([x], ctx) as tf.Tensor2D);
       this.gateDone(task, names, q, ctx);
       if (ctx.addLoss !== undefined && this.selectorEntropy > 0) {
@@ -173,19 +155,17 @@ export class DselectK extends GatedModule {
     return out;
   }
 
+  /** A task left the model: its gate's variables are freed and it leaves `tasks`. */
+  releaseUser(task: string): void {
+    this.releaseGate(task);
+  }
+
   getConfig(): ModuleConfig {
-    return defined({
-      type: this.type,
-      inputSize: this.size,
-      tasks: [...this.tasks],
+    return this.gatedConfig({
       experts: this.experts.length,
       k: this.k,
       gamma: this.gamma,
       selectorEntropy: this.selectorEntropy || undefined,
-      expert: this.expertSpec,
-      loadBalance: this.loadBalance || undefined,
-      gateEntropy: this.gateEntropy || undefined,
-      seed: this.seed,
     });
   }
 }

@@ -1,7 +1,7 @@
 import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { GateRecorder, gatedModules, type Mmoe, mmoe, moduleFromConfig } from '../index.js';
+import { cgc, GateRecorder, gatedModules, type Mmoe, mmoe, moduleFromConfig, ple } from '../index.js';
 import { handBatch } from '../test-utils.js';
 import { expectGradients, expectRoundTrip, twoTaskModel, xs } from './test-utils.js';
 
@@ -138,5 +138,62 @@ describe('mmoe', () => {
     const batch = handBatch('d', 'valid', { x });
     expect(batch.size).toBe(1);
     x.dispose();
+  });
+
+  it("takes the gates' initialiser and bias as options, saved and loaded, passed down to cgc and ple gates", () => {
+    const before = tf.memory().numTensors;
+    const x = tf.tensor2d([
+      [3, -1, 2],
+      [0.5, 4, -2],
+    ]);
+    // zeros: every gate uniform until trained, whatever the input
+    const flat = mmoe({ tasks: ['a', 'b'], experts: 4, gateInit: 'zeros', gateBias: false });
+    flat.inferShape([[3]]);
+    flat.build('moe', { seed: 2 });
+    tf.tidy(() => {
+      for (const g of Object.values(flat.gateWeights(x, { training: false, seed: 0 }))) {
+        for (const v of values(g)) expect(v).toBe(0.25);
+      }
+    });
+    expect(Object.keys(flat.variables()).filter((k) => k.startsWith('gate_a/'))).toEqual(['gate_a/kernel']);
+    const config = flat.getConfig();
+    expect(config).toMatchObject({ gateInit: 'zeros', gateBias: false });
+    const copy = moduleFromConfig(config) as Mmoe;
+    copy.build('moe_copy', { seed: 2 });
+    expect(Object.keys(copy.variables()).some((k) => k === 'gate_b/bias')).toBe(false);
+    // {normal: s}: the kernel's entries have sd s (800 draws: within 15%)
+    const wide = mmoe({ tasks: ['a'], experts: 8, gateInit: { normal: 0.05 }, inputSize: 100 });
+    wide.build('moe_wide', { seed: 2 });
+    const kernel = values(wide.variables()['gate_a/kernel']!);
+    const sd = Math.sqrt(kernel.reduce((a, v) => a + v * v, 0) / kernel.length);
+    expect(sd).toBeGreaterThan(0.05 * 0.85);
+    expect(sd).toBeLessThan(0.05 * 1.15);
+    // the default (no key saved) stays glorotUniform with a bias: configs saved before are unchanged
+    const plain = mmoe({ tasks: ['a'], experts: 2 }); // not built
+    expect(plain.getConfig()).not.toHaveProperty('gateInit');
+    expect(plain.getConfig()).not.toHaveProperty('gateBias');
+    const level = cgc({
+      tasks: ['a', 'b'],
+      sharedExperts: 1,
+      taskExperts: 1,
+      gateInit: 'zeros',
+      gateBias: false,
+    });
+    const stack = ple({ tasks: ['a', 'b'], levels: 2, sharedExperts: 1, taskExperts: 1, gateBias: false });
+    for (const [net, name] of [
+      [level, 'cgc'],
+      [stack, 'ple'],
+    ] as const) {
+      net.inferShape([[3]]);
+      net.build(name, { seed: 1 });
+      const gateVars = Object.keys(net.variables()).filter((k) => /gate_/.test(k));
+      expect(gateVars.length).toBeGreaterThan(0);
+      expect(gateVars.every((k) => k.endsWith('/kernel'))).toBe(true);
+    }
+    expect(stack.getConfig()).toMatchObject({ gateBias: false });
+    expect(values(level.variables()['gate_a/kernel']!).every((v) => v === 0)).toBe(true);
+    for (const m of [flat, copy, wide, plain, level, stack]) m.dispose();
+    x.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

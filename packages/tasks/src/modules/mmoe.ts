@@ -1,8 +1,6 @@
-import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import {
-  expertConfig,
   expertCount,
   expertOption,
   GatedModule,
@@ -12,9 +10,8 @@ import {
 import { singleInput } from '../internal/module-utils.js';
 import type { Module, ModuleConfig, ModuleContext, ParamSpec } from '../module.js';
 import { defineModuleKind } from '../module-kind.js';
-import { defined, parseModuleOptions, seedOption } from '../module-options.js';
-import { concatRowShape, type RowShape, resolveSize } from '../shape-inference.js';
-import { Dense } from './dense.js';
+import { parseModuleOptions, seedOption } from '../module-options.js';
+import type { RowShape } from '../shape-inference.js';
 
 /**
  * The options of an {@link mmoe} module.
@@ -49,43 +46,23 @@ export type MmoeOptions = z.input<typeof mmoeSchema>;
  */
 export class Mmoe extends GatedModule {
   readonly type = 'mmoe';
-  private taskList: string[];
   readonly experts: Module[];
-  private readonly gates = new Map<string, Dense>();
-  private readonly expertSpec: ModuleConfig | { [option: string]: unknown };
-  private size: number | undefined;
 
   constructor(options: MmoeOptions) {
     const o = parseModuleOptions(mmoeSchema, options, 'mmoe');
     super(o);
-    this.taskList = [...o.tasks];
-    this.expertSpec = expertConfig(o.expert);
     this.experts = this.makeExperts('expert_', o.experts, this.expertSpec, 'mmoe');
-    for (const task of o.tasks) {
-      this.gates.set(task, this.child(`gate_${task}`, new Dense({ units: o.experts })));
-    }
+    for (const task of o.tasks) this.addGate(task, o.experts);
     // A saved config gives the width: the children's sizes follow before anything reads them.
     if (o.inputSize !== undefined) this.inferShape([[o.inputSize]]);
   }
 
-  /** The tasks with a gate, in option order. */
-  get tasks(): string[] {
-    return [...this.taskList];
-  }
-
   gateLayout(): { gate: string; experts: string[] }[] {
-    const names = this.experts.map((_, e) => `expert_${e}`);
-    return this.taskList.map((gate) => ({ gate, experts: names }));
+    return this.sharedLayout(this.experts);
   }
 
   inferShape(inputs: readonly RowShape[]): { [task: string]: RowShape } {
-    const shape = concatRowShape(inputs, 'mmoe');
-    if (shape.length !== 1) {
-      throw new MtlError('DATA_SHAPE_MISMATCH', `reads vector rows, got rows of shape [${shape}]`, {
-        place: 'mmoe',
-      });
-    }
-    this.size = resolveSize(this.size, shape[0]!, 'inputSize', 'mmoe');
+    const shape = this.vectorInput(inputs);
     const out = this.expertShape(this.experts, shape, 'expert');
     for (const gate of this.gates.values()) gate.inferShape([shape]);
     return Object.fromEntries(this.taskList.map((t) => [t, out ?? [null]]));
@@ -117,23 +94,11 @@ export class Mmoe extends GatedModule {
 
   /** A task left the model: its gate's variables are freed and it leaves `tasks`. */
   releaseUser(task: string): void {
-    if (!this.gates.has(task) || this.taskList.length === 1) return;
-    this.gates.delete(task);
-    this.removeChild(`gate_${task}`);
-    this.taskList = this.taskList.filter((t) => t !== task);
+    this.releaseGate(task);
   }
 
   getConfig(): ModuleConfig {
-    return defined({
-      type: this.type,
-      inputSize: this.size,
-      tasks: [...this.taskList],
-      experts: this.experts.length,
-      expert: this.expertSpec,
-      loadBalance: this.loadBalance || undefined,
-      gateEntropy: this.gateEntropy || undefined,
-      seed: this.seed,
-    });
+    return this.gatedConfig({ experts: this.experts.length });
   }
 }
 

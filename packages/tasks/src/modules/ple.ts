@@ -37,14 +37,11 @@ export type PleOptions = z.input<typeof pleSchema>;
 export class Ple extends GatedModule {
   readonly type = 'ple';
   readonly levels: Cgc[];
-  private readonly taskList: string[];
   private readonly options: Omit<PleOptions, 'inputSize' | 'seed'>;
-  private size: number | undefined;
 
   constructor(options: PleOptions) {
     const o = parseModuleOptions(pleSchema, options, 'ple');
     super(o);
-    this.taskList = [...o.tasks];
     const { levels, seed: _seed, inputSize: _size, ...level } = o;
     const expert = expertConfig(o.expert);
     this.options = { ...o, expert };
@@ -54,10 +51,6 @@ export class Ple extends GatedModule {
       this.child(`level_${l}`, new Cgc({ ...level, expert: { ...expert } }, l < levels - 1)),
     );
     if (o.inputSize !== undefined) this.inferShape([[o.inputSize]]);
-  }
-
-  get tasks(): string[] {
-    return [...this.taskList];
   }
 
   gateLayout(): { gate: string; experts: string[] }[] {
