@@ -24,6 +24,11 @@ export interface TaskData {
   splits: SplitDatasets;
   inputs: string[];
   label: string;
+  /**
+   * Row masks of named slices by split (`split -> slice -> mask over the dataset's rows`): the task
+   * is scored on each slice too (`task/dataset/split/slice:<name>:<metric>`). See `splitSliceMasks`.
+   */
+  slices?: Readonly<Record<string, Readonly<Record<string, Uint8Array>>>> | undefined;
 }
 
 /**
