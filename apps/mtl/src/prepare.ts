@@ -13,6 +13,7 @@ import {
   savePreprocessing,
   unscalePredictions,
 } from './build/preprocess.js';
+import { multitaskEntries, sliceMasksAsRead, withSlices } from './build/slices.js';
 import { loadVaeDomains } from './build/vae.js';
 import { isModelKind, type LoadedConfig } from './config/index.js';
 import { taskWeightsOf, withModelLosses } from './model-loss.js';
@@ -72,6 +73,10 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
         ? loadVaeDomains(name, source, rng)
         : await loadSource(name, source, loaded.file, rng);
   }
+  // Slicing functions read the data as the files give it, before any scaling.
+  const masks = isModelKind(config, 'multitask')
+    ? sliceMasksAsRead(Object.fromEntries(taskEntries) as typeof config.tasks, sources)
+    : {};
   const preprocessing: RunPreprocessing = {};
   for (const [name, source] of Object.entries(config.data)) {
     if (source.kind === 'vae_domains' || sources[name] === undefined) continue;
@@ -86,7 +91,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
     }
     preprocessing[name] = fitted;
   }
-  const taskData: Record<string, TaskData> = {};
+  let taskData: Record<string, TaskData> = {};
   for (const [name, task] of taskEntries) {
     const data = resolveTaskData(name, task, sources);
     if (data.splits.train === undefined) {
@@ -103,6 +108,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
     }
     taskData[name] = data;
   }
+  if (isModelKind(config, 'multitask')) taskData = withSlices(taskData, config.tasks, masks);
   options.clock?.add('load', since(loadStart));
   const buildStart = timeMark();
   // The tasks this run builds, typed by the model kind.
@@ -124,7 +130,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
     checkEmbeddingVocabularies(tasks, taskData, config.modules, preprocessing);
     const prebuilt = await loadLayersModules(config.modules, tasks, loaded.file);
     const model = buildMultitaskModel(
-      tasks,
+      multitaskEntries(tasks),
       taskData,
       config.modules,
       rng.childSeed('init'),
