@@ -5,6 +5,7 @@ import { buildVmtlRun } from '@mtl/variational';
 import { type LoadedSource, loadSource, resolveTaskData, type TaskData } from './build/data.js';
 import { loadLayersModules } from './build/layers-files.js';
 import { preprocessSource, type RunPreprocessing, savePreprocessing } from './build/preprocess.js';
+import { multitaskEntries, sliceMasksAsRead, withSlices } from './build/slices.js';
 import { loadVaeDomains } from './build/vae.js';
 import { isModelKind, type LoadedConfig } from './config/index.js';
 import { type PhaseClock, since, timeMark } from './timing.js';
@@ -63,6 +64,10 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
         ? loadVaeDomains(name, source, rng)
         : await loadSource(name, source, loaded.file, rng);
   }
+  // Slicing functions read the data as the files give it, before any scaling.
+  const masks = isModelKind(config, 'multitask')
+    ? sliceMasksAsRead(Object.fromEntries(taskEntries) as typeof config.tasks, sources)
+    : {};
   const preprocessing: RunPreprocessing = {};
   for (const [name, source] of Object.entries(config.data)) {
     if (source.kind === 'vae_domains' || sources[name] === undefined) continue;
@@ -77,7 +82,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
     }
     preprocessing[name] = fitted;
   }
-  const taskData: Record<string, TaskData> = {};
+  let taskData: Record<string, TaskData> = {};
   for (const [name, task] of taskEntries) {
     const data = resolveTaskData(name, task, sources);
     if (data.splits.train === undefined) {
@@ -96,6 +101,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
     const fitted = preprocessing[data.source]?.[data.datasetName];
     taskData[name] = fitted === undefined ? data : { ...data, preprocessing: fitted };
   }
+  if (isModelKind(config, 'multitask')) taskData = withSlices(taskData, config.tasks, masks);
   options.clock?.add('load', since(loadStart));
   const buildStart = timeMark();
   // The tasks this run builds, typed by the model kind.
@@ -105,7 +111,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   if (isModelKind(config, 'multitask')) {
     const tasks = built(config.tasks);
     const prebuilt = await loadLayersModules(config.modules, tasks, loaded.file);
-    const model = buildMultitaskModel(tasks, taskData, config.modules, rng.childSeed('init'), {}, prebuilt);
+    const model = buildMultitaskModel(multitaskEntries(tasks), taskData, config.modules, rng.childSeed('init'), {}, prebuilt);
     run = multitaskRun(model.model, model.modules, taskData, config.training, rng);
   } else if (isModelKind(config, 'vae')) {
     run = buildVaeRun(config, config.model, built(config.tasks), taskData, rng);

@@ -183,6 +183,7 @@ describe('shipped examples', () => {
     'vmtl-logistic.yaml': 'vmtl',
     'vmtl-domains.yaml': 'vmtl',
     'domains-shared.yaml': 'multitask',
+    'slice-aware.yaml': 'multitask',
   };
 
   it('every example validates against the schema of its model kind', () => {

@@ -370,3 +370,40 @@ describe('DictDataset', () => {
     );
   });
 });
+
+describe('DictDataset.withLabels', () => {
+  it('adds labels to the same rows, keeping fields, labels, kinds and dictionaries; refuses a taken name', () => {
+    const ds = new DictDataset(
+      'd',
+      'valid',
+      {
+        x: [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+        tokens: [[1], [2, 3], []],
+        colour: Int32Array.from([0, 1, 0]),
+      },
+      { y: Int32Array.from([0, 1, -1]) },
+      { numClasses: 3, dictionaries: { colour: ['red', 'blue'] } },
+    );
+    const more = ds.withLabels({ in_s: Int32Array.from([1, 0, 1]) }, { numClasses: { in_s: 2 } });
+    expect([more.name, more.split, more.length]).toEqual(['d', 'valid', 3]);
+    expect(more.labelNames).toEqual(['y', 'in_s']);
+    expect(more.labelInfo('y')).toEqual(ds.labelInfo('y'));
+    expect(more.labelInfo('in_s')).toEqual({
+      name: 'in_s',
+      kind: 'class',
+      dtype: 'int32',
+      rowShape: [],
+      numClasses: 2,
+    });
+    expect(more.row(1)).toEqual({ X: { x: [3, 4], tokens: [2, 3], colour: 1 }, Y: { y: 1, in_s: 0 } });
+    expect(Array.from(more.fieldOffsets('tokens')!)).toEqual([0, 1, 3, 3]);
+    expect(more.fieldDictionary('colour')).toEqual(['red', 'blue']);
+    expect(ds.labelNames).toEqual(['y']);
+    const e = caught(() => ds.withLabels({ y: [1, 1, 1] }));
+    expect([e.code, e.reason]).toEqual(['DUPLICATE_NAME', 'the dataset already has a label "y"']);
+  });
+});

@@ -416,6 +416,42 @@ export class DictDataset {
     });
   }
 
+  /**
+   * The same rows with more labels (e.g. a slice-aware model's slice labels): a new dataset of the
+   * same name and split sharing this one's storage. A label name the dataset has is DUPLICATE_NAME.
+   * @example
+   * const more = ds.withLabels({ in_short: Int32Array.from([1, 0, 1]) }, { numClasses: { in_short: 2 } });
+   */
+  withLabels(
+    labels: Record<string, LabelInput>,
+    options: { labelKinds?: Record<string, LabelKind>; numClasses?: Record<string, number> } = {},
+  ): DictDataset {
+    const place = `dataset ${this.name}/${this.split}`;
+    const X: Record<string, FieldInput> = {};
+    for (const [f, col] of this.fields) X[f] = columnInput(col);
+    const Y: Record<string, LabelInput> = {};
+    const labelKinds: Record<string, LabelKind> = {};
+    const numClasses: Record<string, number> = {};
+    for (const [l, lab] of this.labels) {
+      Y[l] = columnInput(lab.column);
+      labelKinds[l] = lab.kind;
+      if (lab.numClasses !== undefined) numClasses[l] = lab.numClasses;
+    }
+    for (const [l, values] of Object.entries(labels)) {
+      if (this.labels.has(l)) {
+        throw new MtlError('DUPLICATE_NAME', `the dataset already has a label "${l}"`, { place });
+      }
+      Y[l] = values;
+    }
+    return new DictDataset(this.name, this.split, X, Y, {
+      labelKinds: { ...labelKinds, ...options.labelKinds },
+      numClasses: { ...numClasses, ...options.numClasses },
+      padValue: this.padValue,
+      copy: false,
+      dictionaries: Object.fromEntries(this.dictionaries),
+    });
+  }
+
   private field(name: string): Column {
     const col = this.fields.get(name);
     if (col === undefined) {

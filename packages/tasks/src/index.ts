@@ -127,6 +127,13 @@ export {
   residualSchema,
 } from './modules/residual.js';
 export {
+  SliceCombiner,
+  type SliceCombinerOptions,
+  sliceCombiner,
+  sliceCombinerKind,
+  sliceCombinerSchema,
+} from './modules/slice-combiner.js';
+export {
   atModulePath,
   type BuiltMultitask,
   buildMultitaskModel,
@@ -148,6 +155,7 @@ export {
   MultitaskModel,
   type MultitaskModelOptions,
   type PredictOptions,
+  type ScoreOptions,
   type TaskPredictions,
   type WarmStartReport,
 } from './multitask-model.js';
@@ -178,6 +186,24 @@ export {
   resolveSize,
   ShapeWalk,
 } from './shape-inference.js';
+export {
+  addSliceLabels,
+  BASE_SLICE,
+  type SliceAwareOptions,
+  sliceAwareTasks,
+  sliceTaskNames,
+  splitSliceMasks,
+  withSliceLabels,
+} from './slice-aware.js';
+export {
+  evaluateSlice,
+  type SliceCondition,
+  type SliceRowMasks,
+  sliceConditionSchema,
+  sliceMasks,
+  sliceNameSchema,
+  slicesSchema,
+} from './slicing.js';
 export {
   TASK_KINDS,
   Task,

@@ -18,6 +18,7 @@ import { mlpKind } from './modules/mlp.js';
 import { mmoeKind } from './modules/mmoe.js';
 import { pleKind } from './modules/ple.js';
 import { residualKind } from './modules/residual.js';
+import { sliceCombinerKind } from './modules/slice-combiner.js';
 
 /**
  * Rebuilds a module (unbuilt, without weights) from its {@link Module.getConfig}.
@@ -48,6 +49,7 @@ export const BUILT_IN_MODULE_KINDS = [
   crossStitchKind,
   dselectKKind,
   highwayKind,
+  sliceCombinerKind,
 ] as const;
 
 /** A kind's factory: the saved config without its `type`, parsed by the kind's schema. */

@@ -8,6 +8,7 @@ import { Operation, type OperationInput } from './operation.js';
 import { labelScalerOf, OriginalUnitsScorer } from './original-units.js';
 import { checkPerTaskReads } from './per-task-outputs.js';
 import { inferShapes, type RowShape } from './shape-inference.js';
+import { type SliceAwareOptions, sliceAwareTasks, sliceTaskNames } from './slice-aware.js';
 import { Task, type TaskKind } from './task.js';
 import type { TaskData } from './task-data.js';
 
@@ -43,6 +44,12 @@ export interface MultitaskTaskEntry {
   ops?: readonly OpEntry[] | undefined;
   weight: number;
   metrics?: readonly MetricSpec[] | undefined;
+  /**
+   * Makes the task slice-aware ({@link sliceAwareTasks}): indicator and predictor tasks per slice
+   * and an attention combiner before its head. Its data must carry the slice labels
+   * ({@link withSliceLabels}).
+   */
+  sliceAware?: SliceAwareOptions | undefined;
 }
 
 type TaskConfig = MultitaskTaskEntry;
@@ -302,6 +309,8 @@ export function buildMultitaskModel(
   const built = new Map<string, Module>();
   const order: string[] = [];
   const taskObjects: Task[] = [];
+  // The tasks a slice-aware task adds read its data.
+  const dataOf = new Map<string, TaskData>();
   for (const [taskName, task] of Object.entries(tasks)) {
     const data = taskData[taskName]!;
     const ops = expandOps(taskName, task.ops, data.inputs, modules);
@@ -321,32 +330,63 @@ export function buildMultitaskModel(
       pool[op.moduleName] = module;
     }
     const scorer = scorerOf(taskName, task);
+    let taskObject: Task;
     try {
-      taskObjects.push(
-        new Task({
-          name: taskName,
-          modulePool: pool,
-          opSequence: ops.map((op) => new Operation(op)),
-          kind: task.kind,
-          label: data.label,
-          weight: task.weight,
-          ...declaredClasses(task.kind, data),
-          ...(task.metrics === undefined
-            ? {}
-            : {
-                scorer: {
-                  metrics: task.metrics,
-                  ...(task.kind === 'regression' ? { abstainLabel: null } : {}),
-                },
-              }),
-          ...(scorer === undefined ? {} : { scorer }),
-        }),
-      );
+      taskObject = new Task({
+        name: taskName,
+        modulePool: pool,
+        opSequence: ops.map((op) => new Operation(op)),
+        kind: task.kind,
+        label: data.label,
+        weight: task.weight,
+        ...declaredClasses(task.kind, data),
+        ...(task.metrics === undefined
+          ? {}
+          : {
+              scorer: {
+                metrics: task.metrics,
+                ...(task.kind === 'regression' ? { abstainLabel: null } : {}),
+              },
+            }),
+        ...(scorer === undefined ? {} : { scorer }),
+      });
     } catch (e) {
       throw e instanceof MtlError ? e.within(`tasks.${taskName}`) : e;
     }
+    dataOf.set(taskName, data);
+    if (task.sliceAware === undefined) {
+      taskObjects.push(taskObject);
+      continue;
+    }
+    const place = `tasks.${taskName}.sliceAware`;
+    const names = sliceTaskNames(taskName, task.sliceAware.slices);
+    const missing = Object.values(names.indicator).filter((l) => !Object.values(data.splits)[0]!.hasLabel(l));
+    if (missing.length > 0) {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `the data of task ${taskName} has no slice labels ${listNames(missing)}: add them with withSliceLabels`,
+        { place },
+      );
+    }
+    let sliceTasks: Task[];
+    try {
+      sliceTasks = sliceAwareTasks(taskObject, task.sliceAware, fieldShapes(data));
+    } catch (e) {
+      throw e instanceof MtlError
+        ? new MtlError(e.code, e.reason, { place, details: e.details, cause: e })
+        : e;
+    }
+    for (const t of sliceTasks) {
+      taskObjects.push(t);
+      dataOf.set(t.name, taskData[t.name] ?? data);
+      for (const [name, module] of t.modulePool) {
+        if (built.has(name)) continue;
+        built.set(name, module);
+        order.push(name);
+      }
+    }
   }
-  const inputShapes = (task: string) => fieldShapes(taskData[task]!);
+  const inputShapes = (task: string) => fieldShapes(dataOf.get(task) ?? taskData[task]!);
   try {
     checkPerTaskReads(taskObjects);
   } catch (e) {

@@ -12,7 +12,14 @@ import {
 } from '@mtl/core';
 import type { Batch, StepBatches } from '@mtl/data';
 import { disposeBatch } from '@mtl/data';
-import { type CustomMetric, modelScoreKey, Scorer, scoreKey } from '@mtl/scoring';
+import {
+  type CustomMetric,
+  flattenSliceScores,
+  modelScoreKey,
+  Scorer,
+  scoreKey,
+  scoreSlices,
+} from '@mtl/scoring';
 import * as tf from '@tensorflow/tfjs';
 import {
   checkSavedModel,
@@ -133,6 +140,25 @@ export interface TaskPredictions {
 }
 
 export type { WarmStartReport } from './module-pool.js';
+
+/**
+ * Options of {@link MultitaskModel.score} and {@link MultitaskModel.evaluate}.
+ * @example
+ * await model.score(loaders, { slices: (task, dataset, split) => (task === 'y' ? masks[split] : undefined) });
+ */
+export interface ScoreOptions {
+  /**
+   * Named slices to score a task on besides all its rows: row masks over the dataset's rows (by
+   * row index, whatever order the batches come in), or undefined for none. Each slice's metrics are
+   * keyed `task/dataset/split/slice:<name>:<metric>` (@mtl/scoring's `flattenSliceScores`); a slice
+   * with no row in the split, or whose rows all abstain, gets no keys.
+   */
+  slices?: (
+    task: string,
+    dataset: string,
+    split: string,
+  ) => Readonly<Record<string, ArrayLike<number>>> | undefined;
+}
 
 /**
  * Options of {@link MultitaskModel.load}.
@@ -540,7 +566,10 @@ export class MultitaskModel {
    * are left out of every metric by the scorer, which counts them (`scored`, `abstained`). Groups
    * whose rows all abstain are left out. Consumes the batches.
    */
-  async score(loaders: readonly BatchLoader[] | BatchLoader): Promise<Record<string, number>> {
+  async score(
+    loaders: readonly BatchLoader[] | BatchLoader,
+    options: ScoreOptions = {},
+  ): Promise<Record<string, number>> {
     const list = isLoaderList(loaders) ? loaders : [loaders];
     const scores: Record<string, number> = {};
     const modelLoss = new Map<string, number>();
@@ -564,6 +593,13 @@ export class MultitaskModel {
         for (const [metric, value] of Object.entries(metrics)) {
           scores[scoreKey(g.task.name, g.dataset, g.split, metric)] = value;
         }
+        const masks = options.slices?.(g.task.name, g.dataset, g.split);
+        if (masks !== undefined) {
+          Object.assign(
+            scores,
+            scoreTaskSlices(g.task, done, masks, `task ${g.task.name} on ${g.dataset}/${g.split}`),
+          );
+        }
         const loss = done.loss!;
         scores[scoreKey(g.task.name, g.dataset, g.split, 'loss')] = loss;
         modelLoss.set(g.split, (modelLoss.get(g.split) ?? 0) + g.task.weight * loss);
@@ -577,7 +613,11 @@ export class MultitaskModel {
    * {@link score} on the loaders of one split only, matched exactly (`valid` never matches
    * `valid_2`). A loader that does not tell its split is read and its other-split batches skipped.
    */
-  async evaluate(loaders: readonly BatchLoader[], split: string): Promise<Record<string, number>> {
+  async evaluate(
+    loaders: readonly BatchLoader[],
+    split: string,
+    options: ScoreOptions = {},
+  ): Promise<Record<string, number>> {
     const chosen: BatchLoader[] = [];
     for (const loader of loaders) {
       if (loader.dataset !== undefined) {
@@ -586,7 +626,7 @@ export class MultitaskModel {
         chosen.push(onlySplit(loader, split));
       }
     }
-    return this.score(chosen);
+    return this.score(chosen, options);
   }
 
   /** Copies of every weight keyed `<module>/<param>` (no variable prefix); the caller disposes them. */
@@ -910,6 +950,44 @@ export class MultitaskModel {
     }
     return groups;
   }
+}
+
+/** A task's metrics on each slice of its rows (dataset row masks read through `done.indices`). */
+function scoreTaskSlices(
+  task: Task,
+  done: TaskPredictions,
+  masks: Readonly<Record<string, ArrayLike<number>>>,
+  place: string,
+): Record<string, number> {
+  const n = done.indices.length;
+  const bySlice: Record<string, Record<string, number>> = {};
+  for (const [name, mask] of Object.entries(masks)) {
+    const rows: boolean[] = new Array(n);
+    let count = 0;
+    for (let r = 0; r < n; r++) {
+      const row = done.indices[r]!;
+      if (row >= mask.length) {
+        throw new MtlError(
+          'DATA_LENGTH_MISMATCH',
+          `the mask of slice ${name} has ${mask.length} entries, but the dataset has row ${row}`,
+          { place },
+        );
+      }
+      rows[r] = mask[row]! !== 0;
+      if (rows[r]) count++;
+    }
+    if (count === 0) continue;
+    try {
+      Object.assign(
+        bySlice,
+        scoreSlices(task.scorer, done.golds!, done.preds!, done.probs, { [name]: rows }),
+      );
+    } catch (e) {
+      if (isMtlError(e, 'ALL_ABSTAIN')) continue;
+      throw e instanceof MtlError ? e.within(place) : e;
+    }
+  }
+  return flattenSliceScores(bySlice, task.name, done.dataset, done.split);
 }
 
 /**

@@ -64,6 +64,13 @@ export function multitaskRun(
     new DictDataLoader(ds, { batchSize, shuffle, seed: rng.childSeed(`loader/${ds.name}/${ds.split}`) });
   const evalLoaders = (split: string) => datasetsOf(split).map((ds) => loaderOf(ds, false));
   const gates = gateLog(model);
+  // A task's slices are scored on its own datasets (TaskData.slices, by split).
+  const scoring = {
+    slices: (task: string, dataset: string, split: string) => {
+      const data = taskData[task];
+      return data?.datasetName === dataset ? data.slices?.[split] : undefined;
+    },
+  };
 
   const run: RunModel = {
     kind: 'multitask',
@@ -89,10 +96,15 @@ export function multitaskRun(
     },
     async evaluate(split, step) {
       const loaders = evalLoaders(split);
-      return loaders.length === 0 ? {} : gates.during(split, step, () => model.evaluate(loaders, split));
+      return loaders.length === 0
+        ? {}
+        : gates.during(split, step, () => model.evaluate(loaders, split, scoring));
     },
     async scoreAll() {
-      return model.score(splits.flatMap((s) => evalLoaders(s)));
+      return model.score(
+        splits.flatMap((s) => evalLoaders(s)),
+        scoring,
+      );
     },
     save: (dir) => model.save(join(dir, MODEL_FILE)),
     async warmStart(dir): Promise<WarmStart> {

@@ -111,7 +111,8 @@ export async function predict(args: {
     // The train split's scalers and vocabularies, as saved with the model.
     const fitted = opened.preprocessing[data.source]?.[data.datasetName];
     const dataset = fitted === undefined ? raw : applyPreprocessing(raw, fitted);
-    const task = opened.loaded.config.tasks[args.task]!;
+    // A slice-aware task's indicator and predictor tasks are classifiers with no config entry.
+    const task = opened.loaded.config.tasks[args.task] ?? { kind: 'multiclass' };
     const predictions = await opened.run.predict(args.task, dataset);
     return await writePredictions(
       args.output,

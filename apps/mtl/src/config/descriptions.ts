@@ -189,6 +189,19 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Metrics scored on every split: names from @mtl/scoring (`accuracy`, `f1`, `roc_auc`, `mse`, ...) or `{name, ...options}`; default accuracy (mse for regression). A vmtl model scores accuracy and loss, a vae model its ELBO terms.',
   'tasks.*.metrics[].name': 'The metric name; the other keys are its options, e.g. `{name: fbeta, beta: 2}`.',
   'tasks.*.weight': "Weight of this task's loss in the training objective.",
+  'tasks.*.slices':
+    "Slicing functions, by slice name: conditions on the source's fields or labels (as read, before scaling). The task is scored on each slice too: `task/dataset/split/slice:<name>:<metric>`.",
+  'tasks.*.slices.*':
+    'A condition: a test `{field | label, index?, length?, lt|le|gt|ge|eq|ne|in...}` (all its comparisons hold), or `{all: [...]}`, `{any: [...]}`, `{not: {...}}`.',
+  'tasks.*.sliceAware':
+    "Make the task slice-aware (Snorkel's SliceAwareClassifier): per slice (and the base slice of every row) an indicator task `<task>.ind.<slice>` and a predictor task `<task>.pred.<slice>` trained on the slice's rows, and an attention combiner before the task's head. `true` for every slice of `slices`, or options.",
+  'tasks.*.sliceAware.slices':
+    'Which slices of `slices` get an indicator and a predictor; default all.',
+  'tasks.*.sliceAware.expert':
+    "Each slice's expert, a module config (a fresh copy per slice) that outputs rows as wide as the head's input; default a linear `dense` of that width.",
+  'tasks.*.sliceAware.temperature': "τ of the combiner's attention softmax(q·c / τ); default 1.",
+  'tasks.*.sliceAware.indicatorWeight': 'Loss weight of each slice indicator task; default 1.',
+  'tasks.*.sliceAware.predictorWeight': 'Loss weight of each slice predictor task; default 1.',
 
   // ---- training ----
   training:

@@ -1,6 +1,6 @@
 import { BACKENDS } from '@mtl/core';
 import { FASHION_DOMAINS, FIELD_KINDS, SCALE_METHODS, SCHEDULER_NAMES } from '@mtl/data';
-import { BUILT_IN_MODULE_KINDS, type ModuleKind, TASK_KINDS } from '@mtl/tasks';
+import { BUILT_IN_MODULE_KINDS, type ModuleKind, slicesSchema, TASK_KINDS } from '@mtl/tasks';
 import { aggregatorSchema, trainerConfigSchema } from '@mtl/training';
 import { VAE_MODULE_KINDS } from '@mtl/vae';
 import { z } from 'zod';
@@ -345,6 +345,21 @@ export const taskSchema = z.strictObject({
   kind: z.enum(TASK_KINDS).default('multiclass'),
   metrics: z.array(metricSpec).min(1).optional(),
   weight: taskWeight,
+  /** Slicing functions: named conditions on the data's fields and labels; the task is scored on each slice too. */
+  slices: slicesSchema.optional(),
+  /** Make the task slice-aware (Snorkel's SliceAwareClassifier) over its slices: `true`, or options. */
+  sliceAware: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        slices: z.array(z.string().min(1)).min(1).optional(),
+        expert: moduleSchema.optional(),
+        temperature: z.number().positive().finite().optional(),
+        indicatorWeight: z.number().min(0).finite().optional(),
+        predictorWeight: z.number().min(0).finite().optional(),
+      }),
+    ])
+    .optional(),
 });
 
 // ---- training and model -----------------------------------------------------------------------
