@@ -183,6 +183,8 @@ describe('shipped examples', () => {
     'vmtl-logistic.yaml': 'vmtl',
     'vmtl-domains.yaml': 'vmtl',
     'domains-shared.yaml': 'multitask',
+    'vmtl-domains-conv.yaml': 'vmtl',
+    'domains-shared-conv.yaml': 'multitask',
   };
 
   it('every example validates against the schema of its model kind', () => {

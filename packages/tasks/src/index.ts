@@ -76,6 +76,7 @@ export {
   checkActivation,
 } from './modules/activation.js';
 export { Cgc, type CgcOptions, cgc, cgcKind, cgcSchema } from './modules/cgc.js';
+export { Conv2d, type Conv2dOptions, conv2d, conv2dKind, conv2dSchema } from './modules/conv2d.js';
 export {
   CrossStitch,
   type CrossStitchOptions,

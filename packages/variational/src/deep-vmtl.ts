@@ -110,6 +110,20 @@ export interface DeepVmtlOptions {
   latentStandardWeight?: number;
   /** Cut gradients into the prior's components (default true, as the paper code). */
   detachPrior?: boolean;
+  /**
+   * What the latent prior's components see. `sameInput` (default): the other tasks' encoders on
+   * task t's own row, Σ_{i≠t} β_ti q_i(z | h_t). `sameClass` (the paper code's): for each row of
+   * task t with class y, component i encodes a row of task i's batch of the same class,
+   * q_i(z | h_i) with y_i = y (a row of class y is drawn from task i's batch by the step's seed; a
+   * task whose batch has no row of that class contributes N(0, I) there). Classification only.
+   */
+  latentPriorInputs?: 'sameInput' | 'sameClass';
+  /**
+   * One latent encoder for all tasks (module `latent`, as the paper code's shared encoder; default
+   * false: one per task, `<task>.latent`). Needs `latentPriorInputs: 'sameClass'` with the mixture
+   * prior (on the same input a shared encoder's prior would be its own posterior, a KL of 0).
+   */
+  shareLatent?: boolean;
   /** Gumbel-softmax temperature (default exponential decay from 1 to 0.5). */
   temperature?: TemperatureSpec | TemperatureSchedule | number;
   /** KL weights (default 1 each). */
@@ -216,6 +230,8 @@ export class DeepVmtlModel {
   private readonly classifierEstimator: MixtureKlEstimator;
   private readonly latentEstimator: MixtureKlEstimator;
   private readonly detach: boolean;
+  private readonly sameClass: boolean;
+  private readonly latentShared: boolean;
   private readonly standardWeight: number;
   private readonly temperature: TemperatureSchedule;
   private readonly klClassifier: (step: number) => number;
@@ -282,6 +298,28 @@ export class DeepVmtlModel {
     this.classifierEstimator = estimator(options.classifierKl ?? 'momentMatched', `${place}.classifierKl`);
     this.latentEstimator = estimator(options.latentKl ?? 'momentMatched', `${place}.latentKl`);
     this.detach = options.detachPrior ?? true;
+    const priorInputs = options.latentPriorInputs ?? 'sameInput';
+    if (priorInputs !== 'sameInput' && priorInputs !== 'sameClass') {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `unknown latentPriorInputs "${String(priorInputs)}" (known: sameInput, sameClass)`,
+        { place: `${place}.latentPriorInputs` },
+      );
+    }
+    this.sameClass = priorInputs === 'sameClass';
+    if (this.sameClass && this.regression) {
+      throw new MtlError('CONFIG_INVALID', 'sameClass needs class labels; a regression has none', {
+        place: `${place}.latentPriorInputs`,
+      });
+    }
+    const shareLatent = options.shareLatent ?? false;
+    if (shareLatent && this.mixture && !this.sameClass) {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        "a shared latent encoder needs latentPriorInputs: 'sameClass' (on the same input its prior is its own posterior)",
+        { place: `${place}.shareLatent` },
+      );
+    }
     this.standardWeight = options.latentStandardWeight ?? 0;
     if (!(this.standardWeight >= 0 && this.standardWeight < 1)) {
       throw new MtlError('INVALID_ARGUMENT', `must be in [0, 1), got ${this.standardWeight}`, {
@@ -310,6 +348,13 @@ export class DeepVmtlModel {
     const datasets = new Set<string>();
     const entries: { name: string; module: Module; user: string }[] = [];
     const copies = new Map<string, Module>();
+    const newLatent = () =>
+      new VariationalLatent({
+        latentSize: this.latentDim,
+        ...(options.latentLogScaleInit === undefined ? {} : { logScaleInit: options.latentLogScaleInit }),
+      });
+    const sharedLatent = shareLatent && this.latentDim > 0 ? newLatent() : undefined;
+    this.latentShared = sharedLatent !== undefined;
     this.tasks = specs.map((spec, index) => {
       const at = `${place}.tasks[${index}]`;
       if (typeof spec.name !== 'string' || spec.name === '' || spec.name.includes('/')) {
@@ -372,15 +417,7 @@ export class DeepVmtlModel {
         field: spec.inputField ?? 'x',
         label: spec.label ?? spec.name,
         trunk,
-        latent:
-          this.latentDim === 0
-            ? undefined
-            : new VariationalLatent({
-                latentSize: this.latentDim,
-                ...(options.latentLogScaleInit === undefined
-                  ? {}
-                  : { logScaleInit: options.latentLogScaleInit }),
-              }),
+        latent: this.latentDim === 0 ? undefined : (sharedLatent ?? newLatent()),
         classifier: new BayesianClassifier({
           outputSize: this.outputSize,
           ...(options.classifierLogScaleInit === undefined
@@ -392,7 +429,7 @@ export class DeepVmtlModel {
     this.taskNames = this.tasks.map((t) => t.spec.name);
     this.featureDim = this.inferShapes(options.inputShapes);
     for (const t of this.tasks) {
-      if (t.latent) entries.push({ name: `${t.spec.name}.latent`, module: t.latent, user: t.spec.name });
+      if (t.latent) entries.push({ name: this.latentName(t), module: t.latent, user: t.spec.name });
       entries.push({ name: `${t.spec.name}.classifier`, module: t.classifier, user: t.spec.name });
     }
     this.modules = new ModulePool({ seed: this.seed, variablePrefix: this.prefix, user: 'task', place });
@@ -408,8 +445,8 @@ export class DeepVmtlModel {
             ['latent', t.latent],
             ['classifier', t.classifier],
           ] as const) {
-            if (!m) continue;
-            m.build(`${t.spec.name}.${kind}`, {
+            if (!m || m.isBuilt) continue;
+            m.build(kind === 'latent' ? this.latentName(t) : `${t.spec.name}.${kind}`, {
               seed: this.seed,
               prefix: this.prefix,
               initStream: new RandomStream(this.seed).child(`vmtl/${kind}`),
@@ -485,7 +522,20 @@ export class DeepVmtlModel {
     const wW = this.klClassifier(ctx.step);
     const wZ = this.klLatent(ctx.step);
     const parts: Record<string, tf.Scalar> = {};
+    // sameClass: every task's features and labels first (the same seeds as its own pass, so the
+    // same dropout masks), for the other tasks' priors.
+    let peers: Peer[] | undefined;
     try {
+      if (beta && this.sameClass) {
+        peers = this.tasks.map((task, t) => {
+          const b = batches[t]!;
+          const x = this.input(task, b);
+          const y = this.labels(task, b, x.shape[0]!);
+          const seed = mixSeed(ctx.seed, `task/${task.spec.name}`);
+          const h = tf.tidy(() => this.trunkOf(task, x, { training: ctx.training, seed }));
+          return { h, labels: Int32Array.from(y.dataSync(), (v) => Math.round(v)) };
+        });
+      }
       this.tasks.forEach((task, t) => {
         const b = batches[t]!;
         const out = tf.tidy(() => {
@@ -493,8 +543,8 @@ export class DeepVmtlModel {
           const mctx = { training: ctx.training, seed };
           const x = this.input(task, b);
           const y = this.labels(task, b, x.shape[0]!);
-          const h = this.trunkOf(task, x, mctx);
-          const { z, klZ } = this.latentTerm(task, h, mctx, seed, beta);
+          const h = peers ? peers[t]!.h : this.trunkOf(task, x, mctx);
+          const { z, klZ } = this.latentTerm(task, h, mctx, seed, beta, peers);
           const w = this.sampleWeights(task, this.M, mixSeed(seed, 'w'));
           const nll = tf.neg(this.logLikelihood(z, w, y));
           const klW = this.classifierKlTerm(task, alpha, mixSeed(seed, 'klw'));
@@ -506,6 +556,7 @@ export class DeepVmtlModel {
     } finally {
       alpha?.dispose();
       beta?.dispose();
+      for (const p of peers ?? []) p.h.dispose();
     }
     return { parts };
   }
@@ -666,6 +717,13 @@ export class DeepVmtlModel {
         {
           place: 'DeepVmtlModel.latentPrior',
         },
+      );
+    }
+    if (this.sameClass) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        "with latentPriorInputs 'sameClass' the prior depends on the other tasks' rows of each class, which one task's inputs do not give",
+        { place: 'DeepVmtlModel.latentPrior' },
       );
     }
     const logits = this.betaWeights.sampleLogits(1, 0, { noise: false });
@@ -972,12 +1030,17 @@ export class DeepVmtlModel {
       width = d;
       let feature: RowShape = [d];
       if (task.latent) {
-        walk.apply(task.latent, `${name}.latent`, [feature], { task: name, operation: 'latent' });
+        walk.apply(task.latent, this.latentName(task), [feature], { task: name, operation: 'latent' });
         feature = [this.latentDim];
       }
       walk.apply(task.classifier, `${name}.classifier`, [feature], { task: name, operation: 'classifier' });
     }
     return width!;
+  }
+
+  /** The latent's name in the pool: `latent` when shared, else `<task>.latent`. */
+  private latentName(task: TaskState): string {
+    return this.latentShared ? 'latent' : `${task.spec.name}.latent`;
   }
 
   private orderStep(step: StackedStep): TaskBatch[] {
@@ -1075,6 +1138,7 @@ export class DeepVmtlModel {
     ctx: { training: boolean; seed: number },
     seed: number,
     beta: tf.Tensor | undefined,
+    peers?: Peer[],
   ): { z: tf.Tensor; klZ?: tf.Tensor } {
     if (!task.latent) return { z: tf.expandDims(h, 0) };
     const { loc, logScale } = this.encode(task.latent, h, ctx);
@@ -1090,11 +1154,23 @@ export class DeepVmtlModel {
       );
       return { z, klZ };
     }
-    // The other tasks' encoders on the same features (task t's own is masked out by the logits).
+    // The other tasks' encoders on the same features, or (sameClass) on their own rows of the
+    // same class; task t's own slot is masked out by the logits.
     const locs: tf.Tensor[] = [];
     const scales: tf.Tensor[] = [];
     for (const other of this.tasks) {
-      const e = other === task ? { loc, logScale } : this.encode(other.latent!, h, ctx);
+      const e =
+        other === task
+          ? { loc, logScale }
+          : peers
+            ? this.sameClassEncoding(
+                other,
+                peers[other.index]!,
+                peers[task.index]!.labels,
+                mixSeed(seed, `match/${other.index}`),
+                ctx,
+              )
+            : this.encode(other.latent!, h, ctx);
       locs.push(e.loc);
       scales.push(e.logScale);
     }
@@ -1119,6 +1195,31 @@ export class DeepVmtlModel {
       seed: mixSeed(seed, 'klz'),
     });
     return { z, klZ };
+  }
+
+  /**
+   * Task `other`'s encoding of one of its rows of each class in `labels` (`[B, Z]` loc and
+   * log-scale); rows whose class `other`'s batch lacks get N(0, I) (loc 0, log-scale 0).
+   */
+  private sameClassEncoding(
+    other: TaskState,
+    peer: Peer,
+    labels: Int32Array,
+    seed: number,
+    ctx: { training: boolean; seed: number },
+  ): { loc: tf.Tensor; logScale: tf.Tensor } {
+    const index = sameClassRows(labels, peer.labels, new RandomStream(seed));
+    const found = index.map((j) => (j < 0 ? 0 : 1));
+    const e = this.encode(
+      other.latent!,
+      tf.gather(
+        peer.h,
+        index.map((j) => Math.max(j, 0)),
+      ),
+      ctx,
+    );
+    const mask = tf.tensor2d(found, [found.length, 1]);
+    return { loc: tf.mul(e.loc, mask), logScale: tf.mul(e.logScale, mask) };
   }
 
   /** `n` reparameterised draws of task t's classifier weights `[n, D + 1, K]`. */
@@ -1170,6 +1271,31 @@ export class DeepVmtlModel {
       seed,
     });
   }
+}
+
+/** One task's trunk features and integer labels in a step, for the sameClass latent prior. */
+interface Peer {
+  h: tf.Tensor;
+  labels: Int32Array;
+}
+
+/**
+ * For each label of `want`, the index of a row of `have` with that label (drawn uniformly among
+ * them by `rng`), or -1 when `have` has none.
+ * @example
+ * sameClassRows(Int32Array.of(0, 2), Int32Array.of(2, 0, 0), new RandomStream(1)); // [1 or 2, 0]
+ */
+export function sameClassRows(want: Int32Array, have: Int32Array, rng: RandomStream): number[] {
+  const byClass = new Map<number, number[]>();
+  have.forEach((y, j) => {
+    const list = byClass.get(y) ?? [];
+    list.push(j);
+    byClass.set(y, list);
+  });
+  return Array.from(want, (y) => {
+    const list = byClass.get(y);
+    return list === undefined ? -1 : list[Math.min(list.length - 1, Math.floor(rng.next() * list.length))]!;
+  });
 }
 
 /** `[..., D]` → `[..., D + 1]` with a last column of ones (the bias input). */

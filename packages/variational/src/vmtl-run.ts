@@ -65,6 +65,8 @@ export interface VmtlRunModelOptions {
   predictWith: 'predictive' | 'posteriorMean';
   classifierLogScaleInit?: number | undefined;
   latentLogScaleInit?: number | undefined;
+  latentPriorInputs?: 'sameInput' | 'sameClass' | undefined;
+  shareLatent?: boolean | undefined;
 }
 
 /**

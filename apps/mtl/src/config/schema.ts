@@ -447,6 +447,10 @@ export const vmtlModelSchema = z.strictObject({
   predictWith: z.enum(['predictive', 'posteriorMean']).default('predictive'),
   classifierLogScaleInit: finite.optional(),
   latentLogScaleInit: finite.optional(),
+  /** Deep VMTL: what the latent prior's components encode (sameClass: the other tasks' rows of the row's class, the paper code). */
+  latentPriorInputs: z.enum(['sameInput', 'sameClass']).default('sameInput'),
+  /** Deep VMTL: one latent encoder for all tasks (the paper code's), with latentPriorInputs sameClass. */
+  shareLatent: z.boolean().default(false),
 });
 
 /** A VAE's modules: @mtl/vae's kinds, or any module kind of the `modules` section. */
