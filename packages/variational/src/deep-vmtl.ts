@@ -14,7 +14,6 @@ import {
   type StepContext,
   saveArtifacts,
   scoreKey,
-  stopGradient,
 } from '@mtl/core';
 import {
   isRowShape,
@@ -29,14 +28,33 @@ import {
 } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { BayesianClassifier, VariationalLatent } from './deep-modules.js';
+import {
+  type DeepVmtlPrediction,
+  drawLogLikelihood,
+  predictionSums,
+  predictiveOf,
+  reparam,
+  withOnes,
+} from './deep-vmtl-predictive.js';
+import {
+  type KlAnneal,
+  klAnnealing,
+  mixturePriorKl,
+  type Peer,
+  sameClassRows,
+  standardNormalKl,
+} from './deep-vmtl-priors.js';
 import { adopt } from './distribution.js';
 import { Independent } from './independent.js';
 import { MixingWeights } from './mixing.js';
-import { MIXTURE_KL_ESTIMATORS, type MixtureKlEstimator, mixtureKl } from './mixture-kl.js';
+import { MIXTURE_KL_ESTIMATORS, type MixtureKlEstimator } from './mixture-kl.js';
 import { MixtureSameFamily } from './mixture-same-family.js';
 import { Normal } from './normal.js';
 import { type TemperatureSchedule, type TemperatureSpec, temperatureSchedule } from './temperature.js';
 import type { StackedStep, TaskBatch } from './vmtl-model.js';
+
+export type { DeepVmtlPrediction } from './deep-vmtl-predictive.js';
+export { type KlAnneal, klAnnealing, sameClassRows } from './deep-vmtl-priors.js';
 
 /**
  * One task of a {@link DeepVmtlModel}.
@@ -57,17 +75,6 @@ export interface DeepVmtlTask {
   /** The deterministic trunk: module names of `modules` applied in order to x (tasks naming one module share it). None: the latent (or classifier) reads x. */
   trunk?: string | readonly string[];
 }
-
-/**
- * A KL weight: a number, a linear ramp (`from` → `to` over `steps` steps after `delay`; the
- * paper code anneals from 0), or a function of the training step.
- * @example
- * const w: KlAnneal = { kind: 'linear', from: 0, to: 1, steps: 500 };
- */
-export type KlAnneal =
-  | number
-  | { kind: 'linear'; from?: number; to?: number; steps: number; delay?: number }
-  | ((step: number) => number);
 
 /**
  * Options of {@link DeepVmtlModel}; `tasks`, `outputSize` and `inputShapes` are required.
@@ -151,22 +158,6 @@ export interface DeepVmtlOptions {
   seed?: number;
   /** Prefix of variable names (default `dvmtl`). */
   name?: string;
-}
-
-/**
- * What {@link DeepVmtlModel.predict} returns (tensors the caller disposes).
- * @example
- * const { probs, entropy } = model.predict('a', x);
- */
-export interface DeepVmtlPrediction {
-  /** Classification: predictive class probabilities `[B, K]`. */
-  probs?: tf.Tensor2D;
-  /** Classification: entropy of the predictive per row `[B]` (nats). */
-  entropy?: tf.Tensor1D;
-  /** Regression: predictive mean `[B]`. */
-  mean?: tf.Tensor1D;
-  /** Regression: predictive variance `[B]` (the draws' spread plus noiseScale²). */
-  variance?: tf.Tensor1D;
 }
 
 /**
@@ -546,7 +537,7 @@ export class DeepVmtlModel {
           const h = peers ? peers[t]!.h : this.trunkOf(task, x, mctx);
           const { z, klZ } = this.latentTerm(task, h, mctx, seed, beta, peers);
           const w = this.sampleWeights(task, this.M, mixSeed(seed, 'w'));
-          const nll = tf.neg(this.logLikelihood(z, w, y));
+          const nll = tf.neg(drawLogLikelihood(z, w, y, this.regression ? this.noiseScale : undefined));
           const klW = this.classifierKlTerm(task, alpha, mixSeed(seed, 'klw'));
           const part = tf.add(tf.mean(nll), tf.mul(wW / task.spec.trainSize, klW));
           return (klZ ? tf.add(part, tf.mul(wZ, tf.mean(klZ))) : part) as tf.Scalar;
@@ -598,15 +589,7 @@ export class DeepVmtlModel {
       const B = h.shape[0]!;
       const zs = z.shape[0] === S ? z : tf.broadcastTo(z, [S, B, z.shape[2]!]);
       const out = tf.matMul(withOnes(zs) as tf.Tensor3D, w as tf.Tensor3D); // [S, B, K]
-      if (this.regression) {
-        const values = tf.squeeze(out, [2]);
-        const mean = tf.mean(values, 0);
-        const variance = tf.add(tf.mean(tf.square(tf.sub(values, mean)), 0), this.noiseScale ** 2);
-        return { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
-      }
-      const probs = tf.mean(tf.softmax(out), 0);
-      const entropy = tf.neg(tf.sum(tf.mul(probs, tf.log(tf.maximum(probs, 1e-12))), 1));
-      return { probs: probs as tf.Tensor2D, entropy: entropy as tf.Tensor1D };
+      return predictiveOf(out, this.regression ? this.noiseScale : undefined);
     });
   }
 
@@ -646,18 +629,7 @@ export class DeepVmtlModel {
             const p = this.predict(task.spec.name, x, {
               seed: mixSeed(options.seed ?? this.seed, `score/${task.spec.name}/${split}`),
             });
-            if (this.regression) {
-              const err = tf.sub(p.mean!, tf.cast(y, 'float32'));
-              const lp = tf.mul(
-                -0.5,
-                tf.add(tf.div(tf.square(err), p.variance!), tf.log(tf.mul(2 * Math.PI, p.variance!))),
-              );
-              return [tf.sum(tf.square(err)), tf.neg(tf.sum(lp))];
-            }
-            const yi = tf.cast(y, 'int32');
-            const hit = tf.sum(tf.cast(tf.equal(tf.argMax(p.probs!, 1), yi), 'float32'));
-            const py = tf.sum(tf.mul(p.probs!, tf.oneHot(yi, this.outputSize)), 1);
-            return [hit, tf.neg(tf.sum(tf.log(tf.maximum(py, 1e-12))))];
+            return predictionSums(p, y, this.outputSize);
           });
           const [a, l] = stats.map((s) => s.dataSync()[0]!);
           tf.dispose(stats);
@@ -1143,17 +1115,7 @@ export class DeepVmtlModel {
     if (!task.latent) return { z: tf.expandDims(h, 0) };
     const { loc, logScale } = this.encode(task.latent, h, ctx);
     const z = reparam(loc, logScale, this.L, mixSeed(seed, 'z'));
-    const q = new Independent(Normal.fromLogScale(loc, logScale), 1);
-    if (!beta) {
-      const klZ = tf.mul(
-        0.5,
-        tf.sum(
-          tf.sub(tf.add(tf.exp(tf.mul(2, logScale)), tf.square(loc)), tf.add(1, tf.mul(2, logScale))),
-          -1,
-        ),
-      );
-      return { z, klZ };
-    }
+    if (!beta) return { z, klZ: standardNormalKl(loc, logScale, -1) };
     // The other tasks' encoders on the same features, or (sameClass) on their own rows of the
     // same class; task t's own slot is masked out by the logits.
     const locs: tf.Tensor[] = [];
@@ -1174,25 +1136,14 @@ export class DeepVmtlModel {
       locs.push(e.loc);
       scales.push(e.logScale);
     }
-    let compLoc = tf.stack(locs, 1);
-    let compScale = tf.stack(scales, 1);
-    if (this.detach) {
-      compLoc = stopGradient(compLoc);
-      compScale = stopGradient(compScale);
-    }
-    let logits = tf.reshape(tf.slice(beta, [task.index, 0], [1, -1]), [-1]);
-    const w0 = this.standardWeight;
-    if (w0 > 0) {
-      const [B, , Z] = compLoc.shape as [number, number, number];
-      compLoc = tf.concat([tf.zeros([B, 1, Z]), compLoc], 1);
-      compScale = tf.concat([tf.zeros([B, 1, Z]), compScale], 1);
-      logits = tf.concat([tf.tensor1d([Math.log(w0)]), tf.add(tf.logSoftmax(logits), Math.log(1 - w0))]);
-    }
-    const components = new Independent(Normal.fromLogScale(compLoc, compScale), 1);
-    const klZ = mixtureKl(q, components, logits, {
+    const logits = tf.reshape(tf.slice(beta, [task.index, 0], [1, -1]), [-1]);
+    const klZ = mixturePriorKl(loc, logScale, tf.stack(locs, 1), tf.stack(scales, 1), logits, {
+      eventRank: 1,
+      detach: this.detach,
       estimator: this.latentEstimator,
       samples: this.klSamples,
       seed: mixSeed(seed, 'klz'),
+      standardWeight: this.standardWeight,
     });
     return { z, klZ };
   }
@@ -1228,127 +1179,21 @@ export class DeepVmtlModel {
     return reparam(v.loc!, v.logScale!, n, seed);
   }
 
-  /** log p(y | z, w) per row, averaged over the L × M draws: z `[L, B, D]`, w `[M, D + 1, K]`. */
-  private logLikelihood(z: tf.Tensor, w: tf.Tensor, y: tf.Tensor): tf.Tensor {
-    const [L, B, D] = z.shape as [number, number, number];
-    const [M, , K] = w.shape as [number, number, number];
-    const zf = withOnes(tf.reshape(z, [L * B, D]));
-    const wf = tf.reshape(tf.transpose(w, [1, 0, 2]), [D + 1, M * K]);
-    const out = tf.reshape(tf.matMul(zf as tf.Tensor2D, wf as tf.Tensor2D), [L, B, M, K]);
-    if (this.regression) {
-      const err = tf.sub(tf.squeeze(out, [3]), tf.reshape(tf.cast(y, 'float32'), [1, B, 1]));
-      const s = this.noiseScale;
-      const lp = tf.sub(tf.mul(-0.5 / (s * s), tf.square(err)), Math.log(s) + 0.5 * Math.log(2 * Math.PI));
-      return tf.mean(lp, [0, 2]);
-    }
-    const onehot = tf.reshape(tf.oneHot(tf.cast(y, 'int32'), K), [1, B, 1, K]);
-    return tf.mean(tf.sum(tf.mul(tf.logSoftmax(out), onehot), 3), [0, 2]);
-  }
-
   /** KL(q(w_t) || prior), a scalar. */
   private classifierKlTerm(task: TaskState, alpha: tf.Tensor | undefined, seed: number): tf.Tensor {
     const v = task.classifier.variables();
-    const loc = v.loc!;
-    const logScale = v.logScale!;
-    if (!alpha) {
-      return tf.mul(
-        0.5,
-        tf.sum(tf.sub(tf.add(tf.exp(tf.mul(2, logScale)), tf.square(loc)), tf.add(1, tf.mul(2, logScale)))),
-      );
-    }
-    const q = new Independent(Normal.fromLogScale(loc, logScale), 2);
-    let locs = tf.stack(this.tasks.map((t) => t.classifier.variables().loc!));
-    let scales = tf.stack(this.tasks.map((t) => t.classifier.variables().logScale!));
-    if (this.detach) {
-      locs = stopGradient(locs);
-      scales = stopGradient(scales);
-    }
-    const components = new Independent(Normal.fromLogScale(locs, scales), 2);
+    if (!alpha) return standardNormalKl(v.loc!, v.logScale!);
+    const locs = tf.stack(this.tasks.map((t) => t.classifier.variables().loc!));
+    const scales = tf.stack(this.tasks.map((t) => t.classifier.variables().logScale!));
     const logits = tf.reshape(tf.slice(alpha, [task.index, 0], [1, -1]), [-1]);
-    return mixtureKl(q, components, logits, {
+    return mixturePriorKl(v.loc!, v.logScale!, locs, scales, logits, {
+      eventRank: 2,
+      detach: this.detach,
       estimator: this.classifierEstimator,
       samples: this.klSamples,
       seed,
     });
   }
-}
-
-/** One task's trunk features and integer labels in a step, for the sameClass latent prior. */
-interface Peer {
-  h: tf.Tensor;
-  labels: Int32Array;
-}
-
-/**
- * For each label of `want`, the index of a row of `have` with that label (drawn uniformly among
- * them by `rng`), or -1 when `have` has none.
- * @example
- * sameClassRows(Int32Array.of(0, 2), Int32Array.of(2, 0, 0), new RandomStream(1)); // [1 or 2, 0]
- */
-export function sameClassRows(want: Int32Array, have: Int32Array, rng: RandomStream): number[] {
-  const byClass = new Map<number, number[]>();
-  have.forEach((y, j) => {
-    const list = byClass.get(y) ?? [];
-    list.push(j);
-    byClass.set(y, list);
-  });
-  return Array.from(want, (y) => {
-    const list = byClass.get(y);
-    return list === undefined ? -1 : list[Math.min(list.length - 1, Math.floor(rng.next() * list.length))]!;
-  });
-}
-
-/** `[..., D]` → `[..., D + 1]` with a last column of ones (the bias input). */
-function withOnes(z: tf.Tensor): tf.Tensor {
-  return tf.concat([z, tf.ones([...z.shape.slice(0, -1), 1])], -1);
-}
-
-/** `n` draws loc + exp(logScale)·ε, shape `[n, ...loc.shape]`. */
-function reparam(loc: tf.Tensor, logScale: tf.Tensor, n: number, seed: number): tf.Tensor {
-  const eps = tf.randomNormal([n, ...loc.shape], 0, 1, 'float32', seed);
-  return tf.add(loc, tf.mul(tf.exp(logScale), eps));
-}
-
-/**
- * A {@link KlAnneal} as a function of the step (checked: finite and >= 0).
- * @example
- * klAnnealing({ kind: 'linear', steps: 100 })(50);   // 0.5
- */
-export function klAnnealing(spec: KlAnneal, place = 'klWeight'): (step: number) => number {
-  const check = (v: number, at: string) => {
-    if (!(v >= 0) || !Number.isFinite(v)) {
-      throw new MtlError('INVALID_ARGUMENT', `KL weight must be a finite number >= 0, got ${v}`, {
-        place: at,
-      });
-    }
-    return v;
-  };
-  if (typeof spec === 'number') {
-    check(spec, place);
-    return () => spec;
-  }
-  if (typeof spec === 'function') return (step) => check(spec(step), `${place} at step ${step}`);
-  if (spec === null || typeof spec !== 'object' || spec.kind !== 'linear') {
-    throw new MtlError(
-      'CONFIG_INVALID',
-      'a KL weight is a number, {kind: linear, steps, from?, to?, delay?} or a function',
-      { place },
-    );
-  }
-  const from = check(spec.from ?? 0, `${place}.from`);
-  const to = check(spec.to ?? 1, `${place}.to`);
-  const delay = spec.delay ?? 0;
-  if (!Number.isInteger(spec.steps) || spec.steps < 1) {
-    throw new MtlError('INVALID_ARGUMENT', `steps must be an integer >= 1, got ${spec.steps}`, {
-      place: `${place}.steps`,
-    });
-  }
-  if (!Number.isInteger(delay) || delay < 0) {
-    throw new MtlError('INVALID_ARGUMENT', `delay must be an integer >= 0, got ${delay}`, {
-      place: `${place}.delay`,
-    });
-  }
-  return (step) => from + (to - from) * Math.min(1, Math.max(0, step - delay) / spec.steps);
 }
 
 function estimator(v: MixtureKlEstimator, place: string): MixtureKlEstimator {
