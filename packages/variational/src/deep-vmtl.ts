@@ -1161,14 +1161,10 @@ export class DeepVmtlModel {
   ): { loc: tf.Tensor; logScale: tf.Tensor } {
     const index = sameClassRows(labels, peer.labels, new RandomStream(seed));
     const found = index.map((j) => (j < 0 ? 0 : 1));
-    const e = this.encode(
-      other.latent!,
-      tf.gather(
-        peer.h,
-        index.map((j) => Math.max(j, 0)),
-      ),
-      ctx,
-    );
+    // The rows by a one-hot matrix product rather than tf.gather, whose gradient the wasm backend lacks.
+    // (oneHot in int32, then cast: the wasm backend's float32 oneHot gives zeros.)
+    const pick = tf.cast(tf.oneHot(tf.tensor1d(index, 'int32'), peer.h.shape[0]!), 'float32');
+    const e = this.encode(other.latent!, tf.matMul(pick, peer.h as tf.Tensor2D), ctx);
     const mask = tf.tensor2d(found, [found.length, 1]);
     return { loc: tf.mul(e.loc, mask), logScale: tf.mul(e.logScale, mask) };
   }
