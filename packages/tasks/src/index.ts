@@ -19,6 +19,7 @@ export { type GateLog, gateLog } from './gate-log.js';
 export { type GateHistory, GateRecorder, type GateSnapshot, gatedModules } from './gates.js';
 export { GatedModule, type GateObserver, isGatedModule } from './internal/experts.js';
 export type { Initializer } from './internal/init.js';
+export { matmulLastAxis } from './internal/module-utils.js';
 export type { Mixing, Predictions, RunModel, WarmStart } from './model-run.js';
 export {
   BaseModule,
