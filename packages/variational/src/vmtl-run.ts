@@ -50,7 +50,7 @@ export interface VmtlRunModelOptions {
   classifierSamples: number;
   latentSamples: number;
   klSamples: number;
-  classifierKl: 'upperBound' | 'monteCarlo' | 'momentMatched';
+  classifierKl: 'upperBound' | 'monteCarlo' | 'momentMatched' | 'momentMatchedMixture';
   detachPrior: boolean;
   temperature?: number | Loose<TemperatureSpec> | undefined;
   klWeight: number;
@@ -58,7 +58,7 @@ export interface VmtlRunModelOptions {
   mixingInit?: number | undefined;
   predictiveSamples: number;
   latentDim: number;
-  latentKl: 'upperBound' | 'monteCarlo' | 'momentMatched';
+  latentKl: 'upperBound' | 'monteCarlo' | 'momentMatched' | 'momentMatchedMixture';
   latentStandardWeight: number;
   classifierKlWeight?: KlAnnealEntry | undefined;
   latentKlWeight: KlAnnealEntry;

@@ -324,7 +324,7 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'model[vmtl].latentSamples': 'Monte Carlo samples of the latent representation per step.',
   'model[vmtl].klSamples': "Samples for the mixture KL's Monte Carlo estimator.",
   'model[vmtl].classifierKl':
-    'Estimator of the KL to the mixture prior: `upperBound` (Jensen, the default), `monteCarlo`, `momentMatched`.',
+    "Estimator of the KL to the mixture prior: `upperBound` (Jensen, the default), `monteCarlo`, `momentMatched` (N(Σ α μ, Σ α² σ²), the paper code), `momentMatchedMixture` (the Gaussian with the mixture's mean and variance).",
   'model[vmtl].detachPrior': "Stop the gradient through the other tasks' posteriors in a task's prior.",
   'model[vmtl].temperature':
     'Gumbel-softmax temperature of the mixing weights: a number, or a schedule `{kind: constant | inverseSqrt | exponential}`; default exponential 1 -> 0.5.',

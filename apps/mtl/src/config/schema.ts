@@ -427,7 +427,9 @@ export const vmtlModelSchema = z.strictObject({
   classifierSamples: positiveInt.max(10_000).default(10),
   latentSamples: positiveInt.max(10_000).default(10),
   klSamples: positiveInt.max(100_000).default(10),
-  classifierKl: z.enum(['upperBound', 'monteCarlo', 'momentMatched']).default('upperBound'),
+  classifierKl: z
+    .enum(['upperBound', 'monteCarlo', 'momentMatched', 'momentMatchedMixture'])
+    .default('upperBound'),
   detachPrior: z.boolean().default(true),
   temperature: temperatureSchema.optional(),
   klWeight: z.number().min(0).finite().default(1),
@@ -437,7 +439,9 @@ export const vmtlModelSchema = z.strictObject({
   /** Deep VMTL (tasks with `ops`): dimension of the Gaussian latent z (0: none, the classifier reads the trunk's features). */
   latentDim: z.number().int().min(0).max(100_000).default(0),
   /** Deep VMTL: the latent mixture-KL estimator. */
-  latentKl: z.enum(['upperBound', 'monteCarlo', 'momentMatched']).default('momentMatched'),
+  latentKl: z
+    .enum(['upperBound', 'monteCarlo', 'momentMatched', 'momentMatchedMixture'])
+    .default('momentMatched'),
   /** Deep VMTL: weight of an N(0, I) component in the latent prior (0: the paper's prior alone). */
   latentStandardWeight: z.number().min(0).lt(1).default(0),
   /** Deep VMTL: KL weights as a number or a linear ramp {kind: linear, steps, from?, to?, delay?} (annealing). */
