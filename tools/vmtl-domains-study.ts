@@ -9,7 +9,7 @@
  * study fits a loaded machine; run it with `nice`, one at a time.
  *
  *   nice node --conditions=source --import tsx tools/vmtl-domains-study.ts [--n 5,20,100]
- *        [--seeds 0,1,2,3,4] [--steps 120] [--out DIR] [--set model.latentDim=16 ...]
+ *        [--seeds 0,1,2,3,4] [--steps 120] [--out DIR] [--trunk mlp|conv] [--set model.latentDim=16 ...]
  *
  * Writes DIR/study.json (every run's scores and mixing) and DIR/study.md (the tables).
  */
@@ -26,8 +26,12 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '120' },
     out: { type: 'string', default: `runs/vmtl-domains-study-${Date.now()}` },
     set: { type: 'string', multiple: true, default: [] },
+    /** `mlp` (vmtl-domains.yaml, domains-shared.yaml) or `conv` (their -conv twins). */
+    trunk: { type: 'string', default: 'mlp' },
   },
 });
+if (values.trunk !== 'mlp' && values.trunk !== 'conv') throw new Error('--trunk is mlp or conv');
+const suffix = values.trunk === 'conv' ? '-conv' : '';
 const Ns = values.n.split(',').map(Number);
 const seeds = values.seeds.split(',').map(Number);
 const steps = Number(values.steps);
@@ -35,9 +39,9 @@ const out = resolve(values.out);
 mkdirSync(out, { recursive: true });
 
 const METHODS = {
-  solo: { config: 'apps/mtl/examples/vmtl-domains.yaml', set: ['model.prior=standardNormal'] },
-  hard: { config: 'apps/mtl/examples/domains-shared.yaml', set: [] as string[] },
-  vmtl: { config: 'apps/mtl/examples/vmtl-domains.yaml', set: [] as string[] },
+  solo: { config: `apps/mtl/examples/vmtl-domains${suffix}.yaml`, set: ['model.prior=standardNormal'] },
+  hard: { config: `apps/mtl/examples/domains-shared${suffix}.yaml`, set: [] as string[] },
+  vmtl: { config: `apps/mtl/examples/vmtl-domains${suffix}.yaml`, set: [] as string[] },
 } as const;
 type Method = keyof typeof METHODS;
 type Matrix = (number | null)[][];
@@ -108,7 +112,7 @@ const median = (xs: number[]) => {
 };
 const pct = (v: number) => (100 * v).toFixed(1);
 const lines: string[] = [
-  `seeds ${seeds.join(', ')}; about ${steps} steps per run; ${values.set.join(' ') || 'configs as shipped'}`,
+  `seeds ${seeds.join(', ')}; about ${steps} steps per run; ${values.trunk} trunk; ${values.set.join(' ') || 'configs as shipped'}`,
   '',
   '| N | solo | hard sharing | VMTL | VMTL − solo | VMTL − hard |',
   '|---|---|---|---|---|---|',

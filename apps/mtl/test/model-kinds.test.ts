@@ -184,6 +184,8 @@ describe('shipped examples', () => {
     'vmtl-domains.yaml': 'vmtl',
     'domains-shared.yaml': 'multitask',
     'slice-aware.yaml': 'multitask',
+    'vmtl-domains-conv.yaml': 'vmtl',
+    'domains-shared-conv.yaml': 'multitask',
   };
 
   it('every example validates against the schema of its model kind', () => {

@@ -19,6 +19,7 @@ export { type GateLog, gateLog } from './gate-log.js';
 export { type GateHistory, GateRecorder, type GateSnapshot, gatedModules } from './gates.js';
 export { GatedModule, type GateObserver, isGatedModule } from './internal/experts.js';
 export type { Initializer } from './internal/init.js';
+export { matmulLastAxis } from './internal/module-utils.js';
 export type { Mixing, Predictions, RunModel, WarmStart } from './model-run.js';
 export {
   BaseModule,
@@ -76,6 +77,7 @@ export {
   checkActivation,
 } from './modules/activation.js';
 export { Cgc, type CgcOptions, cgc, cgcKind, cgcSchema } from './modules/cgc.js';
+export { Conv2d, type Conv2dOptions, conv2d, conv2dKind, conv2dSchema } from './modules/conv2d.js';
 export {
   CrossStitch,
   type CrossStitchOptions,

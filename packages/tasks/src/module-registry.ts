@@ -4,6 +4,7 @@ import type { Module, ModuleConfig } from './module.js';
 import type { ModuleKind } from './module-kind.js';
 import { activationKind } from './modules/activation.js';
 import { cgcKind } from './modules/cgc.js';
+import { conv2dKind } from './modules/conv2d.js';
 import { crossStitchKind } from './modules/cross-stitch.js';
 import { denseKind } from './modules/dense.js';
 import { dropoutKind } from './modules/dropout.js';
@@ -50,6 +51,7 @@ export const BUILT_IN_MODULE_KINDS = [
   dselectKKind,
   highwayKind,
   sliceCombinerKind,
+  conv2dKind,
 ] as const;
 
 /** A kind's factory: the saved config without its `type`, parsed by the kind's schema. */

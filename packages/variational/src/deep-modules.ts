@@ -9,6 +9,7 @@ import {
   intOption,
   knownSize,
   type ModuleConfig,
+  matmulLastAxis,
   numberOption,
   type OutputShape,
   type ParamSpec,
@@ -116,7 +117,7 @@ export class VariationalLatent extends BaseModule {
   protected forward(inputs: tf.Tensor[]): Record<string, tf.Tensor> {
     const h = onlyInput(inputs, `module ${this.name}`);
     const head = (p: string) =>
-      tf.add(tf.matMul(h as tf.Tensor2D, this.param(`${p}/kernel`) as tf.Tensor2D), this.param(`${p}/bias`));
+      tf.add(matmulLastAxis(h, this.param(`${p}/kernel`), `module ${this.name}`), this.param(`${p}/bias`));
     const b = this.logScaleBound;
     return { loc: head('loc'), logScale: tf.mul(b, tf.tanh(tf.div(head('logScale'), b))) };
   }
@@ -231,7 +232,7 @@ export function applyWeights(h: tf.Tensor, w: tf.Tensor): tf.Tensor {
     const D = w.shape[0]! - 1;
     const kernel = tf.slice(w, [0, 0], [D, -1]);
     const bias = tf.slice(w, [D, 0], [1, -1]);
-    return tf.add(tf.matMul(h as tf.Tensor2D, kernel as tf.Tensor2D), bias);
+    return tf.add(matmulLastAxis(h, kernel, 'applyWeights'), bias);
   });
 }
 

@@ -135,6 +135,10 @@ export function buildDeepVmtlRun(
       classifierKl: modelConfig.classifierKl,
       latentKl: modelConfig.latentKl,
       latentStandardWeight: modelConfig.latentStandardWeight,
+      ...(modelConfig.latentPriorInputs === undefined
+        ? {}
+        : { latentPriorInputs: modelConfig.latentPriorInputs }),
+      ...(modelConfig.shareLatent === undefined ? {} : { shareLatent: modelConfig.shareLatent }),
       detachPrior: modelConfig.detachPrior,
       klWeight: {
         classifier: anneal(modelConfig.classifierKlWeight) ?? modelConfig.klWeight,

@@ -1,10 +1,10 @@
-import { MtlError } from '@mtl/core';
+import { MtlError, RandomStream } from '@mtl/core';
 import { dense, mlp, moduleFromConfig } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { registerVariationalModules } from './bayesian-linear.js';
 import { BayesianClassifier, VariationalLatent } from './deep-modules.js';
-import { DeepVmtlModel, type DeepVmtlOptions, klAnnealing } from './deep-vmtl.js';
+import { DeepVmtlModel, type DeepVmtlOptions, klAnnealing, sameClassRows } from './deep-vmtl.js';
 import type { TaskBatch } from './vmtl-model.js';
 
 let counter = 0;
@@ -239,6 +239,96 @@ describe('DeepVmtlModel', () => {
     tf.dispose([x, z]);
     model.dispose();
     expect(() => make({ latentDim: 1, latentStandardWeight: 1 })).toThrow(/\[0, 1\)/);
+  });
+
+  it("sameClass (the paper code's latent prior): each row's prior is the shared encoder on the other task's row of its class; N(0, I) when that task's batch lacks the class", () => {
+    const opts = {
+      latentDim: 1,
+      shareLatent: true,
+      latentPriorInputs: 'sameClass' as const,
+      latentKl: 'momentMatched' as const,
+      latentSamples: 1,
+      classifierSamples: 1,
+    };
+    const withKl = make({ ...opts, klWeight: { classifier: 0, latent: 1 } });
+    const withoutKl = make({ ...opts, klWeight: { classifier: 0, latent: 0 } });
+    expect(withKl.modules.names()).toContain('latent');
+    expect(withKl.modules.names()).not.toContain('a.latent');
+    const setLatent = (m: DeepVmtlModel) => {
+      const v = m.modules.get('latent').variables();
+      v['loc/kernel']!.assign(tf.tensor2d([[1], [0], [0]]));
+      v['loc/bias']!.assign(tf.tensor1d([0]));
+      v['logScale/kernel']!.assign(tf.tensor2d([[0], [0.5], [0]]));
+      v['logScale/bias']!.assign(tf.tensor1d([-0.2]));
+    };
+    setLatent(withKl);
+    setLatent(withoutKl);
+    // Task a: classes 0, 1, 2; task b holds one row of class 1 and one of class 0, none of class 2.
+    const xa = [
+      [0.5, 1, 0],
+      [-1, 0.2, 3],
+      [2, -1, 1],
+    ];
+    const xb = [
+      [1.5, -0.4, 0],
+      [0.3, 0.6, -2],
+    ];
+    const step = (): TaskBatch[] => [
+      {
+        dataset: 'a_data',
+        split: 'train',
+        X: { x: tf.tensor2d(xa) },
+        Y: { a: tf.tensor1d([0, 1, 2], 'int32') },
+        size: 3,
+      },
+      {
+        dataset: 'b_data',
+        split: 'train',
+        X: { x: tf.tensor2d(xb) },
+        Y: { b: tf.tensor1d([1, 0], 'int32') },
+        size: 2,
+      },
+    ];
+    const partA = (m: DeepVmtlModel) => {
+      const batch = step();
+      const parts = m.loss(batch, { step: 0, epoch: 0, seed: 5, training: true }).parts;
+      const v = parts['a/a_data']!.dataSync()[0]!;
+      tf.dispose(Object.values(parts));
+      free(batch);
+      return v;
+    };
+    const meanKl = partA(withKl) - partA(withoutKl);
+    const enc = (x: number[]) => ({ mu: x[0]!, sd: Math.exp(3 * Math.tanh((0.5 * x[1]! - 0.2) / 3)) });
+    const kl = (q: { mu: number; sd: number }, p: { mu: number; sd: number }) =>
+      gaussKl([q.mu], [q.sd], [p.mu], [p.sd]);
+    // Row 0 (class 0) -> b's row 1; row 1 (class 1) -> b's row 0; row 2 (class 2) -> N(0, 1).
+    const expected =
+      (kl(enc(xa[0]!), enc(xb[1]!)) + kl(enc(xa[1]!), enc(xb[0]!)) + kl(enc(xa[2]!), { mu: 0, sd: 1 })) / 3;
+    expect(meanKl).toBeCloseTo(expected, 4);
+    // It trains on the default backend (wasm has no gradient of tf.gather): finite gradients.
+    const batch = step();
+    const { value, grads } = tf.variableGrads(
+      () =>
+        tf.addN(
+          Object.values(withKl.loss(batch, { step: 0, epoch: 0, seed: 5, training: true }).parts),
+        ) as tf.Scalar,
+      withKl.trainableVariables(),
+    );
+    const norms = Object.values(grads).map((g) => tf.sum(tf.abs(g)).dataSync()[0]!);
+    expect(norms.every(Number.isFinite)).toBe(true);
+    tf.dispose([value, ...Object.values(grads)]);
+    free(batch);
+    withKl.dispose();
+    withoutKl.dispose();
+    expect(sameClassRows(Int32Array.of(2, 0, 7), Int32Array.of(0, 2), new RandomStream(1))).toEqual([
+      1, 0, -1,
+    ]);
+    const picks = sameClassRows(new Int32Array(40), Int32Array.of(0, 1, 0), new RandomStream(2));
+    expect(new Set(picks)).toEqual(new Set([0, 2])); // uniform among the rows of the class
+    expect(() => make({ latentDim: 1, shareLatent: true })).toThrow(/needs latentPriorInputs: 'sameClass'/);
+    expect(() =>
+      make({ latentDim: 1, latentPriorInputs: 'sameClass', likelihood: 'normal', outputSize: 1 }),
+    ).toThrow(/sameClass needs class labels/);
   });
 
   it('tied initialisation: every task starts with the same latent and classifier, so the upper-bound KLs start at 0', () => {

@@ -14,7 +14,6 @@ import {
   type StepContext,
   saveArtifacts,
   scoreKey,
-  stopGradient,
 } from '@mtl/core';
 import {
   isRowShape,
@@ -29,14 +28,33 @@ import {
 } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { BayesianClassifier, VariationalLatent } from './deep-modules.js';
+import {
+  type DeepVmtlPrediction,
+  drawLogLikelihood,
+  predictionSums,
+  predictiveOf,
+  reparam,
+  withOnes,
+} from './deep-vmtl-predictive.js';
+import {
+  type KlAnneal,
+  klAnnealing,
+  mixturePriorKl,
+  type Peer,
+  sameClassRows,
+  standardNormalKl,
+} from './deep-vmtl-priors.js';
 import { adopt } from './distribution.js';
 import { Independent } from './independent.js';
 import { MixingWeights } from './mixing.js';
-import { MIXTURE_KL_ESTIMATORS, type MixtureKlEstimator, mixtureKl } from './mixture-kl.js';
+import { MIXTURE_KL_ESTIMATORS, type MixtureKlEstimator } from './mixture-kl.js';
 import { MixtureSameFamily } from './mixture-same-family.js';
 import { Normal } from './normal.js';
 import { type TemperatureSchedule, type TemperatureSpec, temperatureSchedule } from './temperature.js';
 import type { StackedStep, TaskBatch } from './vmtl-model.js';
+
+export type { DeepVmtlPrediction } from './deep-vmtl-predictive.js';
+export { type KlAnneal, klAnnealing, sameClassRows } from './deep-vmtl-priors.js';
 
 /**
  * One task of a {@link DeepVmtlModel}.
@@ -57,17 +75,6 @@ export interface DeepVmtlTask {
   /** The deterministic trunk: module names of `modules` applied in order to x (tasks naming one module share it). None: the latent (or classifier) reads x. */
   trunk?: string | readonly string[];
 }
-
-/**
- * A KL weight: a number, a linear ramp (`from` → `to` over `steps` steps after `delay`; the
- * paper code anneals from 0), or a function of the training step.
- * @example
- * const w: KlAnneal = { kind: 'linear', from: 0, to: 1, steps: 500 };
- */
-export type KlAnneal =
-  | number
-  | { kind: 'linear'; from?: number; to?: number; steps: number; delay?: number }
-  | ((step: number) => number);
 
 /**
  * Options of {@link DeepVmtlModel}; `tasks`, `outputSize` and `inputShapes` are required.
@@ -110,6 +117,20 @@ export interface DeepVmtlOptions {
   latentStandardWeight?: number;
   /** Cut gradients into the prior's components (default true, as the paper code). */
   detachPrior?: boolean;
+  /**
+   * What the latent prior's components see. `sameInput` (default): the other tasks' encoders on
+   * task t's own row, Σ_{i≠t} β_ti q_i(z | h_t). `sameClass` (the paper code's): for each row of
+   * task t with class y, component i encodes a row of task i's batch of the same class,
+   * q_i(z | h_i) with y_i = y (a row of class y is drawn from task i's batch by the step's seed; a
+   * task whose batch has no row of that class contributes N(0, I) there). Classification only.
+   */
+  latentPriorInputs?: 'sameInput' | 'sameClass';
+  /**
+   * One latent encoder for all tasks (module `latent`, as the paper code's shared encoder; default
+   * false: one per task, `<task>.latent`). Needs `latentPriorInputs: 'sameClass'` with the mixture
+   * prior (on the same input a shared encoder's prior would be its own posterior, a KL of 0).
+   */
+  shareLatent?: boolean;
   /** Gumbel-softmax temperature (default exponential decay from 1 to 0.5). */
   temperature?: TemperatureSpec | TemperatureSchedule | number;
   /** KL weights (default 1 each). */
@@ -137,22 +158,6 @@ export interface DeepVmtlOptions {
   seed?: number;
   /** Prefix of variable names (default `dvmtl`). */
   name?: string;
-}
-
-/**
- * What {@link DeepVmtlModel.predict} returns (tensors the caller disposes).
- * @example
- * const { probs, entropy } = model.predict('a', x);
- */
-export interface DeepVmtlPrediction {
-  /** Classification: predictive class probabilities `[B, K]`. */
-  probs?: tf.Tensor2D;
-  /** Classification: entropy of the predictive per row `[B]` (nats). */
-  entropy?: tf.Tensor1D;
-  /** Regression: predictive mean `[B]`. */
-  mean?: tf.Tensor1D;
-  /** Regression: predictive variance `[B]` (the draws' spread plus noiseScale²). */
-  variance?: tf.Tensor1D;
 }
 
 /**
@@ -216,6 +221,8 @@ export class DeepVmtlModel {
   private readonly classifierEstimator: MixtureKlEstimator;
   private readonly latentEstimator: MixtureKlEstimator;
   private readonly detach: boolean;
+  private readonly sameClass: boolean;
+  private readonly latentShared: boolean;
   private readonly standardWeight: number;
   private readonly temperature: TemperatureSchedule;
   private readonly klClassifier: (step: number) => number;
@@ -282,6 +289,28 @@ export class DeepVmtlModel {
     this.classifierEstimator = estimator(options.classifierKl ?? 'momentMatched', `${place}.classifierKl`);
     this.latentEstimator = estimator(options.latentKl ?? 'momentMatched', `${place}.latentKl`);
     this.detach = options.detachPrior ?? true;
+    const priorInputs = options.latentPriorInputs ?? 'sameInput';
+    if (priorInputs !== 'sameInput' && priorInputs !== 'sameClass') {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `unknown latentPriorInputs "${String(priorInputs)}" (known: sameInput, sameClass)`,
+        { place: `${place}.latentPriorInputs` },
+      );
+    }
+    this.sameClass = priorInputs === 'sameClass';
+    if (this.sameClass && this.regression) {
+      throw new MtlError('CONFIG_INVALID', 'sameClass needs class labels; a regression has none', {
+        place: `${place}.latentPriorInputs`,
+      });
+    }
+    const shareLatent = options.shareLatent ?? false;
+    if (shareLatent && this.mixture && !this.sameClass) {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        "a shared latent encoder needs latentPriorInputs: 'sameClass' (on the same input its prior is its own posterior)",
+        { place: `${place}.shareLatent` },
+      );
+    }
     this.standardWeight = options.latentStandardWeight ?? 0;
     if (!(this.standardWeight >= 0 && this.standardWeight < 1)) {
       throw new MtlError('INVALID_ARGUMENT', `must be in [0, 1), got ${this.standardWeight}`, {
@@ -310,6 +339,13 @@ export class DeepVmtlModel {
     const datasets = new Set<string>();
     const entries: { name: string; module: Module; user: string }[] = [];
     const copies = new Map<string, Module>();
+    const newLatent = () =>
+      new VariationalLatent({
+        latentSize: this.latentDim,
+        ...(options.latentLogScaleInit === undefined ? {} : { logScaleInit: options.latentLogScaleInit }),
+      });
+    const sharedLatent = shareLatent && this.latentDim > 0 ? newLatent() : undefined;
+    this.latentShared = sharedLatent !== undefined;
     this.tasks = specs.map((spec, index) => {
       const at = `${place}.tasks[${index}]`;
       if (typeof spec.name !== 'string' || spec.name === '' || spec.name.includes('/')) {
@@ -372,15 +408,7 @@ export class DeepVmtlModel {
         field: spec.inputField ?? 'x',
         label: spec.label ?? spec.name,
         trunk,
-        latent:
-          this.latentDim === 0
-            ? undefined
-            : new VariationalLatent({
-                latentSize: this.latentDim,
-                ...(options.latentLogScaleInit === undefined
-                  ? {}
-                  : { logScaleInit: options.latentLogScaleInit }),
-              }),
+        latent: this.latentDim === 0 ? undefined : (sharedLatent ?? newLatent()),
         classifier: new BayesianClassifier({
           outputSize: this.outputSize,
           ...(options.classifierLogScaleInit === undefined
@@ -392,7 +420,7 @@ export class DeepVmtlModel {
     this.taskNames = this.tasks.map((t) => t.spec.name);
     this.featureDim = this.inferShapes(options.inputShapes);
     for (const t of this.tasks) {
-      if (t.latent) entries.push({ name: `${t.spec.name}.latent`, module: t.latent, user: t.spec.name });
+      if (t.latent) entries.push({ name: this.latentName(t), module: t.latent, user: t.spec.name });
       entries.push({ name: `${t.spec.name}.classifier`, module: t.classifier, user: t.spec.name });
     }
     this.modules = new ModulePool({ seed: this.seed, variablePrefix: this.prefix, user: 'task', place });
@@ -408,8 +436,8 @@ export class DeepVmtlModel {
             ['latent', t.latent],
             ['classifier', t.classifier],
           ] as const) {
-            if (!m) continue;
-            m.build(`${t.spec.name}.${kind}`, {
+            if (!m || m.isBuilt) continue;
+            m.build(kind === 'latent' ? this.latentName(t) : `${t.spec.name}.${kind}`, {
               seed: this.seed,
               prefix: this.prefix,
               initStream: new RandomStream(this.seed).child(`vmtl/${kind}`),
@@ -485,7 +513,20 @@ export class DeepVmtlModel {
     const wW = this.klClassifier(ctx.step);
     const wZ = this.klLatent(ctx.step);
     const parts: Record<string, tf.Scalar> = {};
+    // sameClass: every task's features and labels first (the same seeds as its own pass, so the
+    // same dropout masks), for the other tasks' priors.
+    let peers: Peer[] | undefined;
     try {
+      if (beta && this.sameClass) {
+        peers = this.tasks.map((task, t) => {
+          const b = batches[t]!;
+          const x = this.input(task, b);
+          const y = this.labels(task, b, x.shape[0]!);
+          const seed = mixSeed(ctx.seed, `task/${task.spec.name}`);
+          const h = tf.tidy(() => this.trunkOf(task, x, { training: ctx.training, seed }));
+          return { h, labels: Int32Array.from(y.dataSync(), (v) => Math.round(v)) };
+        });
+      }
       this.tasks.forEach((task, t) => {
         const b = batches[t]!;
         const out = tf.tidy(() => {
@@ -493,10 +534,10 @@ export class DeepVmtlModel {
           const mctx = { training: ctx.training, seed };
           const x = this.input(task, b);
           const y = this.labels(task, b, x.shape[0]!);
-          const h = this.trunkOf(task, x, mctx);
-          const { z, klZ } = this.latentTerm(task, h, mctx, seed, beta);
+          const h = peers ? peers[t]!.h : this.trunkOf(task, x, mctx);
+          const { z, klZ } = this.latentTerm(task, h, mctx, seed, beta, peers);
           const w = this.sampleWeights(task, this.M, mixSeed(seed, 'w'));
-          const nll = tf.neg(this.logLikelihood(z, w, y));
+          const nll = tf.neg(drawLogLikelihood(z, w, y, this.regression ? this.noiseScale : undefined));
           const klW = this.classifierKlTerm(task, alpha, mixSeed(seed, 'klw'));
           const part = tf.add(tf.mean(nll), tf.mul(wW / task.spec.trainSize, klW));
           return (klZ ? tf.add(part, tf.mul(wZ, tf.mean(klZ))) : part) as tf.Scalar;
@@ -506,6 +547,7 @@ export class DeepVmtlModel {
     } finally {
       alpha?.dispose();
       beta?.dispose();
+      for (const p of peers ?? []) p.h.dispose();
     }
     return { parts };
   }
@@ -547,15 +589,7 @@ export class DeepVmtlModel {
       const B = h.shape[0]!;
       const zs = z.shape[0] === S ? z : tf.broadcastTo(z, [S, B, z.shape[2]!]);
       const out = tf.matMul(withOnes(zs) as tf.Tensor3D, w as tf.Tensor3D); // [S, B, K]
-      if (this.regression) {
-        const values = tf.squeeze(out, [2]);
-        const mean = tf.mean(values, 0);
-        const variance = tf.add(tf.mean(tf.square(tf.sub(values, mean)), 0), this.noiseScale ** 2);
-        return { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
-      }
-      const probs = tf.mean(tf.softmax(out), 0);
-      const entropy = tf.neg(tf.sum(tf.mul(probs, tf.log(tf.maximum(probs, 1e-12))), 1));
-      return { probs: probs as tf.Tensor2D, entropy: entropy as tf.Tensor1D };
+      return predictiveOf(out, this.regression ? this.noiseScale : undefined);
     });
   }
 
@@ -595,18 +629,7 @@ export class DeepVmtlModel {
             const p = this.predict(task.spec.name, x, {
               seed: mixSeed(options.seed ?? this.seed, `score/${task.spec.name}/${split}`),
             });
-            if (this.regression) {
-              const err = tf.sub(p.mean!, tf.cast(y, 'float32'));
-              const lp = tf.mul(
-                -0.5,
-                tf.add(tf.div(tf.square(err), p.variance!), tf.log(tf.mul(2 * Math.PI, p.variance!))),
-              );
-              return [tf.sum(tf.square(err)), tf.neg(tf.sum(lp))];
-            }
-            const yi = tf.cast(y, 'int32');
-            const hit = tf.sum(tf.cast(tf.equal(tf.argMax(p.probs!, 1), yi), 'float32'));
-            const py = tf.sum(tf.mul(p.probs!, tf.oneHot(yi, this.outputSize)), 1);
-            return [hit, tf.neg(tf.sum(tf.log(tf.maximum(py, 1e-12))))];
+            return predictionSums(p, y, this.outputSize);
           });
           const [a, l] = stats.map((s) => s.dataSync()[0]!);
           tf.dispose(stats);
@@ -666,6 +689,13 @@ export class DeepVmtlModel {
         {
           place: 'DeepVmtlModel.latentPrior',
         },
+      );
+    }
+    if (this.sameClass) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        "with latentPriorInputs 'sameClass' the prior depends on the other tasks' rows of each class, which one task's inputs do not give",
+        { place: 'DeepVmtlModel.latentPrior' },
       );
     }
     const logits = this.betaWeights.sampleLogits(1, 0, { noise: false });
@@ -972,12 +1002,17 @@ export class DeepVmtlModel {
       width = d;
       let feature: RowShape = [d];
       if (task.latent) {
-        walk.apply(task.latent, `${name}.latent`, [feature], { task: name, operation: 'latent' });
+        walk.apply(task.latent, this.latentName(task), [feature], { task: name, operation: 'latent' });
         feature = [this.latentDim];
       }
       walk.apply(task.classifier, `${name}.classifier`, [feature], { task: name, operation: 'classifier' });
     }
     return width!;
+  }
+
+  /** The latent's name in the pool: `latent` when shared, else `<task>.latent`. */
+  private latentName(task: TaskState): string {
+    return this.latentShared ? 'latent' : `${task.spec.name}.latent`;
   }
 
   private orderStep(step: StackedStep): TaskBatch[] {
@@ -1075,50 +1110,63 @@ export class DeepVmtlModel {
     ctx: { training: boolean; seed: number },
     seed: number,
     beta: tf.Tensor | undefined,
+    peers?: Peer[],
   ): { z: tf.Tensor; klZ?: tf.Tensor } {
     if (!task.latent) return { z: tf.expandDims(h, 0) };
     const { loc, logScale } = this.encode(task.latent, h, ctx);
     const z = reparam(loc, logScale, this.L, mixSeed(seed, 'z'));
-    const q = new Independent(Normal.fromLogScale(loc, logScale), 1);
-    if (!beta) {
-      const klZ = tf.mul(
-        0.5,
-        tf.sum(
-          tf.sub(tf.add(tf.exp(tf.mul(2, logScale)), tf.square(loc)), tf.add(1, tf.mul(2, logScale))),
-          -1,
-        ),
-      );
-      return { z, klZ };
-    }
-    // The other tasks' encoders on the same features (task t's own is masked out by the logits).
+    if (!beta) return { z, klZ: standardNormalKl(loc, logScale, -1) };
+    // The other tasks' encoders on the same features, or (sameClass) on their own rows of the
+    // same class; task t's own slot is masked out by the logits.
     const locs: tf.Tensor[] = [];
     const scales: tf.Tensor[] = [];
     for (const other of this.tasks) {
-      const e = other === task ? { loc, logScale } : this.encode(other.latent!, h, ctx);
+      const e =
+        other === task
+          ? { loc, logScale }
+          : peers
+            ? this.sameClassEncoding(
+                other,
+                peers[other.index]!,
+                peers[task.index]!.labels,
+                mixSeed(seed, `match/${other.index}`),
+                ctx,
+              )
+            : this.encode(other.latent!, h, ctx);
       locs.push(e.loc);
       scales.push(e.logScale);
     }
-    let compLoc = tf.stack(locs, 1);
-    let compScale = tf.stack(scales, 1);
-    if (this.detach) {
-      compLoc = stopGradient(compLoc);
-      compScale = stopGradient(compScale);
-    }
-    let logits = tf.reshape(tf.slice(beta, [task.index, 0], [1, -1]), [-1]);
-    const w0 = this.standardWeight;
-    if (w0 > 0) {
-      const [B, , Z] = compLoc.shape as [number, number, number];
-      compLoc = tf.concat([tf.zeros([B, 1, Z]), compLoc], 1);
-      compScale = tf.concat([tf.zeros([B, 1, Z]), compScale], 1);
-      logits = tf.concat([tf.tensor1d([Math.log(w0)]), tf.add(tf.logSoftmax(logits), Math.log(1 - w0))]);
-    }
-    const components = new Independent(Normal.fromLogScale(compLoc, compScale), 1);
-    const klZ = mixtureKl(q, components, logits, {
+    const logits = tf.reshape(tf.slice(beta, [task.index, 0], [1, -1]), [-1]);
+    const klZ = mixturePriorKl(loc, logScale, tf.stack(locs, 1), tf.stack(scales, 1), logits, {
+      eventRank: 1,
+      detach: this.detach,
       estimator: this.latentEstimator,
       samples: this.klSamples,
       seed: mixSeed(seed, 'klz'),
+      standardWeight: this.standardWeight,
     });
     return { z, klZ };
+  }
+
+  /**
+   * Task `other`'s encoding of one of its rows of each class in `labels` (`[B, Z]` loc and
+   * log-scale); rows whose class `other`'s batch lacks get N(0, I) (loc 0, log-scale 0).
+   */
+  private sameClassEncoding(
+    other: TaskState,
+    peer: Peer,
+    labels: Int32Array,
+    seed: number,
+    ctx: { training: boolean; seed: number },
+  ): { loc: tf.Tensor; logScale: tf.Tensor } {
+    const index = sameClassRows(labels, peer.labels, new RandomStream(seed));
+    const found = index.map((j) => (j < 0 ? 0 : 1));
+    // The rows by a one-hot matrix product rather than tf.gather, whose gradient the wasm backend lacks.
+    // (oneHot in int32, then cast: the wasm backend's float32 oneHot gives zeros.)
+    const pick = tf.cast(tf.oneHot(tf.tensor1d(index, 'int32'), peer.h.shape[0]!), 'float32');
+    const e = this.encode(other.latent!, tf.matMul(pick, peer.h as tf.Tensor2D), ctx);
+    const mask = tf.tensor2d(found, [found.length, 1]);
+    return { loc: tf.mul(e.loc, mask), logScale: tf.mul(e.logScale, mask) };
   }
 
   /** `n` reparameterised draws of task t's classifier weights `[n, D + 1, K]`. */
@@ -1127,102 +1175,21 @@ export class DeepVmtlModel {
     return reparam(v.loc!, v.logScale!, n, seed);
   }
 
-  /** log p(y | z, w) per row, averaged over the L × M draws: z `[L, B, D]`, w `[M, D + 1, K]`. */
-  private logLikelihood(z: tf.Tensor, w: tf.Tensor, y: tf.Tensor): tf.Tensor {
-    const [L, B, D] = z.shape as [number, number, number];
-    const [M, , K] = w.shape as [number, number, number];
-    const zf = withOnes(tf.reshape(z, [L * B, D]));
-    const wf = tf.reshape(tf.transpose(w, [1, 0, 2]), [D + 1, M * K]);
-    const out = tf.reshape(tf.matMul(zf as tf.Tensor2D, wf as tf.Tensor2D), [L, B, M, K]);
-    if (this.regression) {
-      const err = tf.sub(tf.squeeze(out, [3]), tf.reshape(tf.cast(y, 'float32'), [1, B, 1]));
-      const s = this.noiseScale;
-      const lp = tf.sub(tf.mul(-0.5 / (s * s), tf.square(err)), Math.log(s) + 0.5 * Math.log(2 * Math.PI));
-      return tf.mean(lp, [0, 2]);
-    }
-    const onehot = tf.reshape(tf.oneHot(tf.cast(y, 'int32'), K), [1, B, 1, K]);
-    return tf.mean(tf.sum(tf.mul(tf.logSoftmax(out), onehot), 3), [0, 2]);
-  }
-
   /** KL(q(w_t) || prior), a scalar. */
   private classifierKlTerm(task: TaskState, alpha: tf.Tensor | undefined, seed: number): tf.Tensor {
     const v = task.classifier.variables();
-    const loc = v.loc!;
-    const logScale = v.logScale!;
-    if (!alpha) {
-      return tf.mul(
-        0.5,
-        tf.sum(tf.sub(tf.add(tf.exp(tf.mul(2, logScale)), tf.square(loc)), tf.add(1, tf.mul(2, logScale)))),
-      );
-    }
-    const q = new Independent(Normal.fromLogScale(loc, logScale), 2);
-    let locs = tf.stack(this.tasks.map((t) => t.classifier.variables().loc!));
-    let scales = tf.stack(this.tasks.map((t) => t.classifier.variables().logScale!));
-    if (this.detach) {
-      locs = stopGradient(locs);
-      scales = stopGradient(scales);
-    }
-    const components = new Independent(Normal.fromLogScale(locs, scales), 2);
+    if (!alpha) return standardNormalKl(v.loc!, v.logScale!);
+    const locs = tf.stack(this.tasks.map((t) => t.classifier.variables().loc!));
+    const scales = tf.stack(this.tasks.map((t) => t.classifier.variables().logScale!));
     const logits = tf.reshape(tf.slice(alpha, [task.index, 0], [1, -1]), [-1]);
-    return mixtureKl(q, components, logits, {
+    return mixturePriorKl(v.loc!, v.logScale!, locs, scales, logits, {
+      eventRank: 2,
+      detach: this.detach,
       estimator: this.classifierEstimator,
       samples: this.klSamples,
       seed,
     });
   }
-}
-
-/** `[..., D]` → `[..., D + 1]` with a last column of ones (the bias input). */
-function withOnes(z: tf.Tensor): tf.Tensor {
-  return tf.concat([z, tf.ones([...z.shape.slice(0, -1), 1])], -1);
-}
-
-/** `n` draws loc + exp(logScale)·ε, shape `[n, ...loc.shape]`. */
-function reparam(loc: tf.Tensor, logScale: tf.Tensor, n: number, seed: number): tf.Tensor {
-  const eps = tf.randomNormal([n, ...loc.shape], 0, 1, 'float32', seed);
-  return tf.add(loc, tf.mul(tf.exp(logScale), eps));
-}
-
-/**
- * A {@link KlAnneal} as a function of the step (checked: finite and >= 0).
- * @example
- * klAnnealing({ kind: 'linear', steps: 100 })(50);   // 0.5
- */
-export function klAnnealing(spec: KlAnneal, place = 'klWeight'): (step: number) => number {
-  const check = (v: number, at: string) => {
-    if (!(v >= 0) || !Number.isFinite(v)) {
-      throw new MtlError('INVALID_ARGUMENT', `KL weight must be a finite number >= 0, got ${v}`, {
-        place: at,
-      });
-    }
-    return v;
-  };
-  if (typeof spec === 'number') {
-    check(spec, place);
-    return () => spec;
-  }
-  if (typeof spec === 'function') return (step) => check(spec(step), `${place} at step ${step}`);
-  if (spec === null || typeof spec !== 'object' || spec.kind !== 'linear') {
-    throw new MtlError(
-      'CONFIG_INVALID',
-      'a KL weight is a number, {kind: linear, steps, from?, to?, delay?} or a function',
-      { place },
-    );
-  }
-  const from = check(spec.from ?? 0, `${place}.from`);
-  const to = check(spec.to ?? 1, `${place}.to`);
-  const delay = spec.delay ?? 0;
-  if (!Number.isInteger(spec.steps) || spec.steps < 1) {
-    throw new MtlError('INVALID_ARGUMENT', `steps must be an integer >= 1, got ${spec.steps}`, {
-      place: `${place}.steps`,
-    });
-  }
-  if (!Number.isInteger(delay) || delay < 0) {
-    throw new MtlError('INVALID_ARGUMENT', `delay must be an integer >= 0, got ${delay}`, {
-      place: `${place}.delay`,
-    });
-  }
-  return (step) => from + (to - from) * Math.min(1, Math.max(0, step - delay) / spec.steps);
 }
 
 function estimator(v: MixtureKlEstimator, place: string): MixtureKlEstimator {

@@ -67,6 +67,24 @@ describe('mixtureKl', () => {
     });
   });
 
+  it('momentMatchedMixture is KL(q || N(m, Σ π (σ² + μ²) − m²)): the mixture mean and variance', () => {
+    tf.tidy(() => {
+      const { q, c, logits } = setup();
+      const mm = take(mixtureKl(q, c, logits, { estimator: 'momentMatchedMixture' }))[0]!;
+      const m = 0.2 * -1 + 0.8 * 1; // 0.6
+      const v = 0.2 * (1 + 1) + 0.8 * (1 + 1) - m * m; // 2 − 0.36 = 1.64
+      expect(mm).toBeCloseTo(0.5 * (1 / v + (m * m) / v - 1 + Math.log(v)), 5);
+      // Two equal components: the mixture is that component, whose variance the paper code's
+      // Σ π² σ² halves (1/2 at π = 1/2); this one keeps it.
+      const same = new Normal(tf.tensor2d([[0.5, 0.5]]), tf.tensor2d([[2, 2]]));
+      const half = tf.tensor2d([[0, 0]]);
+      const q2 = new Normal(tf.tensor1d([0.5]), 2);
+      expect(take(mixtureKl(q2, same, half, { estimator: 'momentMatchedMixture' }))[0]!).toBeCloseTo(0, 5);
+      const paper = take(mixtureKl(q2, same, half, { estimator: 'momentMatched' }))[0]!;
+      expect(paper).toBeCloseTo(0.5 * (2 - 1 + Math.log(0.5)), 5); // KL(N(μ, σ²) || N(μ, σ²/2))
+    });
+  });
+
   it('keeps per-example shapes: latent-style [T, B] posteriors against [T, B, K] components', () => {
     tf.tidy(() => {
       const T = 3;

@@ -12,11 +12,15 @@ import { Normal } from './normal.js';
  * - `monteCarlo`: the KL to the true mixture by sampling x ~ q, with log Σ_k π_k c_k(x) by
  *   log-sum-exp over components; unbiased, differentiable through reparameterised draws.
  * - `momentMatched`: KL(q || N(Σ_k π_k μ_k, Σ_k π_k² σ_k²)), one Gaussian in place of the mixture;
- *   the paper code's choice (q must be Normal or Independent(Normal)).
+ *   the paper code's choice (q must be Normal or Independent(Normal)). Σ π_k² σ_k² is the variance
+ *   of a weighted sum of independent draws, not of the mixture: below every σ_k² when the weights
+ *   are spread, so with detached components each posterior chases a prior narrower than itself.
+ * - `momentMatchedMixture`: KL(q || N(m, Σ_k π_k (σ_k² + μ_k²) − m²)), m = Σ_k π_k μ_k: the
+ *   Gaussian with the mixture's own mean and variance (at least Σ π_k σ_k²).
  * @example
  * const estimator: MixtureKlEstimator = 'upperBound';
  */
-export type MixtureKlEstimator = 'upperBound' | 'monteCarlo' | 'momentMatched';
+export type MixtureKlEstimator = 'upperBound' | 'monteCarlo' | 'momentMatched' | 'momentMatchedMixture';
 
 /**
  * The estimators, for validation and configs.
@@ -27,6 +31,7 @@ export const MIXTURE_KL_ESTIMATORS: readonly MixtureKlEstimator[] = [
   'upperBound',
   'monteCarlo',
   'momentMatched',
+  'momentMatchedMixture',
 ];
 
 /**
@@ -87,6 +92,17 @@ export function mixtureKl(
         const we = e === 0 ? w : tf.reshape(w, [...w.shape, ...new Array<number>(e).fill(1)]);
         const mean = tf.sum(tf.mul(we, components.mean()), S);
         const variance = tf.sum(tf.mul(tf.square(we), components.variance()), S);
+        return klDivergence(q, gaussianLike(q, mean, tf.sqrt(variance)));
+      }
+      case 'momentMatchedMixture': {
+        const e = components.eventShape.length;
+        const w = tf.softmax(mixingLogits);
+        const we = e === 0 ? w : tf.reshape(w, [...w.shape, ...new Array<number>(e).fill(1)]);
+        const mu = components.mean();
+        const mean = tf.sum(tf.mul(we, mu), S);
+        const second = tf.sum(tf.mul(we, tf.add(components.variance(), tf.square(mu))), S);
+        // Clamped: rounding may make E[x²] − m² a hair negative when the components coincide.
+        const variance = tf.maximum(tf.sub(second, tf.square(mean)), 1e-12);
         return klDivergence(q, gaussianLike(q, mean, tf.sqrt(variance)));
       }
       default:

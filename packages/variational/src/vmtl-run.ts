@@ -59,7 +59,7 @@ export interface VmtlRunModelOptions {
   classifierSamples: number;
   latentSamples: number;
   klSamples: number;
-  classifierKl: 'upperBound' | 'monteCarlo' | 'momentMatched';
+  classifierKl: 'upperBound' | 'monteCarlo' | 'momentMatched' | 'momentMatchedMixture';
   detachPrior: boolean;
   temperature?: number | Loose<TemperatureSpec> | undefined;
   klWeight: number;
@@ -67,13 +67,15 @@ export interface VmtlRunModelOptions {
   mixingInit?: number | undefined;
   predictiveSamples: number;
   latentDim: number;
-  latentKl: 'upperBound' | 'monteCarlo' | 'momentMatched';
+  latentKl: 'upperBound' | 'monteCarlo' | 'momentMatched' | 'momentMatchedMixture';
   latentStandardWeight: number;
   classifierKlWeight?: KlAnnealEntry | undefined;
   latentKlWeight: KlAnnealEntry;
   predictWith: 'predictive' | 'posteriorMean';
   classifierLogScaleInit?: number | undefined;
   latentLogScaleInit?: number | undefined;
+  latentPriorInputs?: 'sameInput' | 'sameClass' | undefined;
+  shareLatent?: boolean | undefined;
 }
 
 /**

@@ -154,6 +154,14 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'modules.*[dense].kernelInit.uniform': 'U(-a, a) with this a.',
   'modules.*[dense].kernelInit.normal': 'N(0, s²) with this standard deviation s.',
   'modules.*[dense].kernelInit.constant': 'Every value equal to this constant.',
+  'modules.*[conv2d].imageShape':
+    '[height, width, channels] of one image: rows may come flat (image fields do) or shaped; optional for shaped rows.',
+  'modules.*[conv2d].filters': 'Number of filters (output channels).',
+  'modules.*[conv2d].kernelSize': 'Side of the square kernel; default 3. Stride 1.',
+  'modules.*[conv2d].padding': '`same` (default: zero padding, output as large as the input) or `valid`.',
+  'modules.*[conv2d].pool': 'Side of the non-overlapping max pooling after the activation; default 1 (none).',
+  'modules.*[conv2d].flatten':
+    'Return one vector per row (for a dense layer or a vmtl trunk); default false.',
   'modules.*[mlp].hidden':
     'Sizes of the hidden layers; each is followed by `activation` (and dropout when set).',
   'modules.*[mlp].outputSize': 'When set, a last dense layer of this size follows, with `outputActivation`.',
@@ -329,7 +337,7 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'model[vmtl].latentSamples': 'Monte Carlo samples of the latent representation per step.',
   'model[vmtl].klSamples': "Samples for the mixture KL's Monte Carlo estimator.",
   'model[vmtl].classifierKl':
-    'Estimator of the KL to the mixture prior: `upperBound` (Jensen, the default), `monteCarlo`, `momentMatched`.',
+    "Estimator of the KL to the mixture prior: `upperBound` (Jensen, the default), `monteCarlo`, `momentMatched` (N(Σ α μ, Σ α² σ²), the paper code), `momentMatchedMixture` (the Gaussian with the mixture's mean and variance).",
   'model[vmtl].detachPrior': "Stop the gradient through the other tasks' posteriors in a task's prior.",
   'model[vmtl].temperature':
     'Gumbel-softmax temperature of the mixing weights: a number, or a schedule `{kind: constant | inverseSqrt | exponential}`; default exponential 1 -> 0.5.',
@@ -350,6 +358,10 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Deep VMTL: estimator of KL(q(z | x) || β mixture), as `classifierKl`; default `momentMatched` (the paper code).',
   'model[vmtl].latentStandardWeight':
     "Deep VMTL: weight λ of an N(0, I) component in the latent prior, λ·N(0, I) + (1 - λ)·β mixture; it anchors the latents' scale, which the paper's prior alone (0, default) does not.",
+  'model[vmtl].latentPriorInputs':
+    "Deep VMTL: what the β prior's components encode: `sameInput` (default), the other tasks' encoders on the row itself; `sameClass` (the paper code), each other task's encoding of one of its own rows of the row's class in the step.",
+  'model[vmtl].shareLatent':
+    "Deep VMTL: one latent encoder for all tasks (the paper code's shared encoder); needs latentPriorInputs sameClass. Default false: one per task.",
   'model[vmtl].classifierKlWeight':
     'Deep VMTL: weight of the classifier KL (default `klWeight`): a number or a linear ramp (annealing, as the paper code).',
   'model[vmtl].latentKlWeight': 'Deep VMTL: weight of the latent KL per example: a number or a linear ramp.',

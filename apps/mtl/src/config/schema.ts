@@ -442,7 +442,9 @@ export const vmtlModelSchema = z.strictObject({
   classifierSamples: positiveInt.max(10_000).default(10),
   latentSamples: positiveInt.max(10_000).default(10),
   klSamples: positiveInt.max(100_000).default(10),
-  classifierKl: z.enum(['upperBound', 'monteCarlo', 'momentMatched']).default('upperBound'),
+  classifierKl: z
+    .enum(['upperBound', 'monteCarlo', 'momentMatched', 'momentMatchedMixture'])
+    .default('upperBound'),
   detachPrior: z.boolean().default(true),
   temperature: temperatureSchema.optional(),
   klWeight: z.number().min(0).finite().default(1),
@@ -452,7 +454,9 @@ export const vmtlModelSchema = z.strictObject({
   /** Deep VMTL (tasks with `ops`): dimension of the Gaussian latent z (0: none, the classifier reads the trunk's features). */
   latentDim: z.number().int().min(0).max(100_000).default(0),
   /** Deep VMTL: the latent mixture-KL estimator. */
-  latentKl: z.enum(['upperBound', 'monteCarlo', 'momentMatched']).default('momentMatched'),
+  latentKl: z
+    .enum(['upperBound', 'monteCarlo', 'momentMatched', 'momentMatchedMixture'])
+    .default('momentMatched'),
   /** Deep VMTL: weight of an N(0, I) component in the latent prior (0: the paper's prior alone). */
   latentStandardWeight: z.number().min(0).lt(1).default(0),
   /** Deep VMTL: KL weights as a number or a linear ramp {kind: linear, steps, from?, to?, delay?} (annealing). */
@@ -462,6 +466,10 @@ export const vmtlModelSchema = z.strictObject({
   predictWith: z.enum(['predictive', 'posteriorMean']).default('predictive'),
   classifierLogScaleInit: finite.optional(),
   latentLogScaleInit: finite.optional(),
+  /** Deep VMTL: what the latent prior's components encode (sameClass: the other tasks' rows of the row's class, the paper code). */
+  latentPriorInputs: z.enum(['sameInput', 'sameClass']).default('sameInput'),
+  /** Deep VMTL: one latent encoder for all tasks (the paper code's), with latentPriorInputs sameClass. */
+  shareLatent: z.boolean().default(false),
 });
 
 /** A VAE's modules: @mtl/vae's kinds, or any module kind of the `modules` section. */

@@ -57,7 +57,12 @@ export function singleInput(inputs: tf.Tensor[], place: string): tf.Tensor {
   return inputs.length === 1 ? inputs[0]! : tf.concat(inputs, -1);
 }
 
-/** Applies a [in, out] kernel to the last axis of `x` of any rank >= 2 (rank 1 is one row). */
+/**
+ * Applies a [in, out] kernel to the last axis of `x` of any rank >= 2 (rank 1 is one row); a
+ * last axis of another width is DATA_SHAPE_MISMATCH naming `place`.
+ * @example
+ * matmulLastAxis(tf.ones([2, 5, 3]), tf.ones([3, 4]), 'module head'); // [2, 5, 4]
+ */
 export function matmulLastAxis(x: tf.Tensor, kernel: tf.Tensor, place: string): tf.Tensor {
   const inSize = kernel.shape[0]!;
   if (x.shape[x.shape.length - 1] !== inSize) {
