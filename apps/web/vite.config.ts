@@ -37,6 +37,8 @@ export default defineConfig({
       { find: /^node:fs$/, replacement: shim('node-fs.ts') },
       { find: /^node:path$/, replacement: shim('node-path.ts') },
       { find: /^@mtl\/(core|data|training)\/node$/, replacement: shim('mtl-node.ts') },
+      // The same library's build without Node's Buffer (mtl predict writes its CSV with it).
+      { find: /^csv-stringify\/sync$/, replacement: 'csv-stringify/browser/esm/sync' },
     ],
   },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },

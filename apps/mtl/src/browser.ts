@@ -1,5 +1,6 @@
 import type { StepBatches, Trainable } from '@mtl/core';
 import { Trainer, type TrainerCallbacks } from '@mtl/training';
+import { predict } from './commands/predict.js';
 import { configSchema, type LoadedConfig, parseConfigText, validateWithSchema } from './config/index.js';
 import { type Prepared, prepare } from './prepare.js';
 import { moduleLr, trainerConfig } from './trainer-options.js';
@@ -13,7 +14,11 @@ export type { LoadedConfig, Prepared };
  * import are only called for files (CSV sources, run directories), which a page replaces by
  * aliasing them (apps/web/vite.config.ts).
  */
-export { configSchema, parseConfigText, validateWithSchema };
+/**
+ * `mtl predict`'s own code, for a page that serves the run's files to it (its node:fs is aliased
+ * to the page's chosen files): `activeBackend` is the backend the page made active.
+ */
+export { configSchema, parseConfigText, predict, validateWithSchema };
 
 /**
  * A config text (YAML or JSON) checked as `mtl validate` checks it; errors name the line

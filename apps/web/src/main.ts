@@ -20,6 +20,11 @@ const resumeButton = $<HTMLButtonElement>('resume');
 const downloadScores = $<HTMLButtonElement>('download-scores');
 const saveModel = $<HTMLButtonElement>('save-model');
 const downloadModel = $<HTMLButtonElement>('download-model');
+const dataFiles = $<HTMLInputElement>('data-files');
+const runFiles = $<HTMLInputElement>('run-files');
+const predictInput = $<HTMLInputElement>('predict-input');
+const predictions = $('predictions');
+const downloadPredictions = $<HTMLButtonElement>('download-predictions');
 
 // ?backend=wasm (or webgl, cpu) overrides the choice, e.g. for tests.
 const fromUrl = new URLSearchParams(location.search).get('backend');
@@ -33,6 +38,11 @@ example.addEventListener('change', () => {
 const points: CurvePoint[] = [];
 let current: PageRun | undefined;
 let lastScores: Record<string, number> = {};
+
+/** The chosen files of an input, as text. */
+function chosenTexts(input: HTMLInputElement): Promise<{ name: string; text: string }[]> {
+  return Promise.all([...(input.files ?? [])].map(async (f) => ({ name: f.name, text: await f.text() })));
+}
 
 function showError(e: unknown): void {
   const err = e as { code?: string; place?: string; message?: string };
@@ -119,10 +129,16 @@ trainButton.addEventListener('click', async () => {
   $('scores').textContent = '';
   current?.dispose();
   const { PageRun } = await import('./run.js');
-  current = new PageRun(config.value, backend.value, (p) => {
-    points.push(p);
-    drawCurves();
-  });
+  const chosen = await chosenTexts(dataFiles);
+  current = new PageRun(
+    config.value,
+    backend.value,
+    (p) => {
+      points.push(p);
+      drawCurves();
+    },
+    chosen,
+  );
   await runTraining(current);
 });
 
@@ -130,12 +146,54 @@ stopButton.addEventListener('click', () => current?.stop());
 resumeButton.addEventListener('click', () => {
   if (current !== undefined) void runTraining(current);
 });
-downloadScores.addEventListener('click', () => {
+/** Offers `text` as the download `name`. */
+function offer(name: string, text: string, type: string): void {
   const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([JSON.stringify(lastScores, null, 2)], { type: 'application/json' }));
-  a.download = 'scores.json';
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
   a.click();
+}
+
+downloadScores.addEventListener('click', () => {
+  offer('scores.json', JSON.stringify(lastScores, null, 2), 'application/json');
 });
+
+let lastPredictions = '';
+$('predict').addEventListener('click', async () => {
+  error.textContent = '';
+  predictions.textContent = '';
+  downloadPredictions.disabled = true;
+  status.textContent = 'predicting';
+  try {
+    const input = predictInput.files?.[0];
+    if (input === undefined) throw new Error('choose a CSV to predict');
+    const { predictInPage } = await import('./run.js');
+    // tfjs names variables page-wide: the page holds one model at a time, so the trained one goes
+    // (download or keep it first).
+    current?.dispose();
+    current = undefined;
+    for (const b of [saveModel, downloadModel, resumeButton]) b.disabled = true;
+    const result = await predictInPage({
+      runFiles: await Promise.all(
+        [...(runFiles.files ?? [])].map(async (f) => ({
+          name: f.name,
+          bytes: new Uint8Array(await f.arrayBuffer()),
+        })),
+      ),
+      dataFiles: await chosenTexts(dataFiles),
+      input: { name: input.name, text: await input.text() },
+      task: $<HTMLInputElement>('predict-task').value.trim(),
+      backend: backend.value,
+    });
+    lastPredictions = result.csv;
+    predictions.textContent = result.csv;
+    downloadPredictions.disabled = false;
+    status.textContent = `predicted ${result.task} (${result.backend})`;
+  } catch (e) {
+    showError(e);
+  }
+});
+downloadPredictions.addEventListener('click', () => offer('predictions.csv', lastPredictions, 'text/csv'));
 saveModel.addEventListener('click', async () => {
   try {
     await current?.saveModel('indexeddb://mtl-page-model');

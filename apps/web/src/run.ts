@@ -1,9 +1,15 @@
 // Everything the first paint does not need: tfjs, the packages and the app's config code, loaded
 // when the user validates or trains.
-import { configFromText, type Prepared, prepareConfig, trainPrepared } from '@mtl/cli/browser';
-import { parseScoreKey, type ScoreKeyParts } from '@mtl/core';
+import { configFromText, type Prepared, predict, prepareConfig, trainPrepared } from '@mtl/cli/browser';
+import { listNames, MtlError, parseScoreKey, registerIOScheme, type ScoreKeyParts } from '@mtl/core';
 import { activateBackend } from './backend.js';
+import { type ChosenFile, placeDataFiles } from './files.js';
+import { clearPageFiles, pageFileHandler, pageFileText, putPageFile } from './shims/page-files.js';
 
+// A path (`/run/model`) is one of the page's files: how `mtl predict`'s code loads a chosen model.
+registerIOScheme('file', pageFileHandler);
+
+export type { ChosenFile };
 export { configFromText };
 
 /** The rows of the score table: each score key parsed by @mtl/core (the one place keys are read). */
@@ -30,6 +36,8 @@ export class PageRun {
     private readonly text: string,
     private readonly requestedBackend: string,
     private readonly onPoint: (p: CurvePoint) => void,
+    /** The data files the user chose, matched to the config's csv sources by name. */
+    private readonly dataFiles: readonly ChosenFile[] = [],
   ) {}
 
   /** Trains to the end (or until {@link stop}); resumes from the last checkpoint after a stop. */
@@ -37,8 +45,10 @@ export class PageRun {
     // Made first, so that a Stop while the data and model are being prepared counts.
     this.controller = new AbortController();
     if (this.prepared === undefined) {
+      const loaded = configFromText(this.text, 'page.yaml');
+      placeDataFiles(loaded.config, loaded.file, this.dataFiles);
       this.backend = await activateBackend(this.requestedBackend);
-      this.prepared = await prepareConfig(configFromText(this.text, 'page.yaml'), this.backend);
+      this.prepared = await prepareConfig(loaded, this.backend);
     }
     const resume = this.started;
     this.started = true;
@@ -81,4 +91,63 @@ export class PageRun {
   dispose(): void {
     this.prepared?.run.dispose();
   }
+}
+
+/** A file the user chose, as bytes (a model) or text. */
+export interface ChosenBytes {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** Where a run's files go: the layout `mtl train` writes and `mtl predict` reads. */
+const RUN_DIR = '/run';
+const RUN_LAYOUT: Record<string, string> = {
+  'config.resolved.yaml': `${RUN_DIR}/config.resolved.yaml`,
+  'model.mtl': `${RUN_DIR}/model/model.mtl`,
+  'preprocessing.json': `${RUN_DIR}/model/preprocessing.json`,
+};
+
+/**
+ * Predicts one task of a run trained by `mtl train` (or in a page) for every row of a CSV, with
+ * `mtl predict`'s own code: the run's files (`config.resolved.yaml`, `model.mtl`, and
+ * `preprocessing.json` when the run has one) and the data files its config reads are placed where
+ * that code reads them. Returns the CSV `mtl predict --output x.csv` writes.
+ * @example
+ * const csv = await predictInPage({ runFiles, dataFiles, input, task: 'status', backend: 'wasm' });
+ */
+export async function predictInPage(options: {
+  runFiles: readonly ChosenBytes[];
+  dataFiles: readonly ChosenFile[];
+  input: ChosenFile;
+  task?: string;
+  backend: string;
+}): Promise<{ csv: string; task: string; backend: string }> {
+  clearPageFiles(RUN_DIR);
+  for (const f of options.runFiles) {
+    const at = RUN_LAYOUT[f.name];
+    if (at === undefined) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `"${f.name}" is not a run file (choose ${listNames(Object.keys(RUN_LAYOUT))} from the run folder and its model/ folder)`,
+        { place: 'run files' },
+      );
+    }
+    putPageFile(at, f.bytes);
+  }
+  for (const name of ['config.resolved.yaml', 'model.mtl']) {
+    if (!options.runFiles.some((f) => f.name === name)) {
+      throw new MtlError('FILE_NOT_FOUND', `choose the run's ${name}`, { place: 'run files' });
+    }
+  }
+  const configFile = RUN_LAYOUT['config.resolved.yaml']!;
+  const loaded = configFromText(pageFileText(configFile)!, configFile);
+  placeDataFiles(loaded.config, configFile, options.dataFiles);
+  const task = options.task || Object.keys(loaded.config.tasks)[0]!;
+  const input = `/input/${options.input.name}`;
+  clearPageFiles('/input');
+  putPageFile(input, options.input.text);
+  const output = '/out/predictions.csv';
+  const backend = await activateBackend(options.backend);
+  await predict({ runDir: RUN_DIR, task, input, output, activeBackend: backend });
+  return { csv: pageFileText(output)!, task, backend };
 }
