@@ -21,6 +21,7 @@ const downloadScores = $<HTMLButtonElement>('download-scores');
 const saveModel = $<HTMLButtonElement>('save-model');
 const downloadModel = $<HTMLButtonElement>('download-model');
 const dataFiles = $<HTMLInputElement>('data-files');
+const downloadReport = $<HTMLButtonElement>('download-report');
 const runFiles = $<HTMLInputElement>('run-files');
 const predictInput = $<HTMLInputElement>('predict-input');
 const predictions = $('predictions');
@@ -99,6 +100,7 @@ async function runTraining(run: PageRun): Promise<void> {
       lastScores = result.scores;
       await showScores(result.scores);
       downloadScores.disabled = false;
+      downloadReport.disabled = false;
       saveModel.disabled = false;
       downloadModel.disabled = false;
       status.textContent = `done (${run.backend})`;
@@ -127,6 +129,7 @@ trainButton.addEventListener('click', async () => {
   points.length = 0;
   drawCurves();
   $('scores').textContent = '';
+  downloadReport.disabled = true;
   current?.dispose();
   const { PageRun } = await import('./run.js');
   const chosen = await chosenTexts(dataFiles);
@@ -172,7 +175,7 @@ $('predict').addEventListener('click', async () => {
     // (download or keep it first).
     current?.dispose();
     current = undefined;
-    for (const b of [saveModel, downloadModel, resumeButton]) b.disabled = true;
+    for (const b of [saveModel, downloadModel, resumeButton, downloadReport]) b.disabled = true;
     const result = await predictInPage({
       runFiles: await Promise.all(
         [...(runFiles.files ?? [])].map(async (f) => ({
@@ -189,6 +192,14 @@ $('predict').addEventListener('click', async () => {
     predictions.textContent = result.csv;
     downloadPredictions.disabled = false;
     status.textContent = `predicted ${result.task} (${result.backend})`;
+  } catch (e) {
+    showError(e);
+  }
+});
+downloadReport.addEventListener('click', async () => {
+  try {
+    if (current === undefined) throw new Error('train a model first');
+    offer('report.html', await current.reportHtml(), 'text/html');
   } catch (e) {
     showError(e);
   }

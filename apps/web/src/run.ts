@@ -1,9 +1,22 @@
 // Everything the first paint does not need: tfjs, the packages and the app's config code, loaded
 // when the user validates or trains.
-import { configFromText, type Prepared, predict, prepareConfig, trainPrepared } from '@mtl/cli/browser';
-import { listNames, MtlError, parseScoreKey, registerIOScheme, type ScoreKeyParts } from '@mtl/core';
+import {
+  buildReportPage,
+  configFromText,
+  type Prepared,
+  predict,
+  prepareConfig,
+  type RunFiles,
+  readBestCheckpoint,
+  resolvedConfigText,
+  trainPrepared,
+  watchedMetrics,
+} from '@mtl/cli/browser';
+import { joinUrl, listNames, MtlError, parseScoreKey, registerIOScheme, type ScoreKeyParts } from '@mtl/core';
+import { CHECKPOINT_FILES, type HistoryRecord } from '@mtl/training';
 import { activateBackend } from './backend.js';
 import { type ChosenFile, placeDataFiles } from './files.js';
+import { loadReportLibraries } from './report-files.js';
 import { clearPageFiles, pageFileHandler, pageFileText, putPageFile } from './shims/page-files.js';
 
 // A path (`/run/model`) is one of the page's files: how `mtl predict`'s code loads a chosen model.
@@ -29,8 +42,15 @@ export class PageRun {
   private prepared: Prepared | undefined;
   private controller: AbortController | undefined;
   private started = false;
-  readonly checkpointDir = `memory://page-${Date.now()}`;
+  // A path among the page's files (the file storage scheme below): the report reads the best
+  // checkpoint there as mtl report reads a run's.
+  readonly checkpointDir = `/page/run-${Date.now()}/checkpoints`;
   backend = '';
+  /** The history records (epoch ends, evaluations), as metrics.jsonl holds them after a resume. */
+  private readonly history: HistoryRecord[] = [];
+  private finished:
+    | { scores: Record<string, number>; steps: number; epochs: number; stopReason: string }
+    | undefined;
 
   constructor(
     private readonly text: string,
@@ -64,6 +84,11 @@ export class PageRun {
       ...(resume ? { resumeFrom: `${this.checkpointDir}/last.ckpt` } : {}),
       callbacks: [
         {
+          onLog: (record: HistoryRecord) => {
+            // A resumed run logs the steps after its checkpoint again: the later record wins.
+            while (this.history.length > 0 && this.history.at(-1)!.step >= record.step) this.history.pop();
+            this.history.push(record);
+          },
           onEpochEnd: report,
           onEvaluate: (record, scores) => report({ epoch: record.epoch, metrics: scores }),
           // Lets the page handle a click (Stop) between steps.
@@ -71,7 +96,43 @@ export class PageRun {
         },
       ],
     });
+    if (!result.stopped) this.finished = result;
     return result;
+  }
+
+  /**
+   * `mtl report`'s page for this run (the same code and charts; the summary has what a page
+   * knows: tasks, modules, backend, steps, epochs, stop reason).
+   */
+  async reportHtml(): Promise<string> {
+    const prepared = this.prepared;
+    const finished = this.finished;
+    if (prepared === undefined || finished === undefined) throw new Error('train a model first');
+    await loadReportLibraries();
+    const configText = resolvedConfigText(prepared.loaded);
+    const { run } = prepared;
+    const best = await readBestCheckpoint(joinUrl(this.checkpointDir, CHECKPOINT_FILES.best), this.history);
+    const files: RunFiles = {
+      dir: '/page',
+      name: prepared.loaded.name,
+      ...best,
+      watched: watchedMetrics(configText),
+      configText,
+      metrics: this.history,
+      scores: finished.scores,
+      summary: {
+        tasks: run.taskNames,
+        modules: run.moduleNames(),
+        backend: this.backend,
+        steps: finished.steps,
+        epochs: finished.epochs,
+        stopReason: finished.stopReason,
+      },
+      mixing: (run.mixing() ?? undefined) as RunFiles['mixing'],
+      reconstructions: undefined,
+      gates: (run.gates?.() ?? undefined) as RunFiles['gates'],
+    };
+    return buildReportPage({ kind: 'run', run: files }).html;
   }
 
   /**

@@ -198,6 +198,33 @@ tf.loadLayersModel('./model.json').then((m) => {
       else
         expect(Math.abs(scores[key]! - value), key).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(value));
     }
+    // The report: mtl report's page for the page's run, the same charts as for the Node run.
+    const [reportDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid=download-report]'),
+    ]);
+    expect(reportDownload.suggestedFilename()).toBe('report.html');
+    await reportDownload.saveAs(join(work, 'page-report.html'));
+    expect((await cli('report', join(work, 'run'))).err).toBe('');
+    const pageReport = readFileSync(join(work, 'page-report.html'), 'utf8');
+    const nodeReport = readFileSync(join(work, 'run', 'report.html'), 'utf8');
+    const charts = (html: string) => html.match(/<div class="chart" [^>]*>/g) ?? [];
+    expect(charts(pageReport).length).toBeGreaterThanOrEqual(3);
+    expect(charts(pageReport)).toEqual(charts(nodeReport));
+    const libraries = (html: string) => html.match(/<script data-lib=[^>]*>/g) ?? [];
+    expect(libraries(pageReport)).toEqual([
+      '<script data-lib="vega">',
+      '<script data-lib="vega-lite">',
+      '<script data-lib="vega-embed">',
+    ]);
+    expect(pageReport.length - nodeReport.length).toBeLessThan(2000);
+    // The accuracy table: every cell (value, formatted number, best marks) as for the Node run.
+    const accuracies = (html: string) =>
+      /<table class="scores pivot" data-metric="accuracy">[\s\S]*?<\/table>/
+        .exec(html)?.[0]
+        .replace(/ data-run="[^"]*"/g, '');
+    expect(accuracies(pageReport)).toContain('data-key="circle_task/circleDataset/test/accuracy"');
+    expect(accuracies(pageReport)).toBe(accuracies(nodeReport));
     // The page's model in Node: mtl predict on a run folder holding the downloaded model.mtl.
     const [download] = await Promise.all([
       page.waitForEvent('download'),
