@@ -68,6 +68,8 @@ export default defineConfig({
       { find: /^csv-stringify\/sync$/, replacement: 'csv-stringify/browser/esm/sync' },
     ],
   },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
+  // The manifest (.vite/manifest.json) maps each module to its chunk: which chunk is loaded when
+  // (tools/web-bundle-size.mjs, and the test that webgpu's is not fetched without a GPU).
+  build: { target: 'es2022', chunkSizeWarningLimit: 4000, manifest: true },
   plugins: [wasmFiles(), reportLibraries()],
 });

@@ -45,6 +45,12 @@ function chosenTexts(input: HTMLInputElement): Promise<{ name: string; text: str
   return Promise.all([...(input.files ?? [])].map(async (f) => ({ name: f.name, text: await f.text() })));
 }
 
+/** Which backend runs, and why each better one was passed over. */
+function showBackend(name: string, skipped: readonly string[]): void {
+  $('backend-used').textContent =
+    skipped.length === 0 ? `backend: ${name}` : `backend: ${name} (passed over: ${skipped.join('; ')})`;
+}
+
 function showError(e: unknown): void {
   const err = e as { code?: string; place?: string; message?: string };
   error.textContent =
@@ -93,6 +99,7 @@ async function runTraining(run: PageRun): Promise<void> {
   status.textContent = 'training';
   try {
     const result = await run.train();
+    showBackend(run.backend, run.skippedBackends);
     if (result.stopped) {
       status.textContent = 'stopped';
       resumeButton.disabled = false;
@@ -116,8 +123,11 @@ async function runTraining(run: PageRun): Promise<void> {
 $('validate').addEventListener('click', async () => {
   error.textContent = '';
   try {
-    const { configFromText } = await import('./run.js');
+    const { configFromText, activateBackend } = await import('./run.js');
     const loaded = configFromText(config.value, 'page.yaml');
+    // The backend training would use, made active now: the choice is shown before any training.
+    const active = await activateBackend(backend.value);
+    showBackend(active.name, active.skipped);
     status.textContent = `valid (${loaded.config.model.kind} model, tasks ${Object.keys(loaded.config.tasks).join(', ')})`;
   } catch (e) {
     showError(e);
@@ -188,6 +198,7 @@ $('predict').addEventListener('click', async () => {
       task: $<HTMLInputElement>('predict-task').value.trim(),
       backend: backend.value,
     });
+    showBackend(result.backend, result.skippedBackends);
     lastPredictions = result.csv;
     predictions.textContent = result.csv;
     downloadPredictions.disabled = false;

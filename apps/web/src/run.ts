@@ -23,7 +23,7 @@ import { clearPageFiles, pageFileHandler, pageFileText, putPageFile } from './sh
 registerIOScheme('file', pageFileHandler);
 
 export type { ChosenFile };
-export { configFromText };
+export { activateBackend, configFromText };
 
 /** The rows of the score table: each score key parsed by @mtl/core (the one place keys are read). */
 export function scoreRows(scores: Record<string, number>): (ScoreKeyParts & { value: number })[] {
@@ -46,6 +46,8 @@ export class PageRun {
   // checkpoint there as mtl report reads a run's.
   readonly checkpointDir = `/page/run-${Date.now()}/checkpoints`;
   backend = '';
+  /** Why each better backend was passed over (`auto`). */
+  skippedBackends: string[] = [];
   /** The history records (epoch ends, evaluations), as metrics.jsonl holds them after a resume. */
   private readonly history: HistoryRecord[] = [];
   private finished:
@@ -67,7 +69,9 @@ export class PageRun {
     if (this.prepared === undefined) {
       const loaded = configFromText(this.text, 'page.yaml');
       placeDataFiles(loaded.config, loaded.file, this.dataFiles);
-      this.backend = await activateBackend(this.requestedBackend);
+      const active = await activateBackend(this.requestedBackend);
+      this.backend = active.name;
+      this.skippedBackends = active.skipped;
       this.prepared = await prepareConfig(loaded, this.backend);
     }
     const resume = this.started;
@@ -182,7 +186,7 @@ export async function predictInPage(options: {
   input: ChosenFile;
   task?: string;
   backend: string;
-}): Promise<{ csv: string; task: string; backend: string }> {
+}): Promise<{ csv: string; task: string; backend: string; skippedBackends: string[] }> {
   clearPageFiles(RUN_DIR);
   for (const f of options.runFiles) {
     const at = RUN_LAYOUT[f.name];
@@ -208,7 +212,7 @@ export async function predictInPage(options: {
   clearPageFiles('/input');
   putPageFile(input, options.input.text);
   const output = '/out/predictions.csv';
-  const backend = await activateBackend(options.backend);
-  await predict({ runDir: RUN_DIR, task, input, output, activeBackend: backend });
-  return { csv: pageFileText(output)!, task, backend };
+  const active = await activateBackend(options.backend);
+  await predict({ runDir: RUN_DIR, task, input, output, activeBackend: active.name });
+  return { csv: pageFileText(output)!, task, backend: active.name, skippedBackends: active.skipped };
 }

@@ -162,7 +162,9 @@ tf.loadLayersModel('./model.json').then((m) => {
     const page = await context.newPage();
     const foreign: string[] = [];
     const errors: string[] = [];
+    const requests: string[] = [];
     page.on('request', (r) => {
+      requests.push(r.url());
       if (!r.url().startsWith(`${origin}/`) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) {
         foreign.push(r.url());
       }
@@ -172,7 +174,7 @@ tf.loadLayersModel('./model.json').then((m) => {
     });
     page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
     await page.goto(`${origin}${path}`);
-    return { page, foreign, errors };
+    return { page, foreign, errors, requests };
   }
 
   it("trains the default example on wasm to the Node run's scores (accuracies bit for bit), offline", async () => {
@@ -433,6 +435,41 @@ tf.loadLayersModel('./model.json').then((m) => {
     expect(await errorAfter(page, 'predict')).toMatch(
       /^error \[FILE_NOT_FOUND\]: data.sensors.path: the config reads "sensors.csv"/,
     );
+    expect(foreign).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('auto picks webgpu > webgl > wasm > cpu: without a GPU adapter it passes webgpu over and says why', async () => {
+    const { page, foreign, errors, requests } = await open('/');
+    expect(await page.inputValue('[data-testid=backend]')).toBe('auto');
+    // Validate makes the backend training would use active and shows it (no training needed).
+    await page.click('[data-testid=validate]');
+    await waitText(page, 'backend-used', 60_000);
+    const adapter = await page.evaluate(async () => {
+      const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+      return gpu === undefined ? 'none' : (await gpu.requestAdapter()) === null ? 'null' : 'yes';
+    });
+    const used = (await page.textContent('[data-testid=backend-used]'))!;
+    const name = /^backend: (\w+)/.exec(used)?.[1];
+    expect(await page.textContent('[data-testid=status]')).toBe(
+      'valid (multitask model, tasks circle_task, square_task)',
+    );
+    if (adapter === 'yes') expect(name).toBe('webgpu');
+    else {
+      expect(['webgl', 'wasm', 'cpu']).toContain(name);
+      expect(used).toContain(
+        `(passed over: webgpu: ${adapter === 'none' ? 'this browser has no WebGPU' : 'no GPU adapter'}`,
+      );
+      // tfjs-backend-webgpu is a chunk of its own, fetched only where WebGPU can run.
+      const manifest = JSON.parse(
+        readFileSync(join(work, 'dist', '.vite', 'manifest.json'), 'utf8'),
+      ) as Record<string, { file: string }>;
+      const chunk = Object.entries(manifest).find(([key]) => key.includes('tfjs-backend-webgpu/'))?.[1].file;
+      expect(chunk).toMatch(/\.js$/);
+      expect(requests.filter((r) => r.endsWith(chunk!))).toEqual([]);
+      expect(requests.some((r) => r.includes('/assets/'))).toBe(true);
+    }
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
