@@ -27,6 +27,32 @@ function wasmFiles(): Plugin {
   };
 }
 
+/**
+ * The chart libraries `mtl report` inlines (vega, vega-lite, vega-embed), emitted as
+ * `report/<file>` with their versions in `report/versions.json`: the page fetches them only to
+ * make a report, never at first paint.
+ */
+function reportLibraries(): Plugin {
+  const LIBRARIES = [
+    { pkg: 'vega', file: 'vega.min.js' },
+    { pkg: 'vega-lite', file: 'vega-lite.min.js' },
+    { pkg: 'vega-embed', file: 'vega-embed.min.js' },
+  ];
+  return {
+    name: 'mtl-report-libraries',
+    generateBundle() {
+      const fromApp = createRequire(join(here, '../mtl/package.json'));
+      const versions: Record<string, string> = {};
+      for (const { pkg, file } of LIBRARIES) {
+        const build = dirname(fromApp.resolve(pkg));
+        versions[pkg] = JSON.parse(readFileSync(join(build, '..', 'package.json'), 'utf8')).version;
+        this.emitFile({ type: 'asset', fileName: `report/${file}`, source: readFileSync(join(build, file)) });
+      }
+      this.emitFile({ type: 'asset', fileName: 'report/versions.json', source: JSON.stringify(versions) });
+    },
+  };
+}
+
 export default defineConfig({
   base: './',
   resolve: {
@@ -36,9 +62,14 @@ export default defineConfig({
     alias: [
       { find: /^node:fs$/, replacement: shim('node-fs.ts') },
       { find: /^node:path$/, replacement: shim('node-path.ts') },
+      { find: /^node:module$/, replacement: shim('node-module.ts') },
       { find: /^@mtl\/(core|data|training)\/node$/, replacement: shim('mtl-node.ts') },
+      // The same library's build without Node's Buffer (mtl predict writes its CSV with it).
+      { find: /^csv-stringify\/sync$/, replacement: 'csv-stringify/browser/esm/sync' },
     ],
   },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4000 },
-  plugins: [wasmFiles()],
+  // The manifest (.vite/manifest.json) maps each module to its chunk: which chunk is loaded when
+  // (tools/web-bundle-size.mjs, and the test that webgpu's is not fetched without a GPU).
+  build: { target: 'es2022', chunkSizeWarningLimit: 4000, manifest: true },
+  plugins: [wasmFiles(), reportLibraries()],
 });

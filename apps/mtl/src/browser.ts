@@ -1,7 +1,12 @@
 import type { StepBatches, Trainable } from '@mtl/core';
 import { Trainer, type TrainerCallbacks } from '@mtl/training';
+import { predict } from './commands/predict.js';
 import { configSchema, type LoadedConfig, parseConfigText, validateWithSchema } from './config/index.js';
+import { conflictMonitor } from './conflict-monitor.js';
 import { type Prepared, prepare } from './prepare.js';
+import { buildReportPage } from './report/page.js';
+import { type RunFiles, readBestCheckpoint, watchedMetrics } from './report/run-files.js';
+import { resolvedConfigText } from './run-dir.js';
 import { moduleLr, trainerConfig } from './trainer-options.js';
 import { weightingFor } from './weighting.js';
 
@@ -11,9 +16,21 @@ export type { LoadedConfig, Prepared };
  * (the same zod code as `mtl validate`), and `prepare` + the training loop of `mtl train` with the
  * same seeds, so a page's run gives a Node run's numbers. The Node built-ins the app's modules
  * import are only called for files (CSV sources, run directories), which a page replaces by
- * aliasing them (apps/web/vite.config.ts).
+ * aliasing them (apps/web/vite.config.ts). Also `mtl predict`'s own code (`predict`, for a page
+ * that serves the run's files to it; `activeBackend` is the backend the page made active), and
+ * `mtl report`'s page (`buildReportPage`) from a run's files as a page holds them.
  */
-export { configSchema, parseConfigText, validateWithSchema };
+export {
+  buildReportPage,
+  configSchema,
+  parseConfigText,
+  predict,
+  type RunFiles,
+  readBestCheckpoint,
+  resolvedConfigText,
+  validateWithSchema,
+  watchedMetrics,
+};
 
 /**
  * A config text (YAML or JSON) checked as `mtl validate` checks it; errors name the line
@@ -56,7 +73,13 @@ export interface PageTrainOptions {
 export async function trainPrepared(
   prepared: Prepared,
   options: PageTrainOptions = {},
-): Promise<{ scores: Record<string, number>; stopped: boolean; steps: number }> {
+): Promise<{
+  scores: Record<string, number>;
+  stopped: boolean;
+  steps: number;
+  epochs: number;
+  stopReason: string;
+}> {
   const { run } = prepared;
   const config = prepared.loaded.config;
   const validSplit = config.training.validSplit;
@@ -66,6 +89,9 @@ export async function trainPrepared(
   };
   const aggregator = weightingFor(config, run.taskNames);
   const fitter = new Trainer(trainerOptions, { aggregator, groupLr: moduleLr(prepared) });
+  // The gradient conflicts mtl train logs at each evaluation (training.monitor.conflicts), so the
+  // page's history and report hold the same keys.
+  const monitor = conflictMonitor(run, prepared.rng, config.training.monitor.conflicts);
   const hasValid = Object.values(prepared.taskData).some((d) => d.splits[validSplit] !== undefined);
   const trainable: Trainable<StepBatches> = {
     trainableVariables: () => run.trainable.trainableVariables(),
@@ -76,19 +102,30 @@ export async function trainPrepared(
       ? { representation: (batches, ctx) => run.trainable.representation!(batches, ctx) }
       : {}),
   };
-  const result = await fitter.fit(trainable, {
-    train: run.trainSource(),
-    ...(hasValid ? { evaluate: (info: { step: number }) => run.evaluate(validSplit, info.step) } : {}),
-    ...(options.resumeFrom === undefined ? {} : { resumeFrom: options.resumeFrom }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    callbacks: options.callbacks ?? [],
-  });
-  if (result.stopReason === 'interrupted') return { scores: {}, stopped: true, steps: result.step };
+  const evaluate = async (info: { step: number; epoch: number }) => {
+    const scores = await run.evaluate(validSplit, info.step);
+    return monitor === undefined ? scores : { ...scores, ...monitor.measure(info) };
+  };
+  let result: Awaited<ReturnType<typeof fitter.fit>>;
+  try {
+    result = await fitter.fit(trainable, {
+      train: run.trainSource(),
+      ...(hasValid ? { evaluate } : {}),
+      ...(options.resumeFrom === undefined ? {} : { resumeFrom: options.resumeFrom }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      callbacks: options.callbacks ?? [],
+    });
+  } finally {
+    aggregator.dispose?.();
+    monitor?.dispose();
+  }
+  const end = { steps: result.step, epochs: result.epoch, stopReason: result.stopReason };
+  if (result.stopReason === 'interrupted') return { scores: {}, stopped: true, ...end };
   const scores = await run.scoreAll();
   const sorted = Object.fromEntries(
     Object.keys(scores)
       .sort()
       .map((k) => [k, scores[k]!]),
   );
-  return { scores: sorted, stopped: false, steps: result.step };
+  return { scores: sorted, stopped: false, ...end };
 }

@@ -136,9 +136,14 @@ export async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
-export async function writeResolvedConfig(runDir: string, loaded: LoadedConfig): Promise<void> {
+/** The text of a run's `config.resolved.yaml` (a page's report shows it too). */
+export function resolvedConfigText(loaded: LoadedConfig): string {
   const header = `# Resolved from ${resolve(loaded.file)} (defaults filled in, paths absolute).\n`;
-  await writeFileAtomic(join(runDir, RUN_FILES.config), header + stringify(resolvedConfig(loaded)));
+  return header + stringify(resolvedConfig(loaded));
+}
+
+export async function writeResolvedConfig(runDir: string, loaded: LoadedConfig): Promise<void> {
+  await writeFileAtomic(join(runDir, RUN_FILES.config), resolvedConfigText(loaded));
 }
 
 /** Score maps are written with sorted keys so two runs diff cleanly. */

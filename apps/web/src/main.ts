@@ -20,6 +20,12 @@ const resumeButton = $<HTMLButtonElement>('resume');
 const downloadScores = $<HTMLButtonElement>('download-scores');
 const saveModel = $<HTMLButtonElement>('save-model');
 const downloadModel = $<HTMLButtonElement>('download-model');
+const dataFiles = $<HTMLInputElement>('data-files');
+const downloadReport = $<HTMLButtonElement>('download-report');
+const runFiles = $<HTMLInputElement>('run-files');
+const predictInput = $<HTMLInputElement>('predict-input');
+const predictions = $('predictions');
+const downloadPredictions = $<HTMLButtonElement>('download-predictions');
 
 // ?backend=wasm (or webgl, cpu) overrides the choice, e.g. for tests.
 const fromUrl = new URLSearchParams(location.search).get('backend');
@@ -33,6 +39,17 @@ example.addEventListener('change', () => {
 const points: CurvePoint[] = [];
 let current: PageRun | undefined;
 let lastScores: Record<string, number> = {};
+
+/** The chosen files of an input, as text. */
+function chosenTexts(input: HTMLInputElement): Promise<{ name: string; text: string }[]> {
+  return Promise.all([...(input.files ?? [])].map(async (f) => ({ name: f.name, text: await f.text() })));
+}
+
+/** Which backend runs, and why each better one was passed over. */
+function showBackend(name: string, skipped: readonly string[]): void {
+  $('backend-used').textContent =
+    skipped.length === 0 ? `backend: ${name}` : `backend: ${name} (passed over: ${skipped.join('; ')})`;
+}
 
 function showError(e: unknown): void {
   const err = e as { code?: string; place?: string; message?: string };
@@ -82,6 +99,7 @@ async function runTraining(run: PageRun): Promise<void> {
   status.textContent = 'training';
   try {
     const result = await run.train();
+    showBackend(run.backend, run.skippedBackends);
     if (result.stopped) {
       status.textContent = 'stopped';
       resumeButton.disabled = false;
@@ -89,6 +107,7 @@ async function runTraining(run: PageRun): Promise<void> {
       lastScores = result.scores;
       await showScores(result.scores);
       downloadScores.disabled = false;
+      downloadReport.disabled = false;
       saveModel.disabled = false;
       downloadModel.disabled = false;
       status.textContent = `done (${run.backend})`;
@@ -104,8 +123,11 @@ async function runTraining(run: PageRun): Promise<void> {
 $('validate').addEventListener('click', async () => {
   error.textContent = '';
   try {
-    const { configFromText } = await import('./run.js');
+    const { configFromText, activateBackend } = await import('./run.js');
     const loaded = configFromText(config.value, 'page.yaml');
+    // The backend training would use, made active now: the choice is shown before any training.
+    const active = await activateBackend(backend.value);
+    showBackend(active.name, active.skipped);
     status.textContent = `valid (${loaded.config.model.kind} model, tasks ${Object.keys(loaded.config.tasks).join(', ')})`;
   } catch (e) {
     showError(e);
@@ -117,12 +139,19 @@ trainButton.addEventListener('click', async () => {
   points.length = 0;
   drawCurves();
   $('scores').textContent = '';
+  downloadReport.disabled = true;
   current?.dispose();
   const { PageRun } = await import('./run.js');
-  current = new PageRun(config.value, backend.value, (p) => {
-    points.push(p);
-    drawCurves();
-  });
+  const chosen = await chosenTexts(dataFiles);
+  current = new PageRun(
+    config.value,
+    backend.value,
+    (p) => {
+      points.push(p);
+      drawCurves();
+    },
+    chosen,
+  );
   await runTraining(current);
 });
 
@@ -130,12 +159,63 @@ stopButton.addEventListener('click', () => current?.stop());
 resumeButton.addEventListener('click', () => {
   if (current !== undefined) void runTraining(current);
 });
-downloadScores.addEventListener('click', () => {
+/** Offers `text` as the download `name`. */
+function offer(name: string, text: string, type: string): void {
   const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([JSON.stringify(lastScores, null, 2)], { type: 'application/json' }));
-  a.download = 'scores.json';
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
   a.click();
+}
+
+downloadScores.addEventListener('click', () => {
+  offer('scores.json', JSON.stringify(lastScores, null, 2), 'application/json');
 });
+
+let lastPredictions = '';
+$('predict').addEventListener('click', async () => {
+  error.textContent = '';
+  predictions.textContent = '';
+  downloadPredictions.disabled = true;
+  status.textContent = 'predicting';
+  try {
+    const input = predictInput.files?.[0];
+    if (input === undefined) throw new Error('choose a CSV to predict');
+    const { predictInPage } = await import('./run.js');
+    // tfjs names variables page-wide: the page holds one model at a time, so the trained one goes
+    // (download or keep it first).
+    current?.dispose();
+    current = undefined;
+    for (const b of [saveModel, downloadModel, resumeButton, downloadReport]) b.disabled = true;
+    const result = await predictInPage({
+      runFiles: await Promise.all(
+        [...(runFiles.files ?? [])].map(async (f) => ({
+          name: f.name,
+          bytes: new Uint8Array(await f.arrayBuffer()),
+        })),
+      ),
+      dataFiles: await chosenTexts(dataFiles),
+      input: { name: input.name, text: await input.text() },
+      task: $<HTMLInputElement>('predict-task').value.trim(),
+      backend: backend.value,
+    });
+    showBackend(result.backend, result.skippedBackends);
+    lastPredictions = result.csv;
+    predictions.textContent = result.csv;
+    downloadPredictions.disabled = false;
+    status.textContent = `predicted ${result.task} (${result.backend})`;
+  } catch (e) {
+    showError(e);
+  }
+});
+downloadReport.addEventListener('click', async () => {
+  try {
+    if (current === undefined) throw new Error('train a model first');
+    offer('report.html', await current.reportHtml(), 'text/html');
+  } catch (e) {
+    showError(e);
+  }
+});
+downloadPredictions.addEventListener('click', () => offer('predictions.csv', lastPredictions, 'text/csv'));
 saveModel.addEventListener('click', async () => {
   try {
     await current?.saveModel('indexeddb://mtl-page-model');

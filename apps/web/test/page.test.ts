@@ -1,4 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +20,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 const WEB = new URL('..', import.meta.url).pathname;
 const EXAMPLE = new URL('../../mtl/examples/snorkel-basics.yaml', import.meta.url).pathname;
+const CSV_EXAMPLE = new URL('../../mtl/examples/csv-tasks.yaml', import.meta.url).pathname;
+const CSV_DATA = new URL('../../mtl/examples/data/', import.meta.url).pathname;
 const TFJS = new URL('../../../node_modules/@tensorflow/tfjs/dist/tf.min.js', import.meta.url).pathname;
 const TYPES: Record<string, string> = {
   '.html': 'text/html',
@@ -50,12 +60,20 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
   let origin = '';
   let work = '';
   let nodeScores: Record<string, number> = {};
+  let csvScores: Record<string, number> = {};
+  // The csv example, 2 epochs instead of 30 (the page is compared with a Node run of the same text).
+  let csvConfig = '';
+  const SENSORS_HEAD = readFileSync(join(CSV_DATA, 'sensors.csv'), 'utf8')
+    .split('\n')
+    .slice(0, 41)
+    .join('\n');
+  const POINTS = 'circle_data_0,circle_data_1\n0.05,-0.02\n0.95,0.97\n-0.9,0.92\n0.3,0.1\n-0.4,-0.71\n';
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'mtl-web-'));
-    // Build once; the page is what `npm run build -w apps/web` writes.
+    // Build once; the page is what `npm run build -w apps/web` writes. It builds while Node trains.
     const { build } = await import('vite');
-    await build({
+    const built = build({
       root: WEB,
       configFile: join(WEB, 'vite.config.ts'),
       logLevel: 'error',
@@ -67,6 +85,45 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
     const trained = await cli('train', EXAMPLE, '--out', join(work, 'run'), '--quiet', '--backend', 'wasm');
     expect(trained.err).toBe('');
     nodeScores = JSON.parse(readFileSync(join(work, 'run', 'scores.json'), 'utf8'));
+    // The csv example from files next to its config, and mtl predict's output on a CSV.
+    mkdirSync(join(work, 'csv', 'data'), { recursive: true });
+    for (const f of ['sensors.csv', 'yields.csv'])
+      copyFileSync(join(CSV_DATA, f), join(work, 'csv', 'data', f));
+    csvConfig = readFileSync(CSV_EXAMPLE, 'utf8').replace('epochs: 30', 'epochs: 2');
+    expect(csvConfig).toContain('epochs: 2');
+    writeFileSync(join(work, 'csv', 'csv.yaml'), csvConfig);
+    expect(
+      (
+        await cli(
+          'train',
+          join(work, 'csv', 'csv.yaml'),
+          '--out',
+          join(work, 'csvrun'),
+          '--quiet',
+          '--backend',
+          'wasm',
+        )
+      ).err,
+    ).toBe('');
+    csvScores = JSON.parse(readFileSync(join(work, 'csvrun', 'scores.json'), 'utf8'));
+    writeFileSync(join(work, 'sensors-head.csv'), SENSORS_HEAD);
+    expect(
+      (
+        await cli(
+          'predict',
+          join(work, 'csvrun'),
+          '--task',
+          'status',
+          '--input',
+          join(work, 'sensors-head.csv'),
+          '--output',
+          join(work, 'csv-node.csv'),
+          '--backend',
+          'wasm',
+        )
+      ).err,
+    ).toBe('');
+    writeFileSync(join(work, 'points.csv'), POINTS);
     expect(
       (await cli('export', join(work, 'run'), '--format', 'tfjs-layers', '--out', join(work, 'bare'))).err,
     ).toBe('');
@@ -81,6 +138,7 @@ tf.loadLayersModel('./model.json').then((m) => {
 }, (e) => { document.body.dataset.out = 'error: ' + e.message; });
 </script>`,
     );
+    await built;
     server = await serve({ '/bare/': join(work, 'bare'), '/': join(work, 'dist') });
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const { chromium } = await import('playwright-core');
@@ -89,6 +147,7 @@ tf.loadLayersModel('./model.json').then((m) => {
       headless: true,
       args: ARGS,
       serviceWorkers: 'block',
+      acceptDownloads: true,
     });
   });
 
@@ -103,7 +162,9 @@ tf.loadLayersModel('./model.json').then((m) => {
     const page = await context.newPage();
     const foreign: string[] = [];
     const errors: string[] = [];
+    const requests: string[] = [];
     page.on('request', (r) => {
+      requests.push(r.url());
       if (!r.url().startsWith(`${origin}/`) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) {
         foreign.push(r.url());
       }
@@ -113,7 +174,7 @@ tf.loadLayersModel('./model.json').then((m) => {
     });
     page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
     await page.goto(`${origin}${path}`);
-    return { page, foreign, errors };
+    return { page, foreign, errors, requests };
   }
 
   it("trains the default example on wasm to the Node run's scores (accuracies bit for bit), offline", async () => {
@@ -139,6 +200,66 @@ tf.loadLayersModel('./model.json').then((m) => {
       else
         expect(Math.abs(scores[key]! - value), key).toBeLessThanOrEqual(4 * Number.EPSILON * Math.abs(value));
     }
+    // The report: mtl report's page for the page's run, the same charts as for the Node run.
+    const [reportDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid=download-report]'),
+    ]);
+    expect(reportDownload.suggestedFilename()).toBe('report.html');
+    await reportDownload.saveAs(join(work, 'page-report.html'));
+    expect((await cli('report', join(work, 'run'))).err).toBe('');
+    const pageReport = readFileSync(join(work, 'page-report.html'), 'utf8');
+    const nodeReport = readFileSync(join(work, 'run', 'report.html'), 'utf8');
+    const charts = (html: string) => html.match(/<div class="chart" [^>]*>/g) ?? [];
+    expect(charts(pageReport).length).toBeGreaterThanOrEqual(3);
+    expect(charts(pageReport)).toEqual(charts(nodeReport));
+    const libraries = (html: string) => html.match(/<script data-lib=[^>]*>/g) ?? [];
+    expect(libraries(pageReport)).toEqual([
+      '<script data-lib="vega">',
+      '<script data-lib="vega-lite">',
+      '<script data-lib="vega-embed">',
+    ]);
+    expect(pageReport.length - nodeReport.length).toBeLessThan(2000);
+    // The accuracy table: every cell (value, formatted number, best marks) as for the Node run.
+    const accuracies = (html: string) =>
+      /<table class="scores pivot" data-metric="accuracy">[\s\S]*?<\/table>/
+        .exec(html)?.[0]
+        .replace(/ data-run="[^"]*"/g, '');
+    expect(accuracies(pageReport)).toContain('data-key="circle_task/circleDataset/test/accuracy"');
+    expect(accuracies(pageReport)).toBe(accuracies(nodeReport));
+    // The page's model in Node: mtl predict on a run folder holding the downloaded model.mtl.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid=download-model]'),
+    ]);
+    expect(download.suggestedFilename()).toBe('model.mtl');
+    mkdirSync(join(work, 'pagerun', 'model'), { recursive: true });
+    await download.saveAs(join(work, 'pagerun', 'model', 'model.mtl'));
+    copyFileSync(join(work, 'run', 'config.resolved.yaml'), join(work, 'pagerun', 'config.resolved.yaml'));
+    const predicted = await cli(
+      'predict',
+      join(work, 'pagerun'),
+      '--task',
+      'circle_task',
+      '--input',
+      join(work, 'points.csv'),
+      '--output',
+      join(work, 'page-model-node.csv'),
+      '--backend',
+      'wasm',
+    );
+    expect(predicted.err).toBe('');
+    // ... and the same model and points in the page.
+    await page.setInputFiles('[data-testid=run-files]', [
+      join(work, 'pagerun', 'config.resolved.yaml'),
+      join(work, 'pagerun', 'model', 'model.mtl'),
+    ]);
+    await page.setInputFiles('[data-testid=predict-input]', join(work, 'points.csv'));
+    await page.fill('[data-testid=predict-task]', 'circle_task');
+    await page.click('[data-testid=predict]');
+    const inPage = await waitText(page, 'predictions', 60_000);
+    expect(inPage.split('\n')[0]).toBe('row,pred,prob_0,prob_1');
+    expect(inPage).toBe(readFileSync(join(work, 'page-model-node.csv'), 'utf8'));
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
@@ -205,6 +326,150 @@ tf.loadLayersModel('./model.json').then((m) => {
       });
     });
     expect(worst).toBeLessThan(1e-5);
+    expect(foreign).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  /** Waits until `[data-testid=id]` has text (or the error element has), then returns it. */
+  async function waitText(
+    page: import('playwright-core').Page,
+    id: string,
+    timeout = 110_000,
+  ): Promise<string> {
+    await page.waitForFunction(
+      (testid) =>
+        document.querySelector(`[data-testid=${testid}]`)?.textContent !== '' ||
+        document.querySelector('[data-testid=error]')?.textContent !== '',
+      id,
+      { timeout },
+    );
+    expect(await page.textContent('[data-testid=error]')).toBe('');
+    return (await page.textContent(`[data-testid=${id}]`))!;
+  }
+
+  const csvFile = (name: string, text: string) => ({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
+  const CSV_FILES = ['sensors.csv', 'yields.csv'].map((f) =>
+    csvFile(f, readFileSync(join(CSV_DATA, f), 'utf8')),
+  );
+
+  /** Clicks `button` and returns the error shown (training or predicting stops there). */
+  async function errorAfter(page: import('playwright-core').Page, button: string): Promise<string> {
+    await page.click(`[data-testid=${button}]`);
+    await page.waitForFunction(() => document.querySelector('[data-testid=error]')?.textContent !== '');
+    return (await page.textContent('[data-testid=error]'))!;
+  }
+
+  it("trains a csv config on the chosen files to the Node run's scores; names a missing, extra or bad file", async () => {
+    const { page, foreign, errors } = await open('/?backend=wasm');
+    await page.fill('[data-testid=config]', csvConfig);
+    // Only one of the two files: the other is named, with the config path that reads it.
+    await page.setInputFiles('[data-testid=data-files]', [CSV_FILES[0]!]);
+    expect(await errorAfter(page, 'train')).toBe(
+      'error [FILE_NOT_FOUND]: data.yields.path: the config reads "yields.csv", which is not among the chosen data files (chosen: sensors.csv)',
+    );
+    await page.setInputFiles('[data-testid=data-files]', [...CSV_FILES, csvFile('extra.csv', 'a\n1\n')]);
+    expect(await errorAfter(page, 'train')).toBe(
+      'error [INVALID_ARGUMENT]: data files: "extra.csv" is not a data file of this config (it reads: sensors.csv, yields.csv)',
+    );
+    // A bad cell: the same check and message as mtl train's (file, line, column).
+    const bad = readFileSync(join(CSV_DATA, 'yields.csv'), 'utf8').split('\n');
+    bad[5] = bad[5]!.replace(/^[^,]*/, 'n/a');
+    await page.setInputFiles('[data-testid=data-files]', [
+      CSV_FILES[0]!,
+      csvFile('yields.csv', bad.join('\n')),
+    ]);
+    const message = await errorAfter(page, 'train');
+    writeFileSync(join(work, 'csv', 'data', 'yields-bad.csv'), bad.join('\n'));
+    writeFileSync(join(work, 'csv', 'bad.yaml'), csvConfig.replace('data/yields.csv', 'data/yields-bad.csv'));
+    const node = await cli(
+      'train',
+      join(work, 'csv', 'bad.yaml'),
+      '--out',
+      join(work, 'badrun'),
+      '--quiet',
+      '--backend',
+      'wasm',
+    );
+    expect(node.code).toBe(2);
+    expect(message).toBe(
+      'error [CSV_PARSE]: data.yields /data/yields.csv:6:x1: field "readings": cell "n/a" in column "x1" is not a number',
+    );
+    expect(node.err).toContain(
+      `data.yields ${join(work, 'csv', 'data', 'yields-bad.csv')}:6:x1: field "readings": cell "n/a" in column "x1" is not a number`,
+    );
+    await page.setInputFiles('[data-testid=data-files]', CSV_FILES);
+    await page.click('[data-testid=train]');
+    const scores = JSON.parse(await waitText(page, 'scores')) as Record<string, number>;
+    expect(Object.keys(scores)).toEqual(Object.keys(csvScores));
+    expect(scores['status/sensors/test/accuracy']).toBeGreaterThan(0.5);
+    for (const [key, value] of Object.entries(csvScores)) {
+      if (key.endsWith('/accuracy')) expect(scores[key], key).toBe(value);
+      else
+        expect(Math.abs(scores[key]! - value), key).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(value)));
+    }
+    expect(foreign).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a model trained by mtl train predicts in the page as mtl predict does, byte for byte', async () => {
+    const { page, foreign, errors } = await open('/?backend=wasm');
+    const run = join(work, 'csvrun');
+    await page.setInputFiles('[data-testid=run-files]', [
+      join(run, 'config.resolved.yaml'),
+      join(run, 'model', 'model.mtl'),
+    ]);
+    await page.setInputFiles('[data-testid=data-files]', CSV_FILES);
+    await page.setInputFiles('[data-testid=predict-input]', join(work, 'sensors-head.csv'));
+    await page.fill('[data-testid=predict-task]', 'status');
+    await page.click('[data-testid=predict]');
+    const csv = await waitText(page, 'predictions', 60_000);
+    const expected = readFileSync(join(work, 'csv-node.csv'), 'utf8');
+    expect(expected.split('\n')[0]).toBe('row,pred,prob_0,prob_1');
+    expect(expected.trim().split('\n')).toHaveLength(41);
+    expect(csv).toBe(expected);
+    expect(await page.textContent('[data-testid=status]')).toBe('predicted status (wasm)');
+    // Without its data files the run cannot be rebuilt: said before anything loads.
+    await page.setInputFiles('[data-testid=data-files]', []);
+    expect(await errorAfter(page, 'predict')).toMatch(
+      /^error \[FILE_NOT_FOUND\]: data.sensors.path: the config reads "sensors.csv"/,
+    );
+    expect(foreign).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('auto picks webgpu > webgl > wasm > cpu: without a GPU adapter it passes webgpu over and says why', async () => {
+    const { page, foreign, errors, requests } = await open('/');
+    expect(await page.inputValue('[data-testid=backend]')).toBe('auto');
+    // Validate makes the backend training would use active and shows it (no training needed).
+    await page.click('[data-testid=validate]');
+    await waitText(page, 'backend-used', 60_000);
+    const adapter = await page.evaluate(async () => {
+      const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+      return gpu === undefined ? 'none' : (await gpu.requestAdapter()) === null ? 'null' : 'yes';
+    });
+    const used = (await page.textContent('[data-testid=backend-used]'))!;
+    const name = /^backend: (\w+)/.exec(used)?.[1];
+    expect(await page.textContent('[data-testid=status]')).toBe(
+      'valid (multitask model, tasks circle_task, square_task)',
+    );
+    if (adapter === 'yes') expect(name).toBe('webgpu');
+    else {
+      expect(['webgl', 'wasm', 'cpu']).toContain(name);
+      expect(used).toContain(
+        `(passed over: webgpu: ${adapter === 'none' ? 'this browser has no WebGPU' : 'no GPU adapter'}`,
+      );
+      // tfjs-backend-webgpu is a chunk of its own, fetched only where WebGPU can run.
+      const manifest = JSON.parse(
+        readFileSync(join(work, 'dist', '.vite', 'manifest.json'), 'utf8'),
+      ) as Record<string, { file: string }>;
+      const chunk = Object.entries(manifest).find(([key]) => key.includes('tfjs-backend-webgpu/'))?.[1].file;
+      expect(chunk).toMatch(/\.js$/);
+      expect(requests.filter((r) => r.endsWith(chunk!))).toEqual([]);
+      expect(requests.some((r) => r.includes('/assets/'))).toBe(true);
+    }
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();

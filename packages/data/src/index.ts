@@ -55,6 +55,7 @@ export {
   resizeArea,
   rotate90,
 } from './image-set.js';
+export type { ReadCsvOptions } from './internal/csv-rows.js';
 export { type LogisticTask, type LogisticTasksOptions, makeLogisticTasks } from './logistic-tasks.js';
 export { type MmoeSynthetic, type MmoeSyntheticOptions, makeMmoeSynthetic } from './mmoe-synthetic.js';
 export {
@@ -63,6 +64,7 @@ export {
   makeMultiFashion,
   multiFashionImages,
 } from './multi-fashion.js';
+export { parseCsv } from './parse-csv.js';
 export {
   applyPreprocessing,
   applyScaler,

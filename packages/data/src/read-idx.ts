@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { isMtlError, MtlError } from '@mtl/core';
 import { type IdxArray, type ParseIdxOptions, parseIdx } from './idx.js';
-import { checkReadable } from './internal/table.js';
+import { checkReadable } from './internal/check-readable.js';
 
 const gunzipAsync = promisify(gunzip);
 

@@ -3,10 +3,10 @@ import { createInterface } from 'node:readline';
 import { isMtlError, MtlError } from '@mtl/core';
 import type { ReadTableOptions } from './column-mapping.js';
 import type { DictDataset } from './dict-dataset.js';
+import { checkReadable } from './internal/check-readable.js';
 import {
   buildDataset,
   cellPlace,
-  checkReadable,
   type FieldPlan,
   type LabelPlan,
   parseClassValue,

@@ -9,13 +9,20 @@ import { loadConfig } from '../config/index.js';
 import { type Prepared, prepare } from '../prepare.js';
 import { checkRunDir, RUN_FILES, refuseEarlierRun, sortedScores } from '../run-dir.js';
 
-/** Rebuilds a finished run's data and model from its resolved config and loads its weights. */
-export async function openRun(runDir: string, backend?: string): Promise<Prepared & { runDir: string }> {
+/**
+ * Rebuilds a finished run's data and model from its resolved config and loads its weights.
+ * `activeBackend`: one a browser page made active itself (see prepare's option).
+ */
+export async function openRun(
+  runDir: string,
+  backend?: string,
+  activeBackend?: string,
+): Promise<Prepared & { runDir: string }> {
   const dir = checkRunDir(runDir, 'RUN_DIR');
   const loaded = loadConfig(join(dir, RUN_FILES.config));
   // The scalers and vocabularies the model was trained with, not a refit on today's files.
   const preprocessing = readPreprocessing(join(dir, RUN_FILES.model));
-  const prepared = await prepare(loaded, { backend, preprocessing });
+  const prepared = await prepare(loaded, { backend, preprocessing, activeBackend });
   try {
     await prepared.run.load(join(dir, RUN_FILES.model));
   } catch (e) {

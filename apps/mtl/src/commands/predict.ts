@@ -61,6 +61,8 @@ export async function predict(args: {
   input?: string | undefined;
   output: string;
   backend?: string | undefined;
+  /** A backend a browser page made active itself (the page runs this command on its files). */
+  activeBackend?: string | undefined;
   /** VAE runs: write N draws from the prior (z, decoder mean, x) instead of predictions for `input`. */
   sample?: number | undefined;
 }): Promise<number> {
@@ -71,7 +73,7 @@ export async function predict(args: {
   }
   const inKind = args.input === undefined ? 'csv' : tableKind(args.input, '--input');
   const outKind = tableKind(args.output, '--output');
-  const opened = await openRun(args.runDir, args.backend);
+  const opened = await openRun(args.runDir, args.backend, args.activeBackend);
   try {
     if (args.sample !== undefined) {
       if (opened.run.sample === undefined) {

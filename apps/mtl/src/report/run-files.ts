@@ -213,8 +213,10 @@ export async function readRunFiles(dir: string): Promise<RunFiles> {
  * The best checkpoint's step, metric and value from its trainer state. The checkpoint is read whole
  * (its checksum verified) rather than trusting a bare header. A checkpoint that cannot be read does
  * not stop the report: the curves are still worth seeing, and the page says why no best is marked.
+ * @example
+ * const { best } = await readBestCheckpoint('runs/a/checkpoints/best.ckpt', history);
  */
-async function readBestCheckpoint(
+export async function readBestCheckpoint(
   path: string,
   metrics: readonly HistoryRecord[],
 ): Promise<{ best: BestCheckpoint | undefined; bestError?: string }> {

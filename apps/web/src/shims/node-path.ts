@@ -1,7 +1,8 @@
 // POSIX path functions for the app's modules in a page (config-relative paths, run folders).
 export const sep = '/';
 
-function normalize(path: string): string {
+/** `a/./b/../c` -> `a/c`; POSIX only. */
+export function normalizePath(path: string): string {
   const abs = path.startsWith('/');
   const out: string[] = [];
   for (const part of path.split(sep)) {
@@ -16,19 +17,19 @@ function normalize(path: string): string {
 }
 
 export const isAbsolute = (path: string): boolean => path.startsWith('/');
-export const join = (...parts: string[]): string => normalize(parts.filter((p) => p !== '').join('/'));
+export const join = (...parts: string[]): string => normalizePath(parts.filter((p) => p !== '').join('/'));
 export function resolve(...parts: string[]): string {
   let path = '';
   for (const p of parts) path = isAbsolute(p) ? p : path === '' ? p : `${path}/${p}`;
-  return normalize(isAbsolute(path) ? path : `/${path}`);
+  return normalizePath(isAbsolute(path) ? path : `/${path}`);
 }
 export function dirname(path: string): string {
-  const n = normalize(path);
+  const n = normalizePath(path);
   const at = n.lastIndexOf('/');
   return at < 0 ? '.' : at === 0 ? '/' : n.slice(0, at);
 }
 export function basename(path: string, ext?: string): string {
-  const base = normalize(path).split(sep).pop() ?? '';
+  const base = normalizePath(path).split(sep).pop() ?? '';
   return ext !== undefined && base.endsWith(ext) ? base.slice(0, -ext.length) : base;
 }
 export function extname(path: string): string {

@@ -1,5 +1,3 @@
-import { stat } from 'node:fs/promises';
-import { basename, extname } from 'node:path';
 import { isMtlError, MtlError } from '@mtl/core';
 import {
   type ColumnMapping,
@@ -330,19 +328,6 @@ export function parseClassValue(
   return v;
 }
 
-/** Fails early with FILE_NOT_FOUND / FILE_READ, so streams never start on a missing file. */
-export async function checkReadable(file: string): Promise<void> {
-  try {
-    const s = await stat(file);
-    if (!s.isFile()) throw new MtlError('FILE_READ', 'is not a file', { place: file });
-  } catch (e) {
-    if (isMtlError(e)) throw e;
-    const code = (e as { code?: string }).code;
-    if (code === 'ENOENT') throw new MtlError('FILE_NOT_FOUND', 'no such file', { place: file, cause: e });
-    throw new MtlError('FILE_READ', (e as Error).message, { place: file, cause: e });
-  }
-}
-
 /** Assembles the dataset once every row is in; its own checks are prefixed with the file. */
 export function buildDataset(
   file: string,
@@ -378,11 +363,18 @@ export function buildDataset(
   }
   const dsOptions: DictDatasetOptions = { labelKinds, numClasses, copy: false, dictionaries };
   if (options.padValue !== undefined) dsOptions.padValue = options.padValue;
-  const name = options.name ?? basename(file, extname(file));
+  const name = options.name ?? fileStem(file);
   try {
     return new DictDataset(name, options.split ?? 'train', X, Y, dsOptions);
   } catch (e) {
     if (isMtlError(e)) throw e.within(file);
     throw e;
   }
+}
+
+/** A file's name without folder and extension (`data/circle.csv` -> `circle`), without node:path. */
+function fileStem(file: string): string {
+  const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+  const dot = base.lastIndexOf('.');
+  return dot <= 0 ? base : base.slice(0, dot);
 }
