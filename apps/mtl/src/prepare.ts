@@ -16,7 +16,7 @@ import {
 import { loadVaeDomains } from './build/vae.js';
 import { isModelKind, type LoadedConfig } from './config/index.js';
 import { taskWeightsOf, withModelLosses } from './model-loss.js';
-import { type PhaseClock, since, timeMark } from './timing.js';
+import { type PhaseClock, since, startupMark, timeMark } from './timing.js';
 
 /** Everything a command needs once the config is valid: data loaded, model built and checked. */
 export interface Prepared {
@@ -58,6 +58,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
     options.activeBackend !== undefined
       ? (options.activeBackend as BackendName)
       : await selectBackend(requested === undefined ? {} : { backend: requested as BackendName });
+  startupMark('backend');
   const rng = new RandomStream(config.seed);
 
   const taskEntries = Object.entries(config.tasks).filter(
@@ -104,6 +105,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
     taskData[name] = data;
   }
   options.clock?.add('load', since(loadStart));
+  startupMark('data');
   const buildStart = timeMark();
   // The tasks this run builds, typed by the model kind.
   const built = <T>(all: Record<string, T>): Record<string, T> =>
@@ -139,6 +141,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   }
   run = withModelLosses(run, taskWeightsOf(config, run.taskNames));
   options.clock?.add('build', since(buildStart));
+  startupMark('model');
   return {
     loaded,
     backend,

@@ -1,4 +1,13 @@
 import { createRequire } from 'node:module';
+import type * as TF from '@tensorflow/tfjs';
+
+/**
+ * tfjs, through `require`: the same instance an ES module import gives (Node keeps one CommonJS
+ * module per file), without Node's export-name scan of tfjs's bundles that an ES module import of a
+ * CommonJS package costs at every start (about 0.5 s of CPU: `mtl`'s bundle loads tfjs this way
+ * too; this package is Node-only).
+ */
+export const tf: typeof TF = createRequire(import.meta.url)('@tensorflow/tfjs');
 
 /** The functions of build/mtl_native.node (binding/mtl_native.cc documents each). */
 export interface Addon {
