@@ -31,3 +31,12 @@ if (result.status !== 0) {
   process.exit(result.status ?? 1);
 }
 console.log(`prepare: built ${projects.length} projects in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+// The CLI in one file (bin/mtl.js runs it when fresh: half the start-up CPU); optional.
+if (existsSync(join(root, 'apps', 'mtl', 'dist', 'main.js'))) {
+  const bundled = spawnSync(process.execPath, [join(root, 'tools', 'bundle-cli.mjs')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (bundled.status !== 0)
+    console.log('prepare: bundling the CLI failed (see above); mtl runs apps/mtl/dist/main.js');
+}

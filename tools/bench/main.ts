@@ -9,6 +9,7 @@ import { type BackendName, nativeStatus, selectBackend } from '@mtl/core';
 import { installNative, uninstallNative } from '@mtl/native';
 import * as tf from '@tensorflow/tfjs';
 import { formatResults, type Repetition, type Result, summarise, type Workload } from './harness.js';
+import { startup } from './startup.js';
 import { w1Snorkel } from './w1-snorkel.js';
 import { w2Compute } from './w2-compute.js';
 import { w3Vmtl, w4VmtlScaling } from './w3-vmtl.js';
@@ -17,7 +18,16 @@ import { w6Midsize } from './w6-midsize.js';
 import { formatW7, w7Weighting } from './w7-weighting.js';
 import { activateThreadedWasm } from './wasm-threads.js';
 
-const WORKLOADS: Workload[] = [w1Snorkel, w2Compute, w3Vmtl, w4VmtlScaling, w5Matmul, w6Midsize, w7Weighting];
+const WORKLOADS: Workload[] = [
+  startup,
+  w1Snorkel,
+  w2Compute,
+  w3Vmtl,
+  w4VmtlScaling,
+  w5Matmul,
+  w6Midsize,
+  w7Weighting,
+];
 /** Run only when `--only` names them (W7 trains W2's model with every weighting method, and some on the representation). */
 const OPT_IN = new Set(['W7']);
 /**
@@ -130,7 +140,7 @@ function runTorch(python: string, workload: Workload): Repetition[] | undefined 
 }
 
 const loadBefore = os.loadavg();
-const selected = WORKLOADS.filter((w) => (only ? only.includes(w.id) : !OPT_IN.has(w.id)));
+const selected = WORKLOADS.filter((w) => (only ? only.includes(w.id.toUpperCase()) : !OPT_IN.has(w.id)));
 // `--methods a,b`: W7's methods to time; weightedSum, the baseline of its ratios, always runs.
 const methods = values.methods?.split(',').map((s) => s.trim());
 const variantsOf = (w: Workload) =>
@@ -162,6 +172,8 @@ for (const name of wanted) {
   if (label === undefined) continue;
   console.log(`backend ${label} (tfjs ${tf.getBackend()})`);
   for (const workload of selected) {
+    // Start-up runs `mtl` in fresh processes, on what a user gets by default only.
+    if (workload.id === 'startup' && label !== byDefault) continue;
     for (const variant of variantsOf(workload)) {
       // One untimed quick run first: JIT compilation and kernel setup are not what we measure.
       const warmup = workload.warmup ?? 'quick';

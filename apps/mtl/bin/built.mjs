@@ -68,3 +68,21 @@ export function staleProjects(tsconfig) {
     return statSync(info).mtimeMs < newest;
   });
 }
+
+/**
+ * Whether a bundle of the built JavaScript (tools/bundle-cli.mjs) is at least as new as the build of
+ * `tsconfig` and of every project it references: a project rebuilt since leaves it stale.
+ * @returns {boolean}
+ */
+export function bundleIsFresh(bundle, tsconfig) {
+  if (!existsSync(bundle)) return false;
+  const made = statSync(bundle).mtimeMs;
+  return buildProjects(tsconfig).every((file) => {
+    const options = JSON.parse(readFileSync(file, 'utf8')).compilerOptions ?? {};
+    const info = join(
+      dirname(file),
+      options.tsBuildInfoFile ?? join(options.outDir ?? 'dist', '.tsbuildinfo'),
+    );
+    return existsSync(info) && statSync(info).mtimeMs <= made;
+  });
+}

@@ -8,7 +8,7 @@ import { preprocessSource, type RunPreprocessing, savePreprocessing } from './bu
 import { multitaskEntries, sliceMasksAsRead, withSlices } from './build/slices.js';
 import { loadVaeDomains } from './build/vae.js';
 import { isModelKind, type LoadedConfig } from './config/index.js';
-import { type PhaseClock, since, timeMark } from './timing.js';
+import { type PhaseClock, since, startupMark, timeMark } from './timing.js';
 
 /** Everything a command needs once the config is valid: data loaded, model built and checked. */
 export interface Prepared {
@@ -50,6 +50,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
     options.activeBackend !== undefined
       ? (options.activeBackend as BackendName)
       : await selectBackend(requested === undefined ? {} : { backend: requested as BackendName });
+  startupMark('backend');
   const rng = new RandomStream(config.seed);
 
   const taskEntries = Object.entries(config.tasks).filter(
@@ -103,6 +104,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   }
   if (isModelKind(config, 'multitask')) taskData = withSlices(taskData, config.tasks, masks);
   options.clock?.add('load', since(loadStart));
+  startupMark('data');
   const buildStart = timeMark();
   // The tasks this run builds, typed by the model kind.
   const built = <T>(all: Record<string, T>): Record<string, T> =>
@@ -119,6 +121,7 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
     run = buildVmtlRun(config, config.model, built(config.tasks), taskData, rng);
   }
   options.clock?.add('build', since(buildStart));
+  startupMark('model');
   return {
     loaded,
     backend,

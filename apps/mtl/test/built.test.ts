@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { buildProjects, staleProjects } from '../bin/built.mjs';
+import { buildProjects, bundleIsFresh, staleProjects } from '../bin/built.mjs';
 
 function project(root: string, name: string, references: string[] = []): string {
   const dir = join(root, name);
@@ -54,4 +54,22 @@ it('a project is stale when a compiled source is newer than its build stamp, not
 
   writeFileSync(join(app, 'src', 'new-file.ts'), ''); // now: newer than everything
   expect(staleProjects(appConfig)).toEqual([appConfig]);
+});
+
+it('the bundle is used only when no project was rebuilt after it', () => {
+  const root = mkdtempSync(join(tmpdir(), 'mtl-built-'));
+  const core = project(root, 'core');
+  const app = project(root, 'app', ['core']);
+  const appConfig = join(app, 'tsconfig.build.json');
+  const bundle = join(app, 'dist', 'bundle.mjs');
+  expect(bundleIsFresh(bundle, appConfig)).toBe(false); // not made yet
+  writeFileSync(bundle, '');
+  setTime(join(core, 'dist/.tsbuildinfo'), 2000);
+  setTime(join(app, 'dist/.tsbuildinfo'), 2000);
+  setTime(bundle, 2500);
+  expect(bundleIsFresh(bundle, appConfig)).toBe(true);
+  setTime(join(core, 'dist/.tsbuildinfo'), 3000); // a referenced project rebuilt after the bundle
+  expect(bundleIsFresh(bundle, appConfig)).toBe(false);
+  setTime(bundle, 3000);
+  expect(bundleIsFresh(bundle, appConfig)).toBe(true);
 });

@@ -1,3 +1,5 @@
+import type * as TF from '@tensorflow/tfjs';
+
 // `node:module` by a computed name, loaded only in Node: a browser bundle of this package's main
 // entry holds no Node built-in (esbuild leaves a computed import alone), and there the addon is
 // simply unavailable, as when it is not built.
@@ -6,6 +8,16 @@ const nodeModule: typeof import('node:module') | undefined =
   globalThis.process?.versions?.node === undefined
     ? undefined
     : ((await import(/* @vite-ignore */ NODE_MODULE)) as typeof import('node:module'));
+/**
+ * tfjs, through `require` in Node: the same instance an ES module import gives (Node keeps one
+ * CommonJS module per file), without Node's export-name scan of tfjs's bundles that an ES module
+ * import of a CommonJS package costs at every start (about 0.5 s of CPU: `mtl`'s bundle loads tfjs
+ * this way too). In a browser (no addon there) it is the ES module.
+ */
+export const tf: typeof TF =
+  nodeModule === undefined
+    ? ((await import('@tensorflow/tfjs')) as typeof TF)
+    : nodeModule.createRequire(import.meta.url)('@tensorflow/tfjs');
 
 /** The functions of build/mtl_native.node (binding/mtl_native.cc documents each). */
 export interface Addon {

@@ -1,8 +1,7 @@
 // Not the main entry: @mtl/core selects the backend at import (a top-level await) and loads this
 // package while doing so; importing that entry from here would wait on itself.
 import { type NativeStatus, nativeStatus, reportNative } from '@mtl/core/native-state';
-import * as tf from '@tensorflow/tfjs';
-import { loadAddon } from './addon.js';
+import { loadAddon, tf } from './addon.js';
 import {
   DENSE_GRAD,
   planProduct,

@@ -1,8 +1,14 @@
 // The wasm backend's matMul kernels replaced by BLAS calls on the backend's own memory, plus one
 // kernel of our own (`MtlDenseGrad`, the whole backward pass of a dense layer).
-import { DENSE_GRAD_KERNEL, SOFTMAX_CROSS_ENTROPY_KERNEL } from '@mtl/core/ops';
-import * as tf from '@tensorflow/tfjs';
-import type { Addon } from './addon.js';
+import type * as ops from '@mtl/core/ops';
+import type * as tf from '@tensorflow/tfjs';
+import { type Addon, tf as tfjs } from './addon.js';
+
+// The names core's ops look up (`@mtl/core/ops`), typed as core's own constants so that a change
+// there fails the build here; not imported, because that would load core's ops a second time (as
+// ES modules) beside `mtl`'s bundle (see addon.ts).
+const DENSE_GRAD_KERNEL: typeof ops.DENSE_GRAD_KERNEL = 'MtlDenseGrad';
+const SOFTMAX_CROSS_ENTROPY_KERNEL: typeof ops.SOFTMAX_CROSS_ENTROPY_KERNEL = 'MtlSoftmaxCrossEntropy';
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` used here. */
 interface WasmBackend {
@@ -91,7 +97,7 @@ export function planProduct(
   }
   const aOuter = aShape.slice(0, -2);
   const bOuter = bShape.slice(0, -2);
-  const outer = tf.broadcast_util.assertAndGetBroadcastShape(aOuter, bOuter);
+  const outer = tfjs.broadcast_util.assertAndGetBroadcastShape(aOuter, bOuter);
   const batchA = size(aOuter);
   const batchB = size(bOuter);
   const batch = size(outer);
@@ -286,20 +292,20 @@ export function registerNativeKernels(addon: Addon): void {
   if (originals !== undefined) return;
   const saved = new Map<string, tf.KernelConfig>();
   for (const name of REPLACED) {
-    const config = tf.getKernel(name, 'wasm');
+    const config = tfjs.getKernel(name, 'wasm');
     if (config === undefined) throw new Error(`@mtl/native: the wasm backend has no ${name} kernel`);
     saved.set(name, config);
   }
   const replace = (config: tf.KernelConfig, kernelFunc: tf.KernelFunc) => {
-    tf.unregisterKernel(config.kernelName, 'wasm');
+    tfjs.unregisterKernel(config.kernelName, 'wasm');
     // tfjs's setup stays: the fallbacks call tfjs's kernels, which need it if the backend restarts.
-    tf.registerKernel({ ...config, kernelFunc });
+    tfjs.registerKernel({ ...config, kernelFunc });
   };
   replace(saved.get('BatchMatMul')!, makeBatchMatMul(addon, saved.get('BatchMatMul')!));
   replace(saved.get('_FusedMatMul')!, makeFusedMatMul(addon, saved.get('_FusedMatMul')!));
   replace(saved.get('Identity')!, sharedIdentity);
-  tf.registerKernel({ kernelName: DENSE_GRAD, backendName: 'wasm', kernelFunc: makeDenseGrad(addon) });
-  tf.registerKernel({
+  tfjs.registerKernel({ kernelName: DENSE_GRAD, backendName: 'wasm', kernelFunc: makeDenseGrad(addon) });
+  tfjs.registerKernel({
     kernelName: SOFTMAX_CROSS_ENTROPY,
     backendName: 'wasm',
     kernelFunc: makeSoftmaxCrossEntropy(addon),
@@ -311,10 +317,10 @@ export function registerNativeKernels(addon: Addon): void {
 export function unregisterNativeKernels(): void {
   if (originals === undefined) return;
   for (const config of originals.values()) {
-    tf.unregisterKernel(config.kernelName, 'wasm');
-    tf.registerKernel(config);
+    tfjs.unregisterKernel(config.kernelName, 'wasm');
+    tfjs.registerKernel(config);
   }
-  tf.unregisterKernel(DENSE_GRAD, 'wasm');
-  tf.unregisterKernel(SOFTMAX_CROSS_ENTROPY, 'wasm');
+  tfjs.unregisterKernel(DENSE_GRAD, 'wasm');
+  tfjs.unregisterKernel(SOFTMAX_CROSS_ENTROPY, 'wasm');
   originals = undefined;
 }

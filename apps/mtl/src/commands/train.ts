@@ -24,7 +24,7 @@ import {
   writeJson,
   writeResolvedConfig,
 } from '../run-dir.js';
-import { type Phase, PhaseClock, type PhaseTime, since, timeMark } from '../timing.js';
+import { type Phase, PhaseClock, type PhaseTime, since, startupMark, timeMark } from '../timing.js';
 import { moduleLr, trainerConfig } from '../trainer-options.js';
 import { weightingFor } from '../weighting.js';
 
@@ -98,7 +98,13 @@ export function trainerOptions(prepared: Prepared, runDir: string) {
  * it prints the run directory and one final line.
  */
 export async function train(args: TrainArgs): Promise<TrainResult> {
-  const write = args.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const print = args.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  let printed = false;
+  const write = (line: string) => {
+    if (!printed) startupMark('first-output');
+    printed = true;
+    print(line);
+  };
   const clock = new PhaseClock();
   const result =
     args.resume !== undefined ? await resumeRun(args, write, clock) : await freshRun(args, write, clock);
@@ -113,6 +119,7 @@ async function freshRun(
   clock: PhaseClock,
 ): Promise<TrainResult> {
   const loaded = clock.measure('load', () => loadConfig(args.config!, args.set ?? []));
+  startupMark('config');
   const fromDir = args.from === undefined ? undefined : checkRunDir(args.from, '--from');
   const prepared = await prepare(loaded, {
     backend: args.backend,
@@ -123,6 +130,7 @@ async function freshRun(
   let made: MadeRunDir | undefined;
   try {
     await preflight(prepared);
+    startupMark('preflight');
     const warm: WarmStart =
       fromDir === undefined
         ? { reused: [], new: run.moduleNames(), dropped: [], reshaped: [] }
@@ -352,6 +360,7 @@ async function execute(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let stepped = false;
   try {
     let evaluating = { wallSeconds: 0, cpuSeconds: 0 };
     const fitStart = timeMark();
@@ -390,7 +399,13 @@ async function execute(
         }),
         ...(args.extraCallbacks ?? []),
         // A signal is an event: let the loop see it between steps.
-        { onStepEnd: () => new Promise<void>((r) => setImmediate(r)) },
+        {
+          onStepEnd: () => {
+            if (!stepped) startupMark('first-step');
+            stepped = true;
+            return new Promise<void>((r) => setImmediate(r));
+          },
+        },
       ],
     });
     training = false;
