@@ -31,6 +31,7 @@ export interface TaskData {
    * field it encodes is checked against the fitted vocabulary.
    */
   preprocessing?: FittedPreprocessing | undefined;
+  /**
    * Row masks of named slices by split (`split -> slice -> mask over the dataset's rows`): the task
    * is scored on each slice too (`task/dataset/split/slice:<name>:<metric>`). See `splitSliceMasks`.
    */
