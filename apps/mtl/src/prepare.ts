@@ -113,7 +113,14 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   if (isModelKind(config, 'multitask')) {
     const tasks = built(config.tasks);
     const prebuilt = await loadLayersModules(config.modules, tasks, loaded.file);
-    const model = buildMultitaskModel(multitaskEntries(tasks), taskData, config.modules, rng.childSeed('init'), {}, prebuilt);
+    const model = buildMultitaskModel(
+      multitaskEntries(tasks),
+      taskData,
+      config.modules,
+      rng.childSeed('init'),
+      {},
+      prebuilt,
+    );
     run = multitaskRun(model.model, model.modules, taskData, config.training, rng);
   } else if (isModelKind(config, 'vae')) {
     run = buildVaeRun(config, config.model, built(config.tasks), taskData, rng);
