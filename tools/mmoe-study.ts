@@ -53,7 +53,9 @@ if (values.worker !== undefined) {
   const k = Number(values.worker);
   const results: Result[] = [];
   for (const [i, job] of jobs.entries()) {
-    if (i % workers !== k) continue;
+    // Whole (p, seed) pairs per worker: by job index alone, with 2 workers and 2 models one worker
+    // got every MMoE run (the slower model) and finished long after the other.
+    if (Math.floor(i / models.length) % workers !== k) continue;
     const runDir = join(out, `p${job.p}-seed${job.seed}-${job.model}`);
     const cpu = process.cpuUsage();
     const r = await train({
