@@ -5,7 +5,9 @@ import { README_TIMEOUT_MS, runReadmeExamples, scriptErrors } from '../../../too
 it('README examples (the Snorkel tutorial, the pool, the run protocol) run as printed: shared trunk, trained, saved, reloaded', {
   timeout: README_TIMEOUT_MS,
 }, async () => {
-  const [result, poolExample, runExample] = await runReadmeExamples(new URL('../README.md', import.meta.url));
+  const [result, poolExample, runExample, sliceExample] = await runReadmeExamples(
+    new URL('../README.md', import.meta.url),
+  );
   expect(scriptErrors(result!)).toBe('');
   expect(result!.code).toBe(0);
   const [modules, accuracy, validLoss, preds, ...rest] = result!.lines;
@@ -30,4 +32,14 @@ it('README examples (the Snorkel tutorial, the pool, the run protocol) run as pr
   expect(sameScores).toBe('true');
   expect(runPreds).toMatch(/^\[ [01], [01], [01], [01], [01] \] 2$/);
   expect(runRest).toEqual([]);
+  // Slicing functions and the slice-aware model, trained by the Trainer and scored per slice.
+  expect(scriptErrors(sliceExample!)).toBe('');
+  expect(sliceExample!.code).toBe(0);
+  const [sliceTasks, sliceScores, ...sliceRest] = sliceExample!.lines;
+  expect(sliceTasks).toBe('y y.ind.base y.ind.corner y.pred.base y.pred.corner');
+  const [corner, overall] = sliceScores!.split(' ');
+  expect(Number(corner) * 44).toBeCloseTo(Math.round(Number(corner) * 44), 6); // a share of the 44 corner rows
+  expect(Number(corner)).toBeGreaterThan(0.9); // measured: 1
+  expect(overall).toBe('true');
+  expect(sliceRest).toEqual([]);
 });
