@@ -2,8 +2,8 @@
 /**
  * The slice-aware example against the plain model (issue 16): apps/mtl/examples/slice-aware.yaml
  * trained as it is and with `tasks.y.sliceAware=false` (the same trunk and head, no slice tasks),
- * for each seed (the config's `seed`: initialisation and batch order; points.csv and its split are
- * fixed by the source's seed... derived from the config seed, so each seed has its own split).
+ * for each seed (the config's `seed`: initialisation, batch order and the split of the fixed
+ * points.csv, which the source's seed derives from it, so each seed has its own test rows).
  *
  *   nice node tools/slice-study.mjs [--seeds 1,2,3,4,5] [--out runs/slice-study]
  *

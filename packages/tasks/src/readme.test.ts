@@ -5,7 +5,7 @@ import { README_TIMEOUT_MS, runReadmeExamples, scriptErrors } from '../../../too
 it('README examples (the Snorkel tutorial, the pool, the run protocol) run as printed: shared trunk, trained, saved, reloaded', {
   timeout: README_TIMEOUT_MS,
 }, async () => {
-  const [result, poolExample, runExample, unitsExample, ...others] = await runReadmeExamples(
+  const [result, poolExample, runExample, unitsExample, sliceExample, ...others] = await runReadmeExamples(
     new URL('../README.md', import.meta.url),
   );
   expect(scriptErrors(result!)).toBe('');
@@ -45,5 +45,15 @@ it('README examples (the Snorkel tutorial, the pool, the run protocol) run as pr
   expect(Math.abs(pred! - truth!)).toBeLessThan(10);
   expect(truth).toBeGreaterThan(100);
   expect(unitsRest).toEqual([]);
+  // Slicing functions and the slice-aware model, trained by the Trainer and scored per slice.
+  expect(scriptErrors(sliceExample!)).toBe('');
+  expect(sliceExample!.code).toBe(0);
+  const [sliceTasks, sliceScores, ...sliceRest] = sliceExample!.lines;
+  expect(sliceTasks).toBe('y y.ind.base y.ind.corner y.pred.base y.pred.corner');
+  const [corner, overall] = sliceScores!.split(' ');
+  expect(Number(corner) * 44).toBeCloseTo(Math.round(Number(corner) * 44), 6); // a share of the 44 corner rows
+  expect(Number(corner)).toBeGreaterThan(0.9); // measured: 1
+  expect(overall).toBe('true');
+  expect(sliceRest).toEqual([]);
   expect(others).toEqual([]);
 });

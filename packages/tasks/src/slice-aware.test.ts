@@ -240,6 +240,27 @@ describe('the slice-aware model', () => {
       'DUPLICATE_NAME',
       'the slice-aware model names its modules y.combiner, which the task already uses: rename them',
     ]);
+    // An expert narrower than what the head reads.
+    e = caught(() =>
+      buildMultitaskModel(
+        {
+          y: {
+            kind: 'multiclass',
+            ops: ['trunk', 'head'],
+            weight: 1,
+            sliceAware: { slices: ['corner'], expert: { kind: 'dense', units: 4 } },
+          },
+        },
+        aware,
+        modules,
+        1,
+      ),
+    );
+    expect([e.code, e.place, e.reason]).toEqual([
+      'CONFIG_INVALID',
+      'tasks.y.sliceAware',
+      'the slice expert outputs rows of 4 values, but head "head" reads 8: give the expert 8 output units',
+    ]);
     // An empty slice on train, a regression label.
     const splits = plain.y!.splits;
     const none = {

@@ -5,7 +5,7 @@ import type { Module } from './module.js';
 import { Dense } from './modules/dense.js';
 import { SliceCombiner } from './modules/slice-combiner.js';
 import { Operation } from './operation.js';
-import { type InputShapes, inferShapes } from './shape-inference.js';
+import { type InputShapes, inferShapes, isRowShape } from './shape-inference.js';
 import { type SliceCondition, type SliceRowMasks, sliceMasks } from './slicing.js';
 import { Task } from './task.js';
 import type { SplitDatasets, TaskData } from './task-data.js';
@@ -151,6 +151,15 @@ export function sliceAwareTasks(base: Task, options: SliceAwareOptions, inputSha
   const predHead = new Dense({ units: outWidth });
   const predictors = names.slices.map((s) => {
     const expert = childModule({ ...expertConfig }, `${place} sliceAware.expert`);
+    // The task's head reads the combined expert outputs where it read r: same width.
+    const width = expert.inferShape?.([[repWidth]]);
+    if (isRowShape(width) && width.length === 1 && width[0] !== repWidth) {
+      throw new MtlError(
+        'CONFIG_INVALID',
+        `the slice expert outputs rows of ${width[0]} values, but head "${headOp.moduleName}" reads ${repWidth}: give the expert ${repWidth} output units`,
+        { place },
+      );
+    }
     const expertOp = new Operation({ name: names.expert[s]!, moduleName: names.expert[s]!, inputs: rep });
     const predOp = new Operation({
       name: names.predictor[s]!,
@@ -371,8 +380,8 @@ export function withSliceLabels(
           place,
         });
       }
-      out[generated] = { ...out[task]!, label: generated, slices: undefined };
-      delete out[generated].slices;
+      const { slices: _scoredOnTheTask, ...rest } = out[task]!;
+      out[generated] = { ...rest, label: generated };
     }
   }
   return out;

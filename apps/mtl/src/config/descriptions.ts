@@ -203,8 +203,7 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'A condition: a test `{field | label, index?, length?, lt|le|gt|ge|eq|ne|in...}` (all its comparisons hold), or `{all: [...]}`, `{any: [...]}`, `{not: {...}}`.',
   'tasks.*.sliceAware':
     "Make the task slice-aware (Snorkel's SliceAwareClassifier): per slice (and the base slice of every row) an indicator task `<task>.ind.<slice>` and a predictor task `<task>.pred.<slice>` trained on the slice's rows, and an attention combiner before the task's head. `true` for every slice of `slices`, or options.",
-  'tasks.*.sliceAware.slices':
-    'Which slices of `slices` get an indicator and a predictor; default all.',
+  'tasks.*.sliceAware.slices': 'Which slices of `slices` get an indicator and a predictor; default all.',
   'tasks.*.sliceAware.expert':
     "Each slice's expert, a module config (a fresh copy per slice) that outputs rows as wide as the head's input; default a linear `dense` of that width.",
   'tasks.*.sliceAware.temperature': "τ of the combiner's attention softmax(q·c / τ); default 1.",
