@@ -64,7 +64,7 @@ describe('module registry', () => {
       expect.objectContaining({
         code: 'UNKNOWN_MODULE',
         message: expect.stringMatching(
-          /^model.json module enc: unknown module type "conv9d" \(registered: activation, cgc, cross_stitch, dense,/,
+          /^model.json module enc: unknown module type "conv9d" \(registered: activation, cgc, conv2d, cross_stitch, dense,/,
         ),
       }),
     );

@@ -589,7 +589,8 @@ export class DeepVmtlModel {
       const B = h.shape[0]!;
       const zs = z.shape[0] === S ? z : tf.broadcastTo(z, [S, B, z.shape[2]!]);
       const out = tf.matMul(withOnes(zs) as tf.Tensor3D, w as tf.Tensor3D); // [S, B, K]
-      return predictiveOf(out, this.regression ? this.noiseScale : undefined);
+      // Spread into a literal: tf.tidy needs a TensorContainer, which an interface type is not.
+      return { ...predictiveOf(out, this.regression ? this.noiseScale : undefined) };
     });
   }
 
