@@ -16,6 +16,7 @@ import { w3Vmtl, w4VmtlScaling } from './w3-vmtl.js';
 import { w5Matmul } from './w5-matmul.js';
 import { w6Midsize } from './w6-midsize.js';
 import { formatW7, w7Weighting } from './w7-weighting.js';
+import { w8DeepVmtl, w8Missing } from './w8-deep-vmtl.js';
 import { activateThreadedWasm } from './wasm-threads.js';
 
 const WORKLOADS: Workload[] = [
@@ -27,6 +28,7 @@ const WORKLOADS: Workload[] = [
   w5Matmul,
   w6Midsize,
   w7Weighting,
+  w8DeepVmtl,
 ];
 /** Run only when `--only` names them (W7 trains W2's model with every weighting method, and some on the representation). */
 const OPT_IN = new Set(['W7']);
@@ -41,6 +43,7 @@ const BENCH_BACKENDS = ['node', 'wasm', 'wasm-plain', 'cpu', 'wasm-mt'] as const
 const TORCH_STEPS: Record<string, (quick: boolean, long: boolean) => number> = {
   W2: (quick, long) => (quick ? 12 : long ? 1896 : 632),
   W6: (quick) => (quick ? 200 : 1252),
+  W8: (quick) => (quick ? 10 : 60),
 };
 
 const { values } = parseArgs({
@@ -174,6 +177,10 @@ for (const name of wanted) {
   for (const workload of selected) {
     // Start-up runs `mtl` in fresh processes, on what a user gets by default only.
     if (workload.id === 'startup' && label !== byDefault) continue;
+    if (workload.id === 'W8' && w8Missing() !== undefined) {
+      console.log(`W8: skipped (${w8Missing()})`);
+      continue;
+    }
     for (const variant of variantsOf(workload)) {
       // One untimed quick run first: JIT compilation and kernel setup are not what we measure.
       const warmup = workload.warmup ?? 'quick';

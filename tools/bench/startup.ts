@@ -50,7 +50,7 @@ export interface StartupRun {
 /** Runs `mtl train CONFIG` once in a fresh process (into a temporary run directory) and reads its marks. */
 export function runStartup(
   config: string,
-  options: { backend?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { backend?: string; env?: NodeJS.ProcessEnv; set?: string[] } = {},
 ): StartupRun {
   // bin/mtl.js runs the bundle or dist/ when they are as new as every source, else the sources.
   const env = { ...process.env, ...options.env };
@@ -66,6 +66,7 @@ export function runStartup(
   try {
     const args = ['--import', preload, bin, 'train', join(root, config), '--out', join(out, 'run')];
     if (options.backend !== undefined) args.push('--backend', options.backend);
+    for (const set of options.set ?? []) args.push('--set', set);
     const run = spawnSync(process.execPath, args, {
       cwd: root,
       encoding: 'utf8',
@@ -104,9 +105,11 @@ function childBackend(): { backend: string; env: NodeJS.ProcessEnv } {
 }
 
 /** One repetition of the startup row for an example (`tutorial` or `vmtl`). */
-export function startupRepetition(example: string): Repetition {
+export function startupRepetition(example: string, quick = false): Repetition {
   const { backend, env } = childBackend();
-  const run = runStartup(STARTUP_EXAMPLES[example]!, { backend, env });
+  // Quick: one epoch (the time to the first step is the same; end to end is shorter).
+  const set = quick ? ['training.epochs=1'] : [];
+  const run = runStartup(STARTUP_EXAMPLES[example]!, { backend, env, set });
   const { ms, cpuMs } = run;
   return {
     ms: ms['first-step']!,
@@ -137,8 +140,8 @@ export const startup: Workload = {
   title: 'mtl train: process start to first step (fresh process)',
   variants: EXAMPLE_NAMES.map((name, example) => ({ name, params: { example } })),
   warmup: 'none',
-  async run({ example = 0 }) {
-    return startupRepetition(EXAMPLE_NAMES[example]!);
+  async run({ example = 0 }, { quick }) {
+    return startupRepetition(EXAMPLE_NAMES[example]!, quick);
   },
 };
 
