@@ -474,4 +474,25 @@ tf.loadLayersModel('./model.json').then((m) => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('keeps to its bundle budget: first paint under 10 kB gzipped, tfjs and the rest loaded later', async () => {
+    const { measureBundle } = await import('../bundle-size.js');
+    const parts = measureBundle(join(work, 'dist'));
+    const [first, train] = parts;
+    expect(first!.moment).toBe('first paint');
+    expect(first!.gzip).toBeGreaterThan(1000);
+    expect(first!.gzip).toBeLessThan(10_000);
+    // tfjs (hundreds of kB) comes with Validate/Train, never at first paint.
+    expect(train!.gzip).toBeGreaterThan(200_000);
+    const files = parts.map((p) => p.files.map((f) => f.file));
+    expect(new Set(files.flat()).size).toBe(files.flat().length);
+    expect(parts.map((p) => p.moment)).toEqual([
+      'first paint',
+      'on Validate / Train',
+      'on Predict',
+      'wasm backend',
+      'webgpu backend (with a GPU adapter)',
+      'Download report',
+    ]);
+  });
 });
