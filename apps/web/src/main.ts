@@ -180,7 +180,7 @@ $('predict').addEventListener('click', async () => {
   try {
     const input = predictInput.files?.[0];
     if (input === undefined) throw new Error('choose a CSV to predict');
-    const { predictInPage } = await import('./run.js');
+    const { predictInPage } = await import('./predict.js');
     // tfjs names variables page-wide: the page holds one model at a time, so the trained one goes
     // (download or keep it first).
     current?.dispose();
@@ -210,7 +210,8 @@ $('predict').addEventListener('click', async () => {
 downloadReport.addEventListener('click', async () => {
   try {
     if (current === undefined) throw new Error('train a model first');
-    offer('report.html', await current.reportHtml(), 'text/html');
+    const { reportHtml } = await import('./report.js');
+    offer('report.html', await reportHtml(current), 'text/html');
   } catch (e) {
     showError(e);
   }

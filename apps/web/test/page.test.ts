@@ -61,11 +61,22 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
   let work = '';
   let nodeScores: Record<string, number> = {};
   let csvScores: Record<string, number> = {};
+  let smallScores: Record<string, number> = {};
+  let badNode = { code: 0, err: '' };
+  let bareNode: number[][][] = [];
+  // The default example on 300 points for 4 epochs: the stop/resume case compares with its Node run.
+  const SMALL = readFileSync(EXAMPLE, 'utf8')
+    .replaceAll('n: 1000', 'n: 300')
+    .replace('epochs: 10', 'epochs: 4');
   // The csv example, 2 epochs instead of 30 (the page is compared with a Node run of the same text).
   let csvConfig = '';
   const SENSORS_HEAD = readFileSync(join(CSV_DATA, 'sensors.csv'), 'utf8')
     .split('\n')
     .slice(0, 41)
+    .join('\n');
+  const BAD_YIELDS = readFileSync(join(CSV_DATA, 'yields.csv'), 'utf8')
+    .split('\n')
+    .map((line, i) => (i === 5 ? line.replace(/^[^,]*/, 'n/a') : line))
     .join('\n');
   const POINTS = 'circle_data_0,circle_data_1\n0.05,-0.02\n0.95,0.97\n-0.9,0.92\n0.3,0.1\n-0.4,-0.71\n';
 
@@ -85,6 +96,21 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
     const trained = await cli('train', EXAMPLE, '--out', join(work, 'run'), '--quiet', '--backend', 'wasm');
     expect(trained.err).toBe('');
     nodeScores = JSON.parse(readFileSync(join(work, 'run', 'scores.json'), 'utf8'));
+    writeFileSync(join(work, 'small.yaml'), SMALL);
+    expect(
+      (
+        await cli(
+          'train',
+          join(work, 'small.yaml'),
+          '--out',
+          join(work, 'smallrun'),
+          '--quiet',
+          '--backend',
+          'wasm',
+        )
+      ).err,
+    ).toBe('');
+    smallScores = JSON.parse(readFileSync(join(work, 'smallrun', 'scores.json'), 'utf8'));
     // The csv example from files next to its config, and mtl predict's output on a CSV.
     mkdirSync(join(work, 'csv', 'data'), { recursive: true });
     for (const f of ['sensors.csv', 'yields.csv'])
@@ -106,6 +132,18 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
       ).err,
     ).toBe('');
     csvScores = JSON.parse(readFileSync(join(work, 'csvrun', 'scores.json'), 'utf8'));
+    // A bad cell in yields.csv: what mtl train says (the page must say the same).
+    writeFileSync(join(work, 'csv', 'data', 'yields-bad.csv'), BAD_YIELDS);
+    writeFileSync(join(work, 'csv', 'bad.yaml'), csvConfig.replace('data/yields.csv', 'data/yields-bad.csv'));
+    badNode = await cli(
+      'train',
+      join(work, 'csv', 'bad.yaml'),
+      '--out',
+      join(work, 'badrun'),
+      '--quiet',
+      '--backend',
+      'wasm',
+    );
     writeFileSync(join(work, 'sensors-head.csv'), SENSORS_HEAD);
     expect(
       (
@@ -138,6 +176,21 @@ tf.loadLayersModel('./model.json').then((m) => {
 }, (e) => { document.body.dataset.out = 'error: ' + e.message; });
 </script>`,
     );
+    // The export's predictions in Node, for the bare page's.
+    const tf = await import('@tensorflow/tfjs');
+    const { readLayersModelFiles } = await import('../../mtl/src/build/layers-files.js');
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory(readLayersModelFiles(join(work, 'bare', 'model.json'))),
+    );
+    const x = tf.tensor2d([
+      [0.05, -0.02],
+      [0.95, 0.97],
+      [-0.9, 0.92],
+    ]);
+    const outs = model.predict([x, x]) as import('@tensorflow/tfjs').Tensor[];
+    bareNode = outs.map((t) => t.arraySync() as number[][]);
+    tf.dispose([x, ...outs]);
+    model.dispose();
     await built;
     server = await serve({ '/bare/': join(work, 'bare'), '/': join(work, 'dist') });
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -177,7 +230,7 @@ tf.loadLayersModel('./model.json').then((m) => {
     return { page, foreign, errors, requests };
   }
 
-  it("trains the default example on wasm to the Node run's scores (accuracies bit for bit), offline", async () => {
+  it.concurrent("trains the default example on wasm to the Node run's scores (accuracies bit for bit), offline", async () => {
     const { page, foreign, errors } = await open('/?backend=wasm');
     await page.click('[data-testid=train]');
     await page.waitForFunction(
@@ -265,8 +318,9 @@ tf.loadLayersModel('./model.json').then((m) => {
     await page.close();
   });
 
-  it('stops after a step and resumes from its checkpoint to the same accuracies', async () => {
+  it.concurrent('stops after a step and resumes from its checkpoint to the same accuracies', async () => {
     const { page, foreign, errors } = await open('/?backend=wasm');
+    await page.fill('[data-testid=config]', SMALL);
     await page.click('[data-testid=train]');
     await page.waitForFunction(
       () => document.querySelector('[data-testid=status]')?.textContent === 'training',
@@ -290,7 +344,9 @@ tf.loadLayersModel('./model.json').then((m) => {
     );
     expect(await page.textContent('[data-testid=error]')).toBe('');
     const scores = JSON.parse((await page.textContent('[data-testid=scores]'))!) as Record<string, number>;
-    for (const [key, value] of Object.entries(nodeScores)) {
+    expect(Object.keys(scores)).toEqual(Object.keys(smallScores));
+    expect(Object.keys(smallScores).filter((k) => k.endsWith('/accuracy'))).toHaveLength(6);
+    for (const [key, value] of Object.entries(smallScores)) {
       if (key.endsWith('/accuracy')) expect(scores[key], key).toBe(value);
     }
     expect(foreign).toEqual([]);
@@ -298,27 +354,15 @@ tf.loadLayersModel('./model.json').then((m) => {
     await page.close();
   });
 
-  it('the exported LayersModel loads in a bare page with plain tfjs and predicts as Node does', async () => {
+  it.concurrent('the exported LayersModel loads in a bare page with plain tfjs and predicts as Node does', async () => {
     const { page, foreign, errors } = await open('/bare/');
     await page.waitForFunction(() => document.body.dataset.out !== undefined, undefined, { timeout: 30_000 });
     const out = (await page.getAttribute('body', 'data-out'))!;
     expect(out).not.toMatch(/^error/);
     const inPage = JSON.parse(out) as number[][][];
-    const tf = await import('@tensorflow/tfjs');
-    const { readLayersModelFiles } = await import('../../mtl/src/build/layers-files.js');
-    const model = await tf.loadLayersModel(
-      tf.io.fromMemory(readLayersModelFiles(join(work, 'bare', 'model.json'))),
-    );
-    const x = tf.tensor2d([
-      [0.05, -0.02],
-      [0.95, 0.97],
-      [-0.9, 0.92],
-    ]);
-    const inNode = (model.predict([x, x]) as import('@tensorflow/tfjs').Tensor[]).map(
-      (t) => t.arraySync() as number[][],
-    );
     let worst = 0;
-    inNode.forEach((rows, t) => {
+    expect(bareNode).toHaveLength(2);
+    bareNode.forEach((rows, t) => {
       rows.forEach((row, i) => {
         row.forEach((v, c) => {
           worst = Math.max(worst, Math.abs(v - inPage[t]![i]![c]!));
@@ -360,7 +404,7 @@ tf.loadLayersModel('./model.json').then((m) => {
     return (await page.textContent('[data-testid=error]'))!;
   }
 
-  it("trains a csv config on the chosen files to the Node run's scores; names a missing, extra or bad file", async () => {
+  it.concurrent("trains a csv config on the chosen files to the Node run's scores; names a missing, extra or bad file", async () => {
     const { page, foreign, errors } = await open('/?backend=wasm');
     await page.fill('[data-testid=config]', csvConfig);
     // Only one of the two files: the other is named, with the config path that reads it.
@@ -373,24 +417,9 @@ tf.loadLayersModel('./model.json').then((m) => {
       'error [INVALID_ARGUMENT]: data files: "extra.csv" is not a data file of this config (it reads: sensors.csv, yields.csv)',
     );
     // A bad cell: the same check and message as mtl train's (file, line, column).
-    const bad = readFileSync(join(CSV_DATA, 'yields.csv'), 'utf8').split('\n');
-    bad[5] = bad[5]!.replace(/^[^,]*/, 'n/a');
-    await page.setInputFiles('[data-testid=data-files]', [
-      CSV_FILES[0]!,
-      csvFile('yields.csv', bad.join('\n')),
-    ]);
+    await page.setInputFiles('[data-testid=data-files]', [CSV_FILES[0]!, csvFile('yields.csv', BAD_YIELDS)]);
     const message = await errorAfter(page, 'train');
-    writeFileSync(join(work, 'csv', 'data', 'yields-bad.csv'), bad.join('\n'));
-    writeFileSync(join(work, 'csv', 'bad.yaml'), csvConfig.replace('data/yields.csv', 'data/yields-bad.csv'));
-    const node = await cli(
-      'train',
-      join(work, 'csv', 'bad.yaml'),
-      '--out',
-      join(work, 'badrun'),
-      '--quiet',
-      '--backend',
-      'wasm',
-    );
+    const node = badNode;
     expect(node.code).toBe(2);
     expect(message).toBe(
       'error [CSV_PARSE]: data.yields /data/yields.csv:6:x1: field "readings": cell "n/a" in column "x1" is not a number',
@@ -413,7 +442,7 @@ tf.loadLayersModel('./model.json').then((m) => {
     await page.close();
   });
 
-  it('a model trained by mtl train predicts in the page as mtl predict does, byte for byte', async () => {
+  it.concurrent('a model trained by mtl train predicts in the page as mtl predict does, byte for byte', async () => {
     const { page, foreign, errors } = await open('/?backend=wasm');
     const run = join(work, 'csvrun');
     await page.setInputFiles('[data-testid=run-files]', [
@@ -440,7 +469,7 @@ tf.loadLayersModel('./model.json').then((m) => {
     await page.close();
   });
 
-  it('auto picks webgpu > webgl > wasm > cpu: without a GPU adapter it passes webgpu over and says why', async () => {
+  it.concurrent('auto picks webgpu > webgl > wasm > cpu: without a GPU adapter it passes webgpu over and says why', async () => {
     const { page, foreign, errors, requests } = await open('/');
     expect(await page.inputValue('[data-testid=backend]')).toBe('auto');
     // Validate makes the backend training would use active and shows it (no training needed).
@@ -473,5 +502,26 @@ tf.loadLayersModel('./model.json').then((m) => {
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it.concurrent('keeps to its bundle budget: first paint under 10 kB gzipped, tfjs and the rest loaded later', async () => {
+    const { measureBundle } = await import('../bundle-size.js');
+    const parts = measureBundle(join(work, 'dist'));
+    const [first, train] = parts;
+    expect(first!.moment).toBe('first paint');
+    expect(first!.gzip).toBeGreaterThan(1000);
+    expect(first!.gzip).toBeLessThan(10_000);
+    // tfjs (hundreds of kB) comes with Validate/Train, never at first paint.
+    expect(train!.gzip).toBeGreaterThan(200_000);
+    const files = parts.map((p) => p.files.map((f) => f.file));
+    expect(new Set(files.flat()).size).toBe(files.flat().length);
+    expect(parts.map((p) => p.moment)).toEqual([
+      'first paint',
+      'on Validate / Train',
+      'on Predict',
+      'wasm backend',
+      'webgpu backend (with a GPU adapter)',
+      'Download report',
+    ]);
   });
 });
