@@ -26,14 +26,28 @@ function start(out: string, ...extra: string[]): { child: ChildProcess; done: Pr
   return { child, done };
 }
 
-/** Resolves once metrics.jsonl holds a complete line (progress, not elapsed time); false if the run ended first. */
-async function firstMetricsLine(out: string, child: ChildProcess): Promise<boolean> {
-  const file = join(out, 'metrics.jsonl');
+/** Resolves once `reached()` holds (progress, not elapsed time); false if the run ended first. */
+async function progress(child: ChildProcess, reached: () => boolean): Promise<boolean> {
   for (;;) {
-    if (existsSync(file) && readFileSync(file, 'utf8').includes('\n')) return true;
+    if (reached()) return true;
     if (child.exitCode !== null) return false;
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** Resolves once metrics.jsonl holds a complete line; false if the run ended first. */
+function firstMetricsLine(out: string, child: ChildProcess): Promise<boolean> {
+  const file = join(out, 'metrics.jsonl');
+  return progress(child, () => existsSync(file) && readFileSync(file, 'utf8').includes('\n'));
+}
+
+/**
+ * Resolves once the first last.ckpt exists (it appears by an atomic rename, so whole), i.e. after
+ * the first evaluation's checkpoint: the metrics line is written before it, so a signal right after
+ * that line can land before any checkpoint exists.
+ */
+function firstCheckpoint(out: string, child: ChildProcess): Promise<boolean> {
+  return progress(child, () => existsSync(join(out, 'checkpoints', CHECKPOINT_FILES.last)));
 }
 
 const temporaries = (out: string) =>
@@ -81,13 +95,14 @@ describe('Ctrl-C during mtl train', () => {
   it('a second signal exits at once (130) and leaves no temporary file', async () => {
     const out = join(tempDir(), 'run');
     const { child, done } = start(out, '--set', 'training.evalUnit=step', '--set', 'training.evalEvery=1');
-    expect(await firstMetricsLine(out, child)).toBe(true);
+    // A checkpoint is written at every step from here on, so the signals can land mid-write.
+    expect(await firstCheckpoint(out, child)).toBe(true);
     child.kill('SIGTERM');
     child.kill('SIGTERM');
     const { code, stderr } = await done;
     expect(code, stderr).toBe(130);
     expect(temporaries(out)).toEqual([]);
-    // Whatever moment it hit, the last checkpoint is whole.
+    // Whatever moment it hit (before, during or after a checkpoint write), last.ckpt is whole.
     const ckpt = await loadCheckpoint(join(out, 'checkpoints', CHECKPOINT_FILES.last));
     expect(ckpt.trainer!.step).toBeGreaterThan(0);
   });
