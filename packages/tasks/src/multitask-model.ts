@@ -372,19 +372,7 @@ export class MultitaskModel {
         seed: mixSeed(ctx.seed, b),
         addLoss: moduleLosses.add,
       });
-      for (const task of tasks) {
-        checkTaskOutputs(task, outputs.get(task.name)!, batch);
-        const place = `task ${task.name} on dataset ${batch.dataset}/${batch.split}`;
-        const key = `${task.name}/${batch.dataset}`;
-        const mean = taskLoss(
-          task.kind,
-          outputs.get(task.name)!,
-          batch.Y[task.label]!,
-          task.customLoss,
-          place,
-        );
-        parts[key] = parts[key] === undefined ? mean : tf.add(parts[key], mean);
-      }
+      addTaskLosses(tasks, outputs, batch, parts);
     });
     return { parts, ...moduleLosses.output() };
   }
@@ -483,19 +471,7 @@ export class MultitaskModel {
           },
           cache,
         );
-        for (const task of run.tasks) {
-          checkTaskOutputs(task, outputs.get(task.name)!, batch);
-          const place = `task ${task.name} on dataset ${batch.dataset}/${batch.split}`;
-          const key = `${task.name}/${batch.dataset}`;
-          const mean = taskLoss(
-            task.kind,
-            outputs.get(task.name)!,
-            batch.Y[task.label]!,
-            task.customLoss,
-            place,
-          );
-          parts[key] = parts[key] === undefined ? mean : tf.add(parts[key], mean);
-        }
+        addTaskLosses(run.tasks, outputs, batch, parts);
       });
       return { parts, ...losses.output() };
     };
@@ -1179,4 +1155,24 @@ function replaceTensors(output: ModuleOutput, rep: readonly tf.Tensor[], at: num
   if (Array.isArray(output)) return [output.map(take), output.length];
   const keys = Object.keys(output).sort();
   return [Object.fromEntries(keys.map((k, i) => [k, take(output[k]!, i)])), keys.length];
+}
+
+/**
+ * Each task's mean loss on its outputs for this batch, added into `parts` under
+ * `task/dataset` (the outputs checked against the task first): the loss of {@link MultitaskModel}
+ * and its representation step's heads share it.
+ */
+function addTaskLosses(
+  tasks: readonly Task[],
+  outputs: ReadonlyMap<string, tf.Tensor>,
+  batch: Batch,
+  parts: Record<string, tf.Scalar>,
+): void {
+  for (const task of tasks) {
+    checkTaskOutputs(task, outputs.get(task.name)!, batch);
+    const place = `task ${task.name} on dataset ${batch.dataset}/${batch.split}`;
+    const key = `${task.name}/${batch.dataset}`;
+    const mean = taskLoss(task.kind, outputs.get(task.name)!, batch.Y[task.label]!, task.customLoss, place);
+    parts[key] = parts[key] === undefined ? mean : tf.add(parts[key], mean);
+  }
 }
