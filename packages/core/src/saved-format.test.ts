@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checksummedJson } from './checksum.js';
-import { isMtlError, type MtlError } from './errors.js';
 import {
   artifactArrays,
   decodeArtifacts,
@@ -16,16 +15,7 @@ import {
   memoryBytes,
   saveArtifacts,
 } from './saved-format.js';
-
-async function caught(fn: () => Promise<unknown>): Promise<MtlError> {
-  try {
-    await fn();
-  } catch (e) {
-    if (isMtlError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an MtlError');
-}
+import { caught } from './testing.js';
 
 const arrays = () => [
   { name: 'enc/kernel', dtype: 'float32' as const, shape: [2, 2], values: new Float32Array([1, 2, 3, 4.5]) },

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isMtlError, type MtlError } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expandColumnRange, selectColumns } from './column-select.js';
 import { readCsv } from './read-csv.js';
@@ -14,16 +14,6 @@ function file(name: string, text: string): string {
   const p = join(dir, name);
   writeFileSync(p, text);
   return p;
-}
-
-async function caught(p: Promise<unknown>): Promise<MtlError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isMtlError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an MtlError');
 }
 
 describe('column ranges and prefixes', () => {

@@ -1,19 +1,10 @@
-import { assertNoLeaks, isMtlError, type MtlError } from '@mtl/core';
+import { assertNoLeaks } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { disposeBatch } from './batch.js';
 import { DictDataset } from './dict-dataset.js';
-
-function caught(fn: () => unknown): MtlError {
-  try {
-    fn();
-  } catch (e) {
-    if (isMtlError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an MtlError');
-}
 
 describe('DictDataset', () => {
   it('stores nested rows flat and collates them in the order asked', async () => {

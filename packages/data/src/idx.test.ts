@@ -1,16 +1,6 @@
-import { isMtlError, type MtlError } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import { describe, expect, it } from 'vitest';
 import { encodeIdx, type IdxArray, parseIdx } from './idx.js';
-
-function caught(f: () => unknown): MtlError {
-  try {
-    f();
-  } catch (e) {
-    if (isMtlError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an MtlError');
-}
 
 describe('parseIdx', () => {
   it('reads a uint8 label file byte by byte as the format defines it', () => {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { isMtlError, type MtlError } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeIdx } from './idx.js';
 import { FASHION_MNIST_PACKAGE, fashionMnistAvailable, readFashionMnist } from './read-fashion-mnist.js';
@@ -15,16 +15,6 @@ function file(name: string, bytes: Uint8Array, base = dir): string {
   const p = join(base, name);
   writeFileSync(p, bytes);
   return p;
-}
-
-async function caught(p: Promise<unknown>): Promise<MtlError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isMtlError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an MtlError');
 }
 
 const images = encodeIdx({

@@ -1,18 +1,10 @@
-import { isMtlError } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DictDataset } from './dict-dataset.js';
 import { splitDataset, splitIndices, splitSizes } from './split.js';
 
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (isMtlError(e)) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
+const code = (fn: () => unknown): string => caught(fn).code;
 
 describe('splits', () => {
   it('has exact sizes: floor(ratio * n) for every split but the first, which takes the rest', () => {

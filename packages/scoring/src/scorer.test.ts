@@ -1,16 +1,6 @@
-import { isMtlError, type MtlError } from '@mtl/core/base';
+import { caught } from '@mtl/core/testing';
 import { describe, expect, it } from 'vitest';
 import { Scorer } from './scorer.js';
-
-function thrown(f: () => unknown): MtlError {
-  try {
-    f();
-  } catch (e) {
-    if (isMtlError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('Scorer', () => {
   it('defaults to accuracy and returns keys in the order asked', () => {
@@ -34,7 +24,7 @@ describe('Scorer', () => {
   });
 
   it('all rows abstaining is ALL_ABSTAIN', () => {
-    const e = thrown(() => new Scorer({ metrics: ['accuracy', 'coverage'] }).score([-1, 0], [1, -1]));
+    const e = caught(() => new Scorer({ metrics: ['accuracy', 'coverage'] }).score([-1, 0], [1, -1]));
     expect(e.code).toBe('ALL_ABSTAIN');
     expect(e.message).toBe(
       'Scorer.score: all 2 rows abstain (gold or pred = -1, or a missing (NaN) gold); nothing to score for accuracy',
@@ -44,48 +34,48 @@ describe('Scorer', () => {
   });
 
   it('an unknown metric is UNKNOWN_METRIC listing the known ones', () => {
-    const e = thrown(() => new Scorer({ metrics: ['acuracy'] }));
+    const e = caught(() => new Scorer({ metrics: ['acuracy'] }));
     expect(e.code).toBe('UNKNOWN_METRIC');
     expect(e.message).toBe(
       'metric acuracy: unknown metric "acuracy"; known: abstained, accuracy, accuracy@k, brier, coverage, ece, ece@bins, ' +
         'f1, f1_macro, f1_micro, fbeta, fbeta@beta, log_loss, mae, matthews_corrcoef, mse, pearson, precision, ' +
         'r2, recall, roc_auc, scored, spearman, top_k_accuracy',
     );
-    expect(thrown(() => new Scorer({ metrics: ['nope@3'] })).code).toBe('UNKNOWN_METRIC');
-    expect(thrown(() => new Scorer({ metrics: [{ name: 'accuracy', k: 2 }] })).message).toMatch(
+    expect(caught(() => new Scorer({ metrics: ['nope@3'] })).code).toBe('UNKNOWN_METRIC');
+    expect(caught(() => new Scorer({ metrics: [{ name: 'accuracy', k: 2 }] })).message).toMatch(
       /unknown parameter k; accuracy takes \(none\) \(top-k accuracy is 'accuracy@k'/,
     );
   });
 
   it('refuses the same key twice, and lets a spec choose its key', () => {
-    const e = thrown(() => new Scorer({ metrics: ['fbeta', { name: 'fbeta', beta: 1 }] }));
+    const e = caught(() => new Scorer({ metrics: ['fbeta', { name: 'fbeta', beta: 1 }] }));
     expect(e.code).toBe('DUPLICATE_NAME');
     expect(e.message).toBe('Scorer.metrics: metric fbeta is asked for twice (give one a different key)');
     expect(
-      thrown(() => new Scorer({ metrics: ['accuracy'], customMetrics: { accuracy: () => 1 } })).code,
+      caught(() => new Scorer({ metrics: ['accuracy'], customMetrics: { accuracy: () => 1 } })).code,
     ).toBe('DUPLICATE_NAME');
     const s = new Scorer({ metrics: ['f1', { name: 'fbeta', beta: 1, key: 'f1_again' }] });
     expect(s.score([0, 1, 1], [0, 1, 0])).toEqual({ f1: 2 / 3, f1_again: 2 / 3 });
-    expect(thrown(() => new Scorer({ metrics: [{ name: 'f1', key: 'a/b' }] })).code).toBe('INVALID_ARGUMENT');
+    expect(caught(() => new Scorer({ metrics: [{ name: 'f1', key: 'a/b' }] })).code).toBe('INVALID_ARGUMENT');
   });
 
   it('validates lengths, shapes and values with the place', () => {
     const s = new Scorer();
-    expect(thrown(() => s.score([0, 1], [0])).message).toBe('preds: golds have 2 rows but preds have 1');
-    expect(thrown(() => s.score([], [])).code).toBe('DATA_EMPTY');
-    expect(thrown(() => s.score([0, 1], [0, Number.NaN])).message).toBe('preds[1]: value is NaN');
-    expect(thrown(() => s.score([0, Number.POSITIVE_INFINITY], [0, 1])).message).toBe(
+    expect(caught(() => s.score([0, 1], [0])).message).toBe('preds: golds have 2 rows but preds have 1');
+    expect(caught(() => s.score([], [])).code).toBe('DATA_EMPTY');
+    expect(caught(() => s.score([0, 1], [0, Number.NaN])).message).toBe('preds[1]: value is NaN');
+    expect(caught(() => s.score([0, Number.POSITIVE_INFINITY], [0, 1])).message).toBe(
       'golds[1]: value is Infinity',
     );
-    expect(thrown(() => s.score([0, 1.5], [0, 1])).message).toBe(
+    expect(caught(() => s.score([0, 1.5], [0, 1])).message).toBe(
       'golds[1]: a class id must be an integer >= 0, got 1.5',
     );
-    expect(thrown(() => s.score([0, 1], [0, -2])).code).toBe('LABEL_OUT_OF_RANGE');
-    expect(thrown(() => s.score([[0, 1]], [1])).message).toBe(
+    expect(caught(() => s.score([0, 1], [0, -2])).code).toBe('LABEL_OUT_OF_RANGE');
+    expect(caught(() => s.score([[0, 1]], [1])).message).toBe(
       'preds: golds have rows of 2 labels but preds have one label per row',
     );
     expect(
-      thrown(() =>
+      caught(() =>
         s.score(
           [[0, 1], [1]],
           [
@@ -144,16 +134,16 @@ describe('Scorer', () => {
       [0.2, 0.8],
     ]);
     const bad = (f: () => number | Record<string, number>) => new Scorer({ customMetrics: { bad: f } });
-    expect(thrown(() => bad(() => Number.NaN).score([0], [0])).message).toBe(
+    expect(caught(() => bad(() => Number.NaN).score([0], [0])).message).toBe(
       'custom metric bad: returned NaN for bad',
     );
-    expect(thrown(() => bad(() => ({ 'a/b': 1 })).score([0], [0])).code).toBe('INVALID_ARGUMENT');
+    expect(caught(() => bad(() => ({ 'a/b': 1 })).score([0], [0])).code).toBe('INVALID_ARGUMENT');
     expect(
-      thrown(() =>
+      caught(() =>
         new Scorer({ metrics: ['accuracy'], customMetrics: { x: () => ({ accuracy: 1 }) } }).score([0], [0]),
       ).code,
     ).toBe('DUPLICATE_NAME');
-    const e = thrown(() =>
+    const e = caught(() =>
       bad(() => {
         throw new TypeError('boom');
       }).score([0], [0]),
@@ -164,7 +154,7 @@ describe('Scorer', () => {
 
   it('probs no metric reads are not checked, but must have a row per gold', () => {
     expect(new Scorer().score([0, 1], [0, 1], [[Number.NaN], [2]])).toEqual({ accuracy: 1 });
-    expect(thrown(() => new Scorer().score([0, 1], [0, 1], [[0.5, 0.5]])).message).toBe(
+    expect(caught(() => new Scorer().score([0, 1], [0, 1], [[0.5, 0.5]])).message).toBe(
       'probs: probs have 1 rows but golds have 2',
     );
   });
@@ -181,9 +171,9 @@ describe('Scorer', () => {
   });
 
   it('refuses options that make no sense', () => {
-    expect(thrown(() => new Scorer({ metrics: [] })).message).toBe('Scorer.metrics: no metric to compute');
-    expect(thrown(() => new Scorer({ abstainLabel: Number.NaN })).code).toBe('INVALID_ARGUMENT');
-    expect(thrown(() => new Scorer({ customMetrics: { 'a/b': () => 1 } })).code).toBe('INVALID_ARGUMENT');
+    expect(caught(() => new Scorer({ metrics: [] })).message).toBe('Scorer.metrics: no metric to compute');
+    expect(caught(() => new Scorer({ abstainLabel: Number.NaN })).code).toBe('INVALID_ARGUMENT');
+    expect(caught(() => new Scorer({ customMetrics: { 'a/b': () => 1 } })).code).toBe('INVALID_ARGUMENT');
   });
 
   it('a missing (NaN) gold abstains for every metric, whatever the abstain label; scored + abstained count the rows', () => {
@@ -213,7 +203,7 @@ describe('Scorer', () => {
     expect(wide).toEqual({ scored: 2, abstained: 1 });
     const cls = new Scorer({ metrics: ['accuracy', 'scored', 'abstained'] });
     expect(cls.score([0, -1, 1, 1], [0, 1, 0, 1])).toEqual({ accuracy: 2 / 3, scored: 3, abstained: 1 });
-    expect(thrown(() => reg.score([Number.NaN, Number.NaN], [1, 2])).message).toBe(
+    expect(caught(() => reg.score([Number.NaN, Number.NaN], [1, 2])).message).toBe(
       'Scorer.score: all 2 rows abstain (a missing (NaN) gold); nothing to score for mae, mse',
     );
   });

@@ -1,4 +1,5 @@
-import { MtlError, RandomStream } from '@mtl/core';
+import { RandomStream } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import { disposeBatch, makeCircleDatasets, makeSquareDatasets } from '@mtl/data';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -39,16 +40,6 @@ function open(only: Record<string, MultitaskTaskEntry> = tasks, seed = 5): Retur
   const rng = new RandomStream(seed);
   const built = buildMultitaskModel(only, taskData, modules, rng.childSeed('init'));
   return multitaskRun(built.model, built.modules, taskData, batching, rng);
-}
-
-function caught(f: () => unknown): MtlError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MtlError) return e;
-    throw e;
-  }
-  throw new Error('no error');
 }
 
 describe('the multitask run protocol, built from options', () => {

@@ -1,6 +1,7 @@
 // A head whose width does not match the task's classes, labels or targets is an error at the first
 // forward pass or loss (it used to train: rows of the missing classes added zero loss).
 import { isMtlError, type MtlError } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import { DictDataLoader, DictDataset } from '@mtl/data';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,16 +38,6 @@ function model(units: number, options: Partial<TaskOptions> = {}): MultitaskMode
   );
   models.push(m);
   return m;
-}
-
-function caught(f: () => unknown): MtlError {
-  try {
-    f();
-  } catch (e) {
-    if (isMtlError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected an MtlError');
 }
 
 const ctx = { step: 0, epoch: 0, seed: 0, training: true };

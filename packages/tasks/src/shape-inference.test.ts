@@ -1,4 +1,4 @@
-import { MtlError } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { activation } from './modules/activation.js';
@@ -22,16 +22,6 @@ function track(m: MultitaskModel): MultitaskModel {
 afterEach(() => {
   for (const m of models.splice(0)) m.dispose();
 });
-
-function caught(fn: () => unknown): MtlError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MtlError) return e;
-    throw e;
-  }
-  throw new Error('expected an MtlError');
-}
 
 /** A linear chain of modules reading `field`. */
 function chainTask(name: string, pool: Record<string, ReturnType<typeof dense> | object>, field = 'x'): Task {

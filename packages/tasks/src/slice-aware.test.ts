@@ -1,4 +1,5 @@
-import { MtlError, RandomStream } from '@mtl/core';
+import { RandomStream } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import { DictDataLoader, DictDataset } from '@mtl/data';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -60,16 +61,6 @@ function data(n = 1000): { plain: Record<string, TaskData>; aware: Record<string
   };
   const masks = splitSliceMasks(splits, { corner }, 'tasks.y.slices');
   return { plain: { y: { ...base.y!, slices: masks } }, aware: withSliceLabels(base, 'y', masks) };
-}
-
-function caught(f: () => unknown): MtlError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MtlError) return e;
-    throw e;
-  }
-  throw new Error('no error');
 }
 
 describe('the slice-aware model', () => {

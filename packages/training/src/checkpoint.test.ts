@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isMtlError, MtlError } from '@mtl/core';
+import { isMtlError } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -18,26 +19,6 @@ import {
 import { uniqueName } from './test-utils.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'mtl-ckpt-'));
-
-function caught(fn: () => unknown): MtlError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MtlError) return e;
-    throw e;
-  }
-  throw new Error('expected an MtlError');
-}
-
-async function caughtAsync(fn: () => Promise<unknown>): Promise<MtlError> {
-  try {
-    await fn();
-  } catch (e) {
-    if (e instanceof MtlError) return e;
-    throw e;
-  }
-  throw new Error('expected an MtlError');
-}
 
 describe('checkpoint files', () => {
   it('law: encode/decode round-trips every value bit for bit (NaN and ±0 included)', () => {
@@ -100,11 +81,11 @@ describe('checkpoint files', () => {
       Buffer.from('hello'),
     ]) {
       writeFileSync(path, bad);
-      const e = await caughtAsync(() => loadCheckpoint(path));
+      const e = await caught(() => loadCheckpoint(path));
       expect(e.code).toBe('CHECKPOINT_CORRUPT');
       expect(e.message).toContain(path);
     }
-    const missing = await caughtAsync(() => loadCheckpoint(join(dir(), 'none.ckpt')));
+    const missing = await caught(() => loadCheckpoint(join(dir(), 'none.ckpt')));
     expect(missing.code).toBe('FILE_NOT_FOUND');
   });
 
@@ -173,7 +154,7 @@ describe('checkpoints in the saved format (v2)', () => {
     new DataView(bytes.buffer).setUint32(8, header.length, true);
     bytes.set(header, 12);
     writeFileSync(path, bytes);
-    const e = await caughtAsync(() => loadCheckpoint(path));
+    const e = await caught(() => loadCheckpoint(path));
     expect(e.code).toBe('FORMAT_VERSION');
     expect(e.message).toBe(
       `${path}: is format "mtl-checkpoint" version 1; this release reads "mtl-saved" version 2 (files of earlier releases are not converted: train again)`,

@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LossOutput, MtlError, type ParameterGroup, type StepContext, type Trainable } from '@mtl/core';
+import type { LossOutput, ParameterGroup, StepContext, Trainable } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Aggregator, AggregatorContext, Matrix } from './aggregator.js';
@@ -21,15 +22,6 @@ afterEach(() => {
 function keep<T extends { dispose?(): void }>(x: T): T {
   disposers.push(() => x.dispose?.());
   return x;
-}
-async function caught(p: Promise<unknown> | (() => unknown)): Promise<MtlError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    if (e instanceof MtlError) return e;
-    throw e;
-  }
-  throw new Error('expected an MtlError');
 }
 
 /**

@@ -1,7 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertNoLeaks, MtlError, type StepContext, type Trainable } from '@mtl/core';
+import { assertNoLeaks, type StepContext, type Trainable } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StepEndInfo } from './callbacks.js';
@@ -29,15 +30,6 @@ function quad(options: ConstructorParameters<typeof Quadratic>[0]): Quadratic {
   const q = new Quadratic(options);
   disposers.push(() => q.dispose());
   return q;
-}
-async function caught(p: Promise<unknown>): Promise<MtlError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof MtlError) return e;
-    throw e;
-  }
-  throw new Error('expected an MtlError');
 }
 /** An evaluate that returns a scripted value of one metric per call. */
 function scripted(metric: string, values: number[]): EvaluateFn {

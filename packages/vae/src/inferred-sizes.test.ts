@@ -1,4 +1,4 @@
-import { MtlError } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import { type Batch, type DictDataset, disposeBatch } from '@mtl/data';
 import { dense, type Module, mlp } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
@@ -19,16 +19,6 @@ afterEach(() => {
 });
 
 const all = (ds: DictDataset): Batch => ds.collate(Int32Array.from({ length: ds.length }, (_, i) => i));
-
-function caught(fn: () => unknown): MtlError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MtlError) return e;
-    throw e;
-  }
-  throw new Error('expected an MtlError');
-}
 
 /** Two domains sharing a trunk, an encoder and a decoder; sizes given or left to inference. */
 function setup(given: boolean, prefix: string, options: Partial<MultitaskVaeOptions> = {}) {

@@ -1,4 +1,5 @@
-import { MtlError, RandomStream, sgdStep } from '@mtl/core';
+import { RandomStream, sgdStep } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import type { TaskData } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -44,16 +45,6 @@ const model: VaeModelOptions = {
     standardWeight: 0.5,
   },
 };
-
-function caught(f: () => unknown): MtlError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MtlError) return e;
-    throw e;
-  }
-  throw new Error('no error');
-}
 
 describe('buildVaeRun: the VAE run protocol from options', () => {
   it('builds from module options (top-level modules too), saves to memory://, loads (same scores), predicts', async () => {

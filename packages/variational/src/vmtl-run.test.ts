@@ -1,4 +1,5 @@
-import { MtlError, RandomStream, sgdStep } from '@mtl/core';
+import { RandomStream, sgdStep } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import { applyPreprocessing, DictDataset, fitPreprocessing, makeLogisticTasks } from '@mtl/data';
 import type { RunModel, TaskData } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
@@ -47,16 +48,6 @@ const deep = Object.fromEntries(names.map((n) => [n, { ops: ['trunk'] }]));
 /** One SGD step on the run's first stacked batch, so the saved weights are not the initial ones. */
 function step(run: RunModel): void {
   sgdStep(run.trainable, run.trainSource(), { lr: 0.5 });
-}
-
-function caught(f: () => unknown): MtlError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof MtlError) return e;
-    throw e;
-  }
-  throw new Error('no error');
 }
 
 describe('buildVmtlRun: the VMTL run protocol from options', () => {

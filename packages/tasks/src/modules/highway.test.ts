@@ -1,5 +1,5 @@
-import { MtlError } from '@mtl/core';
 import { checkGradients } from '@mtl/core/ops';
+import { caught } from '@mtl/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { dense, MultitaskModel, moduleFromConfig, Operation, registeredModuleKinds, Task } from '../index.js';
@@ -157,15 +157,6 @@ describe('highway (a module kind added as one file and one registry line)', () =
   });
 
   it('refuses bad options and a block that changes the width, naming the module', () => {
-    const caught = (f: () => unknown): MtlError => {
-      try {
-        f();
-      } catch (e) {
-        if (e instanceof MtlError) return e;
-        throw e;
-      }
-      throw new Error('no error');
-    };
     const bias = caught(() =>
       moduleFromConfig(
         { type: 'highway', block: { kind: 'dense', units: 3 }, gateBias: 'low' },

@@ -1,20 +1,10 @@
-import { MtlError } from '@mtl/core';
+import { caught } from '@mtl/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { AGGREGATOR_NAMES } from '../aggregators.js';
 import { aggregatorSchema, createAggregator, WEIGHTING_METHOD_NAMES, WEIGHTING_METHODS } from './registry.js';
 
 const tasks = ['a', 'b', 'c'];
-
-function errorOf(fn: () => unknown): MtlError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof MtlError) return e;
-    throw e;
-  }
-  throw new Error('no error thrown');
-}
 
 describe('weighting registry', () => {
   it('has at least 20 methods, AGGREGATOR_NAMES is its list, weightedSum first', () => {
@@ -73,7 +63,7 @@ describe('weighting registry', () => {
   );
 
   it('an unknown method: CONFIG_INVALID at weighting.method, listing the known ones', () => {
-    const e = errorOf(() => createAggregator({ method: 'pcgard' }, { tasks }));
+    const e = caught(() => createAggregator({ method: 'pcgard' }, { tasks }));
     expect(e.code).toBe('CONFIG_INVALID');
     expect(e.place).toBe('weighting.method');
     expect(e.message).toContain('"pcgard"');
@@ -81,37 +71,37 @@ describe('weighting registry', () => {
   });
 
   it('a bad option names the method and the option path', () => {
-    const e = errorOf(() => createAggregator({ method: 'famo', lr: -1 }, { tasks }, 'training.weighting'));
+    const e = caught(() => createAggregator({ method: 'famo', lr: -1 }, { tasks }, 'training.weighting'));
     expect(e.code).toBe('CONFIG_INVALID');
     expect(e.place).toBe('training.weighting.lr');
     expect(e.message).toMatch(/^training\.weighting\.lr: .*\(method famo\)$/);
-    const unknown = errorOf(() => createAggregator({ method: 'pcgrad', alpha: 2 }, { tasks }));
+    const unknown = caught(() => createAggregator({ method: 'pcgrad', alpha: 2 }, { tasks }));
     expect(unknown.place).toBe('weighting.alpha');
     expect(unknown.message).toContain('pcgrad');
-    const wrongType = errorOf(() => createAggregator({ method: 'cagrad', c: 'big' }, { tasks }));
+    const wrongType = caught(() => createAggregator({ method: 'cagrad', c: 'big' }, { tasks }));
     expect(wrongType.place).toBe('weighting.c');
   });
 
   it('a per-task option of the wrong length names the option and the tasks', () => {
-    const e = errorOf(() => createAggregator({ method: 'upgrad', preference: [1, 2] }, { tasks }));
+    const e = caught(() => createAggregator({ method: 'upgrad', preference: [1, 2] }, { tasks }));
     expect(e.place).toBe('weighting.preference');
     expect(e.message).toContain('2 values for 3 tasks (a, b, c)');
-    expect(errorOf(() => createAggregator({ method: 'graddrop', leak: [0.1] }, { tasks })).place).toBe(
+    expect(caught(() => createAggregator({ method: 'graddrop', leak: [0.1] }, { tasks })).place).toBe(
       'weighting.leak',
     );
-    expect(errorOf(() => createAggregator({ method: 'famo', minLosses: [0] }, { tasks })).place).toBe(
+    expect(caught(() => createAggregator({ method: 'famo', minLosses: [0] }, { tasks })).place).toBe(
       'weighting.minLosses',
     );
   });
 
   it('a negative task weight is rejected at taskWeights.<task>', () => {
-    const e = errorOf(() => createAggregator({ method: 'weightedSum' }, { tasks, taskWeights: { b: -1 } }));
+    const e = caught(() => createAggregator({ method: 'weightedSum' }, { tasks, taskWeights: { b: -1 } }));
     expect(e.place).toBe('taskWeights.b');
   });
 
   it('no tasks or duplicate task names are an error', () => {
-    expect(errorOf(() => createAggregator({ method: 'equal' }, { tasks: [] })).code).toBe('INVALID_ARGUMENT');
-    expect(errorOf(() => createAggregator({ method: 'equal' }, { tasks: ['a', 'a'] })).code).toBe(
+    expect(caught(() => createAggregator({ method: 'equal' }, { tasks: [] })).code).toBe('INVALID_ARGUMENT');
+    expect(caught(() => createAggregator({ method: 'equal' }, { tasks: ['a', 'a'] })).code).toBe(
       'INVALID_ARGUMENT',
     );
   });
@@ -134,7 +124,7 @@ describe('weighting registry', () => {
   it('a gradient-level method checks the Jacobian against the tasks', () => {
     const agg = createAggregator({ method: 'upgrad' }, { tasks });
     const J = { rows: 2, cols: 2, data: new Float64Array(4) };
-    const e = errorOf(() => agg.aggregate!(J, new Float64Array(2), { step: 0, epoch: 0, seed: 1, tasks }));
+    const e = caught(() => agg.aggregate!(J, new Float64Array(2), { step: 0, epoch: 0, seed: 1, tasks }));
     expect(e.code).toBe('SHAPE_MISMATCH');
     expect(e.message).toMatch(/^weighting upgrad: upgrad: Jacobian 2×2 .* for 3 tasks$/);
   });
