@@ -28,8 +28,12 @@ const predictions = $('predictions');
 const downloadPredictions = $<HTMLButtonElement>('download-predictions');
 
 // ?backend=wasm (or webgl, cpu) overrides the choice, e.g. for tests.
-const fromUrl = new URLSearchParams(location.search).get('backend');
+const params = new URLSearchParams(location.search);
+const fromUrl = params.get('backend');
 if (fromUrl !== null) backend.value = fromUrl;
+// ?stopAtStep=N clicks Stop once, right after training step N: a stop at a known step however
+// fast the machine is (tests), where a click from outside could land after the last step.
+const stopAtStep = Number(params.get('stopAtStep') ?? Number.NaN);
 for (const name of Object.keys(EXAMPLES)) example.add(new Option(name, name));
 config.value = EXAMPLES[example.value]!;
 example.addEventListener('change', () => {
@@ -152,6 +156,14 @@ trainButton.addEventListener('click', async () => {
     },
     chosen,
   );
+  if (Number.isInteger(stopAtStep)) {
+    let clicked = false;
+    current.onStep = (step) => {
+      if (step !== stopAtStep || clicked) return;
+      clicked = true;
+      stopButton.click();
+    };
+  }
   await runTraining(current);
 });
 

@@ -96,7 +96,10 @@ export class PageRun {
           onEpochEnd: report,
           onEvaluate: (record, scores) => report({ epoch: record.epoch, metrics: scores }),
           // Lets the page handle a click (Stop) between steps.
-          onStepEnd: yieldToPage,
+          onStepEnd: (info: { step: number }) => {
+            this.onStep?.(info.step);
+            return yieldToPage();
+          },
         },
       ],
     });
@@ -127,6 +130,9 @@ export class PageRun {
     if (model?.save === undefined) throw new Error('train a model first');
     await model.save(url);
   }
+
+  /** Called after every training step with its number (1-based), before the page's turn. */
+  onStep: ((step: number) => void) | undefined;
 
   stop(): void {
     this.controller?.abort();
