@@ -1,5 +1,6 @@
 import type { StepBatches, Trainable } from '@mtl/core';
 import { Trainer, type TrainerCallbacks } from '@mtl/training';
+import { preprocessingFileText } from './build/preprocess.js';
 import { predict } from './commands/predict.js';
 import { configSchema, type LoadedConfig, parseConfigText, validateWithSchema } from './config/index.js';
 import { conflictMonitor } from './conflict-monitor.js';
@@ -18,13 +19,15 @@ export type { LoadedConfig, Prepared };
  * import are only called for files (CSV sources, run directories), which a page replaces by
  * aliasing them (apps/web/vite.config.ts). Also `mtl predict`'s own code (`predict`, for a page
  * that serves the run's files to it; `activeBackend` is the backend the page made active), and
- * `mtl report`'s page (`buildReportPage`) from a run's files as a page holds them.
+ * `mtl report`'s page (`buildReportPage`) from a run's files as a page holds them, and the text of
+ * the preprocessing.json a model download needs beside model.mtl (`preprocessingFileText`).
  */
 export {
   buildReportPage,
   configSchema,
   parseConfigText,
   predict,
+  preprocessingFileText,
   type RunFiles,
   readBestCheckpoint,
   resolvedConfigText,

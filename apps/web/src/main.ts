@@ -240,6 +240,9 @@ saveModel.addEventListener('click', async () => {
 downloadModel.addEventListener('click', async () => {
   try {
     await current?.saveModel('downloads://model');
+    // A run that scales fields or labels: mtl predict needs the fitted scalers beside model.mtl.
+    const preprocessing = current?.preprocessingText();
+    if (preprocessing !== undefined) offer('preprocessing.json', preprocessing, 'application/json');
   } catch (e) {
     showError(e);
   }

@@ -1,6 +1,12 @@
 // Everything the first paint does not need: tfjs, the packages and the app's config code, loaded
 // when the user validates or trains.
-import { configFromText, type Prepared, prepareConfig, trainPrepared } from '@mtl/cli/browser';
+import {
+  configFromText,
+  type Prepared,
+  prepareConfig,
+  preprocessingFileText,
+  trainPrepared,
+} from '@mtl/cli/browser';
 import { parseScoreKey, type ScoreKeyParts } from '@mtl/core';
 import type { HistoryRecord } from '@mtl/training';
 import { activateBackend } from './backend.js';
@@ -129,6 +135,14 @@ export class PageRun {
     const model = this.prepared?.run.trainable as { save?: (url: string) => Promise<void> } | undefined;
     if (model?.save === undefined) throw new Error('train a model first');
     await model.save(url);
+  }
+
+  /**
+   * The preprocessing.json of the trained model (its scalers and vocabularies, fitted on the train
+   * split), which `mtl predict` reads beside model.mtl; `undefined` when the run fitted none.
+   */
+  preprocessingText(): string | undefined {
+    return this.prepared === undefined ? undefined : preprocessingFileText(this.prepared.preprocessing);
   }
 
   /** Called after every training step with its number (1-based), before the page's turn. */

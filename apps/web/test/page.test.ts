@@ -95,8 +95,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
     mkdirSync(join(work, 'csv', 'data'), { recursive: true });
     for (const f of ['sensors.csv', 'yields.csv'])
       copyFileSync(join(CSV_DATA, f), join(work, 'csv', 'data', f));
-    csvConfig = readFileSync(CSV_EXAMPLE, 'utf8').replace('epochs: 30', 'epochs: 2');
+    // Scaled yields: the page's model download must then carry the fitted scalers too.
+    csvConfig = readFileSync(CSV_EXAMPLE, 'utf8')
+      .replace('epochs: 30', 'epochs: 2')
+      .replace(
+        '      yield: { column: yield, kind: regression }\n',
+        '      yield: { column: yield, kind: regression }\n    scale: { readings: standard, yield: standard }\n',
+      );
     expect(csvConfig).toContain('epochs: 2');
+    expect(csvConfig).toContain('scale: { readings: standard, yield: standard }');
     writeFileSync(join(work, 'csv', 'csv.yaml'), csvConfig);
     expect(
       (
@@ -412,6 +419,19 @@ tf.loadLayersModel('./model.json').then((m) => {
       else
         expect(Math.abs(scores[key]! - value), key).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(value)));
     }
+    // The model download brings the scalers mtl predict needs: the Node run's preprocessing.json.
+    const named = (name: string) => ({
+      predicate: (d: { suggestedFilename(): string }) => d.suggestedFilename() === name,
+    });
+    const [, preprocessing] = await Promise.all([
+      page.waitForEvent('download', named('model.mtl')),
+      page.waitForEvent('download', named('preprocessing.json')),
+      page.click('[data-testid=download-model]'),
+    ]);
+    await preprocessing.saveAs(join(work, 'page-preprocessing.json'));
+    expect(readFileSync(join(work, 'page-preprocessing.json'), 'utf8')).toBe(
+      readFileSync(join(work, 'csvrun', 'model', 'preprocessing.json'), 'utf8'),
+    );
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();

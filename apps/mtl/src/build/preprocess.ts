@@ -168,13 +168,21 @@ export function preprocessSource(
   return out;
 }
 
+/**
+ * The text of a run's preprocessing.json (checksummed JSON, like the model), or `undefined` when
+ * nothing was fitted (the run has no such file). A page offers it beside its model download.
+ * @example
+ * const text = preprocessingFileText(prepared.preprocessing); // undefined: nothing scaled
+ */
+export function preprocessingFileText(preprocessing: RunPreprocessing): string | undefined {
+  if (Object.keys(preprocessing).length === 0) return undefined;
+  return checksummedJson({ format: FORMAT, version: 1, sources: preprocessing });
+}
+
 /** Writes a run's fitted preprocessing into its model folder (checksummed JSON, like the model). */
 export async function savePreprocessing(dir: string, preprocessing: RunPreprocessing): Promise<void> {
-  if (Object.keys(preprocessing).length === 0) return;
-  await writeFileAtomic(
-    join(dir, PREPROCESSING_FILE),
-    checksummedJson({ format: FORMAT, version: 1, sources: preprocessing }),
-  );
+  const text = preprocessingFileText(preprocessing);
+  if (text !== undefined) await writeFileAtomic(join(dir, PREPROCESSING_FILE), text);
 }
 
 /** Reads the fitted preprocessing of a model folder; `undefined` when the run has none (nothing was fitted). */
