@@ -25,9 +25,8 @@ interface FileSource {
 const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
 /**
- * The data files of a config's `csv` sources (`path`, or `files` per split), resolved against the
- * config's own folder as `mtl train` resolves them. A `jsonl` source is refused: the page reads
- * CSV only.
+ * The data files of a config's `csv` and `jsonl` sources (`path`, or `files` per split), resolved
+ * against the config's own folder as `mtl train` resolves them.
  * @example
  * neededFiles({ data: { s: { kind: 'csv', path: 'data/s.csv' } } }, '/page.yaml');
  * // [{ place: 'data.s.path', path: '/data/s.csv', name: 's.csv' }]
@@ -36,16 +35,7 @@ export function neededFiles(config: { data: Record<string, FileSource> }, config
   const at = (p: string) => resolve(dirname(resolve(configFile)), p);
   const out: NeededFile[] = [];
   for (const [source, spec] of Object.entries(config.data)) {
-    if (spec.kind === 'jsonl') {
-      throw new MtlError(
-        'NOT_IMPLEMENTED',
-        'the page reads csv sources only; train a jsonl source with mtl train',
-        {
-          place: `data.${source}`,
-        },
-      );
-    }
-    if (spec.kind !== 'csv') continue;
+    if (spec.kind !== 'csv' && spec.kind !== 'jsonl') continue;
     if (spec.path !== undefined)
       out.push({ place: `data.${source}.path`, path: at(spec.path), name: baseName(spec.path) });
     for (const [split, file] of Object.entries(spec.files ?? {}))

@@ -61,6 +61,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
   let work = '';
   let nodeScores: Record<string, number> = {};
   let csvScores: Record<string, number> = {};
+  let jsonlScores: Record<string, number> = {};
+  // The csv example with its yields source read from a JSON Lines file instead.
+  let jsonlConfig = '';
   let badNode = { code: 0, err: '' };
   let bareNode: number[][][] = [];
   // The csv example, 2 epochs instead of 30 (the page is compared with a Node run of the same text).
@@ -119,6 +122,30 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in headless Chromium', () => {
       ).err,
     ).toBe('');
     csvScores = JSON.parse(readFileSync(join(work, 'csvrun', 'scores.json'), 'utf8'));
+    // The same with yields.jsonl (one object per row, the CSV's columns as keys).
+    const [header, ...lines] = readFileSync(join(CSV_DATA, 'yields.csv'), 'utf8').trim().split('\n');
+    const keys = header!.split(',');
+    const objects = lines.map((l) =>
+      JSON.stringify(Object.fromEntries(l.split(',').map((v, i) => [keys[i], Number(v)]))),
+    );
+    writeFileSync(join(work, 'csv', 'data', 'yields.jsonl'), `${objects.join('\n')}\n`);
+    jsonlConfig = csvConfig.replace(
+      '  yields:\n    kind: csv\n    path: data/yields.csv',
+      '  yields:\n    kind: jsonl\n    path: data/yields.jsonl',
+    );
+    expect(jsonlConfig).toContain('kind: jsonl');
+    writeFileSync(join(work, 'csv', 'jsonl.yaml'), jsonlConfig);
+    const jsonlRun = await cli(
+      'train',
+      join(work, 'csv', 'jsonl.yaml'),
+      '--out',
+      join(work, 'jsonlrun'),
+      '--quiet',
+      '--backend',
+      'wasm',
+    );
+    expect(jsonlRun.err).toBe('');
+    jsonlScores = JSON.parse(readFileSync(join(work, 'jsonlrun', 'scores.json'), 'utf8'));
     // A bad cell in yields.csv: what mtl train says (the page must say the same).
     writeFileSync(join(work, 'csv', 'data', 'yields-bad.csv'), BAD_YIELDS);
     writeFileSync(join(work, 'csv', 'bad.yaml'), csvConfig.replace('data/yields.csv', 'data/yields-bad.csv'));
@@ -432,6 +459,31 @@ tf.loadLayersModel('./model.json').then((m) => {
     expect(readFileSync(join(work, 'page-preprocessing.json'), 'utf8')).toBe(
       readFileSync(join(work, 'csvrun', 'model', 'preprocessing.json'), 'utf8'),
     );
+    expect(foreign).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it.concurrent("trains a config with a jsonl source on the chosen files to the Node run's scores", async () => {
+    const { page, foreign, errors } = await open('/?backend=wasm');
+    await page.fill('[data-testid=config]', jsonlConfig);
+    await page.setInputFiles('[data-testid=data-files]', [
+      CSV_FILES[0]!,
+      {
+        name: 'yields.jsonl',
+        mimeType: 'application/jsonl',
+        buffer: readFileSync(join(work, 'csv', 'data', 'yields.jsonl')),
+      },
+    ]);
+    await page.click('[data-testid=train]');
+    const scores = JSON.parse(await waitText(page, 'scores')) as Record<string, number>;
+    expect(Object.keys(scores)).toEqual(Object.keys(jsonlScores));
+    expect(scores['yield/yields/test/r2']).toBeGreaterThan(0);
+    for (const [key, value] of Object.entries(jsonlScores)) {
+      if (key.endsWith('/accuracy')) expect(scores[key], key).toBe(value);
+      else
+        expect(Math.abs(scores[key]! - value), key).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(value)));
+    }
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();

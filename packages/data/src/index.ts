@@ -65,6 +65,7 @@ export {
   multiFashionImages,
 } from './multi-fashion.js';
 export { parseCsv } from './parse-csv.js';
+export { parseJsonl } from './parse-jsonl.js';
 export {
   applyPreprocessing,
   applyScaler,

@@ -1,8 +1,15 @@
 // @mtl/core/node, @mtl/data/node and @mtl/training/node in the page: the readers and writers work
 // on the page's files (page-files.ts: the files the user chose, what the page wrote), with the
-// packages' own parsing and checks (@mtl/data's parseCsv is readCsv's code for a text).
+// packages' own parsing and checks (@mtl/data's parseCsv and parseJsonl are readCsv's and readJsonl's
+// code for a text).
 import { MtlError, parseChecksummedJson } from '@mtl/core';
-import { type DictDataset, parseCsv, type ReadCsvOptions } from '@mtl/data';
+import {
+  type DictDataset,
+  parseCsv,
+  parseJsonl,
+  type ReadCsvOptions,
+  type ReadTableOptions,
+} from '@mtl/data';
 import { noFiles } from './no-files.js';
 import { pageFileText, putPageFile } from './page-files.js';
 
@@ -19,7 +26,8 @@ export const readChecksummedJson = (path: string): unknown => parseChecksummedJs
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   putPageFile(path, data);
 }
-export const readJsonl = (path: string): never => noFiles(`read ${path} (the page reads CSV files)`);
+export const readJsonl = async (path: string, options: ReadTableOptions): Promise<DictDataset> =>
+  parseJsonl(textOf(path), path, options);
 export const readFashionMnist = (path: string): never => noFiles(`read ${path}`);
 export const writeCsv = (path: string): never => noFiles(`write ${path}`);
 export const writeJsonl = (path: string): never => noFiles(`write ${path}`);
