@@ -406,6 +406,16 @@ tf.loadLayersModel('./model.json').then((m) => {
     csvFile(f, readFileSync(join(CSV_DATA, f), 'utf8')),
   );
 
+  /** A csv-example page run's scores against Node's: accuracies bit for bit, the rest within 1e-12. */
+  function expectNodeScores(scores: Record<string, number>, node: Record<string, number>): void {
+    expect(Object.keys(scores)).toEqual(Object.keys(node));
+    for (const [key, value] of Object.entries(node)) {
+      if (key.endsWith('/accuracy')) expect(scores[key], key).toBe(value);
+      else
+        expect(Math.abs(scores[key]! - value), key).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(value)));
+    }
+  }
+
   /** Clicks `button` and returns the error shown (training or predicting stops there). */
   async function errorAfter(page: import('playwright-core').Page, button: string): Promise<string> {
     await page.click(`[data-testid=${button}]`);
@@ -439,13 +449,8 @@ tf.loadLayersModel('./model.json').then((m) => {
     await page.setInputFiles('[data-testid=data-files]', CSV_FILES);
     await page.click('[data-testid=train]');
     const scores = JSON.parse(await waitText(page, 'scores')) as Record<string, number>;
-    expect(Object.keys(scores)).toEqual(Object.keys(csvScores));
+    expectNodeScores(scores, csvScores);
     expect(scores['status/sensors/test/accuracy']).toBeGreaterThan(0.5);
-    for (const [key, value] of Object.entries(csvScores)) {
-      if (key.endsWith('/accuracy')) expect(scores[key], key).toBe(value);
-      else
-        expect(Math.abs(scores[key]! - value), key).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(value)));
-    }
     // The model download brings the scalers mtl predict needs: the Node run's preprocessing.json.
     const named = (name: string) => ({
       predicate: (d: { suggestedFilename(): string }) => d.suggestedFilename() === name,
@@ -477,13 +482,8 @@ tf.loadLayersModel('./model.json').then((m) => {
     ]);
     await page.click('[data-testid=train]');
     const scores = JSON.parse(await waitText(page, 'scores')) as Record<string, number>;
-    expect(Object.keys(scores)).toEqual(Object.keys(jsonlScores));
+    expectNodeScores(scores, jsonlScores);
     expect(scores['yield/yields/test/r2']).toBeGreaterThan(0);
-    for (const [key, value] of Object.entries(jsonlScores)) {
-      if (key.endsWith('/accuracy')) expect(scores[key], key).toBe(value);
-      else
-        expect(Math.abs(scores[key]! - value), key).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(value)));
-    }
     expect(foreign).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
