@@ -5,10 +5,11 @@
  * two tasks (the best epoch on the validation loss is restored before scoring).
  *
  *   node --conditions=source --import tsx tools/mmoe-study.ts [--ps 1,0.9,0.5] [--seeds 1,2,3,4,5]
- *        [--workers 2] [--out DIR] [--docs packages/tasks/docs] [--set training.epochs=15 ...]
+ *        [--workers 2] [--out DIR] [--docs packages/tasks/docs] [--name mmoe-study] [--set training.epochs=15 ...]
  *
  * Runs the (p, seed, model) jobs in `--workers` processes (one core each), then writes DIR/study.json
- * and, with --docs, DOCS/mmoe-study.md (table) and DOCS/mmoe-study.svg (mean test MSE against p).
+ * and, with --docs, DOCS/NAME.md (table) and DOCS/NAME.svg (mean test MSE against p); NAME is
+ * `mmoe-study` unless --name gives another (one study per data setting).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     worker: { type: 'string' },
     out: { type: 'string', default: `runs/mmoe-study-${Date.now()}` },
     docs: { type: 'string' },
+    name: { type: 'string', default: 'mmoe-study' },
     /** Summarise the runs DIR already holds (a study stopped early) without running any. */
     collect: { type: 'boolean', default: false },
     set: { type: 'string', multiple: true, default: [] },
@@ -166,10 +168,10 @@ process.stdout.write(`${summary}\n\n${table.join('\n')}\n`);
 if (values.docs !== undefined) {
   const docs = resolve(values.docs);
   mkdirSync(docs, { recursive: true });
-  writeFileSync(join(docs, 'mmoe-study.svg'), plot(rows));
+  writeFileSync(join(docs, `${values.name}.svg`), plot(rows));
   writeFileSync(
-    join(docs, 'mmoe-study.md'),
-    `# MMoE vs shared-bottom on the MMoE paper's synthetic benchmark\n\nWritten by \`tools/mmoe-study.ts\`: ${summary}\n\n${table.join('\n')}\n\n![mean test MSE against the task correlation p](mmoe-study.svg)\n`,
+    join(docs, `${values.name}.md`),
+    `# MMoE vs shared-bottom on the MMoE paper's synthetic benchmark\n\nWritten by \`tools/mmoe-study.ts\`: ${summary}\n\n${table.join('\n')}\n\n![mean test MSE against the task correlation p](${values.name}.svg)\n`,
   );
 }
 
@@ -183,6 +185,8 @@ function plot(data: typeof rows): string {
     d.sb.mean - d.sb.std,
   ]);
   const [y0, y1] = [Math.max(0, Math.min(...ys) * 0.9), Math.max(...ys) * 1.05];
+  // Enough decimals that the ticks differ, whether the MSEs are near 2 or near 0.02.
+  const digits = Math.max(2, Math.ceil(-Math.log10(y1 - y0)) + 1);
   const xs = [...data.map((d) => d.p)].sort((a, c) => a - c);
   const px = (p: number) => l + ((p - xs[0]!) / Math.max(1e-9, xs.at(-1)! - xs[0]!)) * (w - l - r);
   const py = (v: number) => t + (1 - (v - y0) / (y1 - y0)) * (h - t - b);
@@ -204,7 +208,7 @@ function plot(data: typeof rows): string {
   }
   for (let i = 0; i <= 4; i++) {
     const v = y0 + ((y1 - y0) * i) / 4;
-    parts.push(`<text x="${l - 6}" y="${py(v) + 4}" text-anchor="end">${v.toFixed(2)}</text>`);
+    parts.push(`<text x="${l - 6}" y="${py(v) + 4}" text-anchor="end">${v.toFixed(digits)}</text>`);
     parts.push(`<line x1="${l}" y1="${py(v)}" x2="${w - r}" y2="${py(v)}" stroke="#eee"/>`);
   }
   series.forEach((s, k) => {
