@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, EXAMPLES, readJson, tempDir, writeConfig } from './helpers.js';
@@ -35,6 +36,23 @@ describe('slicing functions and the slice-aware model from the config', () => {
     expect(Object.keys(scores.plain!).some((k) => k.startsWith('y.'))).toBe(false);
     expect(scores.aware!['y.ind.corner/points/test/f1']).toBeGreaterThan(0.85);
     expect(scores.aware!['y.pred.corner/points/test/accuracy']).toBe(1);
+    // The combiner's attention is recorded like gates (the plain model has none) and drawn.
+    expect(existsSync(join(dir, 'plain', 'gates.json'))).toBe(false);
+    const gates = readJson<{
+      evaluations: {
+        gates: Record<string, Record<string, { experts: string[]; weights: number[]; rows: number }>>;
+      }[];
+      final?: {
+        gates: Record<string, Record<string, { experts: string[]; weights: number[]; rows: number }>>;
+      };
+    }>(join(dir, 'aware', 'gates.json'));
+    expect(gates.evaluations).toHaveLength(10); // one per epoch
+    const attention = gates.final!.gates['y.combiner']!.attention!;
+    expect(attention.experts).toEqual(['base', 'corner']);
+    expect(attention.rows).toBe(200); // the valid split: 10% of 2,000 rows
+    expect(attention.weights[0]! + attention.weights[1]!).toBeCloseTo(1, 6);
+    expect((await cli('report', join(dir, 'aware'))).code).toBe(0);
+    expect(readFileSync(join(dir, 'aware', 'report.html'), 'utf8')).toContain('id="gates-y.combiner"');
   }, 120_000);
 
   it('refuses bad slicing functions and slice-aware options, naming the config path', async () => {

@@ -19,10 +19,13 @@ export interface MmoeSyntheticOptions {
   scale?: number;
   /** Number m of sine terms (default 10). */
   sines?: number;
-  /** a_j of the sine terms (default a_j = j, j = 1..m). */
-  alphas?: readonly number[];
-  /** b_j of the sine terms (default b_j = j²). */
-  betas?: readonly number[];
+  /**
+   * a_j of the sine terms: m values, or `'normal'` for a draw from N(0, 1) fixed by the seed
+   * (keras-mmoe's demo). Default a_j = j, j = 1..m.
+   */
+  alphas?: readonly number[] | 'normal';
+  /** b_j of the sine terms: m values, or `'normal'` (as `alphas`). Default b_j = j². */
+  betas?: readonly number[] | 'normal';
   /** Variance of the Gaussian label noise (default 0.01, the paper's N(0, 0.01)). */
   noiseVariance?: number;
   /** Split ratios (default train/valid/test 0.8/0.1/0.1). */
@@ -46,6 +49,9 @@ export interface MmoeSynthetic {
   /** The tasks' weight vectors; their cosine is the correlation p. */
   w1: Float64Array;
   w2: Float64Array;
+  /** The a_j and b_j used (drawn ones included). */
+  alphas: number[];
+  betas: number[];
 }
 
 function unit(v: Float64Array): Float64Array {
@@ -56,7 +62,8 @@ function unit(v: Float64Array): Float64Array {
 /**
  * Two regression tasks of controllable correlation p: orthogonal unit vectors u1, u2 in R^d,
  * w1 = c·u1, w2 = c·(p·u1 + √(1 − p²)·u2), x ~ N(0, I), and
- * y_i = w_i·x + Σ_{j=1..m} sin(a_j·w_i·x + b_j) + ε_i, ε_i ~ N(0, 0.01). The sines make the
+ * y_i = w_i·x + Σ_{j=1..m} sin(a_j·w_i·x + b_j) + ε_i, ε_i ~ N(0, 0.01); a_j = j, b_j = j², c = 1 and
+ * m = 10 unless set (`alphas: 'normal'` draws them from N(0, 1), as keras-mmoe's demo). The sines make the
  * tasks' Pearson correlation fall below p: the data is what the paper varies p over. Deterministic
  * from the seed (u1, u2 from one stream, the rows from another, the split from a third).
  * @example
@@ -87,14 +94,31 @@ export function makeMmoeSynthetic(
       place,
     });
   }
-  const alphas = options.alphas ?? Array.from({ length: m }, (_, j) => j + 1);
-  const betas = options.betas ?? Array.from({ length: m }, (_, j) => (j + 1) ** 2);
-  if (alphas.length !== m || betas.length !== m) {
-    throw new MtlError('INVALID_ARGUMENT', `alphas and betas need ${m} values each (sines)`, { place });
-  }
   const [label1, label2] = options.labels ?? ['y1', 'y2'];
   if (label1 === label2) throw new MtlError('INVALID_ARGUMENT', 'the two labels need two names', { place });
   const s = checkSeed(seed, place);
+  // Each drawn list has its own stream, so drawing the betas does not change the rows or the alphas.
+  const sineParams = (
+    given: readonly number[] | 'normal' | undefined,
+    what: 'alphas' | 'betas',
+    paper: (j: number) => number,
+  ): number[] => {
+    if (given === 'normal') {
+      const draw = keyedStream(s, `mmoe/${what}`);
+      return Array.from({ length: m }, () => draw.normal());
+    }
+    const values = given === undefined ? Array.from({ length: m }, (_, j) => paper(j + 1)) : [...given];
+    if (values.length !== m || !values.every(Number.isFinite)) {
+      throw new MtlError(
+        'INVALID_ARGUMENT',
+        `${what} needs ${m} finite values (one per sine), got ${values.length}`,
+        { place: `${place}.${what}` },
+      );
+    }
+    return values;
+  };
+  const alphas = sineParams(options.alphas, 'alphas', (j) => j);
+  const betas = sineParams(options.betas, 'betas', (j) => j * j);
 
   // u1, u2: Gaussian directions, u2 made orthogonal to u1 (Gram-Schmidt).
   const dirs = keyedStream(s, 'mmoe/directions');
@@ -134,5 +158,5 @@ export function makeMmoeSynthetic(
   const parts = splitIndices(n, options.ratios ?? { train: 0.8, valid: 0.1, test: 0.1 }, `${s}/mmoe/split`);
   const splits: Record<string, DictDataset> = {};
   for (const [split, idx] of Object.entries(parts)) splits[split] = all.subset(idx, split);
-  return { splits, w1, w2 };
+  return { splits, w1, w2, alphas, betas };
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { type GatedModule, isGatedModule } from './internal/experts.js';
+import { type GateObserver, isGatedModule } from './internal/experts.js';
 import type { Module } from './module.js';
+import { SliceCombiner } from './modules/slice-combiner.js';
 
 /**
  * Mean gate weights per module and gate (a task, or `level_<l>/<task>` in a PLE): `weights[e]` is
@@ -13,12 +14,30 @@ export interface GateSnapshot {
 }
 
 /**
- * The modules of a pool that route with gates (mmoe, cgc, ple, dselect_k), by name.
+ * A module whose weights over its inputs a {@link GateRecorder} can read: the routing kinds' gates
+ * over experts, and a slice combiner's attention over slices.
+ * @example
+ * const layout = source.gateLayout(); // [{ gate: 'y1', experts: ['expert_0', 'expert_1'] }]
+ */
+export interface GateSource {
+  /** The gates and the names of their columns. */
+  gateLayout(): { gate: string; experts: string[] }[];
+  /** Listens to the gate weights of inference forward passes (undefined stops listening). */
+  observeGates(observer: GateObserver | undefined): void;
+}
+
+/**
+ * The modules of a pool that weigh their inputs with gates (mmoe, cgc, ple, dselect_k, and
+ * slice_combiner's attention), by name.
  * @example
  * const gated = gatedModules(model.modulePool); // { moe: Mmoe }
  */
-export function gatedModules(pool: ReadonlyMap<string, Module>): Record<string, GatedModule> {
-  return Object.fromEntries([...pool].filter((e): e is [string, GatedModule] => isGatedModule(e[1])));
+export function gatedModules(pool: ReadonlyMap<string, Module>): Record<string, GateSource> {
+  return Object.fromEntries(
+    [...pool].filter(
+      (e): e is [string, Module & GateSource] => isGatedModule(e[1]) || e[1] instanceof SliceCombiner,
+    ),
+  );
 }
 
 /**
@@ -29,7 +48,7 @@ export function gatedModules(pool: ReadonlyMap<string, Module>): Record<string, 
  * const { result, gates } = await recorder.record(() => model.evaluate(loaders, 'valid'));
  */
 export class GateRecorder {
-  constructor(private readonly modules: Readonly<Record<string, GatedModule>>) {}
+  constructor(private readonly modules: Readonly<Record<string, GateSource>>) {}
 
   /** Whether any module has gates to record. */
   get isEmpty(): boolean {

@@ -16,7 +16,13 @@ export {
   toLayersModel,
 } from './export-layers.js';
 export { type GateLog, gateLog } from './gate-log.js';
-export { type GateHistory, GateRecorder, type GateSnapshot, gatedModules } from './gates.js';
+export {
+  type GateHistory,
+  GateRecorder,
+  type GateSnapshot,
+  type GateSource,
+  gatedModules,
+} from './gates.js';
 export { GatedModule, type GateObserver, isGatedModule } from './internal/experts.js';
 export type { Initializer } from './internal/init.js';
 export { matmulLastAxis } from './internal/module-utils.js';

@@ -142,6 +142,8 @@ export async function loadSource(
             dim: config.dim,
             scale: config.weightScale,
             sines: config.sines,
+            ...(config.alphas !== undefined && { alphas: config.alphas }),
+            ...(config.betas !== undefined && { betas: config.betas }),
             noiseVariance: config.noiseVariance,
             ratios: config.splits,
             field: config.field,

@@ -43,13 +43,17 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
   'data.*[logistic_tasks].field':
     'Name of the input field (`dim` values per row). `mtl predict` reads it from the columns `<field>_0` ... `<field>_<dim-1>` (CSV) or the key `<field>` holding an array (JSONL).',
   'data.*[mmoe_synthetic]':
-    "The MMoE paper's synthetic benchmark: two regression tasks (labels `y1`, `y2`) whose weight vectors have cosine `correlation`; y_i = w_i·x + Σ_j sin(j·w_i·x + j²) + N(0, noiseVariance), x ~ N(0, I).",
+    "The MMoE paper's synthetic benchmark: two regression tasks (labels `y1`, `y2`) whose weight vectors have cosine `correlation`; y_i = w_i·x + Σ_j sin(a_j·w_i·x + b_j) + N(0, noiseVariance) (a_j = j, b_j = j² unless set), x ~ N(0, I).",
   'data.*[mmoe_synthetic].n': 'Rows before splitting.',
   'data.*[mmoe_synthetic].correlation':
     'The task correlation p in [-1, 1]: w1 = c·u1, w2 = c·(p·u1 + √(1 − p²)·u2) for orthogonal unit vectors u1, u2.',
   'data.*[mmoe_synthetic].dim': 'Input dimension d.',
   'data.*[mmoe_synthetic].weightScale': 'Norm c of the weight vectors w1, w2.',
-  'data.*[mmoe_synthetic].sines': 'Number m of sine terms sin(a_j·w·x + b_j), a_j = j, b_j = j².',
+  'data.*[mmoe_synthetic].sines': 'Number m of sine terms sin(a_j·w·x + b_j) (`alphas`, `betas`).',
+  'data.*[mmoe_synthetic].alphas':
+    "The a_j of the sine terms: a list of `sines` numbers, or `normal` for a draw from N(0, 1) fixed by the seed (keras-mmoe's demo). Default a_j = j.",
+  'data.*[mmoe_synthetic].betas':
+    'The b_j of the sine terms: a list of `sines` numbers, or `normal` (as `alphas`). Default b_j = j².',
   'data.*[mmoe_synthetic].noiseVariance':
     'Variance of the Gaussian noise added to each label (the paper: 0.01).',
   'data.*[mmoe_synthetic].field':

@@ -76,8 +76,15 @@ const logisticSource = z
     'tasks × sizes × dim must stay within 10^8 values',
   );
 
+/** a_j or b_j of mmoe_synthetic's sine terms: one number per sine, or a seeded N(0, 1) draw. */
+const sineParams = z
+  .union([z.array(finite).max(1000), z.literal('normal')], {
+    error: 'expected a list of numbers (one per sine) or "normal" (drawn from N(0, 1))',
+  })
+  .optional();
+
 /** The MMoE paper's synthetic benchmark (@mtl/data's makeMmoeSynthetic): two regression tasks of correlation p. */
-const mmoeSyntheticSource = z.strictObject({
+const mmoeSyntheticFields = z.strictObject({
   kind: z.literal('mmoe_synthetic'),
   /** Rows before splitting. */
   n: positiveInt.max(1_000_000).default(10_000),
@@ -89,6 +96,10 @@ const mmoeSyntheticSource = z.strictObject({
   weightScale: finite.default(1),
   /** Number m of sine terms. */
   sines: z.number().int().min(0).max(1000).default(10),
+  /** a_j of the sine terms (m values, or `normal`: drawn from N(0, 1) by the seed); default a_j = j. */
+  alphas: sineParams,
+  /** b_j of the sine terms (as `alphas`); default b_j = j². */
+  betas: sineParams,
   /** Variance of the Gaussian label noise. */
   noiseVariance: z.number().min(0).finite().default(0.01),
   splits: splitRatios.default(DEFAULT_SPLITS),
@@ -97,6 +108,20 @@ const mmoeSyntheticSource = z.strictObject({
   labels: z.tuple([name, name]).default(['y1', 'y2']),
   seed: seed.optional(),
   scale: scaleSchema,
+});
+// The lists' length is checked against `sines` here, so that the error names the config path.
+const mmoeSyntheticSource = mmoeSyntheticFields.check((ctx) => {
+  for (const key of ['alphas', 'betas'] as const) {
+    const given = ctx.value[key];
+    if (Array.isArray(given) && given.length !== ctx.value.sines) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `needs ${ctx.value.sines} values, one per sine (sines: ${ctx.value.sines}), got ${given.length}`,
+        input: given,
+        path: [key],
+      });
+    }
+  }
 });
 
 /** The folder of Fashion-MNIST's IDX files (relative to the config file); default Debian's. */

@@ -2,7 +2,7 @@ import type { MtlError } from '@mtl/core';
 import { checkGradients } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { moduleFromConfig, SliceCombiner, sliceCombiner } from '../index.js';
+import { GateRecorder, gatedModules, moduleFromConfig, SliceCombiner, sliceCombiner } from '../index.js';
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 const softmax = (z: number[]) => {
@@ -178,5 +178,25 @@ describe('slice_combiner', () => {
     });
     combiner.dispose();
     expect(combiner).toBeInstanceOf(SliceCombiner);
+  });
+  it("records its attention like a routing module's gates: the mean per slice of inference passes only", async () => {
+    const combiner = sliceCombiner({ slices: ['base', 'hard'] });
+    combiner.build('t.combiner');
+    const pool = new Map([['t.combiner', combiner]]);
+    expect(Object.keys(gatedModules(pool))).toEqual(['t.combiner']);
+    const before = tf.memory().numTensors;
+    const x = inputs();
+    const { gates } = await new GateRecorder(gatedModules(pool)).record(() => {
+      tf.dispose(combiner.apply(x, { training: true, seed: 0 }) as tf.Tensor); // not recorded
+      tf.dispose(combiner.apply(x, { training: false, seed: 0 }) as tf.Tensor);
+    });
+    const hand = byHand(1).a;
+    expect(gates['t.combiner']!.attention!.experts).toEqual(['base', 'hard']);
+    expect(gates['t.combiner']!.attention!.rows).toBe(2);
+    gates['t.combiner']!.attention!.weights.forEach((w, s) => {
+      expect(w).toBeCloseTo((hand[0]![s]! + hand[1]![s]!) / 2, 5);
+    });
+    tf.dispose(x);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -1,6 +1,7 @@
 import { MtlError } from '@mtl/core';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import type { GateObserver } from '../internal/experts.js';
 import { BaseModule, type ModuleConfig, type ModuleContext, type ParamSpec } from '../module.js';
 import { defineModuleKind } from '../module-kind.js';
 import { defined, intOption, numberOption, parseModuleOptions } from '../module-options.js';
@@ -62,6 +63,7 @@ export class SliceCombiner extends BaseModule {
   readonly slices: readonly string[];
   readonly temperature: number;
   private size: number | undefined;
+  private observer: GateObserver | undefined;
 
   constructor(options: SliceCombinerOptions) {
     const o = parseModuleOptions(sliceCombinerSchema, options, 'slice_combiner');
@@ -138,10 +140,26 @@ export class SliceCombiner extends BaseModule {
     });
   }
 
-  protected forward(inputs: tf.Tensor[], _ctx: ModuleContext): tf.Tensor {
+  /**
+   * The attention as one gate for a {@link GateRecorder}: gate `attention`, a column per slice, so
+   * `gates.json` holds its mean over the validation split like a routing module's gates.
+   * @example
+   * combiner.gateLayout(); // [{ gate: 'attention', experts: ['base', 'hard'] }]
+   */
+  gateLayout(): { gate: string; experts: string[] }[] {
+    return [{ gate: 'attention', experts: [...this.slices] }];
+  }
+
+  /** Listens to the attention of inference forward passes (undefined stops listening). */
+  observeGates(observer: GateObserver | undefined): void {
+    this.observer = observer;
+  }
+
+  protected forward(inputs: tf.Tensor[], ctx: ModuleContext): tf.Tensor {
     const S = this.slices.length;
     return tf.tidy(() => {
       const a = this.attention(inputs);
+      if (!ctx.training && this.observer !== undefined) this.observer('attention', this.slices, a);
       const reps = tf.stack(inputs.slice(2 * S), 1); // [B, S, H]
       return tf.sum(tf.mul(reps, tf.expandDims(a, 2)), 1);
     });
