@@ -17,6 +17,7 @@ import {
 } from '@mtl/core';
 import {
   isRowShape,
+  LayersModule,
   type Module,
   type ModuleConfig,
   ModulePool,
@@ -391,7 +392,9 @@ export class DeepVmtlModel {
           );
         }
         this.trunkConfigs[n] = m.getConfig();
-        if (shareTrunk) {
+        // A frozen encoder (a `layers` module loaded with trainable: false) is the same function
+        // for every task and its copy from the config alone would have fresh weights: share it.
+        if (shareTrunk || isFrozenLayers(m)) {
           entries.push({ name: n, module: m, user: spec.name });
           return m;
         }
@@ -1214,4 +1217,9 @@ function nonNegativeInt(v: number, place: string): number {
   if (!Number.isInteger(v) || v < 0)
     throw new MtlError('INVALID_ARGUMENT', `must be an integer >= 0, got ${v}`, { place });
   return v;
+}
+
+/** A `layers` module whose weights are frozen (loaded with `trainable: false`). */
+function isFrozenLayers(m: Module): boolean {
+  return m instanceof LayersModule && !m.layer.trainable;
 }

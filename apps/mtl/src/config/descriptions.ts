@@ -361,6 +361,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     "Deep VMTL: what the β prior's components encode: `sameInput` (default), the other tasks' encoders on the row itself; `sameClass` (the paper code), each other task's encoding of one of its own rows of the row's class in the step.",
   'model[vmtl].shareLatent':
     "Deep VMTL: one latent encoder for all tasks (the paper code's shared encoder); needs latentPriorInputs sameClass. Default false: one per task.",
+  'model[vmtl].shareTrunk':
+    'Deep VMTL: true: every task runs the same trunk modules; false: each task its own copy (frozen `layers` modules stay shared). Default: shared with `prior: mixture`, copied with `standardNormal` (the solo baseline); `standardNormal` with `shareTrunk: true` is a shared trunk under N(0, I) classifier priors.',
   'model[vmtl].classifierKlWeight':
     'Deep VMTL: weight of the classifier KL (default `klWeight`): a number or a linear ramp (annealing, as the paper code).',
   'model[vmtl].latentKlWeight': 'Deep VMTL: weight of the latent KL per example: a number or a linear ramp.',

@@ -470,6 +470,8 @@ export const vmtlModelSchema = z.strictObject({
   latentPriorInputs: z.enum(['sameInput', 'sameClass']).default('sameInput'),
   /** Deep VMTL: one latent encoder for all tasks (the paper code's), with latentPriorInputs sameClass. */
   shareLatent: z.boolean().default(false),
+  /** Deep VMTL: share the trunk modules by name; default: shared with the mixture prior, a copy per task with standardNormal (solo). */
+  shareTrunk: z.boolean().optional(),
 });
 
 /** A VAE's modules: @mtl/vae's kinds, or any module kind of the `modules` section. */
