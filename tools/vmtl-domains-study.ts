@@ -61,7 +61,8 @@ const METHODS = {
 } as const;
 type Method = keyof typeof METHODS;
 const methods = values.methods.split(',') as Method[];
-for (const m of methods) if (!(m in METHODS)) throw new Error(`unknown method ${m} (known: ${Object.keys(METHODS)})`);
+for (const m of methods)
+  if (!(m in METHODS)) throw new Error(`unknown method ${m} (known: ${Object.keys(METHODS)})`);
 type Matrix = (number | null)[][];
 
 interface Run {

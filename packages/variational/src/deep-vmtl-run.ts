@@ -115,7 +115,8 @@ export function buildDeepVmtlRun(
   const modules: Record<string, Module> = {};
   for (const m of used) {
     // Modules no config can make (the `layers` kind, loaded asynchronously) come built by the caller.
-    modules[m] = prebuilt[m] ?? moduleFromConfig(moduleConfigOf(moduleEntries[m]!, config.seed), `modules.${m}`);
+    modules[m] =
+      prebuilt[m] ?? moduleFromConfig(moduleConfigOf(moduleEntries[m]!, config.seed), `modules.${m}`);
   }
   const shapes: Record<string, (number | null)[]> = {};
   for (const name of names) Object.assign(shapes, fieldShapes(taskData[name]!));

@@ -1,5 +1,5 @@
-import { MtlError, RandomStream } from '@mtl/core';
-import { dense, mlp, moduleFromConfig } from '@mtl/tasks';
+import { MtlError, RandomStream, seedGlobalRandom } from '@mtl/core';
+import { dense, LayersModule, mlp, moduleFromConfig } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { registerVariationalModules } from './bayesian-linear.js';
@@ -503,6 +503,50 @@ describe('DeepVmtlModel', () => {
     expect(report.reused).toEqual(['a.classifier', 'b.classifier', 'c.classifier']);
     expect(other.alpha()).toEqual(model.alpha());
     other.dispose();
+    copy.dispose();
+    model.dispose();
+  });
+
+  it('a frozen encoder (a tf.layers model, trainable false) is shared by the solo copies, left out of training, and stays frozen when loaded', async () => {
+    registerVariationalModules();
+    const frozenEncoder = () => {
+      const restore = seedGlobalRandom(7);
+      const input = tf.input({ shape: [3] });
+      const out = tf.layers.dense({ units: 4, activation: 'tanh' }).apply(input) as tf.SymbolicTensor;
+      const m = tf.model({ inputs: input, outputs: out });
+      restore();
+      m.trainable = false;
+      return new LayersModule(m);
+    };
+    const encoder = frozenEncoder();
+    const model = new DeepVmtlModel({
+      tasks: taskList(['a', 'b']).map((t) => ({ ...t, trunk: ['enc', 'top'] })),
+      modules: { enc: encoder, top: dense({ units: 3, activation: 'tanh' }) },
+      inputShapes: { x: [3] },
+      outputSize: 2,
+      prior: 'standardNormal',
+      shareTrunk: false,
+      name: uniq(),
+    });
+    // The trainable layer is copied per task; the frozen one would come back with fresh weights from
+    // its config alone, so both tasks run the one encoder.
+    expect(model.modules.names()).toEqual(['enc', 'a.top', 'b.top', 'a.classifier', 'b.classifier']);
+    const encVars = Object.values(model.modules.get('enc').variables()).map((v) => v.name);
+    expect(encVars.length).toBe(2);
+    const trainable = model.trainableVariables().map((v) => v.name);
+    expect(trainable.filter((n) => encVars.includes(n))).toEqual([]);
+    expect(trainable.length).toBe(2 * 2 + 2 * 2); // a.top, b.top (kernel, bias); two classifiers (loc, logScale)
+    await model.save('memory://deep-frozen');
+    const copy = await DeepVmtlModel.load('memory://deep-frozen', { name: uniq() });
+    expect(copy.modules.names()).toEqual(model.modules.names());
+    const loadedEnc = copy.modules.get('enc') as LayersModule;
+    expect(loadedEnc.layer.trainable).toBe(false);
+    expect(copy.trainableVariables().length).toBe(trainable.length);
+    const x = tf.tensor2d([[0.5, -1, 2]]);
+    const p1 = model.predict('b', x, { seed: 3 });
+    const p2 = copy.predict('b', x, { seed: 3 });
+    expect(Array.from(p2.probs!.dataSync())).toEqual(Array.from(p1.probs!.dataSync()));
+    tf.dispose([p1.probs!, p1.entropy!, p2.probs!, p2.entropy!, x]);
     copy.dispose();
     model.dispose();
   });
