@@ -9,7 +9,14 @@
  * study fits a loaded machine; run it with `nice`, one at a time.
  *
  *   nice node --conditions=source --import tsx tools/vmtl-domains-study.ts [--n 5,20,100]
- *        [--seeds 0,1,2,3,4] [--steps 120] [--out DIR] [--trunk mlp|conv] [--set model.latentDim=16 ...]
+ *        [--seeds 0,1,2,3,4] [--steps 120] [--out DIR] [--trunk mlp|conv|pretrained]
+ *        [--methods solo,hard,vmtl] [--set model.latentDim=16 ...]
+ *
+ * `--methods` adds the diagnosis baselines: `hardMixed` (hard sharing stepping every domain at
+ * once, as the VMTL models do) and `sharedNormal` (VMTL's shared trunk and Bayesian classifiers
+ * with N(0, I) priors: VMTL without the α prior). `--trunk pretrained` (the frozen encoder of
+ * tools/pretrain-domains-encoder.ts) was run with `--steps 480`, the budget its validation curves
+ * chose (tools/results/vmtl-domains-diagnosis.md).
  *
  * Writes DIR/study.json (every run's scores and mixing) and DIR/study.md (the tables).
  */
