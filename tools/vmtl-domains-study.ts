@@ -175,6 +175,18 @@ for (const n of Ns) {
     `| ${n} | ${methods.map(cell).join(' | ')} | ${DIFFS.map(([a, b]) => diff(a, b)).join(' | ')} |`,
   );
 }
+// Per domain: where a prior or a shared layer helps or hurts.
+const domains = Object.keys(runs[0]?.perDomain ?? {});
+lines.push('', 'Per domain, median test accuracy % over the seeds', '');
+lines.push(`| N | method | ${domains.join(' | ')} |`, `|---|---|${domains.map(() => '---').join('|')}|`);
+for (const n of Ns) {
+  for (const m of methods) {
+    const rs = runs.filter((r) => r.n === n && r.method === m);
+    lines.push(
+      `| ${n} | ${NAMES[m]} | ${domains.map((d) => pct(median(rs.map((r) => r.perDomain[d]!)))).join(' | ')} |`,
+    );
+  }
+}
 for (const n of Ns) {
   const mix = runs.filter((r) => r.n === n && r.mixing).map((r) => r.mixing!);
   if (mix.length === 0) continue;
