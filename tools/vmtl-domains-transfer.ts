@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { RandomStream } from '@mtl/core';
 import { FASHION_DOMAINS, makeFashionDomains } from '@mtl/data';
 import { readFashionMnist, writeCsv } from '@mtl/data/node';
 import { predict } from '../apps/mtl/src/commands/predict.js';
@@ -33,8 +34,10 @@ const T = FASHION_DOMAINS.length;
 const sum = Array.from({ length: T }, () => new Array<number>(T).fill(0));
 try {
   for (const seed of seeds) {
-    // The study's data: its configs' testPerClass 50 and size 14, this N and seed.
-    const domains = makeFashionDomains(source, { perClass: n, testPerClass: 50, size: 14 }, seed);
+    // The run's data: its configs' testPerClass 50 and size 14, this N, and the seed the app
+    // derives for source `fd` from the config seed.
+    const dataSeed = new RandomStream(seed).childSeed('data/fd');
+    const domains = makeFashionDomains(source, { perClass: n, testPerClass: 50, size: 14 }, dataSeed);
     const labels: number[][] = [];
     const files: string[] = [];
     for (const d of domains) {
