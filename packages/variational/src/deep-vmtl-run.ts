@@ -139,6 +139,9 @@ export function buildDeepVmtlRun(
       classifierKl: modelConfig.classifierKl,
       latentKl: modelConfig.latentKl,
       latentStandardWeight: modelConfig.latentStandardWeight,
+      ...(modelConfig.classifierStandardComponent === undefined
+        ? {}
+        : { classifierStandardComponent: modelConfig.classifierStandardComponent }),
       ...(modelConfig.latentPriorInputs === undefined
         ? {}
         : { latentPriorInputs: modelConfig.latentPriorInputs }),

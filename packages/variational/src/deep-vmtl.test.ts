@@ -136,6 +136,44 @@ describe('DeepVmtlModel', () => {
     model.dispose();
   });
 
+  it("classifierStandardComponent: α's diagonal weighs N(0, I) in the task's own slot (upper bound: Σ α KL, α = 1/3 each)", () => {
+    const model = make({
+      names: ['a', 'b', 'c'],
+      classifierKl: 'upperBound',
+      classifierStandardComponent: true,
+    });
+    const vals = (k: number) => Array.from({ length: 4 }, (_, r) => [0.1 * k + r * 0.2, -0.3 * k + r * 0.1]);
+    const scales = (k: number) => Array.from({ length: 4 }, (_, r) => [-0.5 * k, 0.1 * r - k * 0.2]);
+    ['a', 'b', 'c'].forEach((t, k) => {
+      setClassifier(model, t, vals(k + 1), scales(k + 1));
+    });
+    const mu = (k: number) => vals(k).flat();
+    const sd = (k: number) => scales(k).flat().map(Math.exp);
+    const zeros = new Array(8).fill(0);
+    const ones = new Array(8).fill(1);
+    const expected =
+      (gaussKl(mu(1), sd(1), zeros, ones) +
+        gaussKl(mu(1), sd(1), mu(2), sd(2)) +
+        gaussKl(mu(1), sd(1), mu(3), sd(3))) /
+      3;
+    expect(model.classifierKl('a')).toBeCloseTo(expected, 3);
+    // The diagonal is a weight now (uniform at the start), and it trains like the others.
+    expect(model.alpha()![0]!.map((w) => w!.toFixed(4))).toEqual(['0.3333', '0.3333', '0.3333']);
+    expect(model.alphaWeights!.openDiagonal).toBe(true);
+    model.dispose();
+    // Without the option the same model's prior is the other two tasks only (diagonal null).
+    const paper = make({ names: ['a', 'b', 'c'], classifierKl: 'upperBound' });
+    ['a', 'b', 'c'].forEach((t, k) => {
+      setClassifier(paper, t, vals(k + 1), scales(k + 1));
+    });
+    expect(paper.classifierKl('a')).toBeCloseTo(
+      (gaussKl(mu(1), sd(1), mu(2), sd(2)) + gaussKl(mu(1), sd(1), mu(3), sd(3))) / 2,
+      3,
+    );
+    expect(paper.alpha()![0]![0]).toBeNull();
+    paper.dispose();
+  });
+
   it('the solo baseline: the classifier KL is the closed-form KL to N(0, I); no mixing matrices', () => {
     const model = make({ prior: 'standardNormal' });
     const loc = [

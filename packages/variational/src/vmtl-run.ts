@@ -46,7 +46,8 @@ export interface VmtlRunConfig {
 
 /**
  * A VMTL model by its options (the `mtl` config's `model` section of kind `vmtl`). The `latent*`,
- * `classifierKlWeight`, `predictWith` and `*LogScaleInit` options apply to deep VMTL only.
+ * `classifierKlWeight`, `classifierStandardComponent`, `predictWith` and `*LogScaleInit` options apply
+ * to deep VMTL only.
  * @example
  * const model: VmtlRunModelOptions = {
  *   prior: 'mixture', classifierSamples: 10, latentSamples: 10, klSamples: 10, classifierKl: 'upperBound',
@@ -70,6 +71,7 @@ export interface VmtlRunModelOptions {
   latentDim: number;
   latentKl: 'upperBound' | 'monteCarlo' | 'momentMatched' | 'momentMatchedMixture';
   latentStandardWeight: number;
+  classifierStandardComponent?: boolean | undefined;
   classifierKlWeight?: KlAnnealEntry | undefined;
   latentKlWeight: KlAnnealEntry;
   predictWith: 'predictive' | 'posteriorMean';

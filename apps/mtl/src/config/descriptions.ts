@@ -357,6 +357,8 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Deep VMTL: estimator of KL(q(z | x) || β mixture), as `classifierKl`; default `momentMatched` (the paper code).',
   'model[vmtl].latentStandardWeight':
     "Deep VMTL: weight λ of an N(0, I) component in the latent prior, λ·N(0, I) + (1 - λ)·β mixture; it anchors the latents' scale, which the paper's prior alone (0, default) does not.",
+  'model[vmtl].classifierStandardComponent':
+    "Deep VMTL: true puts an N(0, I) component in task t's own slot of its classifier prior, weighed by α's diagonal and learned like the other weights, so a task that resembles none of the others can fall back to the solo prior; default false (the paper's prior: α's rows sum to 1 over the other tasks, which pulls such a task towards the least unlike one).",
   'model[vmtl].latentPriorInputs':
     "Deep VMTL: what the β prior's components encode: `sameInput` (default), the other tasks' encoders on the row itself; `sameClass` (the paper code), each other task's encoding of one of its own rows of the row's class in the step.",
   'model[vmtl].shareLatent':
