@@ -9,7 +9,14 @@
  * study fits a loaded machine; run it with `nice`, one at a time.
  *
  *   nice node --conditions=source --import tsx tools/vmtl-domains-study.ts [--n 5,20,100]
- *        [--seeds 0,1,2,3,4] [--steps 120] [--out DIR] [--trunk mlp|conv] [--set model.latentDim=16 ...]
+ *        [--seeds 0,1,2,3,4] [--steps 120] [--out DIR] [--trunk mlp|conv|pretrained]
+ *        [--methods solo,hard,vmtl] [--set model.latentDim=16 ...]
+ *
+ * `--methods` adds the diagnosis baselines: `hardMixed` (hard sharing stepping every domain at
+ * once, as the VMTL models do) and `sharedNormal` (VMTL's shared trunk and Bayesian classifiers
+ * with N(0, I) priors: VMTL without the α prior). `--trunk pretrained` (the frozen encoder of
+ * tools/pretrain-domains-encoder.ts) was run with `--steps 480`, the budget its validation curves
+ * chose (tools/results/vmtl-domains-diagnosis.md).
  *
  * Writes DIR/study.json (every run's scores and mixing) and DIR/study.md (the tables).
  */
@@ -26,24 +33,43 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '120' },
     out: { type: 'string', default: `runs/vmtl-domains-study-${Date.now()}` },
     set: { type: 'string', multiple: true, default: [] },
-    /** `mlp` (vmtl-domains.yaml, domains-shared.yaml) or `conv` (their -conv twins). */
+    /**
+     * `mlp` (vmtl-domains.yaml, domains-shared.yaml), `conv` (their -conv twins) or `pretrained`
+     * (vmtl-domains-pretrained.yaml, domains-shared-pretrained.yaml: the frozen autoencoder of
+     * tools/pretrain-domains-encoder.ts under a trainable dense layer).
+     */
     trunk: { type: 'string', default: 'mlp' },
+    /** Which of METHODS to run, in order (default solo,hard,vmtl: the README table). */
+    methods: { type: 'string', default: 'solo,hard,vmtl' },
   },
 });
-if (values.trunk !== 'mlp' && values.trunk !== 'conv') throw new Error('--trunk is mlp or conv');
-const suffix = values.trunk === 'conv' ? '-conv' : '';
+const TRUNKS = { mlp: '', conv: '-conv', pretrained: '-pretrained' } as const;
+if (!(values.trunk in TRUNKS)) throw new Error('--trunk is mlp, conv or pretrained');
+const suffix = TRUNKS[values.trunk as keyof typeof TRUNKS];
 const Ns = values.n.split(',').map(Number);
 const seeds = values.seeds.split(',').map(Number);
 const steps = Number(values.steps);
 const out = resolve(values.out);
 mkdirSync(out, { recursive: true });
 
+const vmtlConfig = `apps/mtl/examples/vmtl-domains${suffix}.yaml`;
+const sharedConfig = `apps/mtl/examples/domains-shared${suffix}.yaml`;
 const METHODS = {
-  solo: { config: `apps/mtl/examples/vmtl-domains${suffix}.yaml`, set: ['model.prior=standardNormal'] },
-  hard: { config: `apps/mtl/examples/domains-shared${suffix}.yaml`, set: [] as string[] },
-  vmtl: { config: `apps/mtl/examples/vmtl-domains${suffix}.yaml`, set: [] as string[] },
+  /** N(0, I) classifier priors, a copy of the trainable trunk per domain. */
+  solo: { config: vmtlConfig, set: ['model.prior=standardNormal'] },
+  /** The trunk shared, a deterministic head per domain, one task's batch per step (the default scheduler). */
+  hard: { config: sharedConfig, set: [] as string[] },
+  /** Hard sharing with every domain's batch in every step, as the VMTL models step. */
+  hardMixed: { config: sharedConfig, set: ['training.scheduler=mixed'] },
+  /** The trunk shared, Bayesian classifiers under N(0, I) priors: VMTL without the α prior. */
+  sharedNormal: { config: vmtlConfig, set: ['model.prior=standardNormal', 'model.shareTrunk=true'] },
+  /** The trunk shared, Bayesian classifiers under the α mixture prior. */
+  vmtl: { config: vmtlConfig, set: [] as string[] },
 } as const;
 type Method = keyof typeof METHODS;
+const methods = values.methods.split(',') as Method[];
+for (const m of methods)
+  if (!(m in METHODS)) throw new Error(`unknown method ${m} (known: ${Object.keys(METHODS)})`);
 type Matrix = (number | null)[][];
 
 interface Run {
@@ -62,7 +88,7 @@ for (const n of Ns) {
   // same epochs (each task sees as many of its batches).
   const epochs = Math.max(1, Math.round(steps / Math.ceil((10 * n) / 32)));
   for (const seed of seeds) {
-    for (const method of Object.keys(METHODS) as Method[]) {
+    for (const method of methods) {
       const m = METHODS[method];
       const dir = join(out, `n${n}`, `seed-${seed}`, method);
       const start = Date.now();
@@ -75,7 +101,7 @@ for (const n of Ns) {
           `data.fd.perClass=${n}`,
           `seed=${seed}`,
           `training.epochs=${epochs}`,
-          ...(method === 'hard' ? [] : values.set),
+          ...(method === 'hard' || method === 'hardMixed' ? [] : values.set),
           ...m.set,
         ],
       });
@@ -111,11 +137,29 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 };
 const pct = (v: number) => (100 * v).toFixed(1);
+const NAMES: Record<Method, string> = {
+  solo: 'solo',
+  hard: 'hard sharing',
+  hardMixed: 'hard sharing (mixed steps)',
+  sharedNormal: 'shared trunk, N(0, I) prior',
+  vmtl: 'VMTL',
+};
+// The differences the issue's bar reads, where both methods ran.
+const DIFFS = (
+  [
+    ['vmtl', 'solo'],
+    ['vmtl', 'hard'],
+    ['hard', 'solo'],
+    ['vmtl', 'hardMixed'],
+    ['hardMixed', 'solo'],
+    ['vmtl', 'sharedNormal'],
+  ] as const
+).filter(([a, b]) => methods.includes(a) && methods.includes(b));
 const lines: string[] = [
   `seeds ${seeds.join(', ')}; about ${steps} steps per run; ${values.trunk} trunk; ${values.set.join(' ') || 'configs as shipped'}`,
   '',
-  '| N | solo | hard sharing | VMTL | VMTL − solo | VMTL − hard |',
-  '|---|---|---|---|---|---|',
+  `| N | ${methods.map((m) => NAMES[m]).join(' | ')} | ${DIFFS.map(([a, b]) => `${NAMES[a]} − ${NAMES[b]}`).join(' | ')} |`,
+  `|---|${[...methods, ...DIFFS].map(() => '---').join('|')}|`,
 ];
 for (const n of Ns) {
   const of = (m: Method) => runs.filter((r) => r.n === n && r.method === m).map((r) => r.accuracy);
@@ -128,8 +172,20 @@ for (const n of Ns) {
     return `${pct(median(d))} (${pct(Math.min(...d))}–${pct(Math.max(...d))})`;
   };
   lines.push(
-    `| ${n} | ${cell('solo')} | ${cell('hard')} | ${cell('vmtl')} | ${diff('vmtl', 'solo')} | ${diff('vmtl', 'hard')} |`,
+    `| ${n} | ${methods.map(cell).join(' | ')} | ${DIFFS.map(([a, b]) => diff(a, b)).join(' | ')} |`,
   );
+}
+// Per domain: where a prior or a shared layer helps or hurts.
+const domains = Object.keys(runs[0]?.perDomain ?? {});
+lines.push('', 'Per domain, median test accuracy % over the seeds', '');
+lines.push(`| N | method | ${domains.join(' | ')} |`, `|---|---|${domains.map(() => '---').join('|')}|`);
+for (const n of Ns) {
+  for (const m of methods) {
+    const rs = runs.filter((r) => r.n === n && r.method === m);
+    lines.push(
+      `| ${n} | ${NAMES[m]} | ${domains.map((d) => pct(median(rs.map((r) => r.perDomain[d]!)))).join(' | ')} |`,
+    );
+  }
 }
 for (const n of Ns) {
   const mix = runs.filter((r) => r.n === n && r.mixing).map((r) => r.mixing!);

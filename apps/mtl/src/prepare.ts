@@ -125,7 +125,9 @@ export async function prepare(loaded: LoadedConfig, options: PrepareOptions = {}
   } else if (isModelKind(config, 'vae')) {
     run = buildVaeRun(config, config.model, built(config.tasks), taskData, rng);
   } else {
-    run = buildVmtlRun(config, config.model, built(config.tasks), taskData, rng);
+    const tasks = built(config.tasks);
+    const prebuilt = await loadLayersModules(config.modules, tasks, loaded.file);
+    run = buildVmtlRun(config, config.model, tasks, taskData, rng, prebuilt);
   }
   options.clock?.add('build', since(buildStart));
   startupMark('model');

@@ -101,6 +101,29 @@ describe('deep VMTL through the config (vmtl tasks with ops)', () => {
       'task2.latent',
       'task2.classifier',
     ]);
+    // shareTrunk: true keeps N(0, I) priors on one shared trunk (VMTL without the mixture prior).
+    const shared = join(dir, 'shared');
+    const sh = await cli(
+      'train',
+      file,
+      '--out',
+      shared,
+      '--quiet',
+      '--set',
+      'model.prior=standardNormal',
+      '--set',
+      'model.shareTrunk=true',
+      '--set',
+      'training.epochs=1',
+    );
+    expect(sh.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(shared, 'summary.json'), 'utf8')).modules).toEqual([
+      'trunk',
+      'task1.latent',
+      'task1.classifier',
+      'task2.latent',
+      'task2.classifier',
+    ]);
     const bad = await cli('train', file, '--out', join(dir, 'bad'), '--set', 'tasks.task2={data: l}');
     expect(bad.code).toBe(2);
     expect(bad.err).toContain(

@@ -45,6 +45,31 @@ describe('Fashion-MNIST data kinds', () => {
     expect(scores['right/mf/test/accuracy']!).toBeGreaterThan(0.5);
   });
 
+  it('vmtl-domains-pretrained.yaml: the committed frozen encoder loads, is one module for the solo copies, and a saved run scores the same', async (ctx) => {
+    ctx.skip(!present, NEEDS);
+    const cfg = join(EXAMPLES, 'vmtl-domains-pretrained.yaml');
+    const dir = tempDir();
+    const solo = join(dir, 'solo');
+    const short = ['training.epochs=2', 'data.fd.testPerClass=10', 'model.predictiveSamples=5'];
+    const args = (...extra: string[]) => [...short, ...extra].flatMap((s) => ['--set', s]);
+    const r = await cli('train', cfg, '--out', solo, '--quiet', ...args('model.prior=standardNormal'));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const domains = ['original', 'rotated', 'inverted', 'noisy'];
+    expect(readJson<{ modules: string[] }>(join(solo, 'summary.json')).modules).toEqual([
+      'encoder',
+      ...domains.map((d) => `${d}.trunk`),
+      ...domains.map((d) => `${d}.classifier`),
+    ]);
+    const scores = readJson<Record<string, number>>(join(solo, 'scores.json'));
+    const s = await cli('score', solo);
+    expect(s.code).toBe(0);
+    expect(s.out).toContain(`accuracy  ${scores['noisy/noisyDataset/test/accuracy']!.toFixed(4)}`);
+    // Hard sharing reads the same encoder file.
+    const hard = await cli('validate', join(EXAMPLES, 'domains-shared-pretrained.yaml'));
+    expect(hard.code).toBe(0);
+  });
+
   it('fashion_domains: one task per domain, N images per class, a fixed test set each', async (ctx) => {
     ctx.skip(!present, NEEDS);
     const cfg = writeConfig(

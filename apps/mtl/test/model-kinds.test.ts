@@ -186,6 +186,8 @@ describe('shipped examples', () => {
     'slice-aware.yaml': 'multitask',
     'vmtl-domains-conv.yaml': 'vmtl',
     'domains-shared-conv.yaml': 'multitask',
+    'vmtl-domains-pretrained.yaml': 'vmtl',
+    'domains-shared-pretrained.yaml': 'multitask',
   };
 
   it('every example validates against the schema of its model kind', () => {

@@ -47,7 +47,8 @@ function trunkOf(name: string, task: TaskConfig, modules: Readonly<Record<string
  * The run protocol ({@link RunModel}) of a DeepVmtlModel: every task's `ops` is its
  * deterministic trunk from `config.modules` (shared by name), followed by the task's own Gaussian
  * latent (`model.latentDim`) and Bayesian classifier over its label's classes (or a regression).
- * The solo baseline (`prior: standardNormal`) gives each task its own trunk copy. Errors name
+ * The solo baseline (`prior: standardNormal`) gives each task its own trunk copy (`shareTrunk`
+ * overrides it). `prebuilt` modules (by name, e.g. a `layers` encoder) replace their config entry. Errors name
  * config paths (`tasks.<name>.ops[i]`, `modules.<name>`).
  * @example
  * const run = buildDeepVmtlRun({ modules: { trunk }, seed: 1, training }, model, { a: { ops: ['trunk'] } }, taskData, rng);
@@ -58,6 +59,7 @@ export function buildDeepVmtlRun(
   tasks: Readonly<Record<string, TaskConfig>>,
   taskData: Readonly<Record<string, TaskData>>,
   rng: RandomStream,
+  prebuilt: Readonly<Record<string, Module>> = {},
 ): RunModel {
   registerVariationalModules();
   const names = Object.keys(tasks);
@@ -112,7 +114,9 @@ export function buildDeepVmtlRun(
   const used = [...new Set(specs.flatMap((s) => s.trunk))];
   const modules: Record<string, Module> = {};
   for (const m of used) {
-    modules[m] = moduleFromConfig(moduleConfigOf(moduleEntries[m]!, config.seed), `modules.${m}`);
+    // Modules no config can make (the `layers` kind, loaded asynchronously) come built by the caller.
+    modules[m] =
+      prebuilt[m] ?? moduleFromConfig(moduleConfigOf(moduleEntries[m]!, config.seed), `modules.${m}`);
   }
   const shapes: Record<string, (number | null)[]> = {};
   for (const name of names) Object.assign(shapes, fieldShapes(taskData[name]!));
@@ -128,13 +132,16 @@ export function buildDeepVmtlRun(
       outputSize: outputSize!,
       likelihood: regression ? 'normal' : 'categorical',
       prior: modelConfig.prior,
-      shareTrunk: modelConfig.prior === 'mixture',
+      shareTrunk: modelConfig.shareTrunk ?? modelConfig.prior === 'mixture',
       classifierSamples: modelConfig.classifierSamples,
       latentSamples: modelConfig.latentSamples,
       klSamples: modelConfig.klSamples,
       classifierKl: modelConfig.classifierKl,
       latentKl: modelConfig.latentKl,
       latentStandardWeight: modelConfig.latentStandardWeight,
+      ...(modelConfig.classifierStandardComponent === undefined
+        ? {}
+        : { classifierStandardComponent: modelConfig.classifierStandardComponent }),
       ...(modelConfig.latentPriorInputs === undefined
         ? {}
         : { latentPriorInputs: modelConfig.latentPriorInputs }),

@@ -1,5 +1,5 @@
-import { MtlError, RandomStream } from '@mtl/core';
-import { dense, mlp, moduleFromConfig } from '@mtl/tasks';
+import { MtlError, RandomStream, seedGlobalRandom } from '@mtl/core';
+import { dense, LayersModule, mlp, moduleFromConfig } from '@mtl/tasks';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { registerVariationalModules } from './bayesian-linear.js';
@@ -134,6 +134,44 @@ describe('DeepVmtlModel', () => {
     const priorSd = sd(2).map((s, i) => Math.sqrt(0.25 * s * s + 0.25 * sd(3)[i]! ** 2));
     expect(model.classifierKl('a')).toBeCloseTo(gaussKl(mu(1), sd(1), priorMu, priorSd), 3);
     model.dispose();
+  });
+
+  it("classifierStandardComponent: α's diagonal weighs N(0, I) in the task's own slot (upper bound: Σ α KL, α = 1/3 each)", () => {
+    const model = make({
+      names: ['a', 'b', 'c'],
+      classifierKl: 'upperBound',
+      classifierStandardComponent: true,
+    });
+    const vals = (k: number) => Array.from({ length: 4 }, (_, r) => [0.1 * k + r * 0.2, -0.3 * k + r * 0.1]);
+    const scales = (k: number) => Array.from({ length: 4 }, (_, r) => [-0.5 * k, 0.1 * r - k * 0.2]);
+    ['a', 'b', 'c'].forEach((t, k) => {
+      setClassifier(model, t, vals(k + 1), scales(k + 1));
+    });
+    const mu = (k: number) => vals(k).flat();
+    const sd = (k: number) => scales(k).flat().map(Math.exp);
+    const zeros = new Array(8).fill(0);
+    const ones = new Array(8).fill(1);
+    const expected =
+      (gaussKl(mu(1), sd(1), zeros, ones) +
+        gaussKl(mu(1), sd(1), mu(2), sd(2)) +
+        gaussKl(mu(1), sd(1), mu(3), sd(3))) /
+      3;
+    expect(model.classifierKl('a')).toBeCloseTo(expected, 3);
+    // The diagonal is a weight now (uniform at the start), and it trains like the others.
+    expect(model.alpha()![0]!.map((w) => w!.toFixed(4))).toEqual(['0.3333', '0.3333', '0.3333']);
+    expect(model.alphaWeights!.openDiagonal).toBe(true);
+    model.dispose();
+    // Without the option the same model's prior is the other two tasks only (diagonal null).
+    const paper = make({ names: ['a', 'b', 'c'], classifierKl: 'upperBound' });
+    ['a', 'b', 'c'].forEach((t, k) => {
+      setClassifier(paper, t, vals(k + 1), scales(k + 1));
+    });
+    expect(paper.classifierKl('a')).toBeCloseTo(
+      (gaussKl(mu(1), sd(1), mu(2), sd(2)) + gaussKl(mu(1), sd(1), mu(3), sd(3))) / 2,
+      3,
+    );
+    expect(paper.alpha()![0]![0]).toBeNull();
+    paper.dispose();
   });
 
   it('the solo baseline: the classifier KL is the closed-form KL to N(0, I); no mixing matrices', () => {
@@ -503,6 +541,50 @@ describe('DeepVmtlModel', () => {
     expect(report.reused).toEqual(['a.classifier', 'b.classifier', 'c.classifier']);
     expect(other.alpha()).toEqual(model.alpha());
     other.dispose();
+    copy.dispose();
+    model.dispose();
+  });
+
+  it('a frozen encoder (a tf.layers model, trainable false) is shared by the solo copies, left out of training, and stays frozen when loaded', async () => {
+    registerVariationalModules();
+    const frozenEncoder = () => {
+      const restore = seedGlobalRandom(7);
+      const input = tf.input({ shape: [3] });
+      const out = tf.layers.dense({ units: 4, activation: 'tanh' }).apply(input) as tf.SymbolicTensor;
+      const m = tf.model({ inputs: input, outputs: out });
+      restore();
+      m.trainable = false;
+      return new LayersModule(m);
+    };
+    const encoder = frozenEncoder();
+    const model = new DeepVmtlModel({
+      tasks: taskList(['a', 'b']).map((t) => ({ ...t, trunk: ['enc', 'top'] })),
+      modules: { enc: encoder, top: dense({ units: 3, activation: 'tanh' }) },
+      inputShapes: { x: [3] },
+      outputSize: 2,
+      prior: 'standardNormal',
+      shareTrunk: false,
+      name: uniq(),
+    });
+    // The trainable layer is copied per task; the frozen one would come back with fresh weights from
+    // its config alone, so both tasks run the one encoder.
+    expect(model.modules.names()).toEqual(['enc', 'a.top', 'b.top', 'a.classifier', 'b.classifier']);
+    const encVars = Object.values(model.modules.get('enc').variables()).map((v) => v.name);
+    expect(encVars.length).toBe(2);
+    const trainable = model.trainableVariables().map((v) => v.name);
+    expect(trainable.filter((n) => encVars.includes(n))).toEqual([]);
+    expect(trainable.length).toBe(2 * 2 + 2 * 2); // a.top, b.top (kernel, bias); two classifiers (loc, logScale)
+    await model.save('memory://deep-frozen');
+    const copy = await DeepVmtlModel.load('memory://deep-frozen', { name: uniq() });
+    expect(copy.modules.names()).toEqual(model.modules.names());
+    const loadedEnc = copy.modules.get('enc') as LayersModule;
+    expect(loadedEnc.layer.trainable).toBe(false);
+    expect(copy.trainableVariables().length).toBe(trainable.length);
+    const x = tf.tensor2d([[0.5, -1, 2]]);
+    const p1 = model.predict('b', x, { seed: 3 });
+    const p2 = copy.predict('b', x, { seed: 3 });
+    expect(Array.from(p2.probs!.dataSync())).toEqual(Array.from(p1.probs!.dataSync()));
+    tf.dispose([p1.probs!, p1.entropy!, p2.probs!, p2.entropy!, x]);
     copy.dispose();
     model.dispose();
   });

@@ -17,6 +17,7 @@ import {
 } from '@mtl/core';
 import {
   isRowShape,
+  LayersModule,
   type Module,
   type ModuleConfig,
   ModulePool,
@@ -115,6 +116,14 @@ export interface DeepVmtlOptions {
    * components every encoder chases the others' shrinking σ and the KL grows (see the README).
    */
   latentStandardWeight?: number;
+  /**
+   * Put an N(0, I) component in task t's own slot of its classifier prior, weighed by α's
+   * diagonal and learned like the other weights: Σ_{i≠t} α_ti q(w_i) + α_tt N(0, I) (default
+   * false: the paper's prior over the other tasks only). α's rows sum to 1 over the other tasks,
+   * so without it a task that resembles none of them is still pulled towards the least unlike
+   * one; with it, it can fall back to the solo prior.
+   */
+  classifierStandardComponent?: boolean;
   /** Cut gradients into the prior's components (default true, as the paper code). */
   detachPrior?: boolean;
   /**
@@ -224,6 +233,7 @@ export class DeepVmtlModel {
   private readonly sameClass: boolean;
   private readonly latentShared: boolean;
   private readonly standardWeight: number;
+  private readonly classifierStandard: boolean;
   private readonly temperature: TemperatureSchedule;
   private readonly klClassifier: (step: number) => number;
   private readonly klLatent: (step: number) => number;
@@ -317,6 +327,7 @@ export class DeepVmtlModel {
         place: `${place}.latentStandardWeight`,
       });
     }
+    this.classifierStandard = options.classifierStandardComponent ?? false;
     this.temperature = temperatureSchedule(options.temperature);
     this.klClassifier = klAnnealing(options.klWeight?.classifier ?? 1, `${place}.klWeight.classifier`);
     this.klLatent = klAnnealing(options.klWeight?.latent ?? 1, `${place}.klWeight.latent`);
@@ -391,7 +402,9 @@ export class DeepVmtlModel {
           );
         }
         this.trunkConfigs[n] = m.getConfig();
-        if (shareTrunk) {
+        // A frozen encoder (a `layers` module loaded with trainable: false) is the same function
+        // for every task and its copy from the config alone would have fresh weights: share it.
+        if (shareTrunk || isFrozenLayers(m)) {
           entries.push({ name: n, module: m, user: spec.name });
           return m;
         }
@@ -454,7 +467,12 @@ export class DeepVmtlModel {
     try {
       const T = this.tasks.length;
       this.alphaWeights = this.mixture
-        ? new MixingWeights({ name: `${this.prefix}mixing/alpha`, numTasks: T, init: options.alphaInit ?? 0 })
+        ? new MixingWeights({
+            name: `${this.prefix}mixing/alpha`,
+            numTasks: T,
+            init: options.alphaInit ?? 0,
+            openDiagonal: this.classifierStandard,
+          })
         : undefined;
       this.betaWeights =
         this.mixture && this.latentDim > 0
@@ -1180,8 +1198,10 @@ export class DeepVmtlModel {
   private classifierKlTerm(task: TaskState, alpha: tf.Tensor | undefined, seed: number): tf.Tensor {
     const v = task.classifier.variables();
     if (!alpha) return standardNormalKl(v.loc!, v.logScale!);
-    const locs = tf.stack(this.tasks.map((t) => t.classifier.variables().loc!));
-    const scales = tf.stack(this.tasks.map((t) => t.classifier.variables().logScale!));
+    // With classifierStandardComponent, task t's own slot holds N(0, I) (loc 0, log-scale 0).
+    const own = (t: TaskState, v: tf.Tensor) => (this.classifierStandard && t === task ? tf.zerosLike(v) : v);
+    const locs = tf.stack(this.tasks.map((t) => own(t, t.classifier.variables().loc!)));
+    const scales = tf.stack(this.tasks.map((t) => own(t, t.classifier.variables().logScale!)));
     const logits = tf.reshape(tf.slice(alpha, [task.index, 0], [1, -1]), [-1]);
     return mixturePriorKl(v.loc!, v.logScale!, locs, scales, logits, {
       eventRank: 2,
@@ -1214,4 +1234,9 @@ function nonNegativeInt(v: number, place: string): number {
   if (!Number.isInteger(v) || v < 0)
     throw new MtlError('INVALID_ARGUMENT', `must be an integer >= 0, got ${v}`, { place });
   return v;
+}
+
+/** A `layers` module whose weights are frozen (loaded with `trainable: false`). */
+function isFrozenLayers(m: Module): boolean {
+  return m instanceof LayersModule && !m.layer.trainable;
 }

@@ -18,6 +18,12 @@ export interface MixingWeightsOptions {
   init?: number | readonly (readonly number[])[];
   /** Whether the logits train (default true). */
   trainable?: boolean;
+  /**
+   * Whether the diagonal takes part (default false: masked, a task never mixes itself in). A model
+   * that puts another component in task t's own slot (deep VMTL's `classifierStandardComponent`:
+   * N(0, I)) opens it; its logit is then learned like the others and `init` applies to it too.
+   */
+  openDiagonal?: boolean;
 }
 
 /**
@@ -33,6 +39,7 @@ export interface MixingWeightsOptions {
 export class MixingWeights {
   readonly logits: tf.Variable;
   readonly numTasks: number;
+  readonly openDiagonal: boolean;
 
   constructor(options: MixingWeightsOptions) {
     const T = options.numTasks;
@@ -42,6 +49,7 @@ export class MixingWeights {
       });
     }
     this.numTasks = T;
+    this.openDiagonal = options.openDiagonal ?? false;
     const init = options.init ?? 0;
     let values: number[][];
     if (typeof init === 'number') {
@@ -52,7 +60,7 @@ export class MixingWeights {
           place: `mixing ${options.name}.init`,
         });
       }
-      values = init.map((row, t) => row.map((v, i) => (t === i ? 0 : v)));
+      values = init.map((row, t) => row.map((v, i) => (t === i && !this.openDiagonal ? 0 : v)));
     }
     if (values.some((row) => row.some((v) => !Number.isFinite(v)))) {
       throw new MtlError('INVALID_ARGUMENT', 'init logits must be finite', {
@@ -105,7 +113,7 @@ export class MixingWeights {
     const rng = options.noise === false ? undefined : new RandomStream(`gumbel/${seed}`);
     for (let t = 0; t < T; t++) {
       for (let i = 0; i < T; i++) {
-        if (t === i) values[t * T + i] = DIAGONAL_MASK;
+        if (t === i && !this.openDiagonal) values[t * T + i] = DIAGONAL_MASK;
         else if (rng) {
           const u = Math.min(Math.max(rng.next(), 1e-7), 1 - 1e-7);
           values[t * T + i] = -Math.log(-Math.log(u)) / temperature;
@@ -127,7 +135,8 @@ export class MixingWeights {
 
   /**
    * The normalised weights (temperature 1, no noise) as plain numbers for reports: `m[t][i]` is the
-   * weight of task i in task t's prior, rows sum to 1, and the unused diagonal is `null`.
+   * weight of task i in task t's prior, rows sum to 1, and the unused diagonal is `null` (with
+   * `openDiagonal`, the weight of the component in task t's own slot).
    */
   matrix(): (number | null)[][] {
     const w = this.weights();
@@ -135,7 +144,7 @@ export class MixingWeights {
     w.dispose();
     const T = this.numTasks;
     return Array.from({ length: T }, (_, t) =>
-      Array.from({ length: T }, (_, i) => (t === i ? null : flat[t * T + i]!)),
+      Array.from({ length: T }, (_, i) => (t === i && !this.openDiagonal ? null : flat[t * T + i]!)),
     );
   }
 

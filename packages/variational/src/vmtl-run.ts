@@ -3,6 +3,7 @@ import { disposeBatch } from '@mtl/data';
 import {
   allRows,
   labelScalerOf,
+  type Module,
   type ModuleEntry,
   type OpEntry,
   type RunModel,
@@ -45,7 +46,8 @@ export interface VmtlRunConfig {
 
 /**
  * A VMTL model by its options (the `mtl` config's `model` section of kind `vmtl`). The `latent*`,
- * `classifierKlWeight`, `predictWith` and `*LogScaleInit` options apply to deep VMTL only.
+ * `classifierKlWeight`, `classifierStandardComponent`, `predictWith` and `*LogScaleInit` options apply
+ * to deep VMTL only.
  * @example
  * const model: VmtlRunModelOptions = {
  *   prior: 'mixture', classifierSamples: 10, latentSamples: 10, klSamples: 10, classifierKl: 'upperBound',
@@ -69,6 +71,7 @@ export interface VmtlRunModelOptions {
   latentDim: number;
   latentKl: 'upperBound' | 'monteCarlo' | 'momentMatched' | 'momentMatchedMixture';
   latentStandardWeight: number;
+  classifierStandardComponent?: boolean | undefined;
   classifierKlWeight?: KlAnnealEntry | undefined;
   latentKlWeight: KlAnnealEntry;
   predictWith: 'predictive' | 'posteriorMean';
@@ -76,6 +79,8 @@ export interface VmtlRunModelOptions {
   latentLogScaleInit?: number | undefined;
   latentPriorInputs?: 'sameInput' | 'sameClass' | undefined;
   shareLatent?: boolean | undefined;
+  /** Deep VMTL: share the trunk (default: with the mixture prior only; solo copies it per task). */
+  shareTrunk?: boolean | undefined;
 }
 
 /**
@@ -118,6 +123,8 @@ function refuseAbstains(name: string, data: TaskData): void {
  * as multitaskRun's. Errors name config paths (`tasks.<name>.input`). Scores carry
  * `model/all/<split>/loss` (Σ task weight·task loss); a regression task (deep VMTL) whose
  * {@link TaskData} carries a label scaler predicts, and scores its `mse`, in original units.
+ * `prebuilt`: deep-VMTL trunk modules already made, by name (e.g. a frozen encoder from
+ * `loadLayersKind`), used instead of building `config.modules`' entry.
  * @example
  * const run = buildVmtlRun({ modules: {}, seed: 1, training }, model, { a: {}, b: {} }, taskData, new RandomStream(1));
  */
@@ -127,6 +134,7 @@ export function buildVmtlRun(
   tasks: Readonly<Record<string, VmtlTaskEntry>>,
   taskData: Readonly<Record<string, TaskData>>,
   rng: RandomStream,
+  prebuilt: Readonly<Record<string, Module>> = {},
 ): RunModel {
   const names = Object.keys(tasks);
   const weights = Object.fromEntries(names.map((n) => [n, tasks[n]!.weight ?? 1]));
@@ -134,7 +142,7 @@ export function buildVmtlRun(
     withOriginalUnits(withModelLosses(withOriginalUnitMse(run, taskData), weights), taskData);
   // Tasks with an operation sequence are deep VMTL (a trunk, a latent, a Bayesian classifier).
   if (names.some((n) => tasks[n]!.ops !== undefined)) {
-    return finish(buildDeepVmtlRun(config, modelConfig, tasks, taskData, rng));
+    return finish(buildDeepVmtlRun(config, modelConfig, tasks, taskData, rng, prebuilt));
   }
   let inputField: string | undefined;
   let inputDim = 0;

@@ -361,10 +361,14 @@ export const CONFIG_DESCRIPTIONS: Record<string, string> = {
     'Deep VMTL: estimator of KL(q(z | x) || β mixture), as `classifierKl`; default `momentMatched` (the paper code).',
   'model[vmtl].latentStandardWeight':
     "Deep VMTL: weight λ of an N(0, I) component in the latent prior, λ·N(0, I) + (1 - λ)·β mixture; it anchors the latents' scale, which the paper's prior alone (0, default) does not.",
+  'model[vmtl].classifierStandardComponent':
+    "Deep VMTL: true puts an N(0, I) component in task t's own slot of its classifier prior, weighed by α's diagonal and learned like the other weights, so a task that resembles none of the others can fall back to the solo prior; default false (the paper's prior: α's rows sum to 1 over the other tasks, which pulls such a task towards the least unlike one).",
   'model[vmtl].latentPriorInputs':
     "Deep VMTL: what the β prior's components encode: `sameInput` (default), the other tasks' encoders on the row itself; `sameClass` (the paper code), each other task's encoding of one of its own rows of the row's class in the step.",
   'model[vmtl].shareLatent':
     "Deep VMTL: one latent encoder for all tasks (the paper code's shared encoder); needs latentPriorInputs sameClass. Default false: one per task.",
+  'model[vmtl].shareTrunk':
+    'Deep VMTL: true: every task runs the same trunk modules; false: each task its own copy (frozen `layers` modules stay shared). Default: shared with `prior: mixture`, copied with `standardNormal` (the solo baseline); `standardNormal` with `shareTrunk: true` is a shared trunk under N(0, I) classifier priors.',
   'model[vmtl].classifierKlWeight':
     'Deep VMTL: weight of the classifier KL (default `klWeight`): a number or a linear ramp (annealing, as the paper code).',
   'model[vmtl].latentKlWeight': 'Deep VMTL: weight of the latent KL per example: a number or a linear ramp.',

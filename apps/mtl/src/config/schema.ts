@@ -484,6 +484,8 @@ export const vmtlModelSchema = z.strictObject({
     .default('momentMatched'),
   /** Deep VMTL: weight of an N(0, I) component in the latent prior (0: the paper's prior alone). */
   latentStandardWeight: z.number().min(0).lt(1).default(0),
+  /** Deep VMTL: an N(0, I) component in each task's classifier prior, weighed by α's diagonal. */
+  classifierStandardComponent: z.boolean().optional(),
   /** Deep VMTL: KL weights as a number or a linear ramp {kind: linear, steps, from?, to?, delay?} (annealing). */
   classifierKlWeight: klAnnealSchema.optional(),
   latentKlWeight: klAnnealSchema.default(1),
@@ -495,6 +497,8 @@ export const vmtlModelSchema = z.strictObject({
   latentPriorInputs: z.enum(['sameInput', 'sameClass']).default('sameInput'),
   /** Deep VMTL: one latent encoder for all tasks (the paper code's), with latentPriorInputs sameClass. */
   shareLatent: z.boolean().default(false),
+  /** Deep VMTL: share the trunk modules by name; default: shared with the mixture prior, a copy per task with standardNormal (solo). */
+  shareTrunk: z.boolean().optional(),
 });
 
 /** A VAE's modules: @mtl/vae's kinds, or any module kind of the `modules` section. */

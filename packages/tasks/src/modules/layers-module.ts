@@ -227,6 +227,9 @@ export class LayersModule implements Module {
       config: this.layer.getConfig() as unknown,
     };
     if (this.inputShape !== undefined) config.inputShape = this.inputShape;
+    // A model's trainable flag is not in its tf.layers config (its layers keep theirs): without
+    // this a frozen encoder would come back trainable from a saved model.
+    if (!this.layer.trainable) config.trainable = false;
     return config;
   }
 
@@ -250,6 +253,7 @@ export class LayersModule implements Module {
     }
     const [cls, fromConfig] = entry;
     const layer = fromConfig(cls, config.config as tf.serialization.ConfigDict) as unknown as tf.layers.Layer;
+    if (config.trainable === false) layer.trainable = false;
     return new LayersModule(
       layer,
       config.inputShape === undefined ? {} : { inputShape: config.inputShape as number[] | number[][] },
