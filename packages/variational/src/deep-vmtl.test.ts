@@ -30,6 +30,22 @@ function setClassifier(model: DeepVmtlModel, task: string, loc: number[][], logS
   v.logScale!.assign(tf.tensor2d(logScale));
 }
 
+/**
+ * Tasks a, b, c's classifiers set to distinct posteriors (k = 1, 2, 3); their flattened means and
+ * standard deviations by k, for closed-form KLs.
+ */
+function setThreeClassifiers(model: DeepVmtlModel): {
+  mu: (k: number) => number[];
+  sd: (k: number) => number[];
+} {
+  const vals = (k: number) => Array.from({ length: 4 }, (_, r) => [0.1 * k + r * 0.2, -0.3 * k + r * 0.1]);
+  const scales = (k: number) => Array.from({ length: 4 }, (_, r) => [-0.5 * k, 0.1 * r - k * 0.2]);
+  ['a', 'b', 'c'].forEach((t, k) => {
+    setClassifier(model, t, vals(k + 1), scales(k + 1));
+  });
+  return { mu: (k) => vals(k).flat(), sd: (k) => scales(k).flat().map(Math.exp) };
+}
+
 /** Σ log(σ2/σ1) + (σ1² + (μ1 − μ2)²) / (2σ2²) − 1/2 over elements. */
 function gaussKl(m1: number[], s1: number[], m2: number[], s2: number[]): number {
   return m1.reduce(
@@ -123,13 +139,7 @@ describe('DeepVmtlModel', () => {
 
   it('classifier KL: moment matched with three tasks is the KL to N(Σ α μ_i, Σ α² σ_i²) of the others (α = 1/2)', () => {
     const model = make({ names: ['a', 'b', 'c'], classifierKl: 'momentMatched' });
-    const vals = (k: number) => Array.from({ length: 4 }, (_, r) => [0.1 * k + r * 0.2, -0.3 * k + r * 0.1]);
-    const scales = (k: number) => Array.from({ length: 4 }, (_, r) => [-0.5 * k, 0.1 * r - k * 0.2]);
-    ['a', 'b', 'c'].forEach((t, k) => {
-      setClassifier(model, t, vals(k + 1), scales(k + 1));
-    });
-    const mu = (k: number) => vals(k).flat();
-    const sd = (k: number) => scales(k).flat().map(Math.exp);
+    const { mu, sd } = setThreeClassifiers(model);
     const priorMu = mu(2).map((m, i) => 0.5 * m + 0.5 * mu(3)[i]!);
     const priorSd = sd(2).map((s, i) => Math.sqrt(0.25 * s * s + 0.25 * sd(3)[i]! ** 2));
     expect(model.classifierKl('a')).toBeCloseTo(gaussKl(mu(1), sd(1), priorMu, priorSd), 3);
@@ -142,13 +152,7 @@ describe('DeepVmtlModel', () => {
       classifierKl: 'upperBound',
       classifierStandardComponent: true,
     });
-    const vals = (k: number) => Array.from({ length: 4 }, (_, r) => [0.1 * k + r * 0.2, -0.3 * k + r * 0.1]);
-    const scales = (k: number) => Array.from({ length: 4 }, (_, r) => [-0.5 * k, 0.1 * r - k * 0.2]);
-    ['a', 'b', 'c'].forEach((t, k) => {
-      setClassifier(model, t, vals(k + 1), scales(k + 1));
-    });
-    const mu = (k: number) => vals(k).flat();
-    const sd = (k: number) => scales(k).flat().map(Math.exp);
+    const { mu, sd } = setThreeClassifiers(model);
     const zeros = new Array(8).fill(0);
     const ones = new Array(8).fill(1);
     const expected =
@@ -157,15 +161,13 @@ describe('DeepVmtlModel', () => {
         gaussKl(mu(1), sd(1), mu(3), sd(3))) /
       3;
     expect(model.classifierKl('a')).toBeCloseTo(expected, 3);
-    // The diagonal is a weight now (uniform at the start), and it trains like the others.
+    // The diagonal is a weight now (uniform at the start), held by the mixing logits.
     expect(model.alpha()![0]!.map((w) => w!.toFixed(4))).toEqual(['0.3333', '0.3333', '0.3333']);
     expect(model.alphaWeights!.openDiagonal).toBe(true);
     model.dispose();
     // Without the option the same model's prior is the other two tasks only (diagonal null).
     const paper = make({ names: ['a', 'b', 'c'], classifierKl: 'upperBound' });
-    ['a', 'b', 'c'].forEach((t, k) => {
-      setClassifier(paper, t, vals(k + 1), scales(k + 1));
-    });
+    setThreeClassifiers(paper);
     expect(paper.classifierKl('a')).toBeCloseTo(
       (gaussKl(mu(1), sd(1), mu(2), sd(2)) + gaussKl(mu(1), sd(1), mu(3), sd(3))) / 2,
       3,
