@@ -22,6 +22,23 @@ model:
 training: { epochs: 2, batchSize: 16 }
 `;
 
+/** `mtl predict OUT --task TASK` on `csv` (written to DIR/in.csv): the lines of the CSV it writes. */
+async function predictLines(dir: string, out: string, task: string, csv: string): Promise<string[]> {
+  writeFileSync(join(dir, 'in.csv'), csv);
+  const p = await cli(
+    'predict',
+    out,
+    '--task',
+    task,
+    '--input',
+    join(dir, 'in.csv'),
+    '--output',
+    join(dir, 'p.csv'),
+  );
+  expect(p.err).toBe('');
+  return readFileSync(join(dir, 'p.csv'), 'utf8').trim().split('\n');
+}
+
 describe('deep VMTL through the config (vmtl tasks with ops)', () => {
   it('trains a shared trunk with per-task latents and classifiers; α and β; predictions with entropy; the data ceiling', async () => {
     const dir = tempDir();
@@ -51,19 +68,7 @@ describe('deep VMTL through the config (vmtl tasks with ops)', () => {
     const mixing = JSON.parse(readFileSync(join(out, 'mixing.json'), 'utf8'));
     expect(mixing.alpha[0][1]).toBeCloseTo(1, 6);
     expect(mixing.beta[1][0]).toBeCloseTo(1, 6);
-    writeFileSync(join(dir, 'in.csv'), 'x_0,x_1\n1,2\n-3,0.5\n');
-    const p = await cli(
-      'predict',
-      out,
-      '--task',
-      'task1',
-      '--input',
-      join(dir, 'in.csv'),
-      '--output',
-      join(dir, 'p.csv'),
-    );
-    expect(p.err).toBe('');
-    const lines = readFileSync(join(dir, 'p.csv'), 'utf8').trim().split('\n');
+    const lines = await predictLines(dir, out, 'task1', 'x_0,x_1\n1,2\n-3,0.5\n');
     expect(lines[0]).toBe('row,pred,prob_0,prob_1,entropy');
     for (const line of lines.slice(1)) {
       const [, pred, p0, p1, h] = line.split(',').map(Number);
@@ -196,19 +201,7 @@ training: { epochs: 40, batchSize: 10, lr: 0.02 }
       expect(scores[`${t}/${t}/test/mse`]).toBeLessThan(0.2);
       expect(scores[`${t}/${t}/test/loss`]).toBeGreaterThan(0.5 * Math.log(2 * Math.PI));
     }
-    writeFileSync(join(dir, 'in.csv'), 'x1,x2\n0.5,0.2\n-1,1\n');
-    const p = await cli(
-      'predict',
-      out,
-      '--task',
-      'a',
-      '--input',
-      join(dir, 'in.csv'),
-      '--output',
-      join(dir, 'p.csv'),
-    );
-    expect(p.err).toBe('');
-    const lines = readFileSync(join(dir, 'p.csv'), 'utf8').trim().split('\n');
+    const lines = await predictLines(dir, out, 'a', 'x1,x2\n0.5,0.2\n-1,1\n');
     expect(lines[0]).toBe('row,value_0,variance');
     // The predictive mean near the true map (0.8 and −3), the variance the noise (1) plus the draws' spread.
     [0.8, -3].forEach((truth, i) => {
