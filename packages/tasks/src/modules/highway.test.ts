@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { dense, MultitaskModel, moduleFromConfig, Operation, registeredModuleKinds, Task } from '../index.js';
 import type { Highway } from './highway.js';
+import { expectSameForward } from './test-utils.js';
 
 const values = (t: tf.Tensor) => Array.from(t.dataSync());
 const ctx = { training: false, seed: 0 };
@@ -135,22 +136,10 @@ describe('highway (a module kind added as one file and one registry line)', () =
     expect(hw.getConfig()).toMatchObject({ type: 'highway', size: 4, gateBias: -1, block: { type: 'mlp' } });
     await model.save('memory://highway-model');
     const restored = await MultitaskModel.load('memory://highway-model', { variablePrefix: 'copy/' });
-    const x = tf.tensor2d([
+    expectSameForward(model, restored, [
       [1, 2, 3, 4],
       [-1, 0.5, 0, 2],
     ]);
-    tf.tidy(() => {
-      const batch = {
-        dataset: 'D',
-        split: 'test',
-        X: { x },
-        Y: {},
-        size: 2,
-        indices: Int32Array.from([0, 1]),
-      };
-      expect(values(restored.forward(batch).t!)).toEqual(values(model.forward(batch).t!));
-    });
-    x.dispose();
     restored.dispose();
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -12,6 +12,7 @@ import {
   residual,
   Task,
 } from '../index.js';
+import { expectSameForward } from './test-utils.js';
 
 const values = (t: tf.Tensor) => Array.from(t.dataSync());
 
@@ -132,12 +133,7 @@ describe('residual', () => {
     expect(Object.keys(reloaded)).toEqual(Object.keys(original));
     for (const [k, v] of Object.entries(original)) expect(values(reloaded[k]!), k).toEqual(values(v));
     tf.dispose([...Object.values(original), ...Object.values(reloaded)]);
-    const x = tf.tensor2d([[1, 2, 3, 4]]);
-    tf.tidy(() => {
-      const batch = { dataset: 'D', split: 'test', X: { x }, Y: {}, size: 1, indices: Int32Array.from([0]) };
-      expect(values(restored.forward(batch).t!)).toEqual(values(model.forward(batch).t!));
-    });
-    x.dispose();
+    expectSameForward(model, restored, [[1, 2, 3, 4]]);
     restored.dispose();
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
@@ -254,22 +250,10 @@ describe('residual', () => {
     expect((model.modulePool.get('head') as ReturnType<typeof dense>).inputSize).toBe(6);
     await model.save('memory://residual-projection');
     const restored = await MultitaskModel.load('memory://residual-projection', { variablePrefix: 'copy/' });
-    const x = tf.tensor2d([
+    expectSameForward(model, restored, [
       [1, 2, 3, 4],
       [-1, 0.5, 0, 2],
     ]);
-    tf.tidy(() => {
-      const batch = {
-        dataset: 'D',
-        split: 'test',
-        X: { x },
-        Y: {},
-        size: 2,
-        indices: Int32Array.from([0, 1]),
-      };
-      expect(values(restored.forward(batch).t!)).toEqual(values(model.forward(batch).t!));
-    });
-    x.dispose();
     restored.dispose();
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -1,5 +1,6 @@
 // Shared by the tests of the routing modules (mmoe, cgc, ple, cross_stitch, dselect_k): a two-task
-// regression model over one routing module, and the checks every kind must pass.
+// regression model over one routing module, and the checks every kind must pass; and a save/load
+// check the wrapper kinds' tests (residual, highway) share.
 import { checkGradients } from '@mtl/core/ops';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
@@ -72,5 +73,28 @@ export async function expectRoundTrip(model: MultitaskModel, url: string): Promi
   const after = tf.tidy(() => Object.values(restored.forward(batch)).map((t) => Array.from(t.dataSync())));
   expect(after).toEqual(before);
   restored.dispose();
+  x.dispose();
+}
+
+/** Rows of field x through both models (a model and its saved-and-loaded copy): task `task`'s outputs are equal. */
+export function expectSameForward(
+  model: MultitaskModel,
+  restored: MultitaskModel,
+  rows: number[][],
+  task = 't',
+): void {
+  const x = tf.tensor2d(rows);
+  tf.tidy(() => {
+    const batch = {
+      dataset: 'D',
+      split: 'test',
+      X: { x },
+      Y: {},
+      size: rows.length,
+      indices: Int32Array.from(rows.keys()),
+    };
+    const out = (m: MultitaskModel) => Array.from(m.forward(batch)[task]!.dataSync());
+    expect(out(restored)).toEqual(out(model));
+  });
   x.dispose();
 }
