@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { type GateObserver, isGatedModule } from './internal/experts.js';
+import type { GateObserver } from './internal/experts.js';
 import type { Module } from './module.js';
-import { SliceCombiner } from './modules/slice-combiner.js';
 
 /**
  * Mean gate weights per module and gate (a task, or `level_<l>/<task>` in a PLE): `weights[e]` is
@@ -33,11 +32,13 @@ export interface GateSource {
  * const gated = gatedModules(model.modulePool); // { moe: Mmoe }
  */
 export function gatedModules(pool: ReadonlyMap<string, Module>): Record<string, GateSource> {
-  return Object.fromEntries(
-    [...pool].filter(
-      (e): e is [string, Module & GateSource] => isGatedModule(e[1]) || e[1] instanceof SliceCombiner,
-    ),
-  );
+  return Object.fromEntries([...pool].filter((e): e is [string, Module & GateSource] => isGateSource(e[1])));
+}
+
+/** Whether a module implements {@link GateSource} (any kind that does is recorded, none is listed here). */
+function isGateSource(module: Module): module is Module & GateSource {
+  const m = module as Partial<GateSource>;
+  return typeof m.gateLayout === 'function' && typeof m.observeGates === 'function';
 }
 
 /**
